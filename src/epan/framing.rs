@@ -1,0 +1,141 @@
+//! Length-prefixed PDUs over TCP, through `tcp_dissect_pdus`.
+//!
+//! A protocol implements `FramedDissector`; `create_framed_handle` gives it a dissector
+//! handle whose C entry point (in the wireshark-sys shim) calls `tcp_dissect_pdus` with the
+//! two guarded trampolines below. TCP reassembly then hands each complete PDU to
+//! `dissect_pdu`, however the bytes were split into segments.
+
+use std::ffi::{c_int, c_uint, c_void};
+
+use wireshark_sys as sys;
+
+use super::guard::guard;
+use super::packet::Packet;
+use super::register::{BoolPref, Handle, Protocol};
+use super::tree::Tree;
+
+/// What `FramedDissector::pdu_len` found at the start of a PDU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PduLen {
+    /// The PDU is this many bytes long in total (header included).
+    Exactly(u32),
+    /// The bytes cannot start a PDU (bogus length): take what this segment has, so the
+    /// dissector can show it as undecoded, instead of waiting for data that never comes.
+    RestOfSegment,
+}
+
+pub trait FramedDissector: 'static {
+    /// Bytes needed before `pdu_len` can answer.
+    const HEADER_LEN: u32;
+
+    fn protocol() -> Protocol;
+
+    /// The length of the PDU that starts at `bytes[0]`. `bytes` holds what was captured
+    /// from there on (at least `HEADER_LEN` bytes unless desegmentation is off).
+    fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen;
+
+    /// Dissects one complete PDU.
+    fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]);
+
+    /// Heuristic test on the first bytes of a segment on any port: true claims the whole
+    /// conversation for this protocol.
+    fn heuristic(_pkt: &Packet<'_>, _bytes: &[u8]) -> bool {
+        false
+    }
+}
+
+/// The heuristic entry point for `D`; register it with `register::add_heuristic`.
+pub unsafe extern "C" fn heuristic_trampoline<D: FramedDissector>(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    // SAFETY: epan passes valid pointers for the duration of the call.
+    let bytes = unsafe { tvb_bytes(tvb, 0) };
+    guard(pinfo, tree, tvb, false, || {
+        // SAFETY: as above.
+        let pkt = unsafe { Packet::from_raw(pinfo) };
+        D::protocol().is_enabled() && D::heuristic(&pkt, bytes)
+    }) as c_int
+}
+
+/// The captured bytes of a tvb, as a slice valid for the callback.
+///
+/// # Safety
+/// `tvb` must be a valid tvb for the lifetime `'a`.
+pub(crate) unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t, offset: usize) -> &'a [u8] {
+    // SAFETY: tvb_captured_length never throws; tvb_get_ptr over exactly the captured
+    // bytes never throws and returns memory that lives as long as the tvb.
+    unsafe {
+        let len = sys::tvb_captured_length(tvb) as usize;
+        if offset >= len {
+            return &[];
+        }
+        let n = (len - offset) as c_int;
+        let p = sys::tvb_get_ptr(tvb, offset as c_int, n);
+        if p.is_null() {
+            &[]
+        } else {
+            std::slice::from_raw_parts(p, n as usize)
+        }
+    }
+}
+
+unsafe extern "C" fn pdu_len_trampoline<D: FramedDissector>(
+    pinfo: *mut sys::packet_info,
+    tvb: *mut sys::tvbuff_t,
+    offset: c_int,
+    _data: *mut c_void,
+) -> c_uint {
+    // SAFETY: epan passes valid pointers for the duration of the call.
+    let bytes = unsafe { tvb_bytes(tvb, offset.max(0) as usize) };
+    let rest = (bytes.len() as u32).max(D::HEADER_LEN);
+    guard(pinfo, std::ptr::null_mut(), tvb, rest, || {
+        // SAFETY: as above.
+        let pkt = unsafe { Packet::from_raw(pinfo) };
+        match D::pdu_len(&pkt, bytes) {
+            // tcp_dissect_pdus rejects lengths below its fixed length as malformed.
+            PduLen::Exactly(n) => n.max(D::HEADER_LEN),
+            PduLen::RestOfSegment => rest,
+        }
+    })
+}
+
+unsafe extern "C" fn pdu_trampoline<D: FramedDissector>(
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    // SAFETY: epan passes valid pointers for the duration of the call.
+    let bytes = unsafe { tvb_bytes(tvb, 0) };
+    guard(pinfo, tree, tvb, bytes.len() as c_int, || {
+        // SAFETY: as above.
+        let (pkt, tree) = unsafe {
+            (
+                Packet::from_raw(pinfo),
+                Tree::from_raw(tree, tvb, bytes.len()),
+            )
+        };
+        D::dissect_pdu(&pkt, tree, bytes);
+        bytes.len() as c_int
+    })
+}
+
+/// A dissector handle for `D` that reassembles with `tcp_dissect_pdus`; `desegment` is the
+/// protocol's "reassemble PDUs spanning segments" preference.
+pub fn create_framed_handle<D: FramedDissector>(desegment: BoolPref) -> Handle {
+    // SAFETY: the trampolines match the C callback types; the preference storage is leaked.
+    let raw = unsafe {
+        sys::zkh2_create_framed_handle(
+            D::protocol().id(),
+            D::HEADER_LEN,
+            Some(pdu_len_trampoline::<D>),
+            Some(pdu_trampoline::<D>),
+            desegment.raw(),
+        )
+    };
+    assert!(!raw.is_null(), "framed handle table is full");
+    Handle(raw)
+}

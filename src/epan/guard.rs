@@ -1,0 +1,81 @@
+//! The panic guard. Every callback that Wireshark makes into Rust runs inside `guard`, so
+//! a bug in a parser shows up as an expert error on that packet instead of aborting the
+//! user's Wireshark (a panic that reaches an `extern "C"` boundary aborts the process).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use wireshark_sys as sys;
+
+use super::packet::Packet;
+use super::register::{Protocol, register_experts, register_protocol};
+use super::tree::Tree;
+use crate::expert_table;
+
+expert_table! {
+    /// Expert items of the plugin itself, under the pseudo-protocol `zkh2`.
+    pub enum PluginEi {
+        Panic => ExpertSpec {
+            abbrev: c"zkh2.dissector_bug",
+            group: Group::Malformed,
+            severity: Severity::Error,
+            summary: c"Dissector bug: the Rust dissector panicked on this packet",
+        },
+    }
+}
+
+static PLUGIN_PROTO: OnceLock<Protocol> = OnceLock::new();
+
+/// Registers the pseudo-protocol that owns the plugin's own expert items.
+pub fn register() {
+    let proto = register_protocol(c"ZooKeeper and HTTP/2 Rust plugin", c"ZKH2", c"zkh2");
+    register_experts::<PluginEi>(proto);
+    let _ = PLUGIN_PROTO.set(proto);
+}
+
+/// Runs `f`; if it panics, records an expert error on the packet and returns `fallback`.
+pub fn guard<R>(
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    tvb: *mut sys::tvbuff_t,
+    fallback: R,
+    f: impl FnOnce() -> R,
+) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            // Reporting must not panic again: it only formats and calls epan.
+            let _ = catch_unwind(AssertUnwindSafe(|| report(pinfo, tree, tvb, &msg)));
+            fallback
+        }
+    }
+}
+
+fn report(
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    tvb: *mut sys::tvbuff_t,
+    msg: &str,
+) {
+    if pinfo.is_null() || tvb.is_null() {
+        return;
+    }
+    // SAFETY: pointers handed to the callback by epan, valid for its duration.
+    unsafe {
+        let pkt = Packet::from_raw(pinfo);
+        let tree = Tree::from_raw(tree, tvb, 0);
+        tree.add_expert(
+            &pkt,
+            PluginEi::Panic,
+            0,
+            0,
+            &format!("Dissector bug (panic): {msg}"),
+        );
+        pkt.append_info("[Dissector bug]");
+    }
+}

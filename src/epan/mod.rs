@@ -1,0 +1,19 @@
+//! The safe layer over libwireshark. This is the only place (with `lib.rs`) where `unsafe`
+//! appears: protocol modules register tables, read packet facts, add tree items and keep
+//! per-conversation state through the types here, and never touch a raw pointer.
+
+pub mod framing;
+pub mod guard;
+pub mod packet;
+pub mod register;
+pub mod registry;
+pub mod tree;
+
+pub use framing::{FramedDissector, PduLen, create_framed_handle};
+pub use packet::{Nanos, Packet};
+pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
+pub use registry::{
+    Display, ExpertSpec, ExpertTable, FieldSpec, FieldTable, FieldType, FrameNumKind, Group,
+    Severity, Strings, SubtreeTable,
+};
+pub use tree::{Enc, Item, Tree};

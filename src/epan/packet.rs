@@ -1,0 +1,148 @@
+//! The packet being dissected: frame facts, columns, and the Rust state that Wireshark
+//! keeps for us per conversation.
+
+use std::any::Any;
+use std::cell::{RefCell, RefMut};
+use std::ffi::{CString, c_void};
+use std::marker::PhantomData;
+
+use wireshark_sys as sys;
+
+use super::register::Protocol;
+
+/// The `packet_info` of the current dissection.
+pub struct Packet<'a> {
+    raw: *mut sys::packet_info,
+    _life: PhantomData<&'a mut ()>,
+}
+
+/// A point in capture time, in nanoseconds since the Unix epoch.
+pub type Nanos = i64;
+
+impl<'a> Packet<'a> {
+    /// # Safety
+    /// `raw` must be the valid `packet_info` of the running dissection, for `'a`.
+    pub(crate) unsafe fn from_raw(raw: *mut sys::packet_info) -> Self {
+        Packet {
+            raw,
+            _life: PhantomData,
+        }
+    }
+
+    pub(crate) fn raw(&self) -> *mut sys::packet_info {
+        self.raw
+    }
+
+    /// The frame number (1-based).
+    pub fn frame(&self) -> u32 {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_pinfo_num(self.raw) }
+    }
+
+    /// True on every pass but the first one over this frame.
+    pub fn visited(&self) -> bool {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_pinfo_visited(self.raw) != 0 }
+    }
+
+    /// Capture time of this frame.
+    pub fn time(&self) -> Nanos {
+        let (mut secs, mut nsecs) = (0i64, 0i32);
+        // SAFETY: valid pinfo, valid out-pointers.
+        unsafe { sys::zkh2_pinfo_abs_ts(self.raw, &mut secs, &mut nsecs) };
+        secs.saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(nsecs))
+    }
+
+    pub fn src_port(&self) -> u32 {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_pinfo_srcport(self.raw) }
+    }
+
+    pub fn dst_port(&self) -> u32 {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_pinfo_destport(self.raw) }
+    }
+
+    /// The value that selected this dissector in a uint table (the port, for "tcp.port"
+    /// and Decode As); 0 when called as a heuristic or by conversation.
+    pub fn match_uint(&self) -> u32 {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_pinfo_match_uint(self.raw) }
+    }
+
+    pub fn set_protocol_column(&self, name: &'static std::ffi::CStr) {
+        // SAFETY: valid pinfo; col_set_str keeps the pointer, and the string is 'static.
+        unsafe { sys::zkh2_col_set_protocol(self.raw, name.as_ptr()) };
+    }
+
+    pub fn clear_info(&self) {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_col_clear_info(self.raw) };
+    }
+
+    /// Appends one clause to the Info column, separated from the previous one by ", ".
+    pub fn append_info(&self, text: &str) {
+        let c = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
+        // SAFETY: valid pinfo; epan copies the text.
+        unsafe { sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c.as_ptr()) };
+    }
+
+    /// Makes the current Info text permanent against later `clear_info` calls of other
+    /// dissectors in this frame.
+    pub fn fence_info(&self) {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_col_set_fence_info(self.raw) };
+    }
+
+    /// A counter that starts at 0 on every dissection of this frame and counts the calls
+    /// made for `proto`. Framed protocols use it to tell apart the PDUs of one frame: the
+    /// order in which tcp_dissect_pdus hands them to us is the same on every pass.
+    pub fn next_pdu_index(&self, proto: Protocol) -> u32 {
+        const KEY: u32 = 0x7a6b_0001;
+        // SAFETY: valid pinfo; packet-scoped proto data holds a plain integer, no pointer.
+        unsafe {
+            let pool = sys::zkh2_pinfo_pool(self.raw);
+            let prev = sys::p_get_proto_data(pool, self.raw, proto.id(), KEY) as usize;
+            sys::p_add_proto_data(pool, self.raw, proto.id(), KEY, (prev + 1) as *mut c_void);
+            prev as u32
+        }
+    }
+
+    /// The Rust state of `proto` for this packet's conversation (the TCP connection),
+    /// created with `T::default()` on first use and dropped when the capture file closes.
+    ///
+    /// The state is a `RefCell`: a re-entrant call for the same conversation gets a panic
+    /// (which the guard turns into an expert item) rather than aliased mutable state.
+    pub fn conversation<T: Any + Default>(&self, proto: Protocol) -> RefMut<'a, T> {
+        // SAFETY: valid pinfo. The slot is a leaked Box that lives until the file scope
+        // ends, which is after every dissection of this file; the free callback is
+        // registered once per slot.
+        let slot: &'a RefCell<Box<dyn Any>> = unsafe {
+            let conv = sys::find_or_create_conversation(self.raw);
+            let mut ptr =
+                sys::conversation_get_proto_data(conv, proto.id()) as *const RefCell<Box<dyn Any>>;
+            if ptr.is_null() {
+                let boxed: Box<RefCell<Box<dyn Any>>> =
+                    Box::new(RefCell::new(Box::new(T::default())));
+                let raw = Box::into_raw(boxed);
+                sys::conversation_add_proto_data(conv, proto.id(), raw as *mut c_void);
+                sys::zkh2_free_with_file_scope(Some(free_slot), raw as *mut c_void);
+                ptr = raw;
+            }
+            &*ptr
+        };
+        RefMut::map(slot.borrow_mut(), |b| {
+            if !b.is::<T>() {
+                // Only one state type is used per protocol; reset if that ever changes.
+                *b = Box::new(T::default());
+            }
+            b.downcast_mut::<T>().expect("state type was just set") // cannot fail: set above
+        })
+    }
+}
+
+unsafe extern "C" fn free_slot(ptr: *mut c_void) {
+    // SAFETY: ptr came from Box::into_raw in `conversation` and is freed exactly once.
+    drop(unsafe { Box::from_raw(ptr as *mut RefCell<Box<dyn Any>>) });
+}

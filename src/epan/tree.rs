@@ -1,0 +1,411 @@
+//! The protocol tree: adding items at validated offsets.
+//!
+//! Every method checks `offset + len` against the bytes that were captured before it calls
+//! into epan, because an out-of-range `proto_tree_add_*` throws (longjmp), and that must
+//! never unwind through Rust frames. A null tree (tshark without -V, or a first pass) is
+//! valid: epan then returns quickly, and the `Item`s are null and ignore what is done to them.
+
+use std::ffi::{CString, c_int};
+use std::marker::PhantomData;
+use std::ptr;
+
+use wireshark_sys as sys;
+
+use super::packet::Packet;
+use super::registry::{ExpertTable, FieldTable, SubtreeTable};
+
+/// Byte order and string encoding for `Tree::add`.
+#[derive(Clone, Copy, Debug)]
+pub enum Enc {
+    BigEndian,
+    /// No byte order: byte strings, booleans of one byte.
+    Na,
+    Utf8,
+}
+
+impl Enc {
+    fn raw(self) -> u32 {
+        match self {
+            Enc::BigEndian => sys::ENC_BIG_ENDIAN,
+            Enc::Na => sys::ENC_NA,
+            Enc::Utf8 => sys::ENC_UTF_8 | sys::ENC_NA,
+        }
+    }
+}
+
+/// A subtree of the protocol tree, tied to the tvb whose bytes its items point into.
+#[derive(Clone, Copy)]
+pub struct Tree<'a> {
+    raw: *mut sys::proto_tree,
+    tvb: *mut sys::tvbuff_t,
+    len: usize,
+    _life: PhantomData<&'a ()>,
+}
+
+/// An item of the tree (possibly null).
+#[derive(Clone, Copy)]
+pub struct Item<'a> {
+    raw: *mut sys::proto_item,
+    tvb: *mut sys::tvbuff_t,
+    len: usize,
+    _life: PhantomData<&'a ()>,
+}
+
+impl<'a> Tree<'a> {
+    /// # Safety
+    /// `raw` must be null or a valid tree and `tvb` valid with `len` captured bytes, both for `'a`.
+    pub(crate) unsafe fn from_raw(
+        raw: *mut sys::proto_tree,
+        tvb: *mut sys::tvbuff_t,
+        len: usize,
+    ) -> Self {
+        Tree {
+            raw,
+            tvb,
+            len,
+            _life: PhantomData,
+        }
+    }
+
+    /// True when epan is building a tree for this packet. Use it to skip formatting work.
+    pub fn is_visible(&self) -> bool {
+        !self.raw.is_null()
+    }
+
+    fn item(&self, raw: *mut sys::proto_item) -> Item<'a> {
+        Item {
+            raw,
+            tvb: self.tvb,
+            len: self.len,
+            _life: PhantomData,
+        }
+    }
+
+    /// Clamps a span to the captured bytes. Offsets come from our own parsers, which only
+    /// produce spans inside the buffer they were given; clamping is the belt to those braces.
+    fn span(&self, offset: usize, len: usize) -> Option<(c_int, c_int)> {
+        if offset > self.len {
+            return None;
+        }
+        let len = len.min(self.len - offset);
+        Some((c_int::try_from(offset).ok()?, c_int::try_from(len).ok()?))
+    }
+
+    /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
+    pub fn add<F: FieldTable>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked against the captured length of this tvb.
+        self.item(unsafe {
+            sys::proto_tree_add_item(self.raw, field.id(), self.tvb, off, l, enc.raw())
+        })
+    }
+
+    /// A counted string or byte string (`FT_UINT_STRING`/`FT_UINT_BYTES`) whose 4-byte length
+    /// prefix starts at `offset` and whose data takes `total_len - 4` more bytes. epan reads
+    /// the prefix itself, so the whole span is checked here first.
+    pub fn add_counted<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        total_len: usize,
+        utf8: bool,
+    ) -> Item<'a> {
+        if total_len < 4
+            || offset
+                .checked_add(total_len)
+                .is_none_or(|end| end > self.len)
+        {
+            return Item::null();
+        }
+        let enc = if utf8 {
+            sys::ENC_BIG_ENDIAN | sys::ENC_UTF_8
+        } else {
+            sys::ENC_BIG_ENDIAN
+        };
+        // SAFETY: prefix and data both lie within the captured bytes.
+        self.item(unsafe {
+            sys::proto_tree_add_item(self.raw, field.id(), self.tvb, offset as c_int, 4, enc)
+        })
+    }
+
+    /// The protocol's top item covering `len` bytes, with its subtree.
+    pub fn add_protocol<F: FieldTable, T: SubtreeTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        ett: T,
+    ) -> (Item<'a>, Tree<'a>) {
+        let item = self.add(field, offset, len, Enc::Na);
+        (item, item.subtree(ett))
+    }
+
+    /// A text-only item with a subtree (an `FT_NONE` field with a custom label).
+    pub fn add_group<F: FieldTable, T: SubtreeTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        ett: T,
+        label: &str,
+    ) -> (Item<'a>, Tree<'a>) {
+        let item = self.add(field, offset, len, Enc::Na);
+        if !item.raw.is_null() {
+            item.set_text(label);
+        }
+        (item, item.subtree(ett))
+    }
+
+    pub fn add_u32<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: u32,
+    ) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked.
+        self.item(unsafe {
+            sys::proto_tree_add_uint(self.raw, field.id(), self.tvb, off, l, value)
+        })
+    }
+
+    pub fn add_i32<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: i32,
+    ) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked.
+        self.item(unsafe { sys::proto_tree_add_int(self.raw, field.id(), self.tvb, off, l, value) })
+    }
+
+    pub fn add_u64<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: u64,
+    ) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked.
+        self.item(unsafe {
+            sys::proto_tree_add_uint64(self.raw, field.id(), self.tvb, off, l, value)
+        })
+    }
+
+    pub fn add_i64<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: i64,
+    ) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked.
+        self.item(unsafe {
+            sys::proto_tree_add_int64(self.raw, field.id(), self.tvb, off, l, value)
+        })
+    }
+
+    pub fn add_bool<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: bool,
+    ) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked. The value parameter is guint32 in 4.0 and uint64_t in 4.4+.
+        self.item(unsafe {
+            sys::proto_tree_add_boolean(
+                self.raw,
+                field.id(),
+                self.tvb,
+                off,
+                l,
+                (value as u8).into(),
+            )
+        })
+    }
+
+    /// A string value given by the caller (for generated fields; packet strings use `add`).
+    pub fn add_string<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: &str,
+    ) -> Item<'a> {
+        if self.raw.is_null() {
+            return Item::null();
+        }
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        let c = to_cstring(value);
+        // SAFETY: span checked; epan copies the string.
+        self.item(unsafe {
+            sys::proto_tree_add_string(self.raw, field.id(), self.tvb, off, l, c.as_ptr())
+        })
+    }
+
+    /// A duration, for FT_RELATIVE_TIME fields.
+    pub fn add_duration<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        nanos: i64,
+    ) -> Item<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Item::null();
+        };
+        let ts = sys::nstime_t {
+            secs: nanos.div_euclid(1_000_000_000) as _,
+            nsecs: nanos.rem_euclid(1_000_000_000) as _,
+        };
+        // SAFETY: span checked; epan copies the time.
+        self.item(unsafe { sys::proto_tree_add_time(self.raw, field.id(), self.tvb, off, l, &ts) })
+    }
+
+    /// An absolute time given in milliseconds since the Unix epoch (FT_ABSOLUTE_TIME).
+    pub fn add_time_ms<F: FieldTable>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        millis: i64,
+    ) -> Item<'a> {
+        self.add_duration(field, offset, len, millis.saturating_mul(1_000_000))
+    }
+
+    /// An expert item with no field of its own, covering the given bytes.
+    pub fn add_expert<E: ExpertTable>(
+        &self,
+        pkt: &Packet<'_>,
+        ei: E,
+        offset: usize,
+        len: usize,
+        text: &str,
+    ) -> Item<'a> {
+        let (off, l) = self.span(offset, len).unwrap_or((0, 0));
+        let c = to_cstring(text);
+        // SAFETY: span checked; the expert_field cells are 'static; "%s" with a C string.
+        self.item(unsafe {
+            sys::proto_tree_add_expert_format(
+                self.raw,
+                pkt.raw(),
+                ei.cells().as_ptr() as *mut sys::expert_field,
+                self.tvb,
+                off,
+                l,
+                c"%s".as_ptr(),
+                c.as_ptr(),
+            )
+        })
+    }
+}
+
+fn to_cstring(s: &str) -> CString {
+    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+}
+
+impl<'a> Item<'a> {
+    pub fn null() -> Self {
+        Item {
+            raw: ptr::null_mut(),
+            tvb: ptr::null_mut(),
+            len: 0,
+            _life: PhantomData,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.raw.is_null()
+    }
+
+    /// Marks the item as generated (shown in brackets: not in the packet bytes).
+    pub fn generated(self) -> Self {
+        if !self.raw.is_null() {
+            // SAFETY: a valid item.
+            unsafe { sys::zkh2_item_set_generated(self.raw) };
+        }
+        self
+    }
+
+    /// Hidden items can be filtered on but are not shown.
+    pub fn hidden(self) -> Self {
+        if !self.raw.is_null() {
+            // SAFETY: a valid item.
+            unsafe { sys::zkh2_item_set_hidden(self.raw) };
+        }
+        self
+    }
+
+    pub fn subtree<T: SubtreeTable>(&self, ett: T) -> Tree<'a> {
+        // SAFETY: proto_item_add_subtree accepts a null item and returns null.
+        let raw = unsafe { sys::proto_item_add_subtree(self.raw, ett.id()) };
+        Tree {
+            raw,
+            tvb: self.tvb,
+            len: self.len,
+            _life: PhantomData,
+        }
+    }
+
+    pub fn append_text(&self, text: &str) {
+        if self.raw.is_null() {
+            return;
+        }
+        let c = to_cstring(text);
+        // SAFETY: valid item; "%s" with a C string.
+        unsafe { sys::proto_item_append_text(self.raw, c"%s".as_ptr(), c.as_ptr()) };
+    }
+
+    pub fn set_text(&self, text: &str) {
+        if self.raw.is_null() {
+            return;
+        }
+        let c = to_cstring(text);
+        // SAFETY: valid item; "%s" with a C string.
+        unsafe { sys::proto_item_set_text(self.raw, c"%s".as_ptr(), c.as_ptr()) };
+    }
+
+    pub fn set_len(&self, len: usize) {
+        if self.raw.is_null() {
+            return;
+        }
+        // SAFETY: valid item; proto_item_set_len clamps to the tvb.
+        unsafe { sys::proto_item_set_len(self.raw, c_int::try_from(len).unwrap_or(c_int::MAX)) };
+    }
+
+    /// Attaches an expert info to this item (and to the packet, also when there is no tree).
+    pub fn expert<E: ExpertTable>(&self, pkt: &Packet<'_>, ei: E, text: &str) {
+        let c = to_cstring(text);
+        // SAFETY: pinfo valid for the callback; item may be null; "%s" with a C string.
+        unsafe {
+            sys::expert_add_info_format(
+                pkt.raw(),
+                self.raw,
+                ei.cells().as_ptr() as *mut sys::expert_field,
+                c"%s".as_ptr(),
+                c.as_ptr(),
+            )
+        };
+    }
+}

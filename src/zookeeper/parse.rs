@@ -1,0 +1,983 @@
+//! ZooKeeper client-port records (zookeeper.jute), parsed with nom. Pure: bytes in, typed
+//! records out, each value with the offset and length it came from so that the dissect
+//! layer can point at it. Nothing here knows about Wireshark.
+//!
+//! Jute encoding (BinaryOutputArchive): int = 4 bytes BE, long = 8 bytes BE, boolean =
+//! 1 byte, ustring and buffer = int length + bytes (length -1 = null), vector = int count
+//! (-1 = null) + elements. Records are their fields back to back.
+//!
+//! Every parser works on a complete PDU. Lengths and counts are checked against the bytes
+//! that remain before anything is allocated, so a claim of 2^31 elements fails at once.
+
+use nom::IResult;
+use nom::bytes::complete::take;
+use nom::error::{ErrorKind, ParseError};
+use nom::number::complete::{be_i32, be_i64, be_u8};
+use nom_locate::LocatedSpan;
+
+/// Parser input: the PDU's bytes, tracking the offset from the PDU's first byte.
+pub type Input<'a> = LocatedSpan<&'a [u8]>;
+
+pub type PResult<'a, O> = IResult<Input<'a>, O>;
+
+/// A value and where it is in the PDU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At<T> {
+    pub off: usize,
+    pub len: usize,
+    pub val: T,
+}
+
+impl<T> At<T> {
+    pub fn end(&self) -> usize {
+        self.off + self.len
+    }
+}
+
+/// A jute `ustring` or `buffer`: `None` when the length is -1 (null). The span covers the
+/// length prefix and the data.
+pub type Counted<'a> = At<Option<&'a [u8]>>;
+
+/// Wraps a parser so that its output carries its span.
+pub fn at<'a, O>(
+    mut p: impl FnMut(Input<'a>) -> PResult<'a, O>,
+) -> impl FnMut(Input<'a>) -> PResult<'a, At<O>> {
+    move |i: Input<'a>| {
+        let off = i.location_offset();
+        let (rest, val) = p(i)?;
+        Ok((
+            rest,
+            At {
+                off,
+                len: rest.location_offset() - off,
+                val,
+            },
+        ))
+    }
+}
+
+fn fail<'a, O>(i: Input<'a>, kind: ErrorKind) -> PResult<'a, O> {
+    Err(nom::Err::Error(nom::error::Error::from_error_kind(i, kind)))
+}
+
+pub fn int(i: Input<'_>) -> PResult<'_, At<i32>> {
+    at(be_i32)(i)
+}
+
+pub fn long(i: Input<'_>) -> PResult<'_, At<i64>> {
+    at(be_i64)(i)
+}
+
+pub fn boolean(i: Input<'_>) -> PResult<'_, At<bool>> {
+    at(|i| be_u8(i).map(|(r, b)| (r, b != 0)))(i)
+}
+
+/// A `ustring` or `buffer`.
+pub fn counted(i: Input<'_>) -> PResult<'_, Counted<'_>> {
+    at(|i| {
+        let (rest, n) = be_i32(i)?;
+        match n {
+            -1 => Ok((rest, None)),
+            n if n < 0 => fail(i, ErrorKind::LengthValue),
+            n if n as usize > rest.fragment().len() => fail(i, ErrorKind::Eof),
+            n => take(n as usize)(rest)
+                .map(|(r, s): (Input<'_>, Input<'_>)| (r, Some(*s.fragment()))),
+        }
+    })(i)
+}
+
+/// A jute `vector`: count (-1 = null, shown as empty) then the elements. `min_elem` is the
+/// smallest encoding of one element, which bounds the count by the bytes left.
+pub fn vector<'a, O>(
+    min_elem: usize,
+    mut elem: impl FnMut(Input<'a>) -> PResult<'a, O>,
+) -> impl FnMut(Input<'a>) -> PResult<'a, At<Vec<O>>> {
+    move |i: Input<'a>| {
+        let off = i.location_offset();
+        let (mut rest, n) = be_i32(i)?;
+        if n < -1 || (n > 0 && (n as usize).saturating_mul(min_elem.max(1)) > rest.fragment().len())
+        {
+            return fail(i, ErrorKind::Count);
+        }
+        let mut out = Vec::with_capacity(n.max(0) as usize);
+        for _ in 0..n.max(0) {
+            let (r, v) = elem(rest)?;
+            out.push(v);
+            rest = r;
+        }
+        Ok((
+            rest,
+            At {
+                off,
+                len: rest.location_offset() - off,
+                val: out,
+            },
+        ))
+    }
+}
+
+/// Wraps a PDU's bytes as parser input (offset 0 = the PDU's length prefix).
+pub fn input(bytes: &[u8]) -> Input<'_> {
+    LocatedSpan::new(bytes)
+}
+
+/// Where parsing stopped and why, for an expert item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseFailure {
+    pub off: usize,
+    pub kind: ErrorKind,
+}
+
+impl ParseFailure {
+    pub fn describe(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Eof => "record truncated: a field runs past the end of the PDU",
+            ErrorKind::LengthValue => "negative length other than -1 (null)",
+            ErrorKind::Count => "vector count larger than the PDU can hold",
+            _ => "malformed record",
+        }
+    }
+}
+
+pub fn failure(e: nom::Err<nom::error::Error<Input<'_>>>) -> ParseFailure {
+    match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => ParseFailure {
+            off: e.input.location_offset(),
+            kind: e.code,
+        },
+        nom::Err::Incomplete(_) => ParseFailure {
+            off: 0,
+            kind: ErrorKind::Eof,
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Records
+
+/// `Id {ustring scheme; ustring id}`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Id<'a> {
+    pub scheme: Counted<'a>,
+    pub id: Counted<'a>,
+}
+
+pub fn id(i: Input<'_>) -> PResult<'_, At<Id<'_>>> {
+    at(|i| {
+        let (i, scheme) = counted(i)?;
+        let (i, id) = counted(i)?;
+        Ok((i, Id { scheme, id }))
+    })(i)
+}
+
+/// `ACL {int perms; Id id}`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Acl<'a> {
+    pub perms: At<i32>,
+    pub id: At<Id<'a>>,
+}
+
+pub fn acl(i: Input<'_>) -> PResult<'_, At<Acl<'_>>> {
+    at(|i| {
+        let (i, perms) = int(i)?;
+        let (i, id) = id(i)?;
+        Ok((i, Acl { perms, id }))
+    })(i)
+}
+
+pub fn acl_list(i: Input<'_>) -> PResult<'_, At<Vec<At<Acl<'_>>>>> {
+    vector(12, acl)(i)
+}
+
+pub fn string_list(i: Input<'_>) -> PResult<'_, At<Vec<Counted<'_>>>> {
+    vector(4, counted)(i)
+}
+
+/// `Stat`: 68 bytes, always complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub czxid: At<i64>,
+    pub mzxid: At<i64>,
+    pub ctime: At<i64>,
+    pub mtime: At<i64>,
+    pub version: At<i32>,
+    pub cversion: At<i32>,
+    pub aversion: At<i32>,
+    pub ephemeral_owner: At<i64>,
+    pub data_length: At<i32>,
+    pub num_children: At<i32>,
+    pub pzxid: At<i64>,
+}
+
+pub const STAT_LEN: usize = 68;
+
+pub fn stat(i: Input<'_>) -> PResult<'_, At<Stat>> {
+    at(|i| {
+        let (i, czxid) = long(i)?;
+        let (i, mzxid) = long(i)?;
+        let (i, ctime) = long(i)?;
+        let (i, mtime) = long(i)?;
+        let (i, version) = int(i)?;
+        let (i, cversion) = int(i)?;
+        let (i, aversion) = int(i)?;
+        let (i, ephemeral_owner) = long(i)?;
+        let (i, data_length) = int(i)?;
+        let (i, num_children) = int(i)?;
+        let (i, pzxid) = long(i)?;
+        Ok((
+            i,
+            Stat {
+                czxid,
+                mzxid,
+                ctime,
+                mtime,
+                version,
+                cversion,
+                aversion,
+                ephemeral_owner,
+                data_length,
+                num_children,
+                pzxid,
+            },
+        ))
+    })(i)
+}
+
+// ---------------------------------------------------------------------------------------
+// Handshake
+
+/// The first client PDU: no RequestHeader. 44 bytes without `read_only` (clients up to 3.3
+/// and the C client before 3.5), 45 with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectRequest<'a> {
+    pub protocol_version: At<i32>,
+    pub last_zxid_seen: At<i64>,
+    pub timeout: At<i32>,
+    pub session_id: At<i64>,
+    pub passwd: Counted<'a>,
+    pub read_only: Option<At<bool>>,
+}
+
+pub fn connect_request(i: Input<'_>) -> PResult<'_, ConnectRequest<'_>> {
+    let (i, protocol_version) = int(i)?;
+    let (i, last_zxid_seen) = long(i)?;
+    let (i, timeout) = int(i)?;
+    let (i, session_id) = long(i)?;
+    let (i, passwd) = counted(i)?;
+    let (i, read_only) = optional_bool(i)?;
+    Ok((
+        i,
+        ConnectRequest {
+            protocol_version,
+            last_zxid_seen,
+            timeout,
+            session_id,
+            passwd,
+            read_only,
+        },
+    ))
+}
+
+/// The first server PDU: no ReplyHeader. 36 bytes without `read_only`, 37 with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectResponse<'a> {
+    pub protocol_version: At<i32>,
+    pub timeout: At<i32>,
+    pub session_id: At<i64>,
+    pub passwd: Counted<'a>,
+    pub read_only: Option<At<bool>>,
+}
+
+pub fn connect_response(i: Input<'_>) -> PResult<'_, ConnectResponse<'_>> {
+    let (i, protocol_version) = int(i)?;
+    let (i, timeout) = int(i)?;
+    let (i, session_id) = long(i)?;
+    let (i, passwd) = counted(i)?;
+    let (i, read_only) = optional_bool(i)?;
+    Ok((
+        i,
+        ConnectResponse {
+            protocol_version,
+            timeout,
+            session_id,
+            passwd,
+            read_only,
+        },
+    ))
+}
+
+/// The trailing `readOnly` flag is present iff a byte is left (ZOOKEEPER-4814).
+fn optional_bool(i: Input<'_>) -> PResult<'_, Option<At<bool>>> {
+    if i.fragment().is_empty() {
+        Ok((i, None))
+    } else {
+        boolean(i).map(|(r, b)| (r, Some(b)))
+    }
+}
+
+/// Body lengths (after the 4-byte length prefix) that a handshake PDU can have.
+pub const CONNECT_REQUEST_LENS: [u32; 2] = [44, 45];
+pub const CONNECT_RESPONSE_LENS: [u32; 2] = [36, 37];
+
+/// Does this PDU body (after the length prefix) look like a ConnectRequest? Used by the
+/// heuristic and to classify a client's first PDU: protocol version 0, a 16-byte password.
+pub fn looks_like_connect_request(body: &[u8]) -> bool {
+    CONNECT_REQUEST_LENS.contains(&(body.len() as u32))
+        && body[0..4] == [0, 0, 0, 0]
+        && body[24..28] == [0, 0, 0, 16]
+        && body.get(44).is_none_or(|b| *b <= 1)
+        && i32::from_be_bytes([body[12], body[13], body[14], body[15]]) >= 0
+}
+
+/// Does this PDU body look like a ConnectResponse?
+pub fn looks_like_connect_response(body: &[u8]) -> bool {
+    CONNECT_RESPONSE_LENS.contains(&(body.len() as u32))
+        && body[0..4] == [0, 0, 0, 0]
+        && body[16..20] == [0, 0, 0, 16]
+        && body.get(36).is_none_or(|b| *b <= 1)
+        && i32::from_be_bytes([body[4], body[5], body[6], body[7]]) >= 0
+}
+
+// ---------------------------------------------------------------------------------------
+// Headers
+
+/// `RequestHeader {int xid; int type}`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestHeader {
+    pub xid: At<i32>,
+    pub opcode: At<i32>,
+}
+
+pub fn request_header(i: Input<'_>) -> PResult<'_, RequestHeader> {
+    let (i, xid) = int(i)?;
+    let (i, opcode) = int(i)?;
+    Ok((i, RequestHeader { xid, opcode }))
+}
+
+/// `ReplyHeader {int xid; long zxid; int err}`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyHeader {
+    pub xid: At<i32>,
+    pub zxid: At<i64>,
+    pub err: At<i32>,
+}
+
+pub fn reply_header(i: Input<'_>) -> PResult<'_, ReplyHeader> {
+    let (i, xid) = int(i)?;
+    let (i, zxid) = long(i)?;
+    let (i, err) = int(i)?;
+    Ok((i, ReplyHeader { xid, zxid, err }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Request bodies
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RequestBody<'a> {
+    /// ping, closeSession, whoAmI: header only.
+    Empty,
+    /// getACL, sync, getAllChildrenNumber, getEphemerals (prefix path).
+    Path {
+        path: Counted<'a>,
+    },
+    /// exists, getData, getChildren, getChildren2.
+    PathWatch {
+        path: Counted<'a>,
+        watch: At<bool>,
+    },
+    /// create, create2, createContainer, createTTL.
+    Create {
+        path: Counted<'a>,
+        data: Counted<'a>,
+        acl: At<Vec<At<Acl<'a>>>>,
+        flags: At<i32>,
+        ttl: Option<At<i64>>,
+    },
+    /// delete, check.
+    PathVersion {
+        path: Counted<'a>,
+        version: At<i32>,
+    },
+    SetData {
+        path: Counted<'a>,
+        data: Counted<'a>,
+        version: At<i32>,
+    },
+    SetAcl {
+        path: Counted<'a>,
+        acl: At<Vec<At<Acl<'a>>>>,
+        version: At<i32>,
+    },
+    /// checkWatches, removeWatches (`type` is a WatcherType), addWatch (`type` is the mode).
+    PathType {
+        path: Counted<'a>,
+        kind: At<i32>,
+    },
+    Auth {
+        auth_type: At<i32>,
+        scheme: Counted<'a>,
+        auth: Counted<'a>,
+    },
+    /// setWatches (3 lists) and setWatches2 (5 lists), in wire order.
+    SetWatches {
+        relative_zxid: At<i64>,
+        lists: Vec<At<Vec<Counted<'a>>>>,
+    },
+    Sasl {
+        token: Counted<'a>,
+    },
+    Reconfig {
+        joining: Counted<'a>,
+        leaving: Counted<'a>,
+        new_members: Counted<'a>,
+        config_id: At<i64>,
+    },
+    Multi {
+        ops: Vec<MultiOp<'a>>,
+        end: Option<At<MultiHeader>>,
+    },
+}
+
+/// `MultiHeader {int type; boolean done; int err}`
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MultiHeader {
+    pub op: At<i32>,
+    pub done: At<bool>,
+    pub err: At<i32>,
+}
+
+pub fn multi_header(i: Input<'_>) -> PResult<'_, At<MultiHeader>> {
+    at(|i| {
+        let (i, op) = int(i)?;
+        let (i, done) = boolean(i)?;
+        let (i, err) = int(i)?;
+        Ok((i, MultiHeader { op, done, err }))
+    })(i)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiOp<'a> {
+    pub header: At<MultiHeader>,
+    pub body: RequestBody<'a>,
+}
+
+/// The body shape of each request opcode. `None` for opcodes we do not know.
+pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody<'_>>> {
+    use super::opcode as op;
+    Some(match opcode {
+        op::PING | op::CLOSE_SESSION | op::WHO_AM_I => Ok((i, RequestBody::Empty)),
+        op::GET_ACL | op::SYNC | op::GET_ALL_CHILDREN_NUMBER | op::GET_EPHEMERALS => {
+            counted(i).map(|(i, path)| (i, RequestBody::Path { path }))
+        }
+        op::EXISTS | op::GET_DATA | op::GET_CHILDREN | op::GET_CHILDREN2 => path_watch(i),
+        op::CREATE | op::CREATE2 | op::CREATE_CONTAINER => create(i, false),
+        op::CREATE_TTL => create(i, true),
+        op::DELETE | op::CHECK => path_version(i),
+        op::SET_DATA => (|| {
+            let (i, path) = counted(i)?;
+            let (i, data) = counted(i)?;
+            let (i, version) = int(i)?;
+            Ok((
+                i,
+                RequestBody::SetData {
+                    path,
+                    data,
+                    version,
+                },
+            ))
+        })(),
+        op::SET_ACL => (|| {
+            let (i, path) = counted(i)?;
+            let (i, acl) = acl_list(i)?;
+            let (i, version) = int(i)?;
+            Ok((i, RequestBody::SetAcl { path, acl, version }))
+        })(),
+        op::CHECK_WATCHES | op::REMOVE_WATCHES | op::ADD_WATCH => (|| {
+            let (i, path) = counted(i)?;
+            let (i, kind) = int(i)?;
+            Ok((i, RequestBody::PathType { path, kind }))
+        })(),
+        op::AUTH => (|| {
+            let (i, auth_type) = int(i)?;
+            let (i, scheme) = counted(i)?;
+            let (i, auth) = counted(i)?;
+            Ok((
+                i,
+                RequestBody::Auth {
+                    auth_type,
+                    scheme,
+                    auth,
+                },
+            ))
+        })(),
+        op::SET_WATCHES => set_watches(i, 3),
+        op::SET_WATCHES2 => set_watches(i, 5),
+        op::SASL => counted(i).map(|(i, token)| (i, RequestBody::Sasl { token })),
+        op::RECONFIG => (|| {
+            let (i, joining) = counted(i)?;
+            let (i, leaving) = counted(i)?;
+            let (i, new_members) = counted(i)?;
+            let (i, config_id) = long(i)?;
+            Ok((
+                i,
+                RequestBody::Reconfig {
+                    joining,
+                    leaving,
+                    new_members,
+                    config_id,
+                },
+            ))
+        })(),
+        op::MULTI | op::MULTI_READ => multi_request(i),
+        _ => return None,
+    })
+}
+
+fn path_watch(i: Input<'_>) -> PResult<'_, RequestBody<'_>> {
+    let (i, path) = counted(i)?;
+    let (i, watch) = boolean(i)?;
+    Ok((i, RequestBody::PathWatch { path, watch }))
+}
+
+fn path_version(i: Input<'_>) -> PResult<'_, RequestBody<'_>> {
+    let (i, path) = counted(i)?;
+    let (i, version) = int(i)?;
+    Ok((i, RequestBody::PathVersion { path, version }))
+}
+
+fn create(i: Input<'_>, with_ttl: bool) -> PResult<'_, RequestBody<'_>> {
+    let (i, path) = counted(i)?;
+    let (i, data) = counted(i)?;
+    let (i, acl) = acl_list(i)?;
+    let (i, flags) = int(i)?;
+    let (i, ttl) = if with_ttl {
+        long(i).map(|(i, t)| (i, Some(t)))?
+    } else {
+        (i, None)
+    };
+    Ok((
+        i,
+        RequestBody::Create {
+            path,
+            data,
+            acl,
+            flags,
+            ttl,
+        },
+    ))
+}
+
+fn set_watches(i: Input<'_>, n_lists: usize) -> PResult<'_, RequestBody<'_>> {
+    let (mut i, relative_zxid) = long(i)?;
+    let mut lists = Vec::with_capacity(n_lists);
+    for _ in 0..n_lists {
+        let (r, l) = string_list(i)?;
+        lists.push(l);
+        i = r;
+    }
+    Ok((
+        i,
+        RequestBody::SetWatches {
+            relative_zxid,
+            lists,
+        },
+    ))
+}
+
+/// Each op is a MultiHeader and its request record, until the `done` header. Ops can only
+/// be the plain ones (the server rejects nested multi), so this does not recurse.
+fn multi_request(mut i: Input<'_>) -> PResult<'_, RequestBody<'_>> {
+    use super::opcode as op;
+    let mut ops = Vec::new();
+    loop {
+        if i.fragment().is_empty() {
+            return Ok((i, RequestBody::Multi { ops, end: None }));
+        }
+        let (r, header) = multi_header(i)?;
+        if header.val.done.val {
+            return Ok((
+                r,
+                RequestBody::Multi {
+                    ops,
+                    end: Some(header),
+                },
+            ));
+        }
+        let opcode = header.val.op.val;
+        if matches!(opcode, op::MULTI | op::MULTI_READ) {
+            return fail(i, ErrorKind::Verify);
+        }
+        let (r, body) = match request_body(opcode, r) {
+            Some(res) => res?,
+            None => return fail(i, ErrorKind::Switch),
+        };
+        ops.push(MultiOp { header, body });
+        i = r;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reply bodies (chosen by the opcode of the request that the reply answers)
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplyBody<'a> {
+    /// No record: delete, setWatches, ping, auth, closeSession, check, and error replies.
+    Empty,
+    /// create, sync: `{ustring path}`.
+    Path {
+        path: Counted<'a>,
+    },
+    /// create2, createContainer, createTTL: `{path, stat}`.
+    PathStat {
+        path: Counted<'a>,
+        stat: At<Stat>,
+    },
+    /// exists, setData, setACL: `{stat}`.
+    Stat {
+        stat: At<Stat>,
+    },
+    /// getData, reconfig: `{buffer data; Stat stat}`.
+    Data {
+        data: Counted<'a>,
+        stat: At<Stat>,
+    },
+    /// getACL: `{vector<ACL> acl; Stat stat}`.
+    Acl {
+        acl: At<Vec<At<Acl<'a>>>>,
+        stat: At<Stat>,
+    },
+    /// getChildren, getChildren2 (with stat), getEphemerals.
+    Children {
+        children: At<Vec<Counted<'a>>>,
+        stat: Option<At<Stat>>,
+    },
+    /// getAllChildrenNumber.
+    Number {
+        number: At<i32>,
+    },
+    /// addWatch: ErrorResponse{err}.
+    ErrorCode {
+        err: At<i32>,
+    },
+    Sasl {
+        token: Counted<'a>,
+    },
+    WhoAmI {
+        clients: At<Vec<At<Id<'a>>>>,
+    },
+    Multi {
+        results: Vec<MultiResult<'a>>,
+        end: Option<At<MultiHeader>>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiResult<'a> {
+    pub header: At<MultiHeader>,
+    pub body: ReplyBody<'a>,
+}
+
+/// The reply record for a successful request of `opcode`. `None` for unknown opcodes.
+pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>>> {
+    use super::opcode as op;
+    Some(match opcode {
+        op::DELETE
+        | op::SET_WATCHES
+        | op::SET_WATCHES2
+        | op::PING
+        | op::AUTH
+        | op::CLOSE_SESSION
+        | op::CHECK_WATCHES
+        | op::REMOVE_WATCHES => Ok((i, ReplyBody::Empty)),
+        // check: standalone it is rejected; FRP would send a stat if it were not.
+        op::CHECK if i.fragment().is_empty() => Ok((i, ReplyBody::Empty)),
+        op::CREATE | op::SYNC => counted(i).map(|(i, path)| (i, ReplyBody::Path { path })),
+        op::CREATE2 | op::CREATE_CONTAINER | op::CREATE_TTL => (|| {
+            let (i, path) = counted(i)?;
+            let (i, stat) = stat(i)?;
+            Ok((i, ReplyBody::PathStat { path, stat }))
+        })(),
+        op::EXISTS | op::SET_DATA | op::SET_ACL | op::CHECK => {
+            stat(i).map(|(i, stat)| (i, ReplyBody::Stat { stat }))
+        }
+        op::GET_DATA | op::RECONFIG => (|| {
+            let (i, data) = counted(i)?;
+            let (i, stat) = stat(i)?;
+            Ok((i, ReplyBody::Data { data, stat }))
+        })(),
+        op::GET_ACL => (|| {
+            let (i, acl) = acl_list(i)?;
+            let (i, stat) = stat(i)?;
+            Ok((i, ReplyBody::Acl { acl, stat }))
+        })(),
+        op::GET_CHILDREN | op::GET_EPHEMERALS => string_list(i).map(|(i, children)| {
+            (
+                i,
+                ReplyBody::Children {
+                    children,
+                    stat: None,
+                },
+            )
+        }),
+        op::GET_CHILDREN2 => (|| {
+            let (i, children) = string_list(i)?;
+            let (i, stat) = stat(i)?;
+            Ok((
+                i,
+                ReplyBody::Children {
+                    children,
+                    stat: Some(stat),
+                },
+            ))
+        })(),
+        op::GET_ALL_CHILDREN_NUMBER => int(i).map(|(i, number)| (i, ReplyBody::Number { number })),
+        op::ADD_WATCH => int(i).map(|(i, err)| (i, ReplyBody::ErrorCode { err })),
+        op::SASL => counted(i).map(|(i, token)| (i, ReplyBody::Sasl { token })),
+        op::WHO_AM_I => vector(8, id)(i).map(|(i, clients)| (i, ReplyBody::WhoAmI { clients })),
+        op::MULTI | op::MULTI_READ => multi_reply(i),
+        _ => return None,
+    })
+}
+
+/// Each result is decoded by its own header type, which can differ from the request's op
+/// (create2-style results for createTTL, error results with type -1).
+fn multi_reply(mut i: Input<'_>) -> PResult<'_, ReplyBody<'_>> {
+    use super::opcode as op;
+    let mut results = Vec::new();
+    loop {
+        if i.fragment().is_empty() {
+            return Ok((i, ReplyBody::Multi { results, end: None }));
+        }
+        let (r, header) = multi_header(i)?;
+        if header.val.done.val {
+            return Ok((
+                r,
+                ReplyBody::Multi {
+                    results,
+                    end: Some(header),
+                },
+            ));
+        }
+        let (r, body) = match header.val.op.val {
+            op::ERROR => int(r).map(|(r, err)| (r, ReplyBody::ErrorCode { err }))?,
+            op::MULTI | op::MULTI_READ => return fail(i, ErrorKind::Verify),
+            other => match reply_body(other, r) {
+                Some(res) => res?,
+                None => return fail(i, ErrorKind::Switch),
+            },
+        };
+        results.push(MultiResult { header, body });
+        i = r;
+    }
+}
+
+/// `WatcherEvent {int type; int state; ustring path}`: the body of a notification (xid -1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatcherEvent<'a> {
+    pub event_type: At<i32>,
+    pub state: At<i32>,
+    pub path: Counted<'a>,
+}
+
+pub fn watcher_event(i: Input<'_>) -> PResult<'_, WatcherEvent<'_>> {
+    let (i, event_type) = int(i)?;
+    let (i, state) = int(i)?;
+    let (i, path) = counted(i)?;
+    Ok((
+        i,
+        WatcherEvent {
+            event_type,
+            state,
+            path,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pdu(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn counted_string_with_offsets() {
+        let b = [0, 0, 0, 2, b'/', b'a', 0xff];
+        let (rest, s) = counted(input(&b)).unwrap();
+        assert_eq!(
+            s,
+            At {
+                off: 0,
+                len: 6,
+                val: Some(&b"/a"[..])
+            }
+        );
+        assert_eq!(rest.location_offset(), 6);
+    }
+
+    #[test]
+    fn null_and_bogus_lengths() {
+        let (_, s) = counted(input(&[0xff, 0xff, 0xff, 0xff])).unwrap();
+        assert_eq!(s.val, None);
+        assert_eq!(s.len, 4);
+        let e = counted(input(&[0xff, 0xff, 0xff, 0xfe])).unwrap_err();
+        assert_eq!(failure(e).kind, ErrorKind::LengthValue);
+        let e = counted(input(&[0x7f, 0xff, 0xff, 0xff, 1, 2])).unwrap_err();
+        assert_eq!(failure(e).kind, ErrorKind::Eof);
+    }
+
+    #[test]
+    fn huge_vector_count_is_rejected_without_allocating() {
+        let b = [0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+        let e = string_list(input(&b)).unwrap_err();
+        assert_eq!(failure(e).kind, ErrorKind::Count);
+    }
+
+    /// A ConnectRequest as the C client sends it (no readOnly): 44-byte body, timeout 10 s.
+    fn connect_44() -> Vec<u8> {
+        let mut b = vec![0u8; 4 + 8];
+        b.extend_from_slice(&10000i32.to_be_bytes());
+        b.extend_from_slice(&[0u8; 8]);
+        b.extend_from_slice(&16i32.to_be_bytes());
+        b.extend_from_slice(&[0u8; 16]);
+        pdu(&b)
+    }
+
+    #[test]
+    fn connect_request_without_read_only() {
+        let pdu = connect_44();
+        assert_eq!(pdu.len(), 48);
+        assert!(looks_like_connect_request(&pdu[4..]));
+        let (rest, c) = connect_request(input(&pdu[4..])).unwrap();
+        assert!(rest.fragment().is_empty());
+        assert_eq!(c.timeout.val, 10000);
+        assert_eq!(c.read_only, None);
+        assert_eq!(c.passwd.val.map(|p| p.len()), Some(16));
+    }
+
+    #[test]
+    fn connect_request_with_read_only() {
+        let mut body = connect_44()[4..].to_vec();
+        body.push(1);
+        assert!(looks_like_connect_request(&body));
+        let (_, c) = connect_request(input(&body)).unwrap();
+        assert_eq!(c.read_only.map(|b| (b.off, b.val)), Some((44, true)));
+    }
+
+    #[test]
+    fn connect_response_rejected_session() {
+        // timeout 0, session 0, 16 zero bytes: an expired session.
+        let mut body = vec![0u8; 16];
+        body.extend_from_slice(&[0, 0, 0, 16]);
+        body.extend_from_slice(&[0u8; 16]);
+        assert!(looks_like_connect_response(&body));
+        let (_, r) = connect_response(input(&body)).unwrap();
+        assert_eq!(r.timeout.val, 0);
+        assert_eq!(r.read_only, None);
+    }
+
+    #[test]
+    fn get_data_request_and_reply() {
+        // {xid 1, getData} "/a" watch=1
+        let req = pdu(&[0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2, b'/', b'a', 1]);
+        let i = input(&req);
+        let (i, _len) = int(i).unwrap();
+        let (i, h) = request_header(i).unwrap();
+        assert_eq!((h.xid.val, h.opcode.val, h.opcode.off), (1, 4, 8));
+        let (rest, body) = request_body(4, i).unwrap().unwrap();
+        assert!(rest.fragment().is_empty());
+        match body {
+            RequestBody::PathWatch { path, watch } => {
+                assert_eq!(path.val, Some(&b"/a"[..]));
+                assert_eq!(path.off, 12);
+                assert!(watch.val);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let mut rep = vec![
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 3, b'x', b'y', b'z',
+        ];
+        rep.extend_from_slice(&[0u8; STAT_LEN]);
+        let rep = pdu(&rep);
+        let (i, _) = int(input(&rep)).unwrap();
+        let (i, h) = reply_header(i).unwrap();
+        assert_eq!((h.xid.val, h.zxid.val, h.err.val), (1, 5, 0));
+        let (rest, body) = reply_body(4, i).unwrap().unwrap();
+        assert!(rest.fragment().is_empty());
+        assert!(matches!(
+            body,
+            ReplyBody::Data {
+                data: At {
+                    val: Some(b"xyz"),
+                    ..
+                },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn create_with_acl_and_ttl() {
+        let mut b = vec![0, 0, 0, 2, b'/', b't', 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1];
+        b.extend_from_slice(&[
+            0, 0, 0, 31, 0, 0, 0, 5, b'w', b'o', b'r', b'l', b'd', 0, 0, 0, 6,
+        ]);
+        b.extend_from_slice(b"anyone");
+        b.extend_from_slice(&[0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0x27, 0x10]);
+        let (rest, body) = request_body(21, input(&b)).unwrap().unwrap();
+        assert!(rest.fragment().is_empty());
+        let RequestBody::Create {
+            data,
+            acl,
+            flags,
+            ttl,
+            ..
+        } = body
+        else {
+            panic!()
+        };
+        assert_eq!(data.val, None);
+        assert_eq!(acl.val.len(), 1);
+        assert_eq!(acl.val[0].val.perms.val, 31);
+        assert_eq!(acl.val[0].val.id.val.id.val, Some(&b"anyone"[..]));
+        assert_eq!(flags.val, 5);
+        assert_eq!(ttl.map(|t| t.val), Some(10000));
+    }
+
+    #[test]
+    fn multi_reply_with_error_results() {
+        // results: error(-1) err 0 ... as sent for a failed multi: {-1,false,-1}+{err}
+        let mut b = Vec::new();
+        for err in [0i32, -101] {
+            b.extend_from_slice(&(-1i32).to_be_bytes());
+            b.push(0);
+            b.extend_from_slice(&err.to_be_bytes());
+            b.extend_from_slice(&err.to_be_bytes());
+        }
+        b.extend_from_slice(&(-1i32).to_be_bytes());
+        b.push(1);
+        b.extend_from_slice(&(-1i32).to_be_bytes());
+        let (rest, body) = reply_body(14, input(&b)).unwrap().unwrap();
+        assert!(rest.fragment().is_empty());
+        let ReplyBody::Multi { results, end } = body else {
+            panic!()
+        };
+        assert_eq!(results.len(), 2);
+        assert!(end.is_some());
+        assert!(matches!(
+            results[1].body,
+            ReplyBody::ErrorCode {
+                err: At { val: -101, .. }
+            }
+        ));
+    }
+
+    #[test]
+    fn truncated_stat_fails() {
+        let b = [0u8; 20];
+        assert!(reply_body(3, input(&b)).unwrap().is_err());
+    }
+}

@@ -1,0 +1,619 @@
+//! Per-connection state: which side is the server, the handshake, four-letter words, and
+//! pairing each reply with its request. Pure Rust, no Wireshark.
+//!
+//! Every decision is made once, on the first pass, in capture order, and stored per PDU
+//! (`PduKey`). Later passes (tshark -2, GUI clicks in any order) only look decisions up, so
+//! the tree of a packet never depends on what was dissected before it.
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use super::fields::FOUR_LETTER_WORDS;
+use super::parse;
+use super::xid;
+
+/// Nanoseconds since the Unix epoch.
+pub type Nanos = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    ToServer,
+    ToClient,
+}
+
+/// One PDU: the frame it completes in, and its position among the PDUs of that frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PduKey {
+    pub frame: u32,
+    pub index: u32,
+}
+
+/// The request a reply answers, as the reply shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestLink {
+    pub frame: u32,
+    pub time: Nanos,
+    pub opcode: i32,
+    pub path: Option<Rc<str>>,
+}
+
+/// What the first pass decided about one PDU.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PduKind {
+    ConnectRequest,
+    ConnectResponse,
+    /// A four-letter word (`ruok`, `stat`, ...) sent instead of a handshake.
+    FourLetterCommand,
+    /// The plain-text reply to a four-letter word: everything the server sends after it.
+    FourLetterReply,
+    Request {
+        opcode: i32,
+        /// Filled in when the reply is seen.
+        response: Option<(u32, Nanos)>,
+        /// False when the pending table was full and the request was not tracked.
+        tracked: bool,
+    },
+    Reply {
+        request: Option<RequestLink>,
+    },
+    Notification,
+    /// After a handshake with protocolVersion != 0 (ClickHouse Keeper extensions): headers
+    /// are shown, bodies are not decoded.
+    Opaque,
+}
+
+/// Caps on per-connection tables, so that a hostile capture cannot grow them without bound.
+pub const MAX_PENDING: usize = 100_000;
+
+#[derive(Clone, Debug)]
+struct Pending {
+    frame: u32,
+    time: Nanos,
+    opcode: i32,
+    path: Option<Rc<str>>,
+    key: PduKey,
+}
+
+/// The state of one ZooKeeper connection.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The server's TCP port, once known (from the port table or the handshake).
+    pub server_port: Option<u32>,
+    /// Frame of the client's first bytes, where a four-letter word can appear.
+    first_client_frame: Option<u32>,
+    /// Frame of the four-letter word, when this connection carries one.
+    four_letter_frame: Option<u32>,
+    client_started: bool,
+    server_started: bool,
+    saw_connect_request: bool,
+    /// Session id from the ConnectResponse (or the ConnectRequest when re-opening).
+    pub session_id: Option<u64>,
+    /// A handshake with protocolVersion != 0 was seen: bodies are opaque from then on.
+    opaque: bool,
+    pending: HashMap<i32, Pending>,
+    /// Pings, auth and setWatches use fixed xids; their replies come back in order.
+    control: [VecDeque<Pending>; 3],
+    decisions: HashMap<PduKey, PduKind>,
+}
+
+fn control_slot(x: i32) -> Option<usize> {
+    match x {
+        xid::PING => Some(0),
+        xid::AUTH => Some(1),
+        xid::SET_WATCHES => Some(2),
+        _ => None,
+    }
+}
+
+pub fn is_four_letter_word(bytes: &[u8]) -> bool {
+    bytes.len() >= 4
+        && FOUR_LETTER_WORDS
+            .iter()
+            .any(|w| &bytes[..4] == w.as_slice())
+}
+
+/// What the framing layer should do with the bytes at the start of a PDU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// A length-prefixed PDU of this total size (prefix included).
+    Pdu(u32),
+    /// A four-letter word: 4 bytes, 12 with stmk's trace mask.
+    FourLetter(u32),
+    /// Plain text (a four-letter word's reply) or a bogus length: take what is there.
+    Rest,
+}
+
+impl Session {
+    /// Decides the direction of a segment. `match_port` is the port that selected the
+    /// dissector (port table or Decode As), 0 if none.
+    pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
+        if self.server_port.is_none()
+            && match_port != 0
+            && (match_port == src_port || match_port == dst_port)
+        {
+            self.server_port = Some(match_port);
+        }
+        match self.server_port {
+            Some(p) if p == src_port && p != dst_port => Direction::ToClient,
+            Some(_) => Direction::ToServer,
+            // No port known: the lower port is the usual guess for the server.
+            None if src_port < dst_port => Direction::ToClient,
+            None => Direction::ToServer,
+        }
+    }
+
+    /// Framing of the bytes at the start of a PDU (`bytes` holds at least 4 bytes).
+    /// Deterministic across passes: it only depends on the frame and on facts recorded the
+    /// first time the connection's first bytes went by.
+    pub fn framing(&mut self, dir: Direction, frame: u32, bytes: &[u8], max_pdu: u32) -> Framing {
+        if dir == Direction::ToServer {
+            let first = *self.first_client_frame.get_or_insert(frame);
+            if first == frame && is_four_letter_word(bytes) {
+                self.four_letter_frame = Some(frame);
+                return if &bytes[..4] == b"stmk" {
+                    Framing::FourLetter(12)
+                } else {
+                    Framing::Rest
+                };
+            }
+        }
+        if self.four_letter_frame.is_some_and(|f| frame >= f) {
+            return Framing::Rest;
+        }
+        if bytes.len() < 4 {
+            return Framing::Rest;
+        }
+        let len = i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        if len < 0 || len as u32 > max_pdu {
+            return Framing::Rest;
+        }
+        Framing::Pdu(len as u32 + 4)
+    }
+
+    /// Records the server's port when a heuristic recognised the handshake.
+    pub fn set_server_port(&mut self, port: u32) {
+        self.server_port.get_or_insert(port);
+    }
+
+    /// True when the bytes of this frame belong to a four-letter-word exchange.
+    pub fn is_four_letter(&self, frame: u32) -> bool {
+        self.four_letter_frame.is_some_and(|f| frame >= f)
+    }
+
+    /// The decision stored on the first pass for this PDU.
+    pub fn decision(&self, key: PduKey) -> Option<&PduKind> {
+        self.decisions.get(&key)
+    }
+
+    /// First pass: classifies a complete PDU and updates pairing state.
+    /// `pdu` is the whole PDU including its length prefix.
+    pub fn classify(&mut self, key: PduKey, dir: Direction, time: Nanos, pdu: &[u8]) -> PduKind {
+        let kind = self.classify_inner(key, dir, time, pdu);
+        self.decisions.insert(key, kind.clone());
+        kind
+    }
+
+    fn classify_inner(&mut self, key: PduKey, dir: Direction, time: Nanos, pdu: &[u8]) -> PduKind {
+        let frame = key.frame;
+        if self.four_letter_frame.is_some_and(|f| frame >= f) {
+            return match dir {
+                Direction::ToServer => PduKind::FourLetterCommand,
+                Direction::ToClient => PduKind::FourLetterReply,
+            };
+        }
+        let body = pdu.get(4..).unwrap_or(&[]);
+        match dir {
+            Direction::ToServer => {
+                let first = !self.client_started;
+                self.client_started = true;
+                if first && parse::looks_like_connect_request(body)
+                    || self.looks_like_extended_connect(first, body)
+                {
+                    self.saw_connect_request = true;
+                    let version = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                    self.opaque = version != 0;
+                    let sid = u64::from_be_bytes([
+                        body[16], body[17], body[18], body[19], body[20], body[21], body[22],
+                        body[23],
+                    ]);
+                    if sid != 0 {
+                        self.session_id = Some(sid);
+                    }
+                    return PduKind::ConnectRequest;
+                }
+                if body.len() < 8 {
+                    return PduKind::Request {
+                        opcode: i32::MIN,
+                        response: None,
+                        tracked: false,
+                    };
+                }
+                let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                let opcode = i32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+                let path = if self.opaque {
+                    None
+                } else {
+                    request_path(opcode, pdu)
+                };
+                let pending = Pending {
+                    frame,
+                    time,
+                    opcode,
+                    path,
+                    key,
+                };
+                let tracked = match control_slot(x) {
+                    Some(slot) if self.control[slot].len() < MAX_PENDING => {
+                        self.control[slot].push_back(pending);
+                        true
+                    }
+                    Some(_) => false,
+                    None if self.pending.len() < MAX_PENDING || self.pending.contains_key(&x) => {
+                        // A repeated xid (the Java client wraps at INT32_MAX) replaces the older one.
+                        self.pending.insert(x, pending);
+                        true
+                    }
+                    None => false,
+                };
+                PduKind::Request {
+                    opcode,
+                    response: None,
+                    tracked,
+                }
+            }
+            Direction::ToClient => {
+                let first = !self.server_started;
+                self.server_started = true;
+                if first
+                    && (parse::looks_like_connect_response(body)
+                        || self.saw_connect_request
+                            && body.len() >= 36
+                            && body[0..4] == [0; 4]
+                            && !self.plausible_reply(body))
+                {
+                    let sid = u64::from_be_bytes([
+                        body[8], body[9], body[10], body[11], body[12], body[13], body[14],
+                        body[15],
+                    ]);
+                    self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
+                    return PduKind::ConnectResponse;
+                }
+                if body.len() < 4 {
+                    return PduKind::Reply { request: None };
+                }
+                let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                if x == xid::NOTIFICATION {
+                    return PduKind::Notification;
+                }
+                let found = match control_slot(x) {
+                    Some(slot) => self.control[slot].pop_front(),
+                    None => self.pending.remove(&x),
+                };
+                let request = found.map(|p| {
+                    if let Some(PduKind::Request { response, .. }) = self.decisions.get_mut(&p.key)
+                    {
+                        *response = Some((frame, time));
+                    }
+                    RequestLink {
+                        frame: p.frame,
+                        time: p.time,
+                        opcode: p.opcode,
+                        path: p.path,
+                    }
+                });
+                PduKind::Reply { request }
+            }
+        }
+    }
+
+    /// ClickHouse Keeper and future clients send a longer ConnectRequest with a protocol
+    /// version other than 0; accept it as the first client PDU when its shape fits.
+    fn looks_like_extended_connect(&self, first: bool, body: &[u8]) -> bool {
+        first && body.len() > 45 && body.len() <= 256 && body[24..28] == [0, 0, 0, 16] && {
+            let v = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+            (1..=1000).contains(&v)
+        }
+    }
+
+    /// A reply header whose xid is pending looks like a reply rather than a handshake.
+    fn plausible_reply(&self, body: &[u8]) -> bool {
+        let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+        self.pending.contains_key(&x)
+    }
+
+    /// True once a handshake with protocolVersion != 0 was seen.
+    pub fn is_opaque(&self) -> bool {
+        self.opaque
+    }
+
+    /// Number of requests still waiting for a reply (for tests and statistics).
+    pub fn outstanding(&self) -> usize {
+        self.pending.len() + self.control.iter().map(VecDeque::len).sum::<usize>()
+    }
+}
+
+/// The path of a request, for showing on its reply. Only opcodes whose record starts with
+/// a path have one.
+fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
+    use super::opcode as op;
+    let has_path = matches!(
+        opcode,
+        op::CREATE
+            | op::DELETE
+            | op::EXISTS
+            | op::GET_DATA
+            | op::SET_DATA
+            | op::GET_ACL
+            | op::SET_ACL
+            | op::GET_CHILDREN
+            | op::SYNC
+            | op::GET_CHILDREN2
+            | op::CHECK
+            | op::CREATE2
+            | op::CHECK_WATCHES
+            | op::REMOVE_WATCHES
+            | op::CREATE_CONTAINER
+            | op::CREATE_TTL
+            | op::GET_EPHEMERALS
+            | op::GET_ALL_CHILDREN_NUMBER
+            | op::ADD_WATCH
+    );
+    if !has_path {
+        return None;
+    }
+    let (_, s) = parse::counted(parse::input(pdu.get(12..)?)).ok()?;
+    s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pdu(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn request(x: i32, op: i32, rest: &[u8]) -> Vec<u8> {
+        let mut b = x.to_be_bytes().to_vec();
+        b.extend_from_slice(&op.to_be_bytes());
+        b.extend_from_slice(rest);
+        pdu(&b)
+    }
+
+    fn reply(x: i32, err: i32) -> Vec<u8> {
+        let mut b = x.to_be_bytes().to_vec();
+        b.extend_from_slice(&7i64.to_be_bytes());
+        b.extend_from_slice(&err.to_be_bytes());
+        pdu(&b)
+    }
+
+    fn connect_request() -> Vec<u8> {
+        let mut b = vec![0u8; 12];
+        b.extend_from_slice(&30000i32.to_be_bytes());
+        b.extend_from_slice(&[0u8; 8]);
+        b.extend_from_slice(&16i32.to_be_bytes());
+        b.extend_from_slice(&[0u8; 16]);
+        b.push(0);
+        pdu(&b)
+    }
+
+    fn connect_response(sid: u64) -> Vec<u8> {
+        let mut b = vec![0u8; 4];
+        b.extend_from_slice(&30000i32.to_be_bytes());
+        b.extend_from_slice(&sid.to_be_bytes());
+        b.extend_from_slice(&16i32.to_be_bytes());
+        b.extend_from_slice(&[7u8; 16]);
+        b.push(0);
+        pdu(&b)
+    }
+
+    fn key(frame: u32) -> PduKey {
+        PduKey { frame, index: 0 }
+    }
+
+    #[test]
+    fn handshake_then_paired_request() {
+        let mut s = Session::default();
+        assert_eq!(s.direction(40000, 2181, 2181), Direction::ToServer);
+        assert_eq!(
+            s.classify(key(1), Direction::ToServer, 0, &connect_request()),
+            PduKind::ConnectRequest
+        );
+        assert_eq!(
+            s.classify(key(2), Direction::ToClient, 5, &connect_response(0xabc)),
+            PduKind::ConnectResponse
+        );
+        assert_eq!(s.session_id, Some(0xabc));
+        let get = request(1, 4, &[0, 0, 0, 2, b'/', b'a', 0]);
+        assert!(matches!(
+            s.classify(key(3), Direction::ToServer, 100, &get),
+            PduKind::Request { opcode: 4, .. }
+        ));
+        let PduKind::Reply {
+            request: Some(link),
+        } = s.classify(key(4), Direction::ToClient, 250, &reply(1, -101))
+        else {
+            panic!("reply not paired")
+        };
+        assert_eq!(
+            (link.frame, link.time, link.opcode, link.path.as_deref()),
+            (3, 100, 4, Some("/a"))
+        );
+        // The request now knows its response.
+        assert_eq!(
+            s.decision(key(3)),
+            Some(&PduKind::Request {
+                opcode: 4,
+                response: Some((4, 250)),
+                tracked: true
+            })
+        );
+        assert_eq!(s.outstanding(), 0);
+    }
+
+    #[test]
+    fn control_xids_pair_in_fifo_order_and_auth_overtakes() {
+        let mut s = Session::default();
+        s.classify(key(1), Direction::ToServer, 0, &request(-2, 11, &[]));
+        s.classify(
+            key(2),
+            Direction::ToServer,
+            0,
+            &request(5, 3, &[0, 0, 0, 1, b'/', 0]),
+        );
+        s.classify(key(3), Direction::ToServer, 0, &request(-2, 11, &[]));
+        s.classify(
+            key(4),
+            Direction::ToServer,
+            0,
+            &request(-4, 100, &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        );
+        // The auth reply overtakes the queued exists reply.
+        let r = s.classify(key(5), Direction::ToClient, 0, &reply(-4, 0));
+        assert!(matches!(
+            r,
+            PduKind::Reply {
+                request: Some(RequestLink { frame: 4, .. })
+            }
+        ));
+        let r = s.classify(key(6), Direction::ToClient, 0, &reply(-2, 0));
+        assert!(matches!(
+            r,
+            PduKind::Reply {
+                request: Some(RequestLink { frame: 1, .. })
+            }
+        ));
+        let r = s.classify(key(7), Direction::ToClient, 0, &reply(5, 0));
+        assert!(matches!(
+            r,
+            PduKind::Reply {
+                request: Some(RequestLink { frame: 2, .. })
+            }
+        ));
+        let r = s.classify(key(8), Direction::ToClient, 0, &reply(-2, 0));
+        assert!(matches!(
+            r,
+            PduKind::Reply {
+                request: Some(RequestLink { frame: 3, .. })
+            }
+        ));
+        // A second reply to the same ping has no request left.
+        assert_eq!(
+            s.classify(key(9), Direction::ToClient, 0, &reply(-2, 0)),
+            PduKind::Reply { request: None }
+        );
+    }
+
+    #[test]
+    fn notification_is_not_paired() {
+        let mut s = Session::default();
+        s.classify(
+            key(1),
+            Direction::ToServer,
+            0,
+            &request(1, 4, &[0, 0, 0, 1, b'/', 1]),
+        );
+        assert_eq!(
+            s.classify(key(2), Direction::ToClient, 0, &reply(-1, 0)),
+            PduKind::Notification
+        );
+        assert_eq!(s.outstanding(), 1);
+    }
+
+    #[test]
+    fn midstream_reply_is_unpaired() {
+        let mut s = Session::default();
+        assert_eq!(
+            s.classify(key(1), Direction::ToClient, 0, &reply(9, 0)),
+            PduKind::Reply { request: None }
+        );
+    }
+
+    #[test]
+    fn four_letter_word_and_its_text_reply() {
+        let mut s = Session::default();
+        assert_eq!(
+            s.framing(Direction::ToServer, 4, b"ruok", DEFAULT_MAX),
+            Framing::Rest
+        );
+        assert_eq!(
+            s.classify(key(4), Direction::ToServer, 0, b"ruok"),
+            PduKind::FourLetterCommand
+        );
+        // The reply is text whatever its first bytes say.
+        assert_eq!(
+            s.framing(Direction::ToClient, 6, b"imok", DEFAULT_MAX),
+            Framing::Rest
+        );
+        assert_eq!(
+            s.classify(key(6), Direction::ToClient, 0, b"imok"),
+            PduKind::FourLetterReply
+        );
+        // stmk carries an 8-byte mask.
+        let mut s = Session::default();
+        assert_eq!(
+            s.framing(Direction::ToServer, 4, b"stmk", DEFAULT_MAX),
+            Framing::FourLetter(12)
+        );
+    }
+
+    const DEFAULT_MAX: u32 = super::super::DEFAULT_MAX_PDU;
+
+    #[test]
+    fn bogus_lengths_do_not_wait() {
+        let mut s = Session::default();
+        s.framing(Direction::ToServer, 1, &[0, 0, 0, 44], DEFAULT_MAX);
+        assert_eq!(
+            s.framing(
+                Direction::ToServer,
+                2,
+                &[0xff, 0xff, 0xff, 0xf0],
+                DEFAULT_MAX
+            ),
+            Framing::Rest
+        );
+        assert_eq!(
+            s.framing(
+                Direction::ToServer,
+                2,
+                &[0x7f, 0xff, 0xff, 0xff],
+                DEFAULT_MAX
+            ),
+            Framing::Rest
+        );
+        assert_eq!(
+            s.framing(Direction::ToServer, 2, &[0, 0, 0, 8], DEFAULT_MAX),
+            Framing::Pdu(12)
+        );
+    }
+
+    #[test]
+    fn pending_table_is_capped() {
+        let mut s = Session::default();
+        for x in 1..=(MAX_PENDING as i32 + 10) {
+            s.classify(
+                key(x as u32),
+                Direction::ToServer,
+                0,
+                &request(x, 3, &[0, 0, 0, 1, b'/', 0]),
+            );
+        }
+        assert_eq!(s.outstanding(), MAX_PENDING);
+        let last = key(MAX_PENDING as u32 + 10);
+        assert!(matches!(
+            s.decision(last),
+            Some(PduKind::Request { tracked: false, .. })
+        ));
+    }
+
+    #[test]
+    fn direction_from_port_table_and_fallback() {
+        let mut s = Session::default();
+        assert_eq!(s.direction(2181, 50000, 2181), Direction::ToClient);
+        assert_eq!(s.direction(50000, 2181, 0), Direction::ToServer);
+        let mut s = Session::default();
+        assert_eq!(s.direction(2999, 50000, 0), Direction::ToClient);
+    }
+}

@@ -1,0 +1,196 @@
+#include "shim.h"
+#include <epan/column-utils.h>
+#include <epan/conversation.h>
+
+int zkh2_pinfo_visited(const packet_info *pinfo) { return PINFO_FD_VISITED(pinfo) ? 1 : 0; }
+uint32_t zkh2_pinfo_num(const packet_info *pinfo) { return pinfo->num; }
+wmem_allocator_t *zkh2_pinfo_pool(const packet_info *pinfo) { return pinfo->pool; }
+void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs)
+{
+    *secs = (int64_t)pinfo->abs_ts.secs;
+    *nsecs = (int32_t)pinfo->abs_ts.nsecs;
+}
+uint32_t zkh2_pinfo_srcport(const packet_info *pinfo) { return pinfo->srcport; }
+uint32_t zkh2_pinfo_destport(const packet_info *pinfo) { return pinfo->destport; }
+uint32_t zkh2_pinfo_match_uint(const packet_info *pinfo) { return pinfo->match_uint; }
+void zkh2_pinfo_set_desegment(packet_info *pinfo, int offset, uint32_t len)
+{
+    pinfo->desegment_offset = offset;
+    pinfo->desegment_len = len;
+}
+void zkh2_col_set_fence_info(packet_info *pinfo) { col_set_fence(pinfo->cinfo, COL_INFO); }
+
+void zkh2_col_set_protocol(packet_info *pinfo, const char *static_name)
+{
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, static_name);
+}
+void zkh2_col_clear_info(packet_info *pinfo) { col_clear(pinfo->cinfo, COL_INFO); }
+void zkh2_col_append_info(packet_info *pinfo, const char *sep, const char *text)
+{
+    col_append_sep_str(pinfo->cinfo, COL_INFO, sep, text);
+}
+
+int zkh2_proto_is_enabled(int proto)
+{
+    return proto_is_protocol_enabled(find_protocol_by_id(proto)) ? 1 : 0;
+}
+
+void zkh2_item_set_generated(proto_item *item) { proto_item_set_generated(item); }
+void zkh2_item_set_hidden(proto_item *item) { proto_item_set_hidden(item); }
+
+struct zkh2_deferred_free {
+    void (*free_fn)(void *);
+    void *ptr;
+};
+
+static
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
+bool
+#else
+gboolean
+#endif
+zkh2_deferred_free_cb(wmem_allocator_t *allocator, wmem_cb_event_t event, void *user_data)
+{
+    (void)allocator;
+    (void)event;
+    struct zkh2_deferred_free *d = (struct zkh2_deferred_free *)user_data;
+    d->free_fn(d->ptr);
+    g_free(d);
+    return 0; /* run once */
+}
+
+void zkh2_free_with_file_scope(void (*free_fn)(void *), void *ptr)
+{
+    struct zkh2_deferred_free *d = g_new(struct zkh2_deferred_free, 1);
+    d->free_fn = free_fn;
+    d->ptr = ptr;
+    wmem_register_callback(wmem_file_scope(), zkh2_deferred_free_cb, d);
+}
+
+#define ZKH2_HEUR_SLOTS 8
+static struct {
+    zkh2_heur_fn test;
+    dissector_handle_t handle;
+} zkh2_heur_slots[ZKH2_HEUR_SLOTS];
+
+static int zkh2_heur_run(int i, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (!zkh2_heur_slots[i].test(tvb, pinfo, tree, data))
+        return 0;
+    conversation_set_dissector(find_or_create_conversation(pinfo), zkh2_heur_slots[i].handle);
+    call_dissector_only(zkh2_heur_slots[i].handle, tvb, pinfo, tree, data);
+    return 1;
+}
+#define ZKH2_HEUR_TRAMPOLINE(i)                                                              \
+    static                                                                                   \
+    ZKH2_HEUR_RET zkh2_heur_trampoline_##i(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, \
+                                           void *data)                                       \
+    {                                                                                        \
+        return zkh2_heur_run(i, tvb, pinfo, tree, data) != 0;                                \
+    }
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
+#define ZKH2_HEUR_RET bool
+#else
+#define ZKH2_HEUR_RET gboolean
+#endif
+ZKH2_HEUR_TRAMPOLINE(0)
+ZKH2_HEUR_TRAMPOLINE(1)
+ZKH2_HEUR_TRAMPOLINE(2)
+ZKH2_HEUR_TRAMPOLINE(3)
+ZKH2_HEUR_TRAMPOLINE(4)
+ZKH2_HEUR_TRAMPOLINE(5)
+ZKH2_HEUR_TRAMPOLINE(6)
+ZKH2_HEUR_TRAMPOLINE(7)
+static heur_dissector_t zkh2_heur_trampolines[ZKH2_HEUR_SLOTS] = {
+    zkh2_heur_trampoline_0, zkh2_heur_trampoline_1, zkh2_heur_trampoline_2,
+    zkh2_heur_trampoline_3, zkh2_heur_trampoline_4, zkh2_heur_trampoline_5,
+    zkh2_heur_trampoline_6, zkh2_heur_trampoline_7,
+};
+
+int zkh2_heur_dissector_add(const char *table, zkh2_heur_fn fn, dissector_handle_t handle,
+                            const char *display_name, const char *internal_name, int proto,
+                            int enabled)
+{
+    for (int i = 0; i < ZKH2_HEUR_SLOTS; i++) {
+        if (zkh2_heur_slots[i].test == NULL) {
+            zkh2_heur_slots[i].test = fn;
+            zkh2_heur_slots[i].handle = handle;
+            heur_dissector_add(table, zkh2_heur_trampolines[i], display_name, internal_name,
+                               proto, enabled ? HEURISTIC_ENABLE : HEURISTIC_DISABLE);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
+typedef bool zkh2_c_bool;
+#else
+typedef gboolean zkh2_c_bool;
+#endif
+struct zkh2_pref_bool {
+    zkh2_c_bool value;
+};
+
+#define ZKH2_FRAMED_SLOTS 8
+struct zkh2_framed {
+    unsigned fixed_len;
+    zkh2_pdu_len_fn get_pdu_len;
+    dissector_t dissect_pdu;
+    const zkh2_pref_bool *desegment;
+};
+static struct zkh2_framed zkh2_framed_slots[ZKH2_FRAMED_SLOTS];
+static int zkh2_framed_used;
+
+static int zkh2_framed_dissect(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
+                               proto_tree *tree, void *data)
+{
+    tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
+                     f->dissect_pdu, data);
+    return (int)tvb_captured_length(tvb);
+}
+#define ZKH2_FRAMED_TRAMPOLINE(i)                                                            \
+    static int zkh2_framed_trampoline_##i(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, \
+                                          void *data)                                        \
+    {                                                                                        \
+        return zkh2_framed_dissect(&zkh2_framed_slots[i], tvb, pinfo, tree, data);           \
+    }
+ZKH2_FRAMED_TRAMPOLINE(0)
+ZKH2_FRAMED_TRAMPOLINE(1)
+ZKH2_FRAMED_TRAMPOLINE(2)
+ZKH2_FRAMED_TRAMPOLINE(3)
+ZKH2_FRAMED_TRAMPOLINE(4)
+ZKH2_FRAMED_TRAMPOLINE(5)
+ZKH2_FRAMED_TRAMPOLINE(6)
+ZKH2_FRAMED_TRAMPOLINE(7)
+static dissector_t zkh2_framed_trampolines[ZKH2_FRAMED_SLOTS] = {
+    zkh2_framed_trampoline_0, zkh2_framed_trampoline_1, zkh2_framed_trampoline_2,
+    zkh2_framed_trampoline_3, zkh2_framed_trampoline_4, zkh2_framed_trampoline_5,
+    zkh2_framed_trampoline_6, zkh2_framed_trampoline_7,
+};
+
+dissector_handle_t zkh2_create_framed_handle(int proto, unsigned fixed_len,
+                                             zkh2_pdu_len_fn get_pdu_len,
+                                             dissector_t dissect_pdu,
+                                             const zkh2_pref_bool *desegment)
+{
+    if (zkh2_framed_used >= ZKH2_FRAMED_SLOTS)
+        return NULL;
+    int i = zkh2_framed_used++;
+    zkh2_framed_slots[i].fixed_len = fixed_len;
+    zkh2_framed_slots[i].get_pdu_len = get_pdu_len;
+    zkh2_framed_slots[i].dissect_pdu = dissect_pdu;
+    zkh2_framed_slots[i].desegment = desegment;
+    return create_dissector_handle(zkh2_framed_trampolines[i], proto);
+}
+
+zkh2_pref_bool *zkh2_prefs_register_bool(module_t *module, const char *name, const char *title,
+                                         const char *description, int default_value)
+{
+    zkh2_pref_bool *pref = g_new0(zkh2_pref_bool, 1);
+    pref->value = default_value != 0;
+    prefs_register_bool_preference(module, name, title, description, &pref->value);
+    return pref;
+}
+
+int zkh2_pref_bool_value(const zkh2_pref_bool *pref) { return pref->value ? 1 : 0; }
