@@ -45,6 +45,9 @@ pub trait FramedDissector: 'static {
 }
 
 /// The heuristic entry point for `D`; register it with `register::add_heuristic`.
+///
+/// # Safety
+/// Called by epan only, with the valid pointers of a running dissection.
 pub unsafe extern "C" fn heuristic_trampoline<D: FramedDissector>(
     tvb: *mut sys::tvbuff_t,
     pinfo: *mut sys::packet_info,

@@ -220,6 +220,9 @@ pub fn register_experts<E: ExpertTable>(proto: Protocol) {
             info.eiinfo.hf_info.p_id = ptr::null_mut();
             info.eiinfo.hf_info.hfinfo.id = -1;
             info.eiinfo.hf_info.hfinfo.same_name_prev_id = -1;
+            // epan fills in name and abbrev; the summary doubles as the filter field's
+            // description, so that `tshark -G fields` documents it.
+            info.eiinfo.hf_info.hfinfo.blurb = spec.summary.as_ptr();
             info
         })
         .collect();

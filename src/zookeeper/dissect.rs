@@ -77,7 +77,7 @@ impl FramedDissector for ZooKeeper {
         };
         let session_id = session.session_id;
         let opaque = session.is_opaque()
-            && !matches!(kind, PduKind::ConnectRequest | PduKind::ConnectResponse);
+            && !matches!(kind, PduKind::ConnectRequest { .. } | PduKind::ConnectResponse { .. });
         drop(session);
 
         if let Some(sid) = session_id {
@@ -85,8 +85,19 @@ impl FramedDissector for ZooKeeper {
         }
         let mut info = String::new();
         match &kind {
-            PduKind::ConnectRequest => connect_request(pkt, &t, bytes, &mut info),
-            PduKind::ConnectResponse => connect_response(pkt, &t, bytes, &mut info),
+            PduKind::ConnectRequest { response } => {
+                if let Some((frame, _)) = response {
+                    t.add_u32(Hf::ResponseIn, 0, 0, *frame).generated();
+                }
+                connect_request(pkt, &t, bytes, &mut info)
+            }
+            PduKind::ConnectResponse { request } => {
+                if let Some((frame, time)) = request {
+                    t.add_u32(Hf::RequestIn, 0, 0, *frame).generated();
+                    t.add_duration(Hf::Time, 0, 0, pkt.time() - time).generated();
+                }
+                connect_response(pkt, &t, bytes, &mut info)
+            }
             PduKind::Request {
                 opcode,
                 response,
@@ -213,7 +224,7 @@ fn bogus_length(
     pkt.append_info("bogus length, undecoded");
 }
 
-fn counted(t: &Tree<'_>, hf: Hf, c: &Counted<'_>, label: &str, utf8: bool) -> Item<'static> {
+fn counted(t: &Tree<'_>, hf: Hf, c: &Counted<'_>, label: &str, utf8: bool) {
     match c.val {
         Some(_) => {
             t.add_counted(hf, c.off, c.len, utf8);
@@ -224,7 +235,6 @@ fn counted(t: &Tree<'_>, hf: Hf, c: &Counted<'_>, label: &str, utf8: bool) -> It
                 .set_text(&format!("{label}: null (length -1)"));
         }
     }
-    Item::null()
 }
 
 fn string(t: &Tree<'_>, hf: Hf, c: &Counted<'_>, label: &str) {
@@ -383,13 +393,13 @@ fn request(
         }
         Some(Err(e)) => malformed(pkt, t, e, bytes.len(), info),
         Some(Ok((rest, body))) => {
-            request_body(pkt, t, &body, info);
+            request_body(t, &body, info);
             trailing(pkt, t, rest.location_offset(), bytes.len());
         }
     }
 }
 
-fn request_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
+fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
     let path_info = |info: &mut String, p: &Counted<'_>| {
         let _ = write!(info, " {}", lossy(p.val));
     };
@@ -524,7 +534,7 @@ fn request_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &RequestBody<'_>, info: &m
                 let (item, sub) = t.add_group(Hf::MultiOp, start, 0, Ett::Multi, &label);
                 multi_header(&sub, &op.header);
                 let mut op_info = String::new();
-                request_body(pkt, &sub, &op.body, &mut op_info);
+                request_body(&sub, &op.body, &mut op_info);
                 item.append_text(&op_info);
                 item.set_len(multi_op_len(
                     &op.header,

@@ -40,8 +40,10 @@ pub struct RequestLink {
 /// What the first pass decided about one PDU.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PduKind {
-    ConnectRequest,
-    ConnectResponse,
+    /// The handshake's request, with its response (frame, time) once seen.
+    ConnectRequest { response: Option<(u32, Nanos)> },
+    /// The handshake's response, with its request (frame, time) when captured.
+    ConnectResponse { request: Option<(u32, Nanos)> },
     /// A four-letter word (`ruok`, `stat`, ...) sent instead of a handshake.
     FourLetterCommand,
     /// The plain-text reply to a four-letter word: everything the server sends after it.
@@ -85,6 +87,8 @@ pub struct Session {
     four_letter_frame: Option<u32>,
     client_started: bool,
     server_started: bool,
+    /// The ConnectRequest, until its response arrives.
+    connect_request: Option<(PduKey, Nanos)>,
     saw_connect_request: bool,
     /// Session id from the ConnectResponse (or the ConnectRequest when re-opening).
     pub session_id: Option<u64>,
@@ -219,7 +223,8 @@ impl Session {
                     if sid != 0 {
                         self.session_id = Some(sid);
                     }
-                    return PduKind::ConnectRequest;
+                    self.connect_request = Some((key, time));
+                    return PduKind::ConnectRequest { response: None };
                 }
                 if body.len() < 8 {
                     return PduKind::Request {
@@ -276,7 +281,13 @@ impl Session {
                         body[15],
                     ]);
                     self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
-                    return PduKind::ConnectResponse;
+                    let request = self.connect_request.take().map(|(req_key, req_time)| {
+                        if let Some(PduKind::ConnectRequest { response }) = self.decisions.get_mut(&req_key) {
+                            *response = Some((frame, time));
+                        }
+                        (req_key.frame, req_time)
+                    });
+                    return PduKind::ConnectResponse { request };
                 }
                 if body.len() < 4 {
                     return PduKind::Reply { request: None };
@@ -419,12 +430,13 @@ mod tests {
         assert_eq!(s.direction(40000, 2181, 2181), Direction::ToServer);
         assert_eq!(
             s.classify(key(1), Direction::ToServer, 0, &connect_request()),
-            PduKind::ConnectRequest
+            PduKind::ConnectRequest { response: None }
         );
         assert_eq!(
             s.classify(key(2), Direction::ToClient, 5, &connect_response(0xabc)),
-            PduKind::ConnectResponse
+            PduKind::ConnectResponse { request: Some((1, 0)) }
         );
+        assert_eq!(s.decision(key(1)), Some(&PduKind::ConnectRequest { response: Some((2, 5)) }));
         assert_eq!(s.session_id, Some(0xabc));
         let get = request(1, 4, &[0, 0, 0, 2, b'/', b'a', 0]);
         assert!(matches!(

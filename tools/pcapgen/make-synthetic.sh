@@ -37,6 +37,11 @@ common=(--in "$INPUT" --server-port "$SERVER_PORT" --conversation "$CONVERSATION
 pcapgen split-at-every-offset "${common[@]}" --pdu-index 0 --pdu-index 1 \
     --out "$OUT_DIR/zk-split-every-offset.pcap"
 
+# The conversation (first 30 messages) moved to server port 2182, where only the heuristic
+# (or Decode As) can find it.
+pcapgen resplit "${common[@]}" --max-messages 30 --piece 65495 --server-port-out 2182 \
+    --out "$OUT_DIR/zk-port-2182.pcap"
+
 # The conversation (first 30 messages) re-sent one byte per segment.
 pcapgen resplit "${common[@]}" --max-messages 30 --piece 1 \
     --out "$OUT_DIR/zk-one-byte-segments.pcap"

@@ -71,6 +71,10 @@ struct Output {
     /// Client port of the (first) generated connection [default: the original client port].
     #[arg(long, value_name = "PORT")]
     client_port: Option<u16>,
+    /// Server port of the generated connections [default: the original server port]; moves
+    /// the traffic off its well-known port, to test heuristics and Decode As.
+    #[arg(long, value_name = "PORT")]
+    server_port_out: Option<u16>,
     /// Leave out the SYN / SYN-ACK / ACK handshake.
     #[arg(long)]
     no_handshake: bool,
@@ -317,7 +321,7 @@ fn client_port(output: &Output, conv: &Conversation, n: usize) -> u16 {
 }
 
 fn flow_for(output: &Output, conv: &Conversation, n: usize, segs: Vec<Segment>) -> TcpFlow {
-    TcpFlow::new(client_port(output, conv, n), conv.server.port())
+    TcpFlow::new(client_port(output, conv, n), output.server_port_out.unwrap_or(conv.server.port()))
         .with_handshake(!output.no_handshake)
         .with_close(!output.no_fin)
         .with_ack_every_segment(output.ack_every_segment)

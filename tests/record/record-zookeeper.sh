@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# Record real ZooKeeper client traffic on loopback into the golden captures
+# tests/captures/zookeeper/{kazoo-basic,zkcli,cli_mt,fourletter}.pcapng.
+#
+#   bash tests/record/record-zookeeper.sh
+#
+# Debian 12, needs root (dumpcap on lo; apt-get for missing packages).
+# Starts a private standalone ZooKeeper 3.8 on 127.0.0.1:2181 with an empty
+# dataDir, records one capture per scenario, and checks every capture by
+# decoding the ZooKeeper PDUs from the raw TCP bytes (zk_summarize.py).
+# See tests/record/README.md.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$SCRIPT_DIR/../.." && pwd)"
+OUT_DIR="${ZK_CAPTURE_DIR:-$REPO_DIR/tests/captures/zookeeper}"
+WORK="${ZK_RECORD_WORKDIR:-/tmp/zk-record}"   # fixed path: shows up in 'conf'/'envi' replies
+HOST=127.0.0.1
+PORT=2181
+PY=/usr/bin/python3                           # Debian python with python3-kazoo
+ZK_JAR=/usr/share/java/zookeeper.jar
+ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
+CLI_MT=/usr/lib/zookeeper/bin/cli_mt
+MAX_BYTES=$((1536 * 1024))                    # sanity limit per capture
+
+log() { printf '[record] %s\n' "$*" >&2; }
+# tshark without the "Running as user root" warning
+tsh() { tshark "$@" 2> >(grep -v '^Running as user' >&2 || true); }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- root, deps
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
+    log "re-running under sudo"
+    exec sudo -E bash "$0" "$@"
+fi
+
+ensure_deps() {
+    local -a pkgs=()
+    [ -f "$ZK_JAR" ] && [ -x "$ZKCLI" ] && command -v java >/dev/null 2>&1 || pkgs+=(zookeeper)
+    [ -x "$CLI_MT" ] || pkgs+=(zookeeper-bin)
+    { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
+    { command -v dumpcap && command -v tshark && command -v capinfos; } >/dev/null 2>&1 || pkgs+=(tshark)
+    if [ "${#pkgs[@]}" -gt 0 ]; then
+        log "installing missing packages: ${pkgs[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update
+        apt-get install -y "${pkgs[@]}"
+    fi
+    [ -f "$ZK_JAR" ] || die "$ZK_JAR missing after install"
+    "$PY" -c 'import kazoo' || die "kazoo not importable by $PY"
+}
+ensure_deps
+
+# ------------------------------------------------------------ state, cleanup
+ZK_PID=""
+DUMPCAP_PID=""
+START_TIME=$SECONDS
+
+stop_dumpcap() {
+    if [ -n "$DUMPCAP_PID" ]; then
+        kill -INT "$DUMPCAP_PID" 2>/dev/null || true
+        wait "$DUMPCAP_PID" 2>/dev/null || true
+        DUMPCAP_PID=""
+    fi
+}
+
+stop_server() {
+    if [ -n "$ZK_PID" ]; then
+        kill -TERM "$ZK_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$ZK_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$ZK_PID" 2>/dev/null || true
+        wait "$ZK_PID" 2>/dev/null || true
+        ZK_PID=""
+    fi
+}
+
+cleanup() {
+    local rc=$?
+    stop_dumpcap
+    stop_server
+    if [ "$rc" -ne 0 ]; then
+        log "FAILED (exit $rc); logs kept in $WORK"
+        local slog
+        slog=$(ls -t "$WORK"/server-*.log 2>/dev/null | head -n 1 || true)
+        [ -n "$slog" ] && { log "--- tail of $slog"; tail -n 30 "$slog" >&2; }
+    elif [ -z "${KEEP_WORKDIR:-}" ]; then
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_in_use() {
+    "$PY" - "$HOST" "$PORT" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.settimeout(1)
+sys.exit(0 if s.connect_ex((sys.argv[1], int(sys.argv[2]))) == 0 else 1)
+EOF
+}
+
+ruok() {
+    "$PY" - "$HOST" "$PORT" <<'EOF'
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
+    s.sendall(b"ruok")
+    sys.exit(0 if s.recv(16) == b"imok" else 1)
+except OSError:
+    sys.exit(1)
+EOF
+}
+
+# -------------------------------------------------------------------- server
+# start_server NAME: fresh standalone server with an empty dataDir (so every capture
+# starts from the same state: same paths, sequence numbers and zxids on every run)
+start_server() {
+    local name=$1
+    port_in_use && die "something already listens on $HOST:$PORT (stop it first, e.g. systemctl stop zookeeper)"
+    rm -rf "$WORK/data"
+    mkdir -p "$WORK/data"
+    cat >"$WORK/zoo.cfg" <<EOF
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$WORK/data
+clientPort=$PORT
+clientPortAddress=$HOST
+maxClientCnxns=60
+4lw.commands.whitelist=*
+extendedTypesEnabled=true
+admin.enableServer=false
+EOF
+    # zookeeper.jar's manifest Class-Path pulls in all its Debian dependency jars;
+    # slf4j-simple (libslf4j-java) gives a readable server.log.
+    local cp="/etc/zookeeper/conf:$ZK_JAR"
+    [ -f /usr/share/java/slf4j-simple.jar ] && cp="$cp:/usr/share/java/slf4j-simple.jar"
+    log "starting ZooKeeper on $HOST:$PORT for $name"
+    (cd "$WORK" && exec java -Xmx256m \
+        -Djava.net.preferIPv4Stack=true \
+        -Dzookeeper.extendedTypesEnabled=true \
+        -Dzookeeper.admin.enableServer=false \
+        -Dzookeeper.4lw.commands.whitelist='*' \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
+        -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$WORK/zoo.cfg" \
+        >"$WORK/server-$name.log" 2>&1) &
+    ZK_PID=$!
+    for _ in $(seq 150); do
+        kill -0 "$ZK_PID" 2>/dev/null || die "ZooKeeper exited during startup"
+        if ruok; then
+            log "server answers ruok"
+            wait_port_quiet
+            return 0
+        fi
+        sleep 0.2
+    done
+    die "ZooKeeper did not answer ruok within 30 s"
+}
+
+# wait until no connection on the port is still open or closing (the ruok probes must not
+# leak stray FIN/ACK segments into the next capture); TIME-WAIT is fine
+wait_port_quiet() {
+    if command -v ss >/dev/null 2>&1; then
+        for _ in $(seq 50); do
+            [ -z "$(ss -Htan "( sport = :$PORT or dport = :$PORT )" | grep -vE '^(LISTEN|TIME-WAIT)' || true)" ] && break
+            sleep 0.1
+        done
+    fi
+    sleep 0.5
+}
+
+# drop_strays FILE: remove segments of TCP connections whose SYN is not in FILE
+drop_strays() {
+    local f=$1 all syn
+    all=$(tsh -n -r "$f" -T fields -e tcp.stream | sort -un | tr '\n' ' ')
+    syn=$(tsh -n -r "$f" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.stream | sort -un | tr '\n' ' ')
+    if [ "$all" != "$syn" ]; then
+        log "dropping stray segments of connections opened before the capture (streams: $all; with SYN: $syn)"
+        [ -n "$syn" ] || die "no complete connection captured"
+        tsh -n -r "$f" -Y "tcp.stream in {${syn% }}" -w "$f.clean"
+        mv -f "$f.clean" "$f"
+    fi
+}
+
+# ------------------------------------------------------------------- capture
+# capture NAME CMD...: start a fresh server, record CMD's traffic into $OUT_DIR/NAME
+capture() {
+    local name=$1; shift
+    local tmp="$WORK/$name"
+    rm -f "$tmp"
+    start_server "${name%.pcapng}"
+    log "=== $name: capturing"
+    dumpcap -q -i lo -f "tcp port $PORT" -w "$tmp" >"$WORK/dumpcap-$name.log" 2>&1 &
+    DUMPCAP_PID=$!
+    # dumpcap writes the pcapng section/interface blocks once the capture is open
+    for _ in $(seq 100); do
+        [ -s "$tmp" ] && break
+        kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/dumpcap-$name.log" >&2; die "dumpcap failed"; }
+        sleep 0.1
+    done
+    [ -s "$tmp" ] || die "dumpcap did not start"
+    sleep 1
+    "$@"
+    sleep 1.5                                  # let FIN/ACKs and late replies arrive
+    stop_dumpcap
+    stop_server
+    drop_strays "$tmp"
+    chmod 0644 "$tmp"
+    mkdir -p "$OUT_DIR"
+    mv -f "$tmp" "$OUT_DIR/$name"
+    if [ -n "${SUDO_UID:-}" ]; then chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$OUT_DIR/$name"; fi
+}
+
+# feed DELAY INITIAL_DELAY LINE...: print lines slowly on stdout (for interactive CLIs)
+feed() {
+    local delay=$1 first=$2; shift 2
+    sleep "$first"
+    for line in "$@"; do
+        printf '%s\n' "$line" || return 0
+        sleep "$delay"
+    done
+}
+
+# run_fed LOG MAX_OK_RC DELAY INITIAL_DELAY -- CMD... -- LINES...: CMD with LINES on stdin;
+# exit codes 0..MAX_OK_RC count as success (zkCli exits 1 when a command failed, and
+# some of ours fail on purpose).
+run_fed() {
+    local logf=$1 max_rc=$2 delay=$3 first=$4; shift 4
+    [ "$1" = "--" ] || die "run_fed usage"; shift
+    local -a cmd=()
+    while [ "$1" != "--" ]; do cmd+=("$1"); shift; done
+    shift
+    local -a st
+    set +e
+    feed "$delay" "$first" "$@" | timeout 120 "${cmd[@]}" >"$logf" 2>&1
+    st=("${PIPESTATUS[@]}")
+    set -e
+    if [ "${st[1]}" -gt "$max_rc" ]; then
+        tail -n 40 "$logf" >&2
+        die "${cmd[0]} exited with ${st[1]}"
+    fi
+}
+
+# --------------------------------------------------------------- scenarios
+scenario_kazoo() {
+    "$PY" "$SCRIPT_DIR/zk_kazoo_scenario.py" "$HOST:$PORT" >"$WORK/kazoo.log" 2>&1 \
+        || { cat "$WORK/kazoo.log" >&2; die "kazoo scenario failed"; }
+}
+
+scenario_zkcli() {
+    # Java CLI (ZooKeeperMain, ZK 3.8). Sync API: one request at a time.
+    run_fed "$WORK/zkcli.log" 1 0.4 2.5 -- \
+        env ZOO_LOG_DIR="$WORK" CLIENT_JVMFLAGS="-Djava.net.preferIPv4Stack=true" \
+        "$ZKCLI" -server "$HOST:$PORT" -- \
+        "create /zk zkdata" \
+        "create /zk again" \
+        "create -e /zk/eph ephemeral" \
+        "create -s /zk/seq- sequential" \
+        "create -e -s /zk/es- ephemeral-sequential" \
+        "create -c /zk/cont container" \
+        "create -t 10000 /zk/ttl ttl" \
+        "create /zk/ro readonly world:anyone:r" \
+        "get /zk" \
+        "get -s /zk" \
+        "get -w /zk" \
+        "set /zk zkdata2" \
+        "set -v 99 /zk badversion" \
+        "set /zk/ro denied" \
+        "stat /zk" \
+        "stat /missing" \
+        "ls /zk" \
+        "ls -s /zk" \
+        "ls -w /zk" \
+        "create /zk/child child" \
+        "getAcl /zk" \
+        "getAcl /zk/ro" \
+        "setAcl /zk/seq-0000000001 world:anyone:cdrw" \
+        "addauth digest u:p" \
+        "create /zk/authed authed auth::cdrwa" \
+        "getAcl /zk/authed" \
+        "sync /zk" \
+        "whoami" \
+        "getEphemerals /zk" \
+        "getAllChildrenNumber /zk" \
+        "addWatch /zk/cont" \
+        "create /zk/cont/x x" \
+        "removewatches /zk/cont -a" \
+        "delete /zk/seq-0000000001" \
+        "delete /zk" \
+        "deleteall /zk" \
+        "get /missing" \
+        "quit"
+}
+
+scenario_cli_mt() {
+    # C client (libzookeeper-mt). Data of 'create' is always "new"; get/ls/ls2/exists set watches.
+    run_fed "$WORK/cli_mt.log" 0 0.4 1 -- "$CLI_MT" "$HOST:$PORT" -- \
+        "create /c" \
+        "create /c" \
+        "create +e /c/eph" \
+        "create +s /c/seq-" \
+        "create +es /c/es-" \
+        "create +c /cont" \
+        "create +t=10000 /cttl" \
+        "create2 /c2" \
+        "get /c" \
+        "set /c newdata" \
+        "get /missing" \
+        "ls /c" \
+        "ls2 /c" \
+        "create /c/child" \
+        "exists /c" \
+        "exists /missing" \
+        "wexists /c2" \
+        "delete /c2" \
+        "sync /c" \
+        "addauth digest u:p" \
+        "myid" \
+        "config" \
+        "delete /c" \
+        "delete /c/seq-0000000001" \
+        "quit"
+}
+
+scenario_fourletter() {
+    "$PY" "$SCRIPT_DIR/zk_fourletter.py" "$HOST" "$PORT" >"$WORK/fourletter.log" 2>&1 \
+        || { cat "$WORK/fourletter.log" >&2; die "four-letter-word scenario failed"; }
+}
+
+# ------------------------------------------------------------------ checks
+# check NAME zk_summarize-args...: sanity checks + summary
+check() {
+    local name=$1; shift
+    local f="$OUT_DIR/$name"
+    [ -s "$f" ] || die "$name: not written"
+    local frames size c2s s2c syns streams
+    frames=$(capinfos -M -c "$f" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+    size=$(stat -c %s "$f")
+    c2s=$(tsh -n -r "$f" -Y "tcp.dstport == $PORT && tcp.len > 0" | wc -l)
+    s2c=$(tsh -n -r "$f" -Y "tcp.srcport == $PORT && tcp.len > 0" | wc -l)
+    syns=$(tsh -n -r "$f" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" | wc -l)
+    streams=$(tsh -n -r "$f" -T fields -e tcp.stream | sort -u | wc -l)
+    printf '\n== %s: %s frames, %s bytes; payload segments client->server %s, server->client %s; %s TCP connections (%s SYNs)\n' \
+        "$name" "$frames" "$size" "$c2s" "$s2c" "$streams" "$syns"
+    tsh -n -r "$f" -q -z conv,tcp | grep -E '\||<->' | sed 's/^/   /'
+    [ "$c2s" -gt 0 ] && [ "$s2c" -gt 0 ] || die "$name: no TCP payload in both directions on port $PORT"
+    [ "$syns" -eq "$streams" ] || die "$name: some connection started before the capture"
+    [ "$size" -le "$MAX_BYTES" ] || die "$name: too big ($size bytes)"
+    "$PY" "$SCRIPT_DIR/zk_summarize.py" "$f" --port "$PORT" "$@" || die "$name: content check failed"
+}
+
+# -------------------------------------------------------------------- main
+case "$WORK" in /tmp/?*|/var/tmp/?*) ;; *) die "ZK_RECORD_WORKDIR must be below /tmp or /var/tmp" ;; esac
+rm -rf "$WORK"
+mkdir -p "$WORK"
+capture kazoo-basic.pcapng scenario_kazoo
+capture zkcli.pcapng      scenario_zkcli
+capture cli_mt.pcapng     scenario_cli_mt
+capture fourletter.pcapng scenario_fourletter
+
+log "=== summary (captures in ${OUT_DIR#"$REPO_DIR"/})"
+check kazoo-basic.pcapng \
+    --expect-ops connect,create,create2,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,delete,getACL,setACL,sync,auth,ping,closeSession \
+    --expect-errs NONODE,NODEEXISTS,NOTEMPTY,BADVERSION,NOAUTH \
+    --expect-events NodeCreated,NodeDeleted,NodeDataChanged,NodeChildrenChanged
+check zkcli.pcapng \
+    --expect-ops connect,create,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,getACL,setACL,auth,sync,delete,multi,whoAmI,getEphemerals,getAllChildrenNumber,addWatch,removeWatches,closeSession \
+    --expect-errs NONODE,NODEEXISTS,NOTEMPTY,BADVERSION,NOAUTH \
+    --expect-events NodeDataChanged,NodeChildrenChanged,NodeCreated
+check cli_mt.pcapng \
+    --expect-ops connect,create,create2,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,delete,sync,auth,closeSession \
+    --expect-errs NONODE,NODEEXISTS,NOTEMPTY \
+    --expect-events NodeDataChanged,NodeChildrenChanged,NodeDeleted
+check fourletter.pcapng \
+    --expect-4lw ruok,stat,srvr,conf,cons,mntr,envi,isro,wchs,dirs,stmk,gtmk
+
+printf '\n[record] all captures OK in %s s\n' "$((SECONDS - START_TIME))"

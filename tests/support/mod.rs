@@ -1,0 +1,128 @@
+//! The hermetic tshark runner shared by the tshark-based tests.
+//!
+//! Each `Tshark` gets a temporary HOME with the plugin in its personal plugin folder. When
+//! the tests run as root, tshark runs as the unprivileged user 65534, because Wireshark
+//! ignores personal plugins for root; without that every assertion would be hollow.
+//! `Tshark::new` first asserts that the plugin is loaded and that loading it printed nothing.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The plugin under test: `ZKH2_PLUGIN`, else the newest of target/{release,debug}.
+pub fn plugin_path() -> PathBuf {
+    if let Ok(p) = std::env::var("ZKH2_PLUGIN") {
+        return PathBuf::from(p);
+    }
+    let candidates = ["target/release/libzkh2.so", "target/debug/libzkh2.so"].map(|c| repo().join(c));
+    candidates
+        .iter()
+        .filter(|p| p.exists())
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .cloned()
+        .expect("libzkh2.so not built: run `cargo build --release` first (scripts/test does)")
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+}
+
+fn ws_major_minor() -> String {
+    let out = Command::new("pkg-config").args(["--modversion", "wireshark"]).output().expect("pkg-config");
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    v.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+pub struct Tshark {
+    home: PathBuf,
+    as_nobody: bool,
+}
+
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+impl Tshark {
+    pub fn new() -> Tshark {
+        let home = std::env::temp_dir().join(format!("zkh2-test-{}-{}", std::process::id(), rand_suffix()));
+        let dir = home.join(".local/lib/wireshark/plugins").join(ws_major_minor()).join("epan");
+        std::fs::create_dir_all(&dir).expect("create plugin dir");
+        std::fs::copy(plugin_path(), dir.join("libzkh2.so")).expect("copy plugin");
+        let as_nobody = is_root();
+        let status = Command::new("chmod").args(["-R", "a+rX"]).arg(&home).status().expect("chmod");
+        assert!(status.success());
+        if as_nobody {
+            let status = Command::new("chown").args(["-R", "65534:65534"]).arg(&home).status().expect("chown");
+            assert!(status.success());
+        }
+        let t = Tshark { home, as_nobody };
+        let out = t.run(&["-G", "plugins"]);
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with("libzkh2.so") && l.contains("dissector")),
+            "plugin not loaded by tshark:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(out.stderr.trim().is_empty(), "tshark printed errors while loading the plugin:\n{}", out.stderr);
+        t
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = if self.as_nobody {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
+            c
+        } else {
+            Command::new("tshark")
+        };
+        cmd.args(args).env("HOME", &self.home).env("WIRESHARK_ABORT_ON_DISSECTOR_BUG", "1").env("LC_ALL", "C.UTF-8").env("TZ", "UTC");
+        let out = cmd.output().expect("run tshark");
+        Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: out.status.code().unwrap_or(-1),
+        }
+    }
+
+    /// Runs tshark and insists that it succeeded quietly.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status, 0, "tshark {args:?} failed:\n{}", out.stderr);
+        assert!(out.stderr.trim().is_empty(), "tshark {args:?} printed on stderr:\n{}", out.stderr);
+        out.stdout
+    }
+
+    /// Number of lines tshark prints for the frames matching `filter`.
+    pub fn count(&self, capture: &Path, filter: &str) -> usize {
+        self.ok(&["-r", capture.to_str().unwrap(), "-2", "-Y", filter]).lines().count()
+    }
+}
+
+impl Drop for Tshark {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Captures under `dir` (relative to the repo), sorted.
+pub fn captures(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join(dir))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"));
+    v.sort();
+    v
+}
