@@ -77,7 +77,10 @@ impl FramedDissector for ZooKeeper {
         };
         let session_id = session.session_id;
         let opaque = session.is_opaque()
-            && !matches!(kind, PduKind::ConnectRequest { .. } | PduKind::ConnectResponse { .. });
+            && !matches!(
+                kind,
+                PduKind::ConnectRequest { .. } | PduKind::ConnectResponse { .. }
+            );
         drop(session);
 
         if let Some(sid) = session_id {
@@ -94,7 +97,8 @@ impl FramedDissector for ZooKeeper {
             PduKind::ConnectResponse { request } => {
                 if let Some((frame, time)) = request {
                     t.add_u32(Hf::RequestIn, 0, 0, *frame).generated();
-                    t.add_duration(Hf::Time, 0, 0, pkt.time() - time).generated();
+                    t.add_duration(Hf::Time, 0, 0, pkt.time() - time)
+                        .generated();
                 }
                 connect_response(pkt, &t, bytes, &mut info)
             }

@@ -41,9 +41,13 @@ pub struct RequestLink {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PduKind {
     /// The handshake's request, with its response (frame, time) once seen.
-    ConnectRequest { response: Option<(u32, Nanos)> },
+    ConnectRequest {
+        response: Option<(u32, Nanos)>,
+    },
     /// The handshake's response, with its request (frame, time) when captured.
-    ConnectResponse { request: Option<(u32, Nanos)> },
+    ConnectResponse {
+        request: Option<(u32, Nanos)>,
+    },
     /// A four-letter word (`ruok`, `stat`, ...) sent instead of a handshake.
     FourLetterCommand,
     /// The plain-text reply to a four-letter word: everything the server sends after it.
@@ -282,7 +286,9 @@ impl Session {
                     ]);
                     self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
                     let request = self.connect_request.take().map(|(req_key, req_time)| {
-                        if let Some(PduKind::ConnectRequest { response }) = self.decisions.get_mut(&req_key) {
+                        if let Some(PduKind::ConnectRequest { response }) =
+                            self.decisions.get_mut(&req_key)
+                        {
                             *response = Some((frame, time));
                         }
                         (req_key.frame, req_time)
@@ -434,9 +440,16 @@ mod tests {
         );
         assert_eq!(
             s.classify(key(2), Direction::ToClient, 5, &connect_response(0xabc)),
-            PduKind::ConnectResponse { request: Some((1, 0)) }
+            PduKind::ConnectResponse {
+                request: Some((1, 0))
+            }
         );
-        assert_eq!(s.decision(key(1)), Some(&PduKind::ConnectRequest { response: Some((2, 5)) }));
+        assert_eq!(
+            s.decision(key(1)),
+            Some(&PduKind::ConnectRequest {
+                response: Some((2, 5))
+            })
+        );
         assert_eq!(s.session_id, Some(0xabc));
         let get = request(1, 4, &[0, 0, 0, 2, b'/', b'a', 0]);
         assert!(matches!(

@@ -19,7 +19,8 @@ pub fn plugin_path() -> PathBuf {
     if let Ok(p) = std::env::var("ZKH2_PLUGIN") {
         return PathBuf::from(p);
     }
-    let candidates = ["target/release/libzkh2.so", "target/debug/libzkh2.so"].map(|c| repo().join(c));
+    let candidates =
+        ["target/release/libzkh2.so", "target/debug/libzkh2.so"].map(|c| repo().join(c));
     candidates
         .iter()
         .filter(|p| p.exists())
@@ -29,11 +30,18 @@ pub fn plugin_path() -> PathBuf {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 fn ws_major_minor() -> String {
-    let out = Command::new("pkg-config").args(["--modversion", "wireshark"]).output().expect("pkg-config");
+    let out = Command::new("pkg-config")
+        .args(["--modversion", "wireshark"])
+        .output()
+        .expect("pkg-config");
     let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
     v.split('.').take(2).collect::<Vec<_>>().join(".")
 }
@@ -51,26 +59,47 @@ pub struct Output {
 
 impl Tshark {
     pub fn new() -> Tshark {
-        let home = std::env::temp_dir().join(format!("zkh2-test-{}-{}", std::process::id(), rand_suffix()));
-        let dir = home.join(".local/lib/wireshark/plugins").join(ws_major_minor()).join("epan");
+        let home = std::env::temp_dir().join(format!(
+            "zkh2-test-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        let dir = home
+            .join(".local/lib/wireshark/plugins")
+            .join(ws_major_minor())
+            .join("epan");
         std::fs::create_dir_all(&dir).expect("create plugin dir");
         std::fs::copy(plugin_path(), dir.join("libzkh2.so")).expect("copy plugin");
         let as_nobody = is_root();
-        let status = Command::new("chmod").args(["-R", "a+rX"]).arg(&home).status().expect("chmod");
+        let status = Command::new("chmod")
+            .args(["-R", "a+rX"])
+            .arg(&home)
+            .status()
+            .expect("chmod");
         assert!(status.success());
         if as_nobody {
-            let status = Command::new("chown").args(["-R", "65534:65534"]).arg(&home).status().expect("chown");
+            let status = Command::new("chown")
+                .args(["-R", "65534:65534"])
+                .arg(&home)
+                .status()
+                .expect("chown");
             assert!(status.success());
         }
         let t = Tshark { home, as_nobody };
         let out = t.run(&["-G", "plugins"]);
         assert!(
-            out.stdout.lines().any(|l| l.starts_with("libzkh2.so") && l.contains("dissector")),
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with("libzkh2.so") && l.contains("dissector")),
             "plugin not loaded by tshark:\n{}\n{}",
             out.stdout,
             out.stderr
         );
-        assert!(out.stderr.trim().is_empty(), "tshark printed errors while loading the plugin:\n{}", out.stderr);
+        assert!(
+            out.stderr.trim().is_empty(),
+            "tshark printed errors while loading the plugin:\n{}",
+            out.stderr
+        );
         t
     }
 
@@ -82,7 +111,11 @@ impl Tshark {
         } else {
             Command::new("tshark")
         };
-        cmd.args(args).env("HOME", &self.home).env("WIRESHARK_ABORT_ON_DISSECTOR_BUG", "1").env("LC_ALL", "C.UTF-8").env("TZ", "UTC");
+        cmd.args(args)
+            .env("HOME", &self.home)
+            .env("WIRESHARK_ABORT_ON_DISSECTOR_BUG", "1")
+            .env("LC_ALL", "C.UTF-8")
+            .env("TZ", "UTC");
         let out = cmd.output().expect("run tshark");
         Output {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -95,13 +128,19 @@ impl Tshark {
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert_eq!(out.status, 0, "tshark {args:?} failed:\n{}", out.stderr);
-        assert!(out.stderr.trim().is_empty(), "tshark {args:?} printed on stderr:\n{}", out.stderr);
+        assert!(
+            out.stderr.trim().is_empty(),
+            "tshark {args:?} printed on stderr:\n{}",
+            out.stderr
+        );
         out.stdout
     }
 
     /// Number of lines tshark prints for the frames matching `filter`.
     pub fn count(&self, capture: &Path, filter: &str) -> usize {
-        self.ok(&["-r", capture.to_str().unwrap(), "-2", "-Y", filter]).lines().count()
+        self.ok(&["-r", capture.to_str().unwrap(), "-2", "-Y", filter])
+            .lines()
+            .count()
     }
 }
 

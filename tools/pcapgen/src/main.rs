@@ -321,11 +321,14 @@ fn client_port(output: &Output, conv: &Conversation, n: usize) -> u16 {
 }
 
 fn flow_for(output: &Output, conv: &Conversation, n: usize, segs: Vec<Segment>) -> TcpFlow {
-    TcpFlow::new(client_port(output, conv, n), output.server_port_out.unwrap_or(conv.server.port()))
-        .with_handshake(!output.no_handshake)
-        .with_close(!output.no_fin)
-        .with_ack_every_segment(output.ack_every_segment)
-        .with_segments(segs)
+    TcpFlow::new(
+        client_port(output, conv, n),
+        output.server_port_out.unwrap_or(conv.server.port()),
+    )
+    .with_handshake(!output.no_handshake)
+    .with_close(!output.no_fin)
+    .with_ack_every_segment(output.ack_every_segment)
+    .with_segments(segs)
 }
 
 fn write_one(output: &Output, conv: &Conversation, segs: Vec<Segment>) -> Result<()> {
