@@ -182,18 +182,8 @@ fn kazoo_capture_covers_the_opcodes_errors_and_events() {
         1
     );
     // A path filter finds the request and its reply.
-    let frames = t.ok(&[
-        "-r",
-        path_str(&c),
-        "-2",
-        "-Y",
-        "zookeeper.path == \"/missing\"",
-        "-T",
-        "fields",
-        "-e",
-        "zookeeper.response",
-    ]);
-    assert_eq!(frames.split_whitespace().collect::<Vec<_>>(), ["0", "1"]);
+    let sides = t.values(&c, "zookeeper.path == \"/missing\"", "zookeeper.response");
+    assert_eq!(sides, ["0", "1"]);
     // Every PDU after the handshake carries the session id.
     assert_eq!(t.count(&c, "zookeeper && !zookeeper.session_id"), 0);
 }
@@ -202,23 +192,19 @@ fn kazoo_capture_covers_the_opcodes_errors_and_events() {
 fn four_letter_words_and_their_replies() {
     let t = Tshark::new();
     let c = repo().join("tests/captures/zookeeper/fourletter.pcapng");
-    let words = t.ok(&[
-        "-r",
-        path_str(&c),
-        "-2",
-        "-Y",
+    let words = t.values(
+        &c,
         "zookeeper.four_letter.command",
-        "-T",
-        "fields",
-        "-e",
         "zookeeper.four_letter.command",
-    ]);
-    let words: Vec<&str> = words.split_whitespace().collect();
+    );
     for w in [
         "ruok", "stat", "srvr", "conf", "cons", "mntr", "envi", "isro", "wchs", "dirs", "stmk",
         "gtmk",
     ] {
-        assert!(words.contains(&w), "{w} not recognised in {words:?}");
+        assert!(
+            words.iter().any(|x| x == w),
+            "{w} not recognised in {words:?}"
+        );
     }
     assert_eq!(t.count(&c, "zookeeper.four_letter.trace_mask == 0x112"), 1);
     assert_eq!(t.count(&c, "zookeeper.four_letter.response == \"imok\""), 2);
@@ -322,35 +308,14 @@ fn a_pdu_split_at_every_offset_is_reassembled() {
 fn a_thousand_pdus_in_one_segment() {
     let t = Tshark::new();
     let c = repo().join("tests/captures/synthetic/zk-1000-pdus-one-segment.pcap");
-    let xids = t.ok(&[
-        "-r",
-        path_str(&c),
-        "-2",
-        "-T",
-        "fields",
-        "-e",
-        "zookeeper.xid",
-        "-E",
-        "aggregator=,",
-    ]);
-    let pings = xids.split([',', '\n']).filter(|x| *x == "-2").count();
+    let pings = t
+        .values(&c, "zookeeper", "zookeeper.xid")
+        .iter()
+        .filter(|x| *x == "-2")
+        .count();
     assert_eq!(pings, 2000, "1000 pings and 1000 replies");
-    let paired = t.ok(&[
-        "-r",
-        path_str(&c),
-        "-2",
-        "-T",
-        "fields",
-        "-e",
-        "zookeeper.request_in",
-        "-E",
-        "aggregator=,",
-    ]);
-    assert_eq!(
-        paired.split([',', '\n']).filter(|x| !x.is_empty()).count(),
-        1001,
-        "each reply (and the handshake) paired"
-    );
+    let paired = t.values(&c, "zookeeper", "zookeeper.request_in").len();
+    assert_eq!(paired, 1001, "each reply (and the handshake) paired");
 }
 
 #[test]

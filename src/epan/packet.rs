@@ -112,9 +112,9 @@ impl<'a> Packet<'a> {
     /// The Rust state of `proto` for this packet's conversation (the TCP connection),
     /// created with `T::default()` on first use and dropped when the capture file closes.
     ///
-    /// The state is a `RefCell`: a re-entrant call for the same conversation gets a panic
-    /// (which the guard turns into an expert item) rather than aliased mutable state.
-    pub fn conversation<T: Any + Default>(&self, proto: Protocol) -> RefMut<'a, T> {
+    /// The state is a `RefCell`: a re-entrant call for the same conversation gets `None`
+    /// rather than aliased mutable state.
+    pub fn conversation<T: Any + Default>(&self, proto: Protocol) -> Option<RefMut<'a, T>> {
         // SAFETY: valid pinfo. The slot is a leaked Box that lives until the file scope
         // ends, which is after every dissection of this file; the free callback is
         // registered once per slot.
@@ -132,13 +132,16 @@ impl<'a> Packet<'a> {
             }
             &*ptr
         };
-        RefMut::map(slot.borrow_mut(), |b| {
+        // Only one state type is used per protocol; if that ever changed, start afresh
+        // rather than fail. A re-entrant call finds the state borrowed and gets None.
+        let state = slot.try_borrow_mut().ok()?;
+        RefMut::filter_map(state, |b| {
             if !b.is::<T>() {
-                // Only one state type is used per protocol; reset if that ever changes.
                 *b = Box::new(T::default());
             }
-            b.downcast_mut::<T>().expect("state type was just set") // cannot fail: set above
+            b.downcast_mut::<T>()
         })
+        .ok()
     }
 }
 

@@ -29,7 +29,9 @@ impl FramedDissector for ZooKeeper {
     }
 
     fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen {
-        let mut session = pkt.conversation::<Session>(proto());
+        let Some(mut session) = pkt.conversation::<Session>(proto()) else {
+            return PduLen::RestOfSegment;
+        };
         let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
         match session.framing(dir, pkt.frame(), bytes, max_pdu()) {
             Framing::Pdu(n) | Framing::FourLetter(n) => PduLen::Exactly(n),
@@ -46,7 +48,9 @@ impl FramedDissector for ZooKeeper {
         if key.index == 0 {
             pkt.clear_info();
         }
-        let mut session = pkt.conversation::<Session>(proto());
+        let Some(mut session) = pkt.conversation::<Session>(proto()) else {
+            return;
+        };
         let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
         t.add_bool(Hf::Response, 0, 0, dir == Direction::ToClient)
@@ -132,9 +136,13 @@ impl FramedDissector for ZooKeeper {
         } else {
             return false;
         };
-        pkt.conversation::<Session>(proto())
-            .set_server_port(server_port);
-        true
+        match pkt.conversation::<Session>(proto()) {
+            Some(mut session) => {
+                session.set_server_port(server_port);
+                true
+            }
+            None => false,
+        }
     }
 }
 

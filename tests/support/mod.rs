@@ -136,6 +136,28 @@ impl Tshark {
         out.stdout
     }
 
+    /// Every value of `field` (one per PDU, in order) in the frames matching `filter`.
+    pub fn values(&self, capture: &Path, filter: &str, field: &str) -> Vec<String> {
+        let c = capture.to_str().unwrap();
+        let out = self.ok(&[
+            "-r",
+            c,
+            "-2",
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            field,
+            "-E",
+            "aggregator=,",
+        ]);
+        out.split([',', '\n'])
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Number of lines tshark prints for the frames matching `filter`.
     pub fn count(&self, capture: &Path, filter: &str) -> usize {
         self.ok(&["-r", capture.to_str().unwrap(), "-2", "-Y", filter])
