@@ -6,6 +6,9 @@ use std::ffi::c_int;
 use std::panic::catch_unwind;
 
 pub mod epan;
+pub mod h2;
+pub mod zab;
+pub mod zkelection;
 pub mod zookeeper;
 
 /// Exactly the major.minor of the headers we were built against: the loader refuses any
@@ -72,6 +75,9 @@ unsafe extern "C" fn register_protoinfo() {
     let ok = catch_unwind(|| {
         epan::guard::register();
         zookeeper::register();
+        zab::register();
+        zkelection::register();
+        h2::register();
     });
     if ok.is_err() {
         eprintln!(
@@ -84,6 +90,9 @@ unsafe extern "C" fn register_protoinfo() {
 unsafe extern "C" fn register_handoff() {
     let ok = catch_unwind(|| {
         zookeeper::register_handoff();
+        zab::register_handoff();
+        zkelection::register_handoff();
+        h2::register_handoff();
     });
     if ok.is_err() {
         eprintln!(

@@ -1,0 +1,1 @@
+//! HPACK Huffman code (RFC 7541 Appendix B), being written.

@@ -1,0 +1,5 @@
+//! Placeholder: the `zab` dissector is being written (issue 3). Registration hooks only.
+
+pub fn register() {}
+
+pub fn register_handoff() {}
