@@ -1,0 +1,541 @@
+//! HTTP/2 frames (RFC 9113 section 4 and 6, RFC 7838 ALTSVC, RFC 8336 ORIGIN, RFC 9218
+//! PRIORITY_UPDATE): bytes in, typed records out. Pure: no Wireshark, no state.
+//!
+//! Every field carries its offset and length within the frame (`At<T>`, as in the
+//! ZooKeeper parser), so the dissector can point each tree item at its own bytes. The frame
+//! starts at offset 0: the framing layer hands us exactly one frame per call.
+
+use nom::IResult;
+use nom::number::complete::{be_u8, be_u16, be_u24, be_u32};
+
+/// The client connection preface (RFC 9113 section 3.4).
+pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// Every frame starts with this many bytes: length (24), type (8), flags (8), R + stream id (32).
+pub const HEADER_LEN: usize = 9;
+
+/// Frame types.
+pub mod kind {
+    pub const DATA: u8 = 0x0;
+    pub const HEADERS: u8 = 0x1;
+    pub const PRIORITY: u8 = 0x2;
+    pub const RST_STREAM: u8 = 0x3;
+    pub const SETTINGS: u8 = 0x4;
+    pub const PUSH_PROMISE: u8 = 0x5;
+    pub const PING: u8 = 0x6;
+    pub const GOAWAY: u8 = 0x7;
+    pub const WINDOW_UPDATE: u8 = 0x8;
+    pub const CONTINUATION: u8 = 0x9;
+    pub const ALTSVC: u8 = 0xa;
+    pub const ORIGIN: u8 = 0xc;
+    pub const PRIORITY_UPDATE: u8 = 0x10;
+
+    pub fn name(kind: u8) -> Option<&'static str> {
+        Some(match kind {
+            DATA => "DATA",
+            HEADERS => "HEADERS",
+            PRIORITY => "PRIORITY",
+            RST_STREAM => "RST_STREAM",
+            SETTINGS => "SETTINGS",
+            PUSH_PROMISE => "PUSH_PROMISE",
+            PING => "PING",
+            GOAWAY => "GOAWAY",
+            WINDOW_UPDATE => "WINDOW_UPDATE",
+            CONTINUATION => "CONTINUATION",
+            ALTSVC => "ALTSVC",
+            ORIGIN => "ORIGIN",
+            PRIORITY_UPDATE => "PRIORITY_UPDATE",
+            _ => return None,
+        })
+    }
+}
+
+/// Flag bits; their meaning depends on the frame type.
+pub mod flag {
+    pub const END_STREAM: u8 = 0x1;
+    pub const ACK: u8 = 0x1;
+    pub const END_HEADERS: u8 = 0x4;
+    pub const PADDED: u8 = 0x8;
+    pub const PRIORITY: u8 = 0x20;
+
+    /// The flags a frame type defines; any other bit set is "unused" and must be ignored.
+    pub fn defined(kind: u8) -> u8 {
+        use super::kind::*;
+        match kind {
+            DATA => END_STREAM | PADDED,
+            HEADERS => END_STREAM | END_HEADERS | PADDED | PRIORITY,
+            SETTINGS | PING => ACK,
+            PUSH_PROMISE => END_HEADERS | PADDED,
+            CONTINUATION => END_HEADERS,
+            _ => 0,
+        }
+    }
+}
+
+/// SETTINGS parameters (RFC 9113 section 6.5.2, RFC 8441, RFC 9218).
+pub mod setting {
+    pub const HEADER_TABLE_SIZE: u16 = 0x1;
+    pub const ENABLE_PUSH: u16 = 0x2;
+    pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
+    pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
+    pub const MAX_FRAME_SIZE: u16 = 0x5;
+    pub const MAX_HEADER_LIST_SIZE: u16 = 0x6;
+    pub const ENABLE_CONNECT_PROTOCOL: u16 = 0x8;
+    pub const NO_RFC7540_PRIORITIES: u16 = 0x9;
+}
+
+/// Error codes of RST_STREAM and GOAWAY (RFC 9113 section 7).
+pub fn error_name(code: u32) -> Option<&'static str> {
+    Some(match code {
+        0x0 => "NO_ERROR",
+        0x1 => "PROTOCOL_ERROR",
+        0x2 => "INTERNAL_ERROR",
+        0x3 => "FLOW_CONTROL_ERROR",
+        0x4 => "SETTINGS_TIMEOUT",
+        0x5 => "STREAM_CLOSED",
+        0x6 => "FRAME_SIZE_ERROR",
+        0x7 => "REFUSED_STREAM",
+        0x8 => "CANCEL",
+        0x9 => "COMPRESSION_ERROR",
+        0xa => "CONNECT_ERROR",
+        0xb => "ENHANCE_YOUR_CALM",
+        0xc => "INADEQUATE_SECURITY",
+        0xd => "HTTP_1_1_REQUIRED",
+        _ => return None,
+    })
+}
+
+/// The largest window and the largest stream id (31 bits).
+pub const MAX_WINDOW: u32 = 0x7fff_ffff;
+/// SETTINGS_MAX_FRAME_SIZE bounds.
+pub const MIN_MAX_FRAME_SIZE: u32 = 16_384;
+pub const MAX_MAX_FRAME_SIZE: u32 = 16_777_215;
+
+/// A value and where its bytes are, relative to the start of the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At<T> {
+    pub off: usize,
+    pub len: usize,
+    pub val: T,
+}
+
+/// A run of bytes within the frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub off: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub fn of<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
+        frame.get(self.off..self.off + self.len).unwrap_or(&[])
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Payload length (the 24-bit field).
+    pub length: u32,
+    pub kind: u8,
+    pub flags: u8,
+    /// The reserved bit before the stream id; must be 0 and ignored.
+    pub reserved: bool,
+    pub stream_id: u32,
+}
+
+impl FrameHeader {
+    pub fn has(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
+
+    /// Bits set that this frame type does not define.
+    pub fn unused_flags(&self) -> u8 {
+        self.flags & !flag::defined(self.kind)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Priority {
+    pub exclusive: bool,
+    pub dependency: u32,
+    /// The weight field (the real weight is this plus one).
+    pub weight: u8,
+}
+
+/// Pad Length field and the padding itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Padding {
+    pub pad_length: At<u8>,
+    pub padding: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    Data {
+        padding: Option<Padding>,
+        data: Span,
+    },
+    Headers {
+        padding: Option<Padding>,
+        priority: Option<At<Priority>>,
+        fragment: Span,
+    },
+    Priority(At<Priority>),
+    RstStream {
+        error: At<u32>,
+    },
+    Settings(Vec<At<(u16, u32)>>),
+    PushPromise {
+        padding: Option<Padding>,
+        /// The reserved bit and the promised stream id.
+        promised: At<(bool, u32)>,
+        fragment: Span,
+    },
+    Ping {
+        data: At<u64>,
+    },
+    GoAway {
+        last_stream: At<(bool, u32)>,
+        error: At<u32>,
+        debug: Span,
+    },
+    WindowUpdate {
+        increment: At<(bool, u32)>,
+    },
+    Continuation {
+        fragment: Span,
+    },
+    AltSvc {
+        origin_len: At<u16>,
+        origin: Span,
+        value: Span,
+    },
+    Origin(Vec<(At<u16>, Span)>),
+    PriorityUpdate {
+        prioritized: At<(bool, u32)>,
+        value: Span,
+    },
+    /// A type this dissector does not know: shown as bytes and skipped (RFC 9113 5.5).
+    Unknown {
+        data: Span,
+    },
+}
+
+/// Why a payload could not be decoded. The frame header is still valid; these are the
+/// FRAME_SIZE_ERROR and PROTOCOL_ERROR conditions of RFC 9113 that the layout alone shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayloadError {
+    /// The frame type has a fixed payload length and this is not it.
+    BadLength { expected: u32 },
+    /// SETTINGS payload not a multiple of 6.
+    SettingsLength,
+    /// Pad Length is not less than the payload that follows it.
+    PaddingTooLong { pad_length: u8 },
+    /// A length field points past the end of the payload.
+    Truncated,
+    /// The frame was cut short by the capture (snaplen), so the payload is incomplete.
+    NotCaptured,
+}
+
+impl std::fmt::Display for PayloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PayloadError::BadLength { expected } => {
+                write!(f, "payload length must be {expected} (FRAME_SIZE_ERROR)")
+            }
+            PayloadError::SettingsLength => {
+                write!(f, "SETTINGS length is not a multiple of 6 (FRAME_SIZE_ERROR)")
+            }
+            PayloadError::PaddingTooLong { pad_length } => write!(
+                f,
+                "Pad Length {pad_length} is not less than the payload (PROTOCOL_ERROR)"
+            ),
+            PayloadError::Truncated => write!(f, "a length field points past the payload"),
+            PayloadError::NotCaptured => write!(f, "frame not fully captured"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub header: FrameHeader,
+    pub payload: Result<Payload, PayloadError>,
+}
+
+fn stream_id(input: &[u8]) -> IResult<&[u8], (bool, u32)> {
+    let (rest, v) = be_u32(input)?;
+    Ok((rest, (v & 0x8000_0000 != 0, v & MAX_WINDOW)))
+}
+
+/// The 9-byte frame header, or None when fewer bytes are given.
+pub fn parse_header(bytes: &[u8]) -> Option<FrameHeader> {
+    let parsed: IResult<&[u8], _> = (|i| {
+        let (i, length) = be_u24(i)?;
+        let (i, kind) = be_u8(i)?;
+        let (i, flags) = be_u8(i)?;
+        let (i, (reserved, stream_id)) = stream_id(i)?;
+        Ok((
+            i,
+            FrameHeader {
+                length,
+                kind,
+                flags,
+                reserved,
+                stream_id,
+            },
+        ))
+    })(bytes);
+    parsed.ok().map(|(_, h)| h)
+}
+
+/// True when `bytes` start with the connection preface (or a prefix of it, when shorter).
+pub fn starts_with_preface(bytes: &[u8]) -> bool {
+    let n = bytes.len().min(PREFACE.len());
+    n > 0 && bytes[..n] == PREFACE[..n]
+}
+
+/// How many bytes the frame (or preface) at the start of `bytes` takes, given at least the
+/// 9 header bytes.
+pub fn pdu_len(bytes: &[u8]) -> Option<u32> {
+    if bytes.len() >= HEADER_LEN && starts_with_preface(bytes) {
+        return Some(PREFACE.len() as u32);
+    }
+    parse_header(bytes).map(|h| h.length + HEADER_LEN as u32)
+}
+
+/// Parses one whole frame. `bytes` is the frame as captured: header plus payload (which
+/// may be short when the capture was truncated).
+pub fn parse_frame(bytes: &[u8]) -> Option<Frame> {
+    let header = parse_header(bytes)?;
+    let end = HEADER_LEN + header.length as usize;
+    let payload = match bytes.get(HEADER_LEN..end) {
+        Some(p) => parse_payload(&header, p),
+        None => Err(PayloadError::NotCaptured),
+    };
+    Some(Frame { header, payload })
+}
+
+/// Cursor over the payload that turns nom results into offsets relative to the frame.
+struct Cursor<'a> {
+    payload: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn off(&self) -> usize {
+        HEADER_LEN + self.pos
+    }
+
+    fn take<T>(
+        &mut self,
+        parser: impl Fn(&'a [u8]) -> IResult<&'a [u8], T>,
+    ) -> Result<At<T>, PayloadError> {
+        let input = self.payload.get(self.pos..).unwrap_or(&[]);
+        let (rest, val) = parser(input).map_err(|_| PayloadError::Truncated)?;
+        let len = input.len() - rest.len();
+        let at = At {
+            off: self.off(),
+            len,
+            val,
+        };
+        self.pos += len;
+        Ok(at)
+    }
+
+    fn span(&mut self, len: usize) -> Result<Span, PayloadError> {
+        if self.remaining() < len {
+            return Err(PayloadError::Truncated);
+        }
+        let s = Span {
+            off: self.off(),
+            len,
+        };
+        self.pos += len;
+        Ok(s)
+    }
+
+    fn remaining(&self) -> usize {
+        self.payload.len().saturating_sub(self.pos)
+    }
+}
+
+fn fixed(payload: &[u8], expected: u32) -> Result<(), PayloadError> {
+    if payload.len() as u32 == expected {
+        Ok(())
+    } else {
+        Err(PayloadError::BadLength { expected })
+    }
+}
+
+fn priority(i: &[u8]) -> IResult<&[u8], Priority> {
+    let (i, (exclusive, dependency)) = stream_id(i)?;
+    let (i, weight) = be_u8(i)?;
+    Ok((
+        i,
+        Priority {
+            exclusive,
+            dependency,
+            weight,
+        },
+    ))
+}
+
+/// Reads the Pad Length when PADDED is set and reserves the padding at the end, so that
+/// the cursor then covers only the frame's own fields and data.
+fn padded<'a>(
+    header: &FrameHeader,
+    payload: &'a [u8],
+) -> Result<(Cursor<'a>, Option<Padding>), PayloadError> {
+    let mut c = Cursor { payload, pos: 0 };
+    if !header.has(flag::PADDED) {
+        return Ok((c, None));
+    }
+    let pad_length = c.take(be_u8)?;
+    let pad = pad_length.val as usize;
+    if pad >= payload.len() {
+        return Err(PayloadError::PaddingTooLong {
+            pad_length: pad_length.val,
+        });
+    }
+    let body_end = payload.len() - pad;
+    let padding = Span {
+        off: HEADER_LEN + body_end,
+        len: pad,
+    };
+    c.payload = &payload[..body_end];
+    Ok((
+        c,
+        Some(Padding {
+            pad_length,
+            padding,
+        }),
+    ))
+}
+
+fn parse_payload(header: &FrameHeader, payload: &[u8]) -> Result<Payload, PayloadError> {
+    match header.kind {
+        kind::DATA => {
+            let (mut c, padding) = padded(header, payload)?;
+            let data = c.span(c.remaining())?;
+            Ok(Payload::Data { padding, data })
+        }
+        kind::HEADERS => {
+            let (mut c, padding) = padded(header, payload)?;
+            let priority = if header.has(flag::PRIORITY) {
+                Some(c.take(priority)?)
+            } else {
+                None
+            };
+            let fragment = c.span(c.remaining())?;
+            Ok(Payload::Headers {
+                padding,
+                priority,
+                fragment,
+            })
+        }
+        kind::PRIORITY => {
+            fixed(payload, 5)?;
+            let mut c = Cursor { payload, pos: 0 };
+            Ok(Payload::Priority(c.take(priority)?))
+        }
+        kind::RST_STREAM => {
+            fixed(payload, 4)?;
+            let mut c = Cursor { payload, pos: 0 };
+            Ok(Payload::RstStream {
+                error: c.take(be_u32)?,
+            })
+        }
+        kind::SETTINGS => {
+            if payload.len() % 6 != 0 {
+                return Err(PayloadError::SettingsLength);
+            }
+            let mut c = Cursor { payload, pos: 0 };
+            let mut settings = Vec::with_capacity(payload.len() / 6);
+            while c.remaining() > 0 {
+                settings.push(c.take(|i| {
+                    let (i, id) = be_u16(i)?;
+                    let (i, v) = be_u32(i)?;
+                    Ok((i, (id, v)))
+                })?);
+            }
+            Ok(Payload::Settings(settings))
+        }
+        kind::PUSH_PROMISE => {
+            let (mut c, padding) = padded(header, payload)?;
+            let promised = c.take(stream_id)?;
+            let fragment = c.span(c.remaining())?;
+            Ok(Payload::PushPromise {
+                padding,
+                promised,
+                fragment,
+            })
+        }
+        kind::PING => {
+            fixed(payload, 8)?;
+            let mut c = Cursor { payload, pos: 0 };
+            Ok(Payload::Ping {
+                data: c.take(nom::number::complete::be_u64)?,
+            })
+        }
+        kind::GOAWAY => {
+            let mut c = Cursor { payload, pos: 0 };
+            let last_stream = c.take(stream_id)?;
+            let error = c.take(be_u32)?;
+            let debug = c.span(c.remaining())?;
+            Ok(Payload::GoAway {
+                last_stream,
+                error,
+                debug,
+            })
+        }
+        kind::WINDOW_UPDATE => {
+            fixed(payload, 4)?;
+            let mut c = Cursor { payload, pos: 0 };
+            Ok(Payload::WindowUpdate {
+                increment: c.take(stream_id)?,
+            })
+        }
+        kind::CONTINUATION => {
+            let mut c = Cursor { payload, pos: 0 };
+            Ok(Payload::Continuation {
+                fragment: c.span(c.remaining())?,
+            })
+        }
+        kind::ALTSVC => {
+            let mut c = Cursor { payload, pos: 0 };
+            let origin_len = c.take(be_u16)?;
+            let origin = c.span(origin_len.val as usize)?;
+            let value = c.span(c.remaining())?;
+            Ok(Payload::AltSvc {
+                origin_len,
+                origin,
+                value,
+            })
+        }
+        kind::ORIGIN => {
+            let mut c = Cursor { payload, pos: 0 };
+            let mut entries = Vec::new();
+            while c.remaining() > 0 {
+                let len = c.take(be_u16)?;
+                let origin = c.span(len.val as usize)?;
+                entries.push((len, origin));
+            }
+            Ok(Payload::Origin(entries))
+        }
+        kind::PRIORITY_UPDATE => {
+            let mut c = Cursor { payload, pos: 0 };
+            let prioritized = c.take(stream_id)?;
+            let value = c.span(c.remaining())?;
+            Ok(Payload::PriorityUpdate { prioritized, value })
+        }
+        _ => {
+            let mut c = Cursor { payload, pos: 0 };
+            Ok(Payload::Unknown {
+                data: c.span(c.remaining())?,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/frame.rs"]
+mod tests;
