@@ -1,5 +1,6 @@
 //! The HTTP/2 dissector `h2` (issue 4), in progress.
 
+pub mod body;
 pub mod frame;
 pub mod hpack;
 pub mod huffman;
