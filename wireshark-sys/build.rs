@@ -14,6 +14,8 @@ fn main() {
     println!("cargo:rerun-if-changed=wrapper.h");
     println!("cargo:rerun-if-changed=shim.h");
     println!("cargo:rerun-if-changed=shim.c");
+    println!("cargo:rerun-if-changed=stats.h");
+    println!("cargo:rerun-if-changed=stats.c");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 
     // No link flags: the plugin's undefined epan symbols resolve against the libwireshark
@@ -31,7 +33,7 @@ fn main() {
     println!("cargo:plugindir={plugindir}");
 
     let mut shim = cc::Build::new();
-    shim.file("shim.c").warnings(true);
+    shim.file("shim.c").file("stats.c").warnings(true);
     for inc in &ws.include_paths {
         shim.include(inc);
     }

@@ -17,3 +17,4 @@
 #include <wsutil/plugins.h>
 #endif
 #include "shim.h"
+#include "stats.h"

@@ -7,6 +7,7 @@ pub mod guard;
 pub mod packet;
 pub mod register;
 pub mod registry;
+pub mod stats;
 pub mod tree;
 
 pub use framing::{FramedDissector, PduLen, create_framed_handle};
