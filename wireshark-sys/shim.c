@@ -194,3 +194,70 @@ zkh2_pref_bool *zkh2_prefs_register_bool(module_t *module, const char *name, con
 }
 
 int zkh2_pref_bool_value(const zkh2_pref_bool *pref) { return pref->value ? 1 : 0; }
+
+/* ---- HTTP/2 (h2): data sources, the media_type hand-off, and the dispatch handle ---- */
+#include <epan/exceptions.h>
+#include <epan/show_exception.h>
+#include <epan/dissectors/packet-http.h>
+
+tvbuff_t *zkh2_new_data_source(tvbuff_t *parent, packet_info *pinfo, const uint8_t *data,
+                               unsigned len, const char *name)
+{
+    /* The bytes must outlive the tvb: copy them into the packet's pool. The name is kept
+     * by pointer, so it must be static. */
+    const uint8_t *copy = len ? (const uint8_t *)wmem_memdup(pinfo->pool, data, len) : NULL;
+    tvbuff_t *tvb = tvb_new_child_real_data(parent, copy, len, (int)len);
+    add_new_data_source(pinfo, tvb, name);
+    return tvb;
+}
+
+int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_t *tvb,
+                         packet_info *pinfo, proto_tree *tree)
+{
+    static dissector_table_t media_table = NULL;
+    if (media_table == NULL)
+        media_table = find_dissector_table("media_type");
+    if (media_table == NULL)
+        return 0;
+    http_message_info_t info;
+    memset(&info, 0, sizeof info);
+    info.type = HTTP_OTHERS;
+    info.media_str = parameters;
+    volatile int ret = 0;
+    /* A sub-dissector's exception stops here, in C, and shows on its own subtree. */
+    TRY {
+        ret = dissector_try_string(media_table, media_type, tvb, pinfo, tree, &info);
+    }
+    CATCH_NONFATAL_ERRORS {
+        show_exception(tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
+        ret = 1;
+    }
+    ENDTRY;
+    return ret;
+}
+
+/* tls.alpn and http.upgrade cannot be reached by Decode As, and `--disable-protocol h2`
+ * would leave them pointing at a disabled handle (TLS then shows bare application data).
+ * The dispatch handle has no protocol of its own: it calls ours while h2 is enabled and
+ * the built-in "http2" handle otherwise, so disabling h2 gives back the built-in. */
+static dissector_handle_t zkh2_dispatch_ours;
+static dissector_handle_t zkh2_dispatch_fallback;
+static int zkh2_dispatch_proto = -1;
+
+static int zkh2_dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (zkh2_dispatch_proto >= 0 && zkh2_proto_is_enabled(zkh2_dispatch_proto))
+        return call_dissector_with_data(zkh2_dispatch_ours, tvb, pinfo, tree, data);
+    if (zkh2_dispatch_fallback != NULL)
+        return call_dissector_with_data(zkh2_dispatch_fallback, tvb, pinfo, tree, data);
+    return 0;
+}
+
+dissector_handle_t zkh2_create_dispatch_handle(int proto, dissector_handle_t ours,
+                                               const char *fallback_name)
+{
+    zkh2_dispatch_proto = proto;
+    zkh2_dispatch_ours = ours;
+    zkh2_dispatch_fallback = find_dissector(fallback_name);
+    return create_dissector_handle(zkh2_dispatch, -1);
+}

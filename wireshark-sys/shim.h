@@ -65,4 +65,18 @@ dissector_handle_t zkh2_create_framed_handle(int proto, unsigned fixed_len,
 zkh2_pref_bool *zkh2_prefs_register_bool(module_t *module, const char *name, const char *title,
                                          const char *description, int default_value);
 int zkh2_pref_bool_value(const zkh2_pref_bool *pref);
+
+/* ---- HTTP/2 (h2) ---- */
+/* A new data source ("Decoded body", "Header block") holding a copy of `data`, as a child
+ * of `parent`. `name` must be static. Never throws. */
+tvbuff_t *zkh2_new_data_source(tvbuff_t *parent, packet_info *pinfo, const uint8_t *data,
+                               unsigned len, const char *name);
+/* Hands a body to the `media_type` table (JSON, XML, images, ...). Exceptions from the
+ * sub-dissector are caught in C. Returns nonzero when a dissector took it. */
+int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_t *tvb,
+                         packet_info *pinfo, proto_tree *tree);
+/* A protocol-less handle that calls `ours` while `proto` is enabled, else the built-in
+ * dissector named `fallback_name` (if any). */
+dissector_handle_t zkh2_create_dispatch_handle(int proto, dissector_handle_t ours,
+                                               const char *fallback_name);
 #endif

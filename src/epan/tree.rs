@@ -5,7 +5,7 @@
 //! never unwind through Rust frames. A null tree (tshark without -V, or a first pass) is
 //! valid: epan then returns quickly, and the `Item`s are null and ignore what is done to them.
 
-use std::ffi::{CString, c_int};
+use std::ffi::{CStr, CString, c_int};
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -318,6 +318,62 @@ impl<'a> Tree<'a> {
                 c.as_ptr(),
             )
         })
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// A new data source (a tab under the packet bytes) holding a copy of `bytes`, and a
+    /// tree whose items point into it: for reassembled or decoded data. `name` is shown as
+    /// the tab's title.
+    pub fn with_data_source(
+        &self,
+        pkt: &Packet<'_>,
+        bytes: &[u8],
+        name: &'static CStr,
+    ) -> Tree<'a> {
+        let Ok(len) = u32::try_from(bytes.len()) else {
+            return *self;
+        };
+        if len > i32::MAX as u32 {
+            return *self;
+        }
+        // SAFETY: the shim copies the bytes into the packet pool before creating the tvb;
+        // the name is static.
+        let tvb = unsafe {
+            sys::zkh2_new_data_source(self.tvb, pkt.raw(), bytes.as_ptr(), len, name.as_ptr())
+        };
+        if tvb.is_null() {
+            return *self;
+        }
+        Tree {
+            raw: self.raw,
+            tvb,
+            len: bytes.len(),
+            _life: PhantomData,
+        }
+    }
+
+    /// Hands this tree's whole tvb to the `media_type` table under `media_type` (for
+    /// example "application/json"), with the content-type parameters. True when a
+    /// dissector took it. Exceptions in that dissector are caught in C.
+    pub fn call_media_type(
+        &self,
+        pkt: &Packet<'_>,
+        media_type: &str,
+        parameters: Option<&str>,
+    ) -> bool {
+        let mt = to_cstring(media_type);
+        let params = parameters.map(to_cstring);
+        // SAFETY: valid tvb, pinfo and (possibly null) tree; strings live across the call.
+        unsafe {
+            sys::zkh2_call_media_type(
+                mt.as_ptr(),
+                params.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
+                self.tvb,
+                pkt.raw(),
+                self.raw,
+            ) != 0
+        }
     }
 }
 

@@ -1,10 +1,100 @@
-//! The HTTP/2 dissector `h2` (issue 4), in progress.
+//! HTTP/2 (RFC 9113) with HPACK (RFC 7541): the `h2` dissector.
+//!
+//! - `frame`: frame layouts, pure nom parsers.
+//! - `hpack` (+ `huffman`): header decompression that keeps every representation visible.
+//! - `body`: content-encoding and gRPC message framing.
+//! - `connection`: per-connection state: framing and resync, HPACK tables per direction,
+//!   streams, pairing, SETTINGS, flow control, bodies; pure.
+//! - `fields`: every field, subtree and expert info, declared once.
+//! - `dissect`: frames and connection decisions to tree items and columns.
+//! - this file: registration with epan, and coexistence with the built-in `http2`.
 
 pub mod body;
+pub mod connection;
+pub mod dissect;
+pub mod fields;
 pub mod frame;
 pub mod hpack;
 pub mod huffman;
 
-pub fn register() {}
+use std::sync::OnceLock;
 
-pub fn register_handoff() {}
+use crate::epan::{self, BoolPref, Handle, Prefs, Protocol, UintPref};
+
+/// Registration results, read at dissection time.
+pub(crate) struct Registered {
+    pub proto: Protocol,
+    /// Bytes of body kept (and produced by decoding) per stream direction.
+    pub body_limit: UintPref,
+    pub desegment: BoolPref,
+    pub handle: OnceLock<Handle>,
+}
+
+static REGISTERED: OnceLock<Registered> = OnceLock::new();
+
+pub(crate) fn registered() -> Option<&'static Registered> {
+    REGISTERED.get()
+}
+
+pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
+
+pub fn register() {
+    // The built-in dissector owns "HTTP2"/"http2" and its handle and heuristic names; ours
+    // must differ in every one of them or Wireshark refuses to start.
+    let proto = epan::register::register_protocol(c"HTTP/2 (zkh2)", c"H2", c"h2");
+    epan::register::register_fields::<fields::Hf>(proto);
+    epan::register::register_subtrees::<fields::Ett>();
+    epan::register::register_experts::<fields::Ei>(proto);
+    let prefs = Prefs::register(proto);
+    let body_limit = prefs.uint(
+        c"body_max_size",
+        c"Maximum body size",
+        c"Bytes of a stream's body kept for reassembly, and produced at most when undoing its content-encoding (a gzip bomb stops here). Larger bodies are cut and flagged.",
+        DEFAULT_BODY_LIMIT as u32,
+    );
+    let desegment = prefs.bool(
+        c"desegment",
+        c"Reassemble HTTP/2 frames spanning multiple TCP segments",
+        c"Whether the h2 dissector should reassemble frames spanning multiple TCP segments. To use this option, you must also enable \"Allow subdissectors to reassemble TCP streams\" in the TCP protocol settings.",
+        true,
+    );
+    let _ = REGISTERED.set(Registered {
+        proto,
+        body_limit,
+        desegment,
+        handle: OnceLock::new(),
+    });
+}
+
+pub fn register_handoff() {
+    let Some(reg) = registered() else { return };
+    let handle = epan::create_framed_handle::<dissect::H2>(reg.desegment);
+    let _ = reg.handle.set(handle);
+    // No default port (as the built-in): a range preference `h2.tcp.port` and Decode As.
+    handle.add_uint_range_with_preference(c"tcp.port", c"");
+    // TLS ALPN and the HTTP/1.1 upgrade cannot be reached by Decode As; the dispatch handle
+    // gives them back to the built-in `http2` when h2 is disabled.
+    let dispatch = handle.with_fallback(reg.proto, c"http2");
+    dispatch.add_string(c"tls.alpn", c"h2");
+    dispatch.add_string(c"http.upgrade", c"h2");
+    dispatch.add_string(c"http.upgrade", c"h2c");
+    // The preface on any TCP port, and on ports that HTTP owns (where HTTP sees it first).
+    epan::register::add_heuristic(
+        c"tcp",
+        epan::framing::heuristic_trampoline::<dissect::H2>,
+        handle,
+        c"HTTP/2 over TCP (zkh2, connection preface)",
+        c"h2_tcp",
+        reg.proto,
+        true,
+    );
+    epan::register::add_heuristic(
+        c"http",
+        epan::framing::heuristic_trampoline::<dissect::H2>,
+        handle,
+        c"HTTP/2 prior knowledge on HTTP ports (zkh2)",
+        c"h2_http",
+        reg.proto,
+        true,
+    );
+}

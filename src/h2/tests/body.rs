@@ -11,21 +11,33 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 #[test]
 fn gzip_deflate_roundtrip() {
     let text = b"hello hello hello hello".repeat(10);
-    assert_eq!(decode(Encoding::Gzip, &gzip(&text), 1 << 20), (text.clone(), None));
+    assert_eq!(
+        decode(Encoding::Gzip, &gzip(&text), 1 << 20),
+        (text.clone(), None)
+    );
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     z.write_all(&text).unwrap();
-    assert_eq!(decode(Encoding::Deflate, &z.finish().unwrap(), 1 << 20), (text.clone(), None));
+    assert_eq!(
+        decode(Encoding::Deflate, &z.finish().unwrap(), 1 << 20),
+        (text.clone(), None)
+    );
     // Raw deflate under the "deflate" name is accepted too.
     let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     d.write_all(&text).unwrap();
-    assert_eq!(decode(Encoding::Deflate, &d.finish().unwrap(), 1 << 20), (text, None));
+    assert_eq!(
+        decode(Encoding::Deflate, &d.finish().unwrap(), 1 << 20),
+        (text, None)
+    );
 }
 
 #[test]
 fn brotli_known_vector() {
     // brotli of "hello" (quality 11), from the reference encoder.
     let br = [0x0b, 0x02, 0x80, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x03];
-    assert_eq!(decode(Encoding::Brotli, &br, 100), (b"hello".to_vec(), None));
+    assert_eq!(
+        decode(Encoding::Brotli, &br, 100),
+        (b"hello".to_vec(), None)
+    );
 }
 
 #[test]
@@ -54,8 +66,24 @@ fn grpc_framing() {
     let (msgs, partial) = grpc_messages(&body);
     assert_eq!(partial, None);
     assert_eq!(msgs.len(), 2);
-    assert_eq!(msgs[0], GrpcMessage { off: 0, compressed: false, length: 2, present: 2 });
-    assert_eq!(msgs[1], GrpcMessage { off: 7, compressed: true, length: 5, present: 3 });
+    assert_eq!(
+        msgs[0],
+        GrpcMessage {
+            off: 0,
+            compressed: false,
+            length: 2,
+            present: 2
+        }
+    );
+    assert_eq!(
+        msgs[1],
+        GrpcMessage {
+            off: 7,
+            compressed: true,
+            length: 5,
+            present: 3
+        }
+    );
     let (msgs, partial) = grpc_messages(&[0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(msgs.len(), 1);
     assert_eq!(partial, Some(5));
@@ -64,7 +92,10 @@ fn grpc_framing() {
 #[test]
 fn media_types() {
     assert_eq!(media_type(b"Text/HTML; charset=UTF-8"), "text/html");
-    assert_eq!(media_parameters(b"text/html; charset=UTF-8").as_deref(), Some("charset=UTF-8"));
+    assert_eq!(
+        media_parameters(b"text/html; charset=UTF-8").as_deref(),
+        Some("charset=UTF-8")
+    );
     assert!(is_grpc(b"application/grpc+proto"));
     assert!(!is_grpc(b"application/json"));
     assert_eq!(Encoding::from_header(b" GZIP "), Some(Encoding::Gzip));

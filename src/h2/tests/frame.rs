@@ -23,7 +23,12 @@ fn preface_and_lengths() {
 #[test]
 fn settings_frame_from_nghttp() {
     // The client's first SETTINGS of nghttp: MAX_CONCURRENT_STREAMS 100, INITIAL_WINDOW_SIZE 65535.
-    let f = frame(kind::SETTINGS, 0, 0, &[0, 3, 0, 0, 0, 100, 0, 4, 0, 0, 0xff, 0xff]);
+    let f = frame(
+        kind::SETTINGS,
+        0,
+        0,
+        &[0, 3, 0, 0, 0, 100, 0, 4, 0, 0, 0xff, 0xff],
+    );
     let parsed = parse_frame(&f).unwrap();
     assert_eq!(parsed.header.length, 12);
     match parsed.payload.unwrap() {
@@ -40,7 +45,10 @@ fn settings_frame_from_nghttp() {
 #[test]
 fn settings_bad_length() {
     let f = frame(kind::SETTINGS, 0, 0, &[0, 3, 0, 0, 0]);
-    assert_eq!(parse_frame(&f).unwrap().payload, Err(PayloadError::SettingsLength));
+    assert_eq!(
+        parse_frame(&f).unwrap().payload,
+        Err(PayloadError::SettingsLength)
+    );
 }
 
 #[test]
@@ -61,7 +69,14 @@ fn padded_headers_with_priority() {
         } => {
             assert_eq!(p.pad_length.val, 2);
             assert_eq!(p.padding, Span { off: 17, len: 2 });
-            assert_eq!(pr.val, Priority { exclusive: true, dependency: 3, weight: 15 });
+            assert_eq!(
+                pr.val,
+                Priority {
+                    exclusive: true,
+                    dependency: 3,
+                    weight: 15
+                }
+            );
             assert_eq!(fragment, Span { off: 15, len: 2 });
             assert_eq!(fragment.of(&f), &[0x82, 0x86]);
         }
@@ -85,9 +100,17 @@ fn padding_too_long() {
 
 #[test]
 fn fixed_lengths() {
-    for (k, n) in [(kind::PRIORITY, 5), (kind::RST_STREAM, 4), (kind::PING, 8), (kind::WINDOW_UPDATE, 4)] {
+    for (k, n) in [
+        (kind::PRIORITY, 5),
+        (kind::RST_STREAM, 4),
+        (kind::PING, 8),
+        (kind::WINDOW_UPDATE, 4),
+    ] {
         let f = frame(k, 0, 1, &vec![0; n as usize + 1]);
-        assert_eq!(parse_frame(&f).unwrap().payload, Err(PayloadError::BadLength { expected: n }));
+        assert_eq!(
+            parse_frame(&f).unwrap().payload,
+            Err(PayloadError::BadLength { expected: n })
+        );
         let f = frame(k, 0, 1, &vec![0; n as usize]);
         assert!(parse_frame(&f).unwrap().payload.is_ok());
     }
@@ -102,7 +125,11 @@ fn goaway_and_reserved_bits() {
     assert!(parsed.header.reserved);
     assert_eq!(parsed.header.stream_id, 0);
     match parsed.payload.unwrap() {
-        Payload::GoAway { last_stream, error, debug } => {
+        Payload::GoAway {
+            last_stream,
+            error,
+            debug,
+        } => {
             assert_eq!(last_stream.val, (true, 7));
             assert_eq!(error_name(error.val), Some("ENHANCE_YOUR_CALM"));
             assert_eq!(debug.of(&f), b"calm");
@@ -125,7 +152,10 @@ fn altsvc_origin_priority_update_unknown() {
         p => panic!("{p:?}"),
     }
     let f = frame(kind::ALTSVC, 0, 0, &[0, 9, b'x']);
-    assert_eq!(parse_frame(&f).unwrap().payload, Err(PayloadError::Truncated));
+    assert_eq!(
+        parse_frame(&f).unwrap().payload,
+        Err(PayloadError::Truncated)
+    );
 
     let f = frame(kind::ORIGIN, 0, 0, &[0, 1, b'a', 0, 2, b'b', b'c']);
     match parse_frame(&f).unwrap().payload.unwrap() {
@@ -143,12 +173,22 @@ fn altsvc_origin_priority_update_unknown() {
     let f = frame(0xfa, 0xff, 3, &[1, 2, 3]);
     let parsed = parse_frame(&f).unwrap();
     assert_eq!(parsed.header.unused_flags(), 0xff);
-    assert_eq!(parsed.payload, Ok(Payload::Unknown { data: Span { off: 9, len: 3 } }));
+    assert_eq!(
+        parsed.payload,
+        Ok(Payload::Unknown {
+            data: Span { off: 9, len: 3 }
+        })
+    );
 }
 
 #[test]
 fn truncated_capture_never_panics() {
-    let f = frame(kind::HEADERS, flag::PADDED | flag::PRIORITY, 1, &[4, 0, 0, 0, 1, 200, 1, 2, 0, 0, 0, 0]);
+    let f = frame(
+        kind::HEADERS,
+        flag::PADDED | flag::PRIORITY,
+        1,
+        &[4, 0, 0, 0, 1, 200, 1, 2, 0, 0, 0, 0],
+    );
     for cut in 0..f.len() {
         let r = parse_frame(&f[..cut]);
         if cut < HEADER_LEN {

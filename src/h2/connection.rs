@@ -1,0 +1,1194 @@
+//! Per-connection HTTP/2 state: framing (and resynchronisation in captures that start
+//! mid-connection), one HPACK decoder per direction, header blocks across CONTINUATION,
+//! streams and their request/response pairing, SETTINGS and their ACKs, flow-control
+//! windows and body reassembly. Pure Rust: no Wireshark.
+//!
+//! Every decision is made once, on the first pass, in capture order, and stored per frame
+//! (`FrameInfo`, keyed by `PduKey`). Later passes (GUI clicks, `tshark -2`) read the stored
+//! decision and never touch the state machine again, so the HPACK tables and windows are
+//! never fed twice.
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use super::body::{self, DecodeError, Encoding};
+use super::frame::{
+    self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
+    PayloadError, flag, kind, setting,
+};
+use super::hpack::{Decoder, HeaderBlock};
+
+/// Nanoseconds since the Unix epoch.
+pub type Nanos = i64;
+
+/// Which side sent a frame: 0 is the side seen sending first, 1 the other.
+pub type Dir = usize;
+
+/// One PDU: the frame number and the PDU's position among this protocol's PDUs in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PduKey {
+    pub frame: u32,
+    pub index: u32,
+}
+
+/// Limits that bound the memory held per connection. Going past one leaves an expert item
+/// on the frame where it happened.
+pub mod limits {
+    /// Streams open at the same time (closed streams release their state).
+    pub const MAX_OPEN_STREAMS: usize = 100_000;
+    /// Streams whose request/response summary is kept for pairing.
+    pub const MAX_STREAM_SUMMARIES: usize = 1_000_000;
+    /// A header block (HEADERS + CONTINUATION) larger than this is not decoded.
+    pub const MAX_HEADER_BLOCK: usize = 1 << 20;
+    /// Outstanding SETTINGS (not yet acknowledged) and PINGs per direction.
+    pub const MAX_PENDING_SETTINGS: usize = 64;
+    pub const MAX_PENDING_PINGS: usize = 1024;
+}
+
+/// The default SETTINGS values (RFC 9113 6.5.2).
+const DEFAULT_WINDOW: i64 = 65_535;
+const DEFAULT_MAX_FRAME: u32 = MIN_MAX_FRAME_SIZE;
+
+/// What framing found at the start of a PDU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// A frame (or the preface) this many bytes long.
+    Pdu(u32),
+    /// Bytes that belong to a frame that started before the capture: skip this many.
+    Skip(u32),
+}
+
+/// Protocol violations and other notes, attached to the frame that showed them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Payload(PayloadError),
+    FrameTooLarge { len: u32, max: u32 },
+    /// DATA, HEADERS, PRIORITY, RST_STREAM, PUSH_PROMISE or CONTINUATION on stream 0.
+    NeedsStream,
+    /// SETTINGS, PING or GOAWAY on a non-zero stream.
+    NeedsStreamZero,
+    ReservedBit,
+    BadSetting { id: u16, value: u32, why: &'static str },
+    SettingsAckWithPayload,
+    SettingsAckUnmatched,
+    StreamIdBackwards { id: u32, last: u32 },
+    /// A frame other than CONTINUATION arrived while a header block was open.
+    ContinuationMissing { stream: u32 },
+    /// CONTINUATION with no open header block on its stream.
+    ContinuationUnexpected,
+    WindowExceeded { connection: bool, window: i64 },
+    WindowOverflow { connection: bool, window: i64 },
+    ZeroIncrement,
+    HeaderBlockTooLarge { len: usize },
+    Hpack(String),
+    StreamLimit,
+    UnknownType(u8),
+    /// A response or trailers on a stream whose request was not captured.
+    RequestNotCaptured,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Payload(e) => write!(f, "Malformed payload: {e}"),
+            Problem::FrameTooLarge { len, max } => write!(
+                f,
+                "Frame payload of {len} bytes exceeds the receiver's SETTINGS_MAX_FRAME_SIZE of {max} (FRAME_SIZE_ERROR)"
+            ),
+            Problem::NeedsStream => write!(f, "This frame type must not use stream 0 (PROTOCOL_ERROR)"),
+            Problem::NeedsStreamZero => {
+                write!(f, "This frame type must use stream 0 (PROTOCOL_ERROR)")
+            }
+            Problem::ReservedBit => write!(f, "Reserved bit is set (must be 0)"),
+            Problem::BadSetting { id, value, why } => {
+                write!(f, "SETTINGS parameter 0x{id:x} = {value}: {why}")
+            }
+            Problem::SettingsAckWithPayload => {
+                write!(f, "SETTINGS ACK with a payload (FRAME_SIZE_ERROR)")
+            }
+            Problem::SettingsAckUnmatched => {
+                write!(f, "SETTINGS ACK without an outstanding SETTINGS from the peer")
+            }
+            Problem::StreamIdBackwards { id, last } => write!(
+                f,
+                "New stream {id} is not above the last stream {last} opened by this side (PROTOCOL_ERROR)"
+            ),
+            Problem::ContinuationMissing { stream } => write!(
+                f,
+                "Header block on stream {stream} not finished: CONTINUATION expected before any other frame (PROTOCOL_ERROR)"
+            ),
+            Problem::ContinuationUnexpected => write!(
+                f,
+                "CONTINUATION without a preceding HEADERS or PUSH_PROMISE on this stream (PROTOCOL_ERROR)"
+            ),
+            Problem::WindowExceeded { connection, window } => write!(
+                f,
+                "DATA exceeds the {} flow-control window by {} bytes (FLOW_CONTROL_ERROR)",
+                if *connection { "connection" } else { "stream" },
+                -window
+            ),
+            Problem::WindowOverflow { connection, window } => write!(
+                f,
+                "{} window {} above 2^31-1 (FLOW_CONTROL_ERROR)",
+                if *connection { "Connection" } else { "Stream" },
+                window
+            ),
+            Problem::ZeroIncrement => write!(f, "WINDOW_UPDATE with an increment of 0 (PROTOCOL_ERROR)"),
+            Problem::HeaderBlockTooLarge { len } => write!(
+                f,
+                "Header block of {len} bytes exceeds {} bytes: not decoded, later header blocks of this side may show unknown entries",
+                limits::MAX_HEADER_BLOCK
+            ),
+            Problem::Hpack(e) => write!(f, "HPACK decoding error: {e} (COMPRESSION_ERROR)"),
+            Problem::StreamLimit => write!(
+                f,
+                "Stream tracking limit reached ({} open streams or {} streams in all): pairing and bodies stop for new streams",
+                limits::MAX_OPEN_STREAMS,
+                limits::MAX_STREAM_SUMMARIES
+            ),
+            Problem::UnknownType(t) => write!(f, "Unknown frame type 0x{t:02x}, ignored"),
+            Problem::RequestNotCaptured => write!(f, "The request of this stream was not captured"),
+        }
+    }
+}
+
+/// What a decoded header block is, from its pseudo-header fields and its place in the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockRole {
+    Request,
+    /// A 1xx response (more HEADERS follow).
+    Informational,
+    Response,
+    Trailers,
+    /// The request of a server push (PUSH_PROMISE).
+    PushRequest,
+    /// Mid-connection: names we could not resolve.
+    Unknown,
+}
+
+/// A complete header block, decoded once.
+#[derive(Debug)]
+pub struct DecodedBlock {
+    /// The stream whose headers these are (for PUSH_PROMISE: the promised stream).
+    pub stream: u32,
+    pub role: BlockRole,
+    /// The concatenated fragments, when the block was split over several frames.
+    pub joined: Option<Rc<[u8]>>,
+    /// Frames that carried the fragments, in order.
+    pub frames: Vec<u32>,
+    pub decoded: HeaderBlock,
+    /// Dynamic table size and entry count after the block.
+    pub table_size: u32,
+    pub table_len: usize,
+}
+
+impl DecodedBlock {
+    /// The first value of a header name (pseudo-headers included).
+    pub fn value(&self, name: &[u8]) -> Option<&[u8]> {
+        self.decoded
+            .fields
+            .iter()
+            .find(|f| f.name.as_deref() == Some(name))
+            .and_then(|f| f.value.as_deref())
+    }
+}
+
+/// A reassembled body, decoded lazily (only when a tree shows it).
+#[derive(Debug)]
+pub struct Body {
+    pub stream: u32,
+    /// The DATA payload bytes, in order, up to the size limit.
+    pub raw: Vec<u8>,
+    /// The full length of the DATA payloads, also beyond the limit.
+    pub total_len: u64,
+    pub frames: u32,
+    pub content_type: Option<Rc<[u8]>>,
+    pub encoding: Option<Encoding>,
+    decoded: OnceCell<(Vec<u8>, Option<DecodeError>)>,
+}
+
+impl Body {
+    pub fn truncated(&self) -> bool {
+        self.total_len > self.raw.len() as u64
+    }
+
+    /// The body with its content-encoding undone (bounded by `limit`), or the raw bytes.
+    pub fn decoded(&self, limit: usize) -> (&[u8], Option<&DecodeError>) {
+        match self.encoding {
+            None => (&self.raw, None),
+            Some(enc) => {
+                let (data, err) = self.decoded.get_or_init(|| body::decode(enc, &self.raw, limit));
+                (data, err.as_ref())
+            }
+        }
+    }
+}
+
+/// What is known about one stream: the request and response frames, for pairing.
+#[derive(Clone, Debug, Default)]
+pub struct StreamSummary {
+    pub id: u32,
+    pub request_in: Option<u32>,
+    pub request_time: Nanos,
+    pub response_in: Option<u32>,
+    pub response_time: Nanos,
+    pub method: Option<Rc<[u8]>>,
+    pub path: Option<Rc<[u8]>>,
+    pub status: Option<u16>,
+    /// The frame of the PUSH_PROMISE that reserved this stream, and its parent stream.
+    pub promised_in: Option<(u32, u32)>,
+    /// Content type per sending direction.
+    pub content_type: [Option<Rc<[u8]>>; 2],
+    /// Content encoding per sending direction (gzip, deflate, br).
+    pub content_encoding: [Option<Encoding>; 2],
+    pub grpc_status: Option<Rc<[u8]>>,
+}
+
+/// A stream's lifecycle as a passive observer sees it (RFC 9113 5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamState {
+    Idle,
+    ReservedLocal,
+    Open,
+    /// One side has sent END_STREAM; `client` tells which.
+    HalfClosed { client: Option<bool> },
+    Closed,
+}
+
+impl StreamState {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamState::Idle => "idle",
+            StreamState::ReservedLocal => "reserved",
+            StreamState::Open => "open",
+            StreamState::HalfClosed { client: Some(true) } => "half-closed (client finished)",
+            StreamState::HalfClosed { client: Some(false) } => "half-closed (server finished)",
+            StreamState::HalfClosed { client: None } => "half-closed",
+            StreamState::Closed => "closed",
+        }
+    }
+}
+
+/// Flow-control windows after a frame, for the side whose sending they limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Windows {
+    /// The side whose send windows these are.
+    pub sender: Dir,
+    pub connection: i64,
+    pub stream: Option<i64>,
+}
+
+/// Where a header-block fragment went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockPart {
+    /// The frame whose HEADERS or PUSH_PROMISE started the block.
+    pub started_in: u32,
+    /// The frame that finished it (and shows the decoded headers), once known.
+    pub completed_in: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PduRole {
+    Preface,
+    Frame,
+    /// Bytes of a frame that began before the capture started.
+    Continuation,
+}
+
+/// Every first-pass decision about one PDU.
+#[derive(Debug)]
+pub struct FrameInfo {
+    pub dir: Dir,
+    /// True when the sender is the client, None while unknown.
+    pub from_client: Option<bool>,
+    pub role: PduRole,
+    /// Index into `Connection::summaries` of the frame's stream.
+    pub summary: Option<u32>,
+    pub stream_state: Option<StreamState>,
+    pub windows: Option<Windows>,
+    /// On the frame that completes a header block.
+    pub block: Option<Rc<DecodedBlock>>,
+    /// On frames that carry a fragment of a block completed elsewhere.
+    pub block_part: Option<BlockPart>,
+    /// On the frame that ends a stream direction: the reassembled body.
+    pub body: Option<Rc<Body>>,
+    /// SETTINGS: the frame of the peer's ACK; SETTINGS ACK: the frame it acknowledges.
+    pub settings_peer: Option<u32>,
+    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
+    pub ping_peer: Option<(u32, Option<Nanos>)>,
+    pub problems: Vec<Problem>,
+}
+
+impl FrameInfo {
+    fn new(dir: Dir, from_client: Option<bool>, role: PduRole) -> Self {
+        FrameInfo {
+            dir,
+            from_client,
+            role,
+            summary: None,
+            stream_state: None,
+            windows: None,
+            block: None,
+            block_part: None,
+            body: None,
+            settings_peer: None,
+            ping_peer: None,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// A header block waiting for its CONTINUATION frames.
+struct PendingBlock {
+    stream: u32,
+    /// The promised stream for PUSH_PROMISE.
+    promised: Option<u32>,
+    end_stream: bool,
+    started: PduKey,
+    fragments: Vec<PduKey>,
+    frames: Vec<u32>,
+    bytes: Vec<u8>,
+    too_large: bool,
+}
+
+/// Per-stream live state (removed when the stream closes).
+struct LiveStream {
+    summary: Option<u32>,
+    state: StreamState,
+    end_stream: [bool; 2],
+    /// Header blocks seen per sending direction (the second and later are trailers).
+    header_blocks: [u32; 2],
+    send_window: [i64; 2],
+    body: [BodyBuffer; 2],
+}
+
+#[derive(Default)]
+struct BodyBuffer {
+    data: Vec<u8>,
+    total: u64,
+    frames: u32,
+}
+
+/// One side of the connection.
+struct Side {
+    hpack: Decoder,
+    /// The first PDU of this side has been seen.
+    started: bool,
+    /// Framing is in step with frame boundaries.
+    synced: bool,
+    /// This side's SETTINGS waiting for the peer's ACK, with the frame they came in.
+    pending_settings: VecDeque<(PduKey, Vec<(u16, u32)>)>,
+    /// What this side may send: limits from the peer's acknowledged SETTINGS.
+    max_frame_size: u32,
+    initial_window: i64,
+    connection_window: i64,
+    /// The highest stream id this side opened.
+    last_opened: u32,
+    block: Option<PendingBlock>,
+    pings: VecDeque<(u64, PduKey, Nanos)>,
+}
+
+impl Default for Side {
+    fn default() -> Self {
+        Side {
+            hpack: Decoder::new(),
+            started: false,
+            synced: false,
+            pending_settings: VecDeque::new(),
+            max_frame_size: DEFAULT_MAX_FRAME,
+            initial_window: DEFAULT_WINDOW,
+            connection_window: DEFAULT_WINDOW,
+            last_opened: 0,
+            block: None,
+            pings: VecDeque::new(),
+        }
+    }
+}
+
+/// The state of one HTTP/2 connection.
+#[derive(Default)]
+pub struct Connection {
+    /// The port of the side that was seen first (direction 0).
+    first_port: Option<u32>,
+    client: Option<Dir>,
+    sides: [Side; 2],
+    streams: HashMap<u32, LiveStream>,
+    summaries: Vec<StreamSummary>,
+    decisions: HashMap<PduKey, FrameInfo>,
+    /// First-pass framing answers while a side was resynchronising, keyed by frame and the
+    /// number of bytes left in it, so later passes frame the same way.
+    skips: HashMap<(u32, u32), u32>,
+    /// The last framing answer that was a skip (frame, length): the PDU handed to
+    /// `process` next is that skip.
+    last_skip: Option<(u32, u32)>,
+    /// The body size limit (bytes kept per stream direction).
+    pub body_limit: usize,
+    limit_noted: bool,
+}
+
+impl Connection {
+    pub fn new(body_limit: usize) -> Self {
+        Connection {
+            body_limit,
+            ..Default::default()
+        }
+    }
+
+    /// The direction of a packet: 0 for the side that was seen first.
+    pub fn direction(&mut self, src_port: u32, dst_port: u32) -> Dir {
+        match self.first_port {
+            None => {
+                self.first_port = Some(src_port);
+                0
+            }
+            Some(p) if p == src_port && p != dst_port => 0,
+            Some(_) => 1,
+        }
+    }
+
+    /// The side that is the client, once known (by the preface or a request).
+    pub fn client(&self) -> Option<Dir> {
+        self.client
+    }
+
+    /// Marks `dir` as the client side (for example, when the server port is known).
+    pub fn set_client(&mut self, dir: Dir) {
+        if self.client.is_none() {
+            self.client = Some(dir);
+        }
+    }
+
+    pub fn summary(&self, index: u32) -> Option<&StreamSummary> {
+        self.summaries.get(index as usize)
+    }
+
+    pub fn decision(&self, key: PduKey) -> Option<&FrameInfo> {
+        self.decisions.get(&key)
+    }
+
+    /// The length of the PDU at the start of `bytes` (at least the 9 header bytes, unless
+    /// the segment is shorter). In a capture that starts mid-connection, the first bytes of
+    /// a side may be the middle of a frame: they are skipped up to the first offset from
+    /// which a chain of plausible frame headers follows.
+    pub fn framing(&mut self, dir: Dir, frame_num: u32, bytes: &[u8]) -> Framing {
+        let answer = self.frame_or_skip(dir, frame_num, bytes);
+        self.last_skip = match answer {
+            Framing::Skip(n) => Some((frame_num, n)),
+            Framing::Pdu(_) => None,
+        };
+        answer
+    }
+
+    /// True when the PDU of `len` bytes in `frame_num` is the skip that framing just chose.
+    pub fn was_skip(&self, frame_num: u32, len: usize) -> bool {
+        self.last_skip == Some((frame_num, len as u32))
+    }
+
+    fn frame_or_skip(&mut self, dir: Dir, frame_num: u32, bytes: &[u8]) -> Framing {
+        let key = (frame_num, bytes.len() as u32);
+        if let Some(&skip) = self.skips.get(&key) {
+            return Framing::Skip(skip);
+        }
+        let side = &mut self.sides[dir & 1];
+        if !side.synced {
+            if frame::starts_with_preface(bytes) && bytes.len() >= HEADER_LEN {
+                side.synced = true;
+            } else {
+                match resync_offset(bytes) {
+                    Some(0) => side.synced = true,
+                    found => {
+                        let skip = found.unwrap_or(bytes.len()) as u32;
+                        if self.skips.len() < 1_000_000 {
+                            self.skips.insert(key, skip);
+                        }
+                        return Framing::Skip(skip);
+                    }
+                }
+            }
+        }
+        match frame::pdu_len(bytes) {
+            Some(n) => Framing::Pdu(n),
+            None => Framing::Pdu(HEADER_LEN as u32),
+        }
+    }
+
+    /// First pass: decides everything about one PDU and stores it. Later calls for the same
+    /// key return the stored decision.
+    pub fn process(&mut self, key: PduKey, dir: Dir, time: Nanos, bytes: &[u8], skipped: bool) -> &FrameInfo {
+        if !self.decisions.contains_key(&key) {
+            let info = self.decide(key, dir & 1, time, bytes, skipped);
+            self.decisions.insert(key, info);
+        }
+        // Just inserted or already there.
+        &self.decisions[&key]
+    }
+
+    fn from_client(&self, dir: Dir) -> Option<bool> {
+        self.client.map(|c| c == dir)
+    }
+
+    fn decide(&mut self, key: PduKey, dir: Dir, time: Nanos, bytes: &[u8], skipped: bool) -> FrameInfo {
+        let first_of_side = !self.sides[dir].started;
+        self.sides[dir].started = true;
+        if skipped {
+            // The side's HPACK context began before the capture.
+            if first_of_side {
+                self.sides[dir].hpack = Decoder::new_mid_stream();
+            }
+            return FrameInfo::new(dir, self.from_client(dir), PduRole::Continuation);
+        }
+        if frame::starts_with_preface(bytes) && bytes.len() == frame::PREFACE.len() {
+            self.set_client(dir);
+            return FrameInfo::new(dir, self.from_client(dir), PduRole::Preface);
+        }
+        let Some(parsed) = frame::parse_frame(bytes) else {
+            return FrameInfo::new(dir, self.from_client(dir), PduRole::Frame);
+        };
+        let h = parsed.header;
+        // A side's first frame must be SETTINGS (after the client's preface). Anything
+        // else means the capture began after the start, and HPACK state is unknown.
+        if first_of_side && !(h.kind == kind::SETTINGS && !h.has(flag::ACK)) {
+            self.sides[dir].hpack = Decoder::new_mid_stream();
+        }
+        let mut info = FrameInfo::new(dir, self.from_client(dir), PduRole::Frame);
+        self.check_header(&h, dir, &mut info);
+
+        // A header block in progress admits only its CONTINUATION frames.
+        if let Some(open) = self.sides[dir].block.as_ref()
+            && !(h.kind == kind::CONTINUATION && h.stream_id == open.stream)
+        {
+            info.problems.push(Problem::ContinuationMissing { stream: open.stream });
+            // The block will never be finished: its HPACK updates are lost.
+            self.sides[dir].block = None;
+            self.sides[dir].hpack = Decoder::new_mid_stream();
+        }
+
+        let payload = match parsed.payload {
+            Ok(p) => p,
+            Err(e) => {
+                info.problems.push(Problem::Payload(e));
+                return info;
+            }
+        };
+        match payload {
+            Payload::Data { data, .. } => self.on_data(key, dir, time, &h, data.of(bytes), &mut info),
+            Payload::Headers { fragment, .. } => {
+                let pending = PendingBlock {
+                    stream: h.stream_id,
+                    promised: None,
+                    end_stream: h.has(flag::END_STREAM),
+                    started: key,
+                    fragments: Vec::new(),
+                    frames: Vec::new(),
+                    bytes: Vec::new(),
+                    too_large: false,
+                };
+                self.on_fragment(key, dir, time, &h, Some(pending), fragment.of(bytes), &mut info)
+            }
+            Payload::PushPromise {
+                promised, fragment, ..
+            } => {
+                let pending = PendingBlock {
+                    stream: h.stream_id,
+                    promised: Some(promised.val.1),
+                    end_stream: false,
+                    started: key,
+                    fragments: Vec::new(),
+                    frames: Vec::new(),
+                    bytes: Vec::new(),
+                    too_large: false,
+                };
+                self.on_fragment(key, dir, time, &h, Some(pending), fragment.of(bytes), &mut info)
+            }
+            Payload::Continuation { fragment } => {
+                self.on_fragment(key, dir, time, &h, None, fragment.of(bytes), &mut info)
+            }
+            Payload::Settings(settings) => {
+                self.on_settings(key, dir, &h, settings.iter().map(|s| s.val).collect(), &mut info)
+            }
+            Payload::WindowUpdate { increment } => {
+                self.on_window_update(dir, &h, increment.val.1, &mut info)
+            }
+            Payload::RstStream { .. } => {
+                if let Some(s) = self.streams.get_mut(&h.stream_id) {
+                    s.state = StreamState::Closed;
+                    info.summary = s.summary;
+                    info.stream_state = Some(StreamState::Closed);
+                }
+                self.streams.remove(&h.stream_id);
+            }
+            Payload::Ping { data } => self.on_ping(key, dir, time, &h, data.val, &mut info),
+            Payload::Priority(_)
+            | Payload::GoAway { .. }
+            | Payload::AltSvc { .. }
+            | Payload::Origin(_)
+            | Payload::PriorityUpdate { .. } => {
+                if let Some(s) = self.streams.get(&h.stream_id) {
+                    info.summary = s.summary;
+                }
+            }
+            Payload::Unknown { .. } => info.problems.push(Problem::UnknownType(h.kind)),
+        }
+        info
+    }
+
+    /// Checks that depend only on the header and the negotiated limits.
+    fn check_header(&self, h: &FrameHeader, dir: Dir, info: &mut FrameInfo) {
+        if h.reserved {
+            info.problems.push(Problem::ReservedBit);
+        }
+        let max = self.sides[dir].max_frame_size;
+        if h.length > max {
+            info.problems.push(Problem::FrameTooLarge { len: h.length, max });
+        }
+        match h.kind {
+            kind::DATA
+            | kind::HEADERS
+            | kind::PRIORITY
+            | kind::RST_STREAM
+            | kind::PUSH_PROMISE
+            | kind::CONTINUATION
+                if h.stream_id == 0 =>
+            {
+                info.problems.push(Problem::NeedsStream)
+            }
+            kind::SETTINGS | kind::PING | kind::GOAWAY if h.stream_id != 0 => {
+                info.problems.push(Problem::NeedsStreamZero)
+            }
+            _ => {}
+        }
+    }
+
+    /// The live state of a stream, created on first use. None past the limits.
+    fn stream(&mut self, id: u32, info: &mut FrameInfo) -> Option<&mut LiveStream> {
+        if id == 0 {
+            return None;
+        }
+        if !self.streams.contains_key(&id) {
+            if self.streams.len() >= limits::MAX_OPEN_STREAMS {
+                if !self.limit_noted {
+                    self.limit_noted = true;
+                    info.problems.push(Problem::StreamLimit);
+                }
+                return None;
+            }
+            let summary = if self.summaries.len() < limits::MAX_STREAM_SUMMARIES {
+                self.summaries.push(StreamSummary {
+                    id,
+                    ..Default::default()
+                });
+                Some(self.summaries.len() as u32 - 1)
+            } else {
+                if !self.limit_noted {
+                    self.limit_noted = true;
+                    info.problems.push(Problem::StreamLimit);
+                }
+                None
+            };
+            let windows = [self.sides[0].initial_window, self.sides[1].initial_window];
+            self.streams.insert(
+                id,
+                LiveStream {
+                    summary,
+                    state: StreamState::Idle,
+                    end_stream: [false; 2],
+                    header_blocks: [0; 2],
+                    send_window: windows,
+                    body: Default::default(),
+                },
+            );
+        }
+        self.streams.get_mut(&id)
+    }
+
+    fn on_data(
+        &mut self,
+        _key: PduKey,
+        dir: Dir,
+        _time: Nanos,
+        h: &FrameHeader,
+        data: &[u8],
+        info: &mut FrameInfo,
+    ) {
+        // Flow control counts the whole payload, padding included (RFC 9113 6.9.1).
+        let len = h.length as i64;
+        let conn = {
+            let side = &mut self.sides[dir];
+            side.connection_window -= len;
+            side.connection_window
+        };
+        if conn < 0 {
+            info.problems.push(Problem::WindowExceeded {
+                connection: true,
+                window: conn,
+            });
+        }
+        let body_limit = self.body_limit;
+        let client = self.client;
+        let Some(stream) = self.stream(h.stream_id, info) else {
+            info.windows = Some(Windows {
+                sender: dir,
+                connection: conn,
+                stream: None,
+            });
+            return;
+        };
+        stream.send_window[dir] -= len;
+        let stream_window = stream.send_window[dir];
+        if stream.state == StreamState::Idle {
+            // DATA on a stream we never saw open: the capture began after its HEADERS.
+            stream.state = StreamState::Open;
+        }
+        let buf = &mut stream.body[dir];
+        buf.total += data.len() as u64;
+        buf.frames += 1;
+        let room = body_limit.saturating_sub(buf.data.len());
+        buf.data.extend_from_slice(&data[..data.len().min(room)]);
+        info.summary = stream.summary;
+        if stream_window < 0 {
+            info.problems.push(Problem::WindowExceeded {
+                connection: false,
+                window: stream_window,
+            });
+        }
+        info.windows = Some(Windows {
+            sender: dir,
+            connection: conn,
+            stream: Some(stream_window),
+        });
+        if h.has(flag::END_STREAM) {
+            self.end_stream(h.stream_id, dir, client, info);
+        } else if let Some(s) = self.streams.get(&h.stream_id) {
+            info.stream_state = Some(s.state);
+        }
+    }
+
+    /// END_STREAM from `dir`: finishes that direction's body and maybe the stream.
+    fn end_stream(&mut self, id: u32, dir: Dir, client: Option<Dir>, info: &mut FrameInfo) {
+        let Some(stream) = self.streams.get_mut(&id) else {
+            return;
+        };
+        stream.end_stream[dir] = true;
+        let buf = std::mem::take(&mut stream.body[dir]);
+        let summary = stream.summary;
+        if buf.frames > 0 {
+            let s = summary.and_then(|i| self.summaries.get(i as usize));
+            // 206 Partial Content cannot be decoded on its own.
+            let partial = s.is_some_and(|s| s.status == Some(206));
+            info.body = Some(Rc::new(Body {
+                stream: id,
+                raw: buf.data,
+                total_len: buf.total,
+                frames: buf.frames,
+                content_type: s.and_then(|s| s.content_type[dir].clone()),
+                encoding: s.and_then(|s| s.content_encoding[dir]).filter(|_| !partial),
+                decoded: OnceCell::new(),
+            }));
+        }
+        let stream = match self.streams.get_mut(&id) {
+            Some(s) => s,
+            None => return,
+        };
+        stream.state = if stream.end_stream[0] && stream.end_stream[1] {
+            StreamState::Closed
+        } else {
+            StreamState::HalfClosed {
+                client: client.map(|c| c == dir),
+            }
+        };
+        info.stream_state = Some(stream.state);
+        if stream.state == StreamState::Closed {
+            self.streams.remove(&id);
+        }
+    }
+
+    /// A HEADERS or PUSH_PROMISE (`start` is Some) or CONTINUATION fragment.
+    #[allow(clippy::too_many_arguments)]
+    fn on_fragment(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        h: &FrameHeader,
+        start: Option<PendingBlock>,
+        fragment: &[u8],
+        info: &mut FrameInfo,
+    ) {
+        let side = &mut self.sides[dir];
+        let mut block = match start {
+            Some(b) => b,
+            None => match side.block.take() {
+                Some(b) if b.stream == h.stream_id => b,
+                other => {
+                    side.block = other;
+                    info.problems.push(Problem::ContinuationUnexpected);
+                    return;
+                }
+            },
+        };
+        block.fragments.push(key);
+        block.frames.push(key.frame);
+        if block.too_large || block.bytes.len() + fragment.len() > limits::MAX_HEADER_BLOCK {
+            // A CONTINUATION flood: stop buffering, keep counting.
+            block.too_large = true;
+            block.bytes = Vec::new();
+        } else {
+            block.bytes.extend_from_slice(fragment);
+        }
+        if !h.has(flag::END_HEADERS) {
+            info.block_part = Some(BlockPart {
+                started_in: block.started.frame,
+                completed_in: None,
+            });
+            if let Some(s) = self.streams.get(&block.stream) {
+                info.summary = s.summary;
+            }
+            side.block = Some(block);
+            return;
+        }
+        self.finish_block(key, dir, time, block, info);
+    }
+
+    /// Decodes a complete header block and applies what it says to its stream.
+    fn finish_block(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        block: PendingBlock,
+        info: &mut FrameInfo,
+    ) {
+        // The earlier fragments now know where their block ended.
+        for k in block.fragments.iter().take(block.fragments.len().saturating_sub(1)) {
+            if let Some(part) = self.decisions.get_mut(k).and_then(|f| f.block_part.as_mut()) {
+                part.completed_in = Some(key.frame);
+            }
+        }
+        if block.fragments.len() > 1 {
+            info.block_part = Some(BlockPart {
+                started_in: block.started.frame,
+                completed_in: Some(key.frame),
+            });
+        }
+        if block.too_large {
+            info.problems.push(Problem::HeaderBlockTooLarge {
+                len: limits::MAX_HEADER_BLOCK + 1,
+            });
+            // Table insertions in the skipped block are lost: later references to the
+            // dynamic table are unknown from here on.
+            self.sides[dir].hpack = Decoder::new_mid_stream();
+            return;
+        }
+        let decoded = self.sides[dir].hpack.decode_block(&block.bytes);
+        if let Some(e) = &decoded.error {
+            info.problems.push(Problem::Hpack(e.to_string()));
+        }
+        let stream_id = block.promised.unwrap_or(block.stream);
+        let field = |name: &[u8]| -> Option<Rc<[u8]>> {
+            decoded
+                .fields
+                .iter()
+                .find(|f| f.name.as_deref() == Some(name))
+                .and_then(|f| f.value.clone())
+        };
+        let method = field(b":method");
+        let status = field(b":status").and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u16>().ok());
+        let unknown = decoded.fields.iter().any(|f| f.is_unknown());
+        let earlier_blocks = self
+            .streams
+            .get(&stream_id)
+            .map_or(0, |s| s.header_blocks[dir]);
+        let role = if block.promised.is_some() {
+            BlockRole::PushRequest
+        } else if method.is_some() {
+            BlockRole::Request
+        } else if let Some(st) = status {
+            if (100..200).contains(&st) {
+                BlockRole::Informational
+            } else {
+                BlockRole::Response
+            }
+        } else if earlier_blocks > 0 || !unknown {
+            BlockRole::Trailers
+        } else {
+            BlockRole::Unknown
+        };
+        match role {
+            BlockRole::Request => self.set_client(dir),
+            BlockRole::Response | BlockRole::Informational | BlockRole::PushRequest => {
+                self.set_client(1 - dir)
+            }
+            _ => {}
+        }
+        info.from_client = self.from_client(dir);
+        // New streams must count upwards per side (RFC 9113 5.1.1).
+        if matches!(role, BlockRole::Request | BlockRole::PushRequest) {
+            let last = self.sides[dir].last_opened;
+            if stream_id <= last {
+                info.problems.push(Problem::StreamIdBackwards {
+                    id: stream_id,
+                    last,
+                });
+            } else {
+                self.sides[dir].last_opened = stream_id;
+            }
+        }
+        let table_size = self.sides[dir].hpack.table_size();
+        let table_len = self.sides[dir].hpack.table_len();
+        let content_type = field(b"content-type");
+        let content_encoding = field(b"content-encoding").and_then(|v| Encoding::from_header(&v));
+        let grpc_status = field(b"grpc-status");
+        let path = field(b":path");
+        let client = self.client;
+
+        if let Some(stream) = self.stream(stream_id, info) {
+            stream.header_blocks[dir] += 1;
+            if stream.state == StreamState::Idle {
+                stream.state = if role == BlockRole::PushRequest {
+                    StreamState::ReservedLocal
+                } else {
+                    StreamState::Open
+                };
+            } else if stream.state == StreamState::ReservedLocal && role != BlockRole::PushRequest {
+                stream.state = StreamState::HalfClosed {
+                    client: client.map(|c| c != dir),
+                };
+            }
+            let summary = stream.summary;
+            info.summary = summary;
+            info.stream_state = Some(stream.state);
+            if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+                match role {
+                    BlockRole::Request | BlockRole::PushRequest => {
+                        s.request_in = Some(key.frame);
+                        s.request_time = time;
+                        s.method = method;
+                        s.path = path;
+                        if role == BlockRole::PushRequest {
+                            s.promised_in = Some((key.frame, block.stream));
+                        }
+                    }
+                    BlockRole::Response => {
+                        s.response_in = Some(key.frame);
+                        s.response_time = time;
+                        s.status = status;
+                        if s.request_in.is_none() && stream_id != 1 {
+                            info.problems.push(Problem::RequestNotCaptured);
+                        }
+                    }
+                    BlockRole::Trailers => {
+                        if grpc_status.is_some() {
+                            s.grpc_status = grpc_status;
+                        }
+                    }
+                    _ => {}
+                }
+                if matches!(role, BlockRole::Request | BlockRole::Response) {
+                    s.content_type[dir] = content_type;
+                    s.content_encoding[dir] = content_encoding;
+                }
+            }
+        }
+        info.block = Some(Rc::new(DecodedBlock {
+            stream: stream_id,
+            role,
+            joined: (block.frames.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
+            frames: block.frames,
+            decoded,
+            table_size,
+            table_len,
+        }));
+        if block.end_stream {
+            self.end_stream(stream_id, dir, client, info);
+        }
+    }
+
+    fn on_settings(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        h: &FrameHeader,
+        settings: Vec<(u16, u32)>,
+        info: &mut FrameInfo,
+    ) {
+        if h.has(flag::ACK) {
+            if !settings.is_empty() {
+                info.problems.push(Problem::SettingsAckWithPayload);
+            }
+            let Some((acked, peer_settings)) = self.sides[1 - dir].pending_settings.pop_front()
+            else {
+                info.problems.push(Problem::SettingsAckUnmatched);
+                return;
+            };
+            // The acknowledging side has applied the peer's SETTINGS to what it sends.
+            for (id, value) in peer_settings {
+                match id {
+                    setting::HEADER_TABLE_SIZE => self.sides[dir].hpack.set_max_table_size_limit(value),
+                    setting::INITIAL_WINDOW_SIZE if value <= MAX_WINDOW => {
+                        let delta = value as i64 - self.sides[dir].initial_window;
+                        self.sides[dir].initial_window = value as i64;
+                        for s in self.streams.values_mut() {
+                            s.send_window[dir] += delta;
+                        }
+                    }
+                    setting::MAX_FRAME_SIZE
+                        if (MIN_MAX_FRAME_SIZE..=MAX_MAX_FRAME_SIZE).contains(&value) =>
+                    {
+                        self.sides[dir].max_frame_size = value
+                    }
+                    _ => {}
+                }
+            }
+            info.settings_peer = Some(acked.frame);
+            if let Some(s) = self.decisions.get_mut(&acked) {
+                s.settings_peer = Some(key.frame);
+            }
+            return;
+        }
+        for &(id, value) in &settings {
+            let why = match id {
+                setting::ENABLE_PUSH | setting::ENABLE_CONNECT_PROTOCOL | setting::NO_RFC7540_PRIORITIES
+                    if value > 1 =>
+                {
+                    Some("must be 0 or 1 (PROTOCOL_ERROR)")
+                }
+                setting::INITIAL_WINDOW_SIZE if value > MAX_WINDOW => {
+                    Some("above 2^31-1 (FLOW_CONTROL_ERROR)")
+                }
+                setting::MAX_FRAME_SIZE
+                    if !(MIN_MAX_FRAME_SIZE..=MAX_MAX_FRAME_SIZE).contains(&value) =>
+                {
+                    Some("must be between 16384 and 16777215 (PROTOCOL_ERROR)")
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                info.problems.push(Problem::BadSetting { id, value, why });
+            }
+        }
+        let pending = &mut self.sides[dir].pending_settings;
+        if pending.len() >= limits::MAX_PENDING_SETTINGS {
+            pending.pop_front();
+        }
+        pending.push_back((key, settings));
+    }
+
+    fn on_window_update(&mut self, dir: Dir, h: &FrameHeader, increment: u32, info: &mut FrameInfo) {
+        if increment == 0 {
+            info.problems.push(Problem::ZeroIncrement);
+        }
+        // A WINDOW_UPDATE widens what the *peer* may send.
+        let target = 1 - dir;
+        if h.stream_id == 0 {
+            let side = &mut self.sides[target];
+            side.connection_window += increment as i64;
+            if side.connection_window > MAX_WINDOW as i64 {
+                info.problems.push(Problem::WindowOverflow {
+                    connection: true,
+                    window: side.connection_window,
+                });
+            }
+            info.windows = Some(Windows {
+                sender: target,
+                connection: side.connection_window,
+                stream: None,
+            });
+            return;
+        }
+        let connection = self.sides[target].connection_window;
+        let Some(stream) = self.streams.get_mut(&h.stream_id) else {
+            info.windows = Some(Windows {
+                sender: target,
+                connection,
+                stream: None,
+            });
+            return;
+        };
+        stream.send_window[target] += increment as i64;
+        let w = stream.send_window[target];
+        info.summary = stream.summary;
+        info.stream_state = Some(stream.state);
+        if w > MAX_WINDOW as i64 {
+            info.problems.push(Problem::WindowOverflow {
+                connection: false,
+                window: w,
+            });
+        }
+        info.windows = Some(Windows {
+            sender: target,
+            connection,
+            stream: Some(w),
+        });
+    }
+
+    fn on_ping(&mut self, key: PduKey, dir: Dir, time: Nanos, h: &FrameHeader, data: u64, info: &mut FrameInfo) {
+        if h.has(flag::ACK) {
+            let pings = &mut self.sides[1 - dir].pings;
+            if let Some(pos) = pings.iter().position(|(d, _, _)| *d == data)
+                && let Some((_, ping_key, sent)) = pings.remove(pos)
+            {
+                info.ping_peer = Some((ping_key.frame, Some(time - sent)));
+                if let Some(p) = self.decisions.get_mut(&ping_key) {
+                    p.ping_peer = Some((key.frame, None));
+                }
+            }
+            return;
+        }
+        let pings = &mut self.sides[dir].pings;
+        if pings.len() >= limits::MAX_PENDING_PINGS {
+            pings.pop_front();
+        }
+        pings.push_back((data, key, time));
+    }
+}
+
+/// Could a frame header with these values appear in a real connection? Used only to find
+/// frame boundaries in a capture that starts mid-connection.
+fn plausible(h: &FrameHeader) -> bool {
+    if h.reserved || h.unused_flags() != 0 {
+        return false;
+    }
+    let zero = h.stream_id == 0;
+    match h.kind {
+        kind::DATA | kind::HEADERS | kind::CONTINUATION | kind::PUSH_PROMISE => !zero,
+        kind::PRIORITY => !zero && h.length == 5,
+        kind::RST_STREAM => !zero && h.length == 4,
+        kind::SETTINGS => zero && h.length % 6 == 0 && h.length <= 6 * 16,
+        kind::PING => zero && h.length == 8,
+        kind::GOAWAY => zero && h.length >= 8,
+        kind::WINDOW_UPDATE => h.length == 4,
+        _ => false,
+    }
+}
+
+/// The first offset in `bytes` from which plausible frames follow one another up to the
+/// end of the segment (or one plausible frame that runs past it, at offset 0 only, or two
+/// or more that do). None when there is none: the whole segment is inside one frame.
+pub fn resync_offset(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len().saturating_sub(HEADER_LEN - 1)).find(|&start| {
+        let mut pos = start;
+        let mut frames = 0;
+        loop {
+            let Some(h) = bytes.get(pos..).and_then(frame::parse_header) else {
+                // A header cut by the segment end: judged by the frames before it.
+                return frames >= 1 && (start == 0 || frames >= 2);
+            };
+            if !plausible(&h) {
+                return false;
+            }
+            frames += 1;
+            pos += HEADER_LEN + h.length as usize;
+            if pos == bytes.len() {
+                return true;
+            }
+            if pos > bytes.len() {
+                return start == 0 || frames >= 2;
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+#[path = "tests/connection.rs"]
+mod tests;

@@ -1,0 +1,803 @@
+//! From bytes to the tree: frames HTTP/2 for `tcp_dissect_pdus`, asks the connection state
+//! what each frame means, and adds items at the offsets the parsers report. No byte
+//! parsing happens here beyond what `frame` and `hpack` return.
+
+use std::ffi::CStr;
+use std::fmt::Write as _;
+
+use super::body::{self, DecodeError};
+use super::connection::{
+    BlockRole, Body, Connection, DecodedBlock, Dir, FrameInfo, PduKey, PduRole, Problem,
+    StreamSummary,
+};
+use super::fields::{Ei, Ett, Hf};
+use super::frame::{self, At, FrameHeader, Padding, Payload, Priority, Span, flag, kind};
+use super::hpack::{self, Representation};
+use super::registered;
+use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
+
+/// HTTP/2 as a framed TCP dissector.
+pub struct H2;
+
+fn proto() -> Protocol {
+    registered().map(|r| r.proto).unwrap_or(Protocol(-1))
+}
+
+fn body_limit() -> usize {
+    registered().map_or(super::DEFAULT_BODY_LIMIT, |r| r.body_limit.get() as usize)
+}
+
+/// The connection state, created with the body limit that the preferences give.
+fn connection<'a>(pkt: &Packet<'a>) -> Option<std::cell::RefMut<'a, Connection>> {
+    let mut conn = pkt.conversation::<Connection>(proto())?;
+    if conn.body_limit == 0 {
+        conn.body_limit = body_limit();
+    }
+    Some(conn)
+}
+
+/// The side of a packet, and the client side when the server port is known.
+fn direction(conn: &mut Connection, pkt: &Packet<'_>) -> Dir {
+    let dir = conn.direction(pkt.src_port(), pkt.dst_port());
+    let server_port = pkt.match_uint();
+    if server_port != 0 && conn.client().is_none() {
+        if pkt.dst_port() == server_port && pkt.src_port() != server_port {
+            conn.set_client(dir);
+        } else if pkt.src_port() == server_port && pkt.dst_port() != server_port {
+            conn.set_client(1 - dir);
+        }
+    }
+    dir
+}
+
+impl FramedDissector for H2 {
+    /// One byte suffices to start: `framing` asks for the 9-byte header (or the 24-byte
+    /// preface) itself, and a skip in a mid-connection capture can be shorter than 9.
+    const HEADER_LEN: u32 = 1;
+
+    fn protocol() -> Protocol {
+        proto()
+    }
+
+    fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen {
+        let Some(mut conn) = connection(pkt) else {
+            return PduLen::RestOfSegment;
+        };
+        let dir = direction(&mut conn, pkt);
+        match conn.framing(dir, pkt.frame(), bytes) {
+            super::connection::Framing::Pdu(n) | super::connection::Framing::Skip(n) => {
+                PduLen::Exactly(n.max(1))
+            }
+        }
+    }
+
+    fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]) {
+        pkt.set_protocol_column(c"H2");
+        let key = PduKey {
+            frame: pkt.frame(),
+            index: pkt.next_pdu_index(proto()),
+        };
+        if key.index == 0 {
+            pkt.clear_info();
+        }
+        let Some(mut conn) = connection(pkt) else {
+            return;
+        };
+        let dir = direction(&mut conn, pkt);
+        if !pkt.visited() || conn.decision(key).is_none() {
+            let skipped = conn.was_skip(pkt.frame(), bytes.len());
+            conn.process(key, dir, pkt.time(), bytes, skipped);
+        }
+        let conn = &*conn;
+        let Some(info) = conn.decision(key) else {
+            return;
+        };
+        let view = View {
+            pkt,
+            conn: &conn,
+            info,
+            bytes,
+        };
+        view.dissect(tree);
+    }
+
+    fn heuristic(pkt: &Packet<'_>, bytes: &[u8]) -> bool {
+        // The preface is unmistakable; anything shorter than its first line is not enough.
+        bytes.len() >= 16 && frame::starts_with_preface(bytes) && {
+            let _ = pkt;
+            true
+        }
+    }
+}
+
+/// One PDU with everything needed to show it.
+struct View<'p, 'a> {
+    pkt: &'p Packet<'a>,
+    conn: &'p Connection,
+    info: &'p FrameInfo,
+    bytes: &'p [u8],
+}
+
+impl View<'_, '_> {
+    fn summary(&self) -> Option<&StreamSummary> {
+        self.info.summary.and_then(|i| self.conn.summary(i))
+    }
+
+    fn dissect(&self, tree: Tree<'_>) {
+        let (item, t) = tree.add_protocol(Hf::Proto, 0, self.bytes.len(), Ett::Frame);
+        if let Some(c) = self.info.from_client {
+            t.add_bool(Hf::FromClient, 0, 0, c).generated();
+        }
+        match self.info.role {
+            PduRole::Preface => {
+                t.add(Hf::Magic, 0, self.bytes.len(), Enc::Na);
+                item.append_text(", Magic");
+                self.pkt.append_info("Magic");
+            }
+            PduRole::Continuation => {
+                let it = t.add(Hf::Midstream, 0, self.bytes.len(), Enc::Na);
+                it.expert(
+                    self.pkt,
+                    Ei::Midstream,
+                    "Capture began inside this frame: its header was not captured",
+                );
+                item.append_text(", Continuation of an earlier frame");
+                self.pkt.append_info("[continuation of an earlier frame]");
+            }
+            PduRole::Frame => self.frame(item, &t),
+        }
+    }
+
+    fn frame(&self, item: Item<'_>, t: &Tree<'_>) {
+        let Some(parsed) = frame::parse_frame(self.bytes) else {
+            return;
+        };
+        let h = parsed.header;
+        self.header(t, &h);
+        let mut info_text = format!(
+            "{}[{}]",
+            frame::kind::name(h.kind).unwrap_or("Unknown"),
+            h.stream_id
+        );
+        if let Ok(payload) = &parsed.payload {
+            self.payload(t, &h, payload, &mut info_text);
+        }
+        self.state(t);
+        for p in &self.info.problems {
+            self.problem(t, &h, p);
+        }
+        item.append_text(&format!(", {info_text}"));
+        self.pkt.append_info(&info_text);
+    }
+
+    fn header(&self, t: &Tree<'_>, h: &FrameHeader) {
+        t.add_u32(Hf::Length, 0, 3, h.length);
+        t.add(Hf::Type, 3, 1, Enc::BigEndian);
+        let flags = t.add(Hf::Flags, 4, 1, Enc::BigEndian);
+        let ft = flags.subtree(Ett::Flags);
+        let mut names = Vec::new();
+        for (bit, field, name) in [
+            (flag::PRIORITY, Hf::FlagPriority, "PRIORITY"),
+            (flag::PADDED, Hf::FlagPadded, "PADDED"),
+            (flag::END_HEADERS, Hf::FlagEndHeaders, "END_HEADERS"),
+        ] {
+            if frame::flag::defined(h.kind) & bit != 0 {
+                ft.add(field, 4, 1, Enc::BigEndian);
+                if h.has(bit) {
+                    names.push(name);
+                }
+            }
+        }
+        if frame::flag::defined(h.kind) & 0x1 != 0 {
+            if matches!(h.kind, kind::SETTINGS | kind::PING) {
+                ft.add(Hf::FlagAck, 4, 1, Enc::BigEndian);
+                if h.has(flag::ACK) {
+                    names.push("ACK");
+                }
+            } else {
+                ft.add(Hf::FlagEndStream, 4, 1, Enc::BigEndian);
+                if h.has(flag::END_STREAM) {
+                    names.push("END_STREAM");
+                }
+            }
+        }
+        if h.unused_flags() != 0 {
+            ft.add_u32(Hf::FlagsUnused, 4, 1, h.unused_flags() as u32);
+        }
+        if !names.is_empty() {
+            flags.append_text(&format!(" ({})", names.join(", ")));
+        }
+        t.add(Hf::Reserved, 5, 4, Enc::BigEndian);
+        t.add(Hf::StreamId, 5, 4, Enc::BigEndian);
+    }
+
+    fn padding(&self, t: &Tree<'_>, padding: &Option<Padding>) {
+        if let Some(p) = padding {
+            t.add(Hf::PadLength, p.pad_length.off, 1, Enc::BigEndian);
+            if p.padding.len > 0 {
+                t.add(Hf::Padding, p.padding.off, p.padding.len, Enc::Na);
+            }
+        }
+    }
+
+    fn priority(&self, t: &Tree<'_>, p: &At<Priority>) {
+        t.add(Hf::Exclusive, p.off, 4, Enc::BigEndian);
+        t.add(Hf::StreamDependency, p.off, 4, Enc::BigEndian);
+        t.add(Hf::Weight, p.off + 4, 1, Enc::BigEndian);
+        t.add_u32(Hf::WeightReal, p.off + 4, 1, p.val.weight as u32 + 1)
+            .generated();
+    }
+
+    fn payload(&self, t: &Tree<'_>, h: &FrameHeader, payload: &Payload, info: &mut String) {
+        match payload {
+            Payload::Data { padding, data } => {
+                self.padding(t, padding);
+                if data.len > 0 {
+                    t.add(Hf::Data, data.off, data.len, Enc::Na);
+                }
+                if let Some(ct) = self
+                    .summary()
+                    .and_then(|s| s.content_type[self.info.dir].as_ref())
+                {
+                    let _ = write!(info, " ({})", String::from_utf8_lossy(ct));
+                }
+                self.pairing(t);
+            }
+            Payload::Headers {
+                padding,
+                priority,
+                fragment,
+            } => {
+                self.padding(t, padding);
+                if let Some(p) = priority {
+                    self.priority(t, p);
+                }
+                self.fragment(t, *fragment, info);
+            }
+            Payload::Priority(p) => self.priority(t, p),
+            Payload::RstStream { error } => {
+                let it = t.add(Hf::RstError, error.off, 4, Enc::BigEndian);
+                let name = frame::error_name(error.val).unwrap_or("unknown error");
+                let _ = write!(info, " {name}");
+                if !matches!(error.val, 0 | 8) {
+                    it.expert(
+                        self.pkt,
+                        Ei::StreamError,
+                        &format!("Stream {} reset: {name}", h.stream_id),
+                    );
+                }
+            }
+            Payload::Settings(settings) => {
+                for s in settings {
+                    let it = t.add(Hf::Setting, s.off, s.len, Enc::Na);
+                    let name = super::fields::SETTING_NAMES
+                        .iter()
+                        .find(|(id, _)| *id == s.val.0 as u32)
+                        .and_then(|(_, n)| n.to_str().ok())
+                        .unwrap_or("Unknown setting");
+                    it.set_text(&format!("Setting: {name} = {}", s.val.1));
+                    let st = it.subtree(Ett::Setting);
+                    st.add(Hf::SettingId, s.off, 2, Enc::BigEndian);
+                    st.add(Hf::SettingValue, s.off + 2, 4, Enc::BigEndian);
+                }
+                match (h.has(flag::ACK), self.info.settings_peer) {
+                    (false, Some(f)) => {
+                        t.add_u32(Hf::SettingsAckIn, 0, 0, f).generated();
+                    }
+                    (true, Some(f)) => {
+                        t.add_u32(Hf::SettingsAcks, 0, 0, f).generated();
+                    }
+                    _ => {}
+                }
+                if h.has(flag::ACK) {
+                    info.push_str(" ACK");
+                }
+            }
+            Payload::PushPromise {
+                padding,
+                promised,
+                fragment,
+            } => {
+                self.padding(t, padding);
+                t.add(Hf::PromisedReserved, promised.off, 4, Enc::BigEndian);
+                t.add(Hf::PromisedStreamId, promised.off, 4, Enc::BigEndian);
+                let _ = write!(info, " promised {}", promised.val.1);
+                self.fragment(t, *fragment, info);
+            }
+            Payload::Ping { data } => {
+                t.add(Hf::PingData, data.off, 8, Enc::BigEndian);
+                match self.info.ping_peer {
+                    Some((f, Some(rtt))) => {
+                        t.add_u32(Hf::PingOf, 0, 0, f).generated();
+                        t.add_duration(Hf::PingRtt, 0, 0, rtt).generated();
+                    }
+                    Some((f, None)) => {
+                        t.add_u32(Hf::PingAckIn, 0, 0, f).generated();
+                    }
+                    None => {}
+                }
+                if h.has(flag::ACK) {
+                    info.push_str(" ACK");
+                }
+            }
+            Payload::GoAway {
+                last_stream,
+                error,
+                debug,
+            } => {
+                t.add(Hf::GoAwayReserved, last_stream.off, 4, Enc::BigEndian);
+                t.add(Hf::GoAwayLastStream, last_stream.off, 4, Enc::BigEndian);
+                let it = t.add(Hf::GoAwayError, error.off, 4, Enc::BigEndian);
+                if debug.len > 0 {
+                    t.add(Hf::GoAwayDebug, debug.off, debug.len, Enc::Na);
+                }
+                let name = frame::error_name(error.val).unwrap_or("unknown error");
+                let _ = write!(info, " {name}");
+                if error.val != 0 {
+                    it.expert(
+                        self.pkt,
+                        Ei::GoAwayError,
+                        &format!("Connection closed: {name}"),
+                    );
+                }
+            }
+            Payload::WindowUpdate { increment } => {
+                t.add(Hf::WindowReserved, increment.off, 4, Enc::BigEndian);
+                t.add(Hf::WindowIncrement, increment.off, 4, Enc::BigEndian);
+                let _ = write!(info, " +{}", increment.val.1);
+            }
+            Payload::Continuation { fragment } => self.fragment(t, *fragment, info),
+            Payload::AltSvc {
+                origin_len,
+                origin,
+                value,
+            } => {
+                t.add(Hf::AltSvcOriginLen, origin_len.off, 2, Enc::BigEndian);
+                self.string(t, Hf::AltSvcOrigin, *origin);
+                self.string(t, Hf::AltSvcValue, *value);
+            }
+            Payload::Origin(entries) => {
+                for (len, origin) in entries {
+                    t.add(Hf::OriginLen, len.off, 2, Enc::BigEndian);
+                    self.string(t, Hf::Origin, *origin);
+                }
+            }
+            Payload::PriorityUpdate { prioritized, value } => {
+                t.add(Hf::PriorityUpdateStream, prioritized.off, 4, Enc::BigEndian);
+                self.string(t, Hf::PriorityUpdateValue, *value);
+            }
+            Payload::Unknown { data } => {
+                if data.len > 0 {
+                    t.add(Hf::Unknown, data.off, data.len, Enc::Na);
+                }
+            }
+        }
+        if let Some(body) = &self.info.body {
+            self.body(t, body);
+        }
+    }
+
+    fn string(&self, t: &Tree<'_>, field: Hf, span: Span) {
+        t.add_string(
+            field,
+            span.off,
+            span.len,
+            &String::from_utf8_lossy(span.of(self.bytes)),
+        );
+    }
+
+    /// A header-block fragment, and the decoded block on the frame that completes it.
+    fn fragment(&self, t: &Tree<'_>, fragment: Span, info: &mut String) {
+        if fragment.len > 0 {
+            t.add(Hf::Fragment, fragment.off, fragment.len, Enc::Na);
+        }
+        if let Some(part) = self.info.block_part {
+            if part.started_in != self.pkt.frame() {
+                t.add_u32(Hf::BlockStartedIn, 0, 0, part.started_in)
+                    .generated();
+            }
+            if let Some(done) = part.completed_in.filter(|&f| f != self.pkt.frame()) {
+                t.add_u32(Hf::BlockCompletedIn, 0, 0, done).generated();
+            }
+        }
+        let Some(block) = &self.info.block else {
+            if self
+                .info
+                .block_part
+                .is_some_and(|p| p.completed_in != Some(self.pkt.frame()))
+            {
+                info.push_str(" (header block continues)");
+            }
+            return;
+        };
+        // A block in one frame points into the frame; a joined block gets its own tab.
+        let (bt, base) = match &block.joined {
+            Some(joined) => (t.with_data_source(self.pkt, joined, c"Header block"), 0),
+            None => (*t, fragment.off),
+        };
+        self.header_block(t, &bt, base, block);
+        self.pairing(t);
+        match block.role {
+            BlockRole::Request | BlockRole::PushRequest => {
+                let m = block.value(b":method").unwrap_or(b"?");
+                let p = block.value(b":path").unwrap_or(b"");
+                let _ = write!(
+                    info,
+                    ": {} {}",
+                    String::from_utf8_lossy(m),
+                    String::from_utf8_lossy(p)
+                );
+            }
+            BlockRole::Response | BlockRole::Informational => {
+                let s = block.value(b":status").unwrap_or(b"?");
+                let s = String::from_utf8_lossy(s);
+                let reason = s.parse::<u16>().ok().and_then(reason_phrase).unwrap_or("");
+                let _ = write!(info, ": {s} {reason}");
+                if info.ends_with(' ') {
+                    info.pop();
+                }
+            }
+            BlockRole::Trailers => info.push_str(": trailers"),
+            BlockRole::Unknown => {}
+        }
+    }
+
+    fn header_block(&self, t: &Tree<'_>, bt: &Tree<'_>, base: usize, block: &DecodedBlock) {
+        t.add_u32(Hf::BlockRole, 0, 0, block.role as u32)
+            .generated();
+        let count = block
+            .decoded
+            .fields
+            .iter()
+            .filter(|f| f.repr != Representation::SizeUpdate)
+            .count();
+        t.add_u32(Hf::HeaderCount, 0, 0, count as u32).generated();
+        t.add_u32(Hf::TableSize, 0, 0, block.table_size).generated();
+        t.add_u32(Hf::TableEntries, 0, 0, block.table_len as u32)
+            .generated();
+        for f in &block.decoded.fields {
+            self.header_field(t, bt, base, f);
+        }
+        if let Some(e) = &block.decoded.error {
+            bt.add_expert(
+                self.pkt,
+                Ei::Hpack,
+                base + e.off,
+                block.joined.as_ref().map_or(0, |j| j.len()).max(1),
+                &format!("HPACK decoding error: {e}; the rest of the block is not decoded"),
+            );
+        }
+        if let Some(s) = block.value(b"grpc-status")
+            && let Ok(code) = std::str::from_utf8(s).unwrap_or("").parse::<u32>()
+        {
+            let it = t.add_u32(Hf::GrpcStatus, 0, 0, code).generated();
+            if let Some(m) = block.value(b"grpc-message") {
+                t.add_string(Hf::GrpcStatusMessage, 0, 0, &String::from_utf8_lossy(m))
+                    .generated();
+            }
+            if code != 0 {
+                it.expert(self.pkt, Ei::GrpcError, &format!("gRPC status {code}"));
+            }
+        }
+    }
+
+    fn header_field(&self, t: &Tree<'_>, bt: &Tree<'_>, base: usize, f: &hpack::Field) {
+        let off = base + f.off;
+        let it = bt.add(Hf::Header, off, f.len, Enc::Na);
+        let ht = it.subtree(Ett::Header);
+        let repr = match f.repr {
+            Representation::Indexed => 0,
+            Representation::LiteralIncremental => 1,
+            Representation::LiteralWithoutIndexing => 2,
+            Representation::LiteralNeverIndexed => 3,
+            Representation::SizeUpdate => 4,
+        };
+        if f.repr == Representation::SizeUpdate {
+            let size = f.new_size.unwrap_or(0);
+            it.set_text(&format!("Dynamic Table Size Update: {size}"));
+            ht.add_u32(Hf::HeaderRepr, off, 1, repr);
+            ht.add_u32(Hf::HeaderTableSizeUpdate, off, f.len, size);
+            return;
+        }
+        let name = f
+            .name
+            .as_deref()
+            .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
+        let value = f
+            .value
+            .as_deref()
+            .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
+        it.set_text(&format!("Header: {name}: {value}"));
+        // The index integer runs from the first octet up to the first literal.
+        let index_len = f
+            .name_literal
+            .or(f.value_literal)
+            .map_or(f.len, |l| l.off - f.off);
+        ht.add_u32(Hf::HeaderRepr, off, 1, repr);
+        if let Some(i) = f.index {
+            let ix = ht.add_u32(Hf::HeaderIndex, off, index_len, i);
+            ix.append_text(if f.from_static {
+                " (static table)"
+            } else {
+                " (dynamic table)"
+            });
+        }
+        if let Some(l) = f.name_literal {
+            ht.add_bool(Hf::HeaderNameHuffman, base + l.off, 1, l.huffman);
+            ht.add_u32(
+                Hf::HeaderNameLength,
+                base + l.off,
+                l.len - l.raw_len as usize,
+                l.raw_len,
+            );
+        }
+        let name_span = f.name_literal.map_or((off, index_len), |l| {
+            (base + l.data_off(), l.raw_len as usize)
+        });
+        ht.add_string(Hf::HeaderName, name_span.0, name_span.1, &name);
+        if let Some(l) = f.value_literal {
+            ht.add_bool(Hf::HeaderValueHuffman, base + l.off, 1, l.huffman);
+            ht.add_u32(
+                Hf::HeaderValueLength,
+                base + l.off,
+                l.len - l.raw_len as usize,
+                l.raw_len,
+            );
+        }
+        let value_span = f
+            .value_literal
+            .map_or((off, f.len), |l| (base + l.data_off(), l.raw_len as usize));
+        ht.add_string(Hf::HeaderValue, value_span.0, value_span.1, &value);
+        if f.is_unknown() {
+            it.expert(
+                self.pkt,
+                Ei::UnknownEntry,
+                "Dynamic table entry added before the capture began: name or value unknown",
+            );
+        }
+        // The common headers get fields of their own, for filters and columns.
+        let named = match f.name.as_deref() {
+            Some(b":method") => Some(Hf::Method),
+            Some(b":path") => Some(Hf::Path),
+            Some(b":authority") => Some(Hf::Authority),
+            Some(b":scheme") => Some(Hf::Scheme),
+            Some(b"content-type") => Some(Hf::ContentType),
+            Some(b":status") => {
+                if let Ok(code) = value.parse::<u32>() {
+                    let st = t.add_u32(Hf::Status, 0, 0, code).generated();
+                    if code >= 400 {
+                        st.expert(
+                            self.pkt,
+                            Ei::ErrorStatus,
+                            &format!("{code} {}", reason_phrase(code as u16).unwrap_or("")),
+                        );
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(field) = named {
+            t.add_string(field, 0, 0, &value).generated();
+        }
+    }
+
+    /// Request/response links, shown on HEADERS and DATA of the stream.
+    fn pairing(&self, t: &Tree<'_>) {
+        let Some(s) = self.summary() else { return };
+        let frame = self.pkt.frame();
+        let is_request_side = self.info.from_client.unwrap_or(self.info.dir == 0)
+            || s.promised_in.is_some_and(|(f, _)| f == frame);
+        if let Some((f, parent)) = s.promised_in
+            && f != frame
+        {
+            t.add_u32(Hf::PromisedIn, 0, 0, f).generated();
+            t.add_u32(Hf::ParentStream, 0, 0, parent).generated();
+        }
+        if is_request_side {
+            if let Some(r) = s.response_in {
+                t.add_u32(Hf::ResponseIn, 0, 0, r).generated();
+            }
+        } else if let Some(q) = s.request_in {
+            t.add_u32(Hf::RequestIn, 0, 0, q).generated();
+            if s.response_in == Some(frame) {
+                t.add_duration(Hf::Time, 0, 0, s.response_time - s.request_time)
+                    .generated();
+            }
+            if let Some(p) = &s.path {
+                t.add_string(Hf::Path, 0, 0, &String::from_utf8_lossy(p))
+                    .generated()
+                    .hidden();
+            }
+        }
+    }
+
+    fn state(&self, t: &Tree<'_>) {
+        if let Some(st) = self.info.stream_state {
+            t.add_string(Hf::StreamState, 0, 0, st.name()).generated();
+        }
+        if let Some(w) = self.info.windows {
+            let side = match self.conn.client() {
+                Some(c) if c == w.sender => " (client's send window)",
+                Some(_) => " (server's send window)",
+                None => "",
+            };
+            t.add_i64(Hf::WindowConnection, 0, 0, w.connection)
+                .generated()
+                .append_text(side);
+            if let Some(s) = w.stream {
+                t.add_i64(Hf::WindowStream, 0, 0, s)
+                    .generated()
+                    .append_text(side);
+            }
+        }
+    }
+
+    fn body(&self, t: &Tree<'_>, body: &Body) {
+        if !t.is_visible() {
+            return;
+        }
+        let limit = body_limit();
+        let (decoded, err) = body.decoded(limit);
+        let name: &'static CStr = if body.encoding.is_some() {
+            c"Decoded body"
+        } else {
+            c"Reassembled body"
+        };
+        let bt = t.with_data_source(self.pkt, decoded, name);
+        let it = bt.add(Hf::Body, 0, decoded.len(), Enc::Na);
+        let sub = it.subtree(Ett::Body);
+        sub.add_u64(Hf::BodyLength, 0, 0, body.total_len)
+            .generated();
+        sub.add_u32(Hf::BodyFrames, 0, 0, body.frames).generated();
+        if let Some(enc) = body.encoding {
+            sub.add_string(Hf::BodyEncoding, 0, 0, enc.name())
+                .generated();
+            sub.add_u64(Hf::BodyDecodedLength, 0, 0, decoded.len() as u64)
+                .generated();
+        }
+        if body.truncated() {
+            it.expert(
+                self.pkt,
+                Ei::BodyTruncated,
+                &format!(
+                    "Body of {} bytes cut at the h2.body_max_size preference ({} bytes)",
+                    body.total_len,
+                    body.raw.len()
+                ),
+            );
+        }
+        match err {
+            Some(DecodeError::TooLarge { limit }) => it.expert(
+                self.pkt,
+                Ei::BodyTruncated,
+                &format!("Decoded body cut at {limit} bytes (h2.body_max_size)"),
+            ),
+            Some(e @ DecodeError::Corrupt(_)) => it.expert(
+                self.pkt,
+                Ei::BodyDecode,
+                &format!(
+                    "{} decoding failed: {e}",
+                    body.encoding.map_or("content", |e| e.name())
+                ),
+            ),
+            None => {}
+        }
+        let Some(ct) = &body.content_type else { return };
+        if body::is_grpc(ct) {
+            self.grpc(&sub, &bt, decoded);
+        } else if err.is_none() {
+            bt.call_media_type(
+                self.pkt,
+                &body::media_type(ct),
+                body::media_parameters(ct).as_deref(),
+            );
+        }
+    }
+
+    fn grpc(&self, t: &Tree<'_>, bt: &Tree<'_>, data: &[u8]) {
+        let (messages, partial) = body::grpc_messages(data);
+        for m in messages {
+            let it = bt.add(Hf::GrpcMessage, m.off, 5 + m.present, Enc::Na);
+            it.set_text(&format!(
+                "gRPC message: {} bytes{}",
+                m.length,
+                if m.compressed { ", compressed" } else { "" }
+            ));
+            let mt = it.subtree(Ett::Grpc);
+            mt.add_bool(Hf::GrpcCompressed, m.off, 1, m.compressed);
+            mt.add_u32(Hf::GrpcLength, m.off + 1, 4, m.length);
+            if m.present > 0 {
+                mt.add(Hf::GrpcData, m.off + 5, m.present, Enc::Na);
+            }
+        }
+        if let Some(off) = partial {
+            t.add_expert(
+                self.pkt,
+                Ei::Malformed,
+                off,
+                0,
+                "Truncated gRPC message prefix",
+            );
+        }
+    }
+
+    fn problem(&self, t: &Tree<'_>, h: &FrameHeader, p: &Problem) {
+        let ei = match p {
+            Problem::Payload(_) => Ei::Malformed,
+            Problem::FrameTooLarge { .. } => Ei::FrameTooLarge,
+            Problem::NeedsStream | Problem::NeedsStreamZero => Ei::StreamIdInvalid,
+            Problem::ReservedBit => Ei::ReservedBit,
+            Problem::BadSetting { .. } | Problem::SettingsAckWithPayload => Ei::SettingsInvalid,
+            Problem::SettingsAckUnmatched => Ei::SettingsUnmatched,
+            Problem::StreamIdBackwards { .. } => Ei::StreamIdBackwards,
+            Problem::ContinuationMissing { .. } | Problem::ContinuationUnexpected => {
+                Ei::Continuation
+            }
+            Problem::WindowExceeded { .. } => Ei::WindowExceeded,
+            Problem::WindowOverflow { .. } => Ei::WindowOverflow,
+            Problem::ZeroIncrement => Ei::ZeroIncrement,
+            Problem::HeaderBlockTooLarge { .. } => Ei::HeaderBlockTooLarge,
+            // Shown at its offset by `header_block`.
+            Problem::Hpack(_) => return,
+            Problem::StreamLimit => Ei::StateLimit,
+            Problem::UnknownType(_) => Ei::UnknownType,
+            Problem::RequestNotCaptured => Ei::RequestNotCaptured,
+        };
+        let len = (frame::HEADER_LEN + h.length as usize).min(self.bytes.len());
+        t.add_expert(self.pkt, ei, 0, len, &p.to_string());
+    }
+}
+
+/// Reason phrases (RFC 9110 15), for the Info column: HTTP/2 carries only the code.
+fn reason_phrase(code: u16) -> Option<&'static str> {
+    Some(match code {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => return None,
+    })
+}
