@@ -1,1 +1,738 @@
-//! HPACK (RFC 7541), being written.
+//! HPACK header block decoding (RFC 7541), written for a dissector: every representation is
+//! reported with its offset and length in the block, with its index and where the index
+//! resolved, with both string literals (Huffman flag, encoded length), and with the dynamic
+//! table size after it. Pure Rust: no Wireshark, no `unsafe`.
+//!
+//! One [`Decoder`] per direction of a connection holds that direction's dynamic table. The
+//! caller feeds it complete header blocks (a HEADERS or PUSH_PROMISE payload's block fragment
+//! plus its CONTINUATIONs, concatenated) in capture order, on the first pass, and stores the
+//! [`HeaderBlock`]s it returns.
+//!
+//! Decoding stops at the first error (the error and its offsets are in
+//! [`HeaderBlock::error`]); every representation before it is applied to the table and
+//! returned, the failing one is neither applied nor returned. So the table is always in the
+//! state an RFC decoder would have after the last good representation. (After an error, the
+//! HTTP/2 connection is dead anyway: RFC 9113 4.3, COMPRESSION_ERROR.)
+//!
+//! A dynamic table size update after the first header field of a block is an error
+//! ([`HpackErrorKind::SizeUpdateNotAtStart`]) and stops decoding like any other error.
+//!
+//! Memory bounds: the dynamic table never holds more than its maximum size in
+//! `name.len + value.len + 32` octets, and the maximum is capped at [`TABLE_SIZE_CAP`]
+//! (1 MiB) whatever SETTINGS_HEADER_TABLE_SIZE announces (up to 2^32-1); size updates above
+//! the cap are errors. A decoded string is at most 8/5 of its encoded length, and a length is
+//! checked against the block before anything is allocated. A block of `n` octets yields at
+//! most `n` fields; a field's strings are shared with the table (`Rc`), not copied.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+
+use super::huffman::{self, HuffmanError};
+
+/// SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 6.5.2), the table size at the start
+/// of a connection.
+pub const DEFAULT_TABLE_SIZE: u32 = 4096;
+
+/// The largest dynamic table we keep, whatever the peer's SETTINGS allow (1 MiB). Real
+/// implementations use 4 KiB to 64 KiB.
+pub const TABLE_SIZE_CAP: u32 = 1 << 20;
+
+/// The per-entry overhead of RFC 7541 4.1.
+pub const ENTRY_OVERHEAD: u32 = 32;
+
+/// The number of static table entries; dynamic indices start at `STATIC_TABLE_LEN + 1`.
+pub const STATIC_TABLE_LEN: u32 = 61;
+
+/// An integer may have at most this many continuation octets (5 x 7 bits cover any `u32`).
+pub const MAX_INTEGER_CONTINUATIONS: usize = 5;
+
+/// RFC 7541 Appendix A, index 1 first.
+static STATIC_TABLE: [(&[u8], &[u8]); 61] = [
+    (b":authority", b""),                   // 1
+    (b":method", b"GET"),                   // 2
+    (b":method", b"POST"),                  // 3
+    (b":path", b"/"),                       // 4
+    (b":path", b"/index.html"),             // 5
+    (b":scheme", b"http"),                  // 6
+    (b":scheme", b"https"),                 // 7
+    (b":status", b"200"),                   // 8
+    (b":status", b"204"),                   // 9
+    (b":status", b"206"),                   // 10
+    (b":status", b"304"),                   // 11
+    (b":status", b"400"),                   // 12
+    (b":status", b"404"),                   // 13
+    (b":status", b"500"),                   // 14
+    (b"accept-charset", b""),               // 15
+    (b"accept-encoding", b"gzip, deflate"), // 16
+    (b"accept-language", b""),              // 17
+    (b"accept-ranges", b""),                // 18
+    (b"accept", b""),                       // 19
+    (b"access-control-allow-origin", b""),  // 20
+    (b"age", b""),                          // 21
+    (b"allow", b""),                        // 22
+    (b"authorization", b""),                // 23
+    (b"cache-control", b""),                // 24
+    (b"content-disposition", b""),          // 25
+    (b"content-encoding", b""),             // 26
+    (b"content-language", b""),             // 27
+    (b"content-length", b""),               // 28
+    (b"content-location", b""),             // 29
+    (b"content-range", b""),                // 30
+    (b"content-type", b""),                 // 31
+    (b"cookie", b""),                       // 32
+    (b"date", b""),                         // 33
+    (b"etag", b""),                         // 34
+    (b"expect", b""),                       // 35
+    (b"expires", b""),                      // 36
+    (b"from", b""),                         // 37
+    (b"host", b""),                         // 38
+    (b"if-match", b""),                     // 39
+    (b"if-modified-since", b""),            // 40
+    (b"if-none-match", b""),                // 41
+    (b"if-range", b""),                     // 42
+    (b"if-unmodified-since", b""),          // 43
+    (b"last-modified", b""),                // 44
+    (b"link", b""),                         // 45
+    (b"location", b""),                     // 46
+    (b"max-forwards", b""),                 // 47
+    (b"proxy-authenticate", b""),           // 48
+    (b"proxy-authorization", b""),          // 49
+    (b"range", b""),                        // 50
+    (b"referer", b""),                      // 51
+    (b"refresh", b""),                      // 52
+    (b"retry-after", b""),                  // 53
+    (b"server", b""),                       // 54
+    (b"set-cookie", b""),                   // 55
+    (b"strict-transport-security", b""),    // 56
+    (b"transfer-encoding", b""),            // 57
+    (b"user-agent", b""),                   // 58
+    (b"vary", b""),                         // 59
+    (b"via", b""),                          // 60
+    (b"www-authenticate", b""),             // 61
+];
+
+/// Static table entry `i` (1..=61) as `(name, value)`.
+pub fn static_entry(i: u32) -> Option<(&'static [u8], &'static [u8])> {
+    let slot = usize::try_from(i.checked_sub(1)?).ok()?;
+    STATIC_TABLE.get(slot).copied()
+}
+
+thread_local! {
+    /// The static table as shared strings, so that fields from it cost no allocation.
+    /// Wireshark dissects on one thread; `Rc` keeps fields on the thread that made them.
+    static STATIC_RC: Vec<(Rc<[u8]>, Rc<[u8]>)> = STATIC_TABLE
+        .iter()
+        .map(|&(n, v)| (Rc::from(n), Rc::from(v)))
+        .collect();
+}
+
+/// Which of the five representations of RFC 7541 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Representation {
+    /// 6.1 Indexed Header Field (`1xxxxxxx`, 7-bit index).
+    Indexed,
+    /// 6.2.1 Literal Header Field with Incremental Indexing (`01xxxxxx`, 6-bit index).
+    LiteralIncremental,
+    /// 6.2.2 Literal Header Field without Indexing (`0000xxxx`, 4-bit index).
+    LiteralWithoutIndexing,
+    /// 6.2.3 Literal Header Field Never Indexed (`0001xxxx`, 4-bit index).
+    LiteralNeverIndexed,
+    /// 6.3 Dynamic Table Size Update (`001xxxxx`, 5-bit size).
+    SizeUpdate,
+}
+
+impl Representation {
+    /// The RFC's name, for the tree.
+    pub fn name(self) -> &'static str {
+        match self {
+            Representation::Indexed => "Indexed Header Field",
+            Representation::LiteralIncremental => "Literal Header Field with Incremental Indexing",
+            Representation::LiteralWithoutIndexing => "Literal Header Field without Indexing",
+            Representation::LiteralNeverIndexed => "Literal Header Field Never Indexed",
+            Representation::SizeUpdate => "Dynamic Table Size Update",
+        }
+    }
+}
+
+/// A string literal (RFC 7541 5.2) within the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Literal {
+    /// Offset of its first octet (the H bit and length prefix) in the block.
+    pub off: usize,
+    /// Length of the whole literal: length prefix plus encoded octets.
+    pub len: usize,
+    /// The H bit: the octets are Huffman-coded.
+    pub huffman: bool,
+    /// The encoded length (the integer after the H bit); the octets start at
+    /// `off + len - raw_len`.
+    pub raw_len: u32,
+}
+
+impl Literal {
+    /// Offset of the encoded octets (after the length prefix).
+    pub fn data_off(&self) -> usize {
+        self.off + (self.len - self.raw_len as usize)
+    }
+}
+
+/// One decoded representation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Offset of the representation's first octet in the block.
+    pub off: usize,
+    /// Length of the whole representation.
+    pub len: usize,
+    pub repr: Representation,
+    /// The index (Indexed) or the name index (a literal with an indexed name); `None` for a
+    /// literal with a literal name and for a size update.
+    pub index: Option<u32>,
+    /// `index` is in the static table (1..=61).
+    pub from_static: bool,
+    /// The name literal, when the name is not indexed.
+    pub name_literal: Option<Literal>,
+    /// The value literal (every literal representation has one).
+    pub value_literal: Option<Literal>,
+    /// The header name. `None` for a size update, and for a reference to a dynamic entry
+    /// that was inserted before the capture started (mid-stream decoder): unknown.
+    pub name: Option<Rc<[u8]>>,
+    /// The header value; `None` as for `name` (for a literal it is always known).
+    pub value: Option<Rc<[u8]>>,
+    /// The new maximum table size (SizeUpdate only).
+    pub new_size: Option<u32>,
+    /// The dynamic table size in octets after this representation (see
+    /// [`Decoder::table_size`]).
+    pub table_size_after: u32,
+}
+
+impl Field {
+    /// A header field (not a size update) whose name or value is unknown because it refers
+    /// to a dynamic entry older than the capture.
+    pub fn is_unknown(&self) -> bool {
+        self.repr != Representation::SizeUpdate && (self.name.is_none() || self.value.is_none())
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HpackErrorKind {
+    /// An integer above `u32::MAX`, or with more than [`MAX_INTEGER_CONTINUATIONS`]
+    /// continuation octets.
+    IntegerOverflow,
+    /// The block ends inside a representation: in an integer, or a string literal's length
+    /// runs past the end of the block.
+    Truncated,
+    /// Index 0 in an Indexed Header Field (RFC 7541 6.1).
+    IndexZero,
+    /// An index beyond the static and the dynamic table.
+    IndexOutOfRange { index: u32 },
+    /// An invalid Huffman-coded string.
+    Huffman(HuffmanError),
+    /// A dynamic table size update above the protocol limit (SETTINGS_HEADER_TABLE_SIZE as
+    /// acknowledged, capped at [`TABLE_SIZE_CAP`]).
+    SizeUpdateTooLarge { size: u32, limit: u32 },
+    /// A dynamic table size update after a header field in the same block (RFC 7541 4.2).
+    SizeUpdateNotAtStart,
+    /// The limit was lowered below the table's maximum size, and the next block does not
+    /// start with a size update (RFC 7541 4.2).
+    SizeUpdateMissing { limit: u32 },
+}
+
+impl fmt::Display for HpackErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HpackErrorKind::IntegerOverflow => f.write_str("integer overflow"),
+            HpackErrorKind::Truncated => f.write_str("header block truncated"),
+            HpackErrorKind::IndexZero => f.write_str("index 0 is not allowed"),
+            HpackErrorKind::IndexOutOfRange { index } => {
+                write!(f, "index {index} beyond the header tables")
+            }
+            HpackErrorKind::Huffman(e) => e.fmt(f),
+            HpackErrorKind::SizeUpdateTooLarge { size, limit } => {
+                write!(f, "table size update to {size} above the limit {limit}")
+            }
+            HpackErrorKind::SizeUpdateNotAtStart => {
+                f.write_str("table size update after a header field")
+            }
+            HpackErrorKind::SizeUpdateMissing { limit } => {
+                write!(f, "missing table size update to at most {limit}")
+            }
+        }
+    }
+}
+
+/// An error, located in the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HpackError {
+    pub kind: HpackErrorKind,
+    /// Offset of the representation that failed (decoding stopped there; the rest of the
+    /// block, `off..`, is undecoded).
+    pub off: usize,
+    /// Offset of the offending element inside it: the integer or the string literal (equal
+    /// to `off` when the representation's first octet is at fault). For `Truncated` it may be
+    /// `block.len()`: the block ends right before a string literal.
+    pub at: usize,
+}
+
+impl fmt::Display for HpackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl std::error::Error for HpackError {}
+
+/// One decoded header block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HeaderBlock {
+    /// The representations decoded, in order, up to the first error.
+    pub fields: Vec<Field>,
+    /// The first error, if any; the block is undecoded from `error.off` on.
+    pub error: Option<HpackError>,
+}
+
+/// A dynamic table entry. `name` is `None` when it was inserted by a literal whose name
+/// index referred to an entry older than the capture; its `size` then leaves the name out (a
+/// lower bound).
+#[derive(Debug, Clone)]
+struct Entry {
+    name: Option<Rc<[u8]>>,
+    value: Rc<[u8]>,
+    size: u32,
+}
+
+/// The decoding side of one direction of a connection: the dynamic table and its limits.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    /// Newest first: `entries[0]` is index 62.
+    entries: VecDeque<Entry>,
+    /// Sum of `entries[..].size`.
+    size: u32,
+    /// The table's maximum size (changed by size updates).
+    max_size: u32,
+    /// The protocol limit on `max_size` (SETTINGS_HEADER_TABLE_SIZE, capped).
+    limit: u32,
+    /// `limit` comes from the connection start or from SETTINGS seen; false for a mid-stream
+    /// decoder until [`Decoder::set_max_table_size_limit`].
+    limit_known: bool,
+    /// `max_size` is known: from the connection start or a size update. False for a
+    /// mid-stream decoder until its first size update (`max_size` is then an assumption).
+    max_size_known: bool,
+    /// Entries from before the capture may still sit behind (older than) `entries`
+    /// (meaningful when `max_size_known`).
+    unknown_tail: bool,
+    /// How many of `entries` have an unknown name.
+    unknown_names: usize,
+    /// The limit was lowered below `max_size`: the next block must start with a size update.
+    update_required: bool,
+    /// Reused for Huffman decoding.
+    scratch: Vec<u8>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new()
+    }
+}
+
+/// What an index resolves to.
+struct Resolved {
+    name: Option<Rc<[u8]>>,
+    value: Option<Rc<[u8]>>,
+    from_static: bool,
+}
+
+/// Result of one step, or the error kind and the offset of the offending element.
+type Step<T> = Result<T, (HpackErrorKind, usize)>;
+
+/// Decodes an integer with an `n`-bit prefix (RFC 7541 5.1; `1 <= n <= 8`) whose first octet
+/// is `block[pos]`. Returns the value and the offset after it.
+fn decode_integer(block: &[u8], pos: usize, n: u8) -> Result<(u32, usize), HpackErrorKind> {
+    let first = *block.get(pos).ok_or(HpackErrorKind::Truncated)?;
+    let mask = ((1u16 << n.clamp(1, 8)) - 1) as u8;
+    let mut value = u64::from(first & mask);
+    let mut next = pos + 1;
+    if value < u64::from(mask) {
+        return Ok((value as u32, next));
+    }
+    let mut shift = 0u32;
+    let mut count = 0usize;
+    loop {
+        if count == MAX_INTEGER_CONTINUATIONS {
+            return Err(HpackErrorKind::IntegerOverflow);
+        }
+        let b = *block.get(next).ok_or(HpackErrorKind::Truncated)?;
+        next += 1;
+        count += 1;
+        value += u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    // At most 8 + 5 * 7 = 43 bits, so no u64 overflow above.
+    let value = u32::try_from(value).map_err(|_| HpackErrorKind::IntegerOverflow)?;
+    Ok((value, next))
+}
+
+impl Decoder {
+    /// A decoder for a connection captured from its start: empty table, maximum size and
+    /// limit 4096.
+    pub fn new() -> Self {
+        Decoder {
+            entries: VecDeque::new(),
+            size: 0,
+            max_size: DEFAULT_TABLE_SIZE,
+            limit: DEFAULT_TABLE_SIZE,
+            limit_known: true,
+            max_size_known: true,
+            unknown_tail: false,
+            unknown_names: 0,
+            update_required: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// A decoder for a connection whose start was not captured. The table may hold entries
+    /// we never saw: an index beyond the entries we know resolves to an unknown name and
+    /// value (not an error) as long as such older entries can still be there. Entries
+    /// inserted from now on are known and indexed correctly; unknown entries are the oldest,
+    /// so they are evicted first, and eviction of ours is computed from their sizes as usual.
+    ///
+    /// The maximum size is unknown until the first size update: it is assumed to be 4096
+    /// (the default, and what `max_size()` shows) for eviction, but since the real one may
+    /// be larger, an entry we evicted under that assumption may still be referenced, so
+    /// until then any index beyond the known entries (within what the limit allows: each
+    /// entry takes at least 32 octets) is unknown rather than an error. From the first size
+    /// update on, unknown older entries can only remain while our known entries leave room
+    /// for one (32 octets) below the maximum size; once they don't, the table is complete.
+    ///
+    /// The limit is unknown until [`Decoder::set_max_table_size_limit`]: until then a size
+    /// update above 4096 raises it (up to [`TABLE_SIZE_CAP`]) instead of being an error.
+    pub fn new_mid_stream() -> Self {
+        Decoder {
+            limit_known: false,
+            max_size_known: false,
+            unknown_tail: true,
+            ..Decoder::new()
+        }
+    }
+
+    /// Sets the protocol limit on the table size: SETTINGS_HEADER_TABLE_SIZE of the side
+    /// that decodes with this table, once the encoding side has acknowledged it. Capped at
+    /// [`TABLE_SIZE_CAP`]. If the table's maximum size is above the new limit it shrinks now
+    /// (evicting), and the next block must start with a size update (RFC 7541 4.2), else
+    /// [`HpackErrorKind::SizeUpdateMissing`].
+    ///
+    /// For a mid-stream decoder whose maximum size is still an assumption, the assumption is
+    /// lowered to the limit, and no size update is required.
+    pub fn set_max_table_size_limit(&mut self, n: u32) {
+        self.limit = n.min(TABLE_SIZE_CAP);
+        self.limit_known = true;
+        if self.max_size > self.limit {
+            self.max_size = self.limit;
+            self.update_required = self.max_size_known;
+            self.evict_to(self.max_size);
+        }
+    }
+
+    /// The number of dynamic table entries we know (those of a mid-stream decoder's unknown
+    /// past not counted).
+    pub fn table_len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The dynamic table size in octets (RFC 7541 4.1) of the entries we know. Exact when
+    /// [`Decoder::table_complete`]; otherwise a lower bound.
+    pub fn table_size(&self) -> u32 {
+        self.size
+    }
+
+    /// The dynamic table's maximum size (the last size update, or the limit if that is
+    /// lower).
+    pub fn max_size(&self) -> u32 {
+        self.max_size
+    }
+
+    /// The protocol limit on the maximum size (see [`Decoder::set_max_table_size_limit`]).
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// We know every entry of the table, and every entry's size: always true for
+    /// [`Decoder::new`], and for [`Decoder::new_mid_stream`] once the unknown past has been
+    /// evicted.
+    pub fn table_complete(&self) -> bool {
+        self.max_size_known && !self.unknown_tail && self.unknown_names == 0
+    }
+
+    /// The maximum size is known (always, except for a mid-stream decoder before its first
+    /// size update, when [`Decoder::max_size`] is an assumption).
+    pub fn max_size_known(&self) -> bool {
+        self.max_size_known
+    }
+
+    /// The dynamic table we know, newest (index 62) first, as `(name, value)`; `name` is
+    /// `None` if unknown.
+    pub fn dynamic_entries(&self) -> impl Iterator<Item = (Option<&[u8]>, &[u8])> + '_ {
+        self.entries.iter().map(|e| (e.name.as_deref(), &*e.value))
+    }
+
+    /// Decodes one complete header block, applying it to the table. Never panics; stops at
+    /// the first error (see the module documentation).
+    pub fn decode_block(&mut self, block: &[u8]) -> HeaderBlock {
+        let mut out = HeaderBlock::default();
+        let mut pos = 0;
+        let mut header_seen = false;
+        if self.update_required && block.first().is_none_or(|&b| b & 0xe0 != 0x20) {
+            out.error = Some(HpackError {
+                kind: HpackErrorKind::SizeUpdateMissing { limit: self.limit },
+                off: 0,
+                at: 0,
+            });
+            return out;
+        }
+        while pos < block.len() {
+            match self.representation(block, pos, header_seen) {
+                Ok(field) => {
+                    if field.repr == Representation::SizeUpdate {
+                        self.update_required = false;
+                    } else {
+                        header_seen = true;
+                    }
+                    pos = field.off + field.len;
+                    out.fields.push(field);
+                }
+                Err((kind, at)) => {
+                    out.error = Some(HpackError { kind, off: pos, at });
+                    break;
+                }
+            }
+        }
+        if self.scratch.capacity() > 1 << 16 {
+            self.scratch = Vec::new();
+        }
+        out
+    }
+
+    /// Decodes the representation at `start` (`start < block.len()`).
+    fn representation(&mut self, block: &[u8], start: usize, header_seen: bool) -> Step<Field> {
+        let first = *block.get(start).ok_or((HpackErrorKind::Truncated, start))?;
+        let (repr, prefix) = if first & 0x80 != 0 {
+            (Representation::Indexed, 7)
+        } else if first & 0x40 != 0 {
+            (Representation::LiteralIncremental, 6)
+        } else if first & 0x20 != 0 {
+            (Representation::SizeUpdate, 5)
+        } else if first & 0x10 != 0 {
+            (Representation::LiteralNeverIndexed, 4)
+        } else {
+            (Representation::LiteralWithoutIndexing, 4)
+        };
+        if repr == Representation::SizeUpdate && header_seen {
+            return Err((HpackErrorKind::SizeUpdateNotAtStart, start));
+        }
+        let (n, mut pos) = decode_integer(block, start, prefix).map_err(|k| (k, start))?;
+        let mut field = Field {
+            off: start,
+            len: 0,
+            repr,
+            index: None,
+            from_static: false,
+            name_literal: None,
+            value_literal: None,
+            name: None,
+            value: None,
+            new_size: None,
+            table_size_after: 0,
+        };
+        match repr {
+            Representation::SizeUpdate => {
+                self.size_update(n).map_err(|k| (k, start))?;
+                field.new_size = Some(n);
+            }
+            Representation::Indexed => {
+                if n == 0 {
+                    return Err((HpackErrorKind::IndexZero, start));
+                }
+                let r = self.resolve(n).map_err(|k| (k, start))?;
+                field.index = Some(n);
+                field.from_static = r.from_static;
+                field.name = r.name;
+                field.value = r.value;
+            }
+            _ => {
+                if n == 0 {
+                    let (lit, name, next) = self.literal(block, pos)?;
+                    field.name_literal = Some(lit);
+                    field.name = Some(name);
+                    pos = next;
+                } else {
+                    let r = self.resolve(n).map_err(|k| (k, start))?;
+                    field.index = Some(n);
+                    field.from_static = r.from_static;
+                    field.name = r.name;
+                }
+                let (lit, value, next) = self.literal(block, pos)?;
+                field.value_literal = Some(lit);
+                pos = next;
+                if repr == Representation::LiteralIncremental {
+                    self.insert(field.name.clone(), value.clone());
+                }
+                field.value = Some(value);
+            }
+        }
+        field.len = pos - start;
+        field.table_size_after = self.size;
+        Ok(field)
+    }
+
+    /// Decodes the string literal at `pos`: its location, its octets, the offset after it.
+    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Literal, Rc<[u8]>, usize)> {
+        let huffman = block.get(pos).is_some_and(|&b| b & 0x80 != 0);
+        let (raw_len, data) = decode_integer(block, pos, 7).map_err(|k| (k, pos))?;
+        let end = data
+            .checked_add(raw_len as usize)
+            .filter(|&end| end <= block.len())
+            .ok_or((HpackErrorKind::Truncated, pos))?;
+        let raw = block
+            .get(data..end)
+            .ok_or((HpackErrorKind::Truncated, pos))?;
+        let bytes: Rc<[u8]> = if huffman {
+            huffman::decode_into(raw, &mut self.scratch)
+                .map_err(|e| (HpackErrorKind::Huffman(e), pos))?;
+            Rc::from(&self.scratch[..])
+        } else {
+            Rc::from(raw)
+        };
+        let lit = Literal {
+            off: pos,
+            len: end - pos,
+            huffman,
+            raw_len,
+        };
+        Ok((lit, bytes, end))
+    }
+
+    /// Resolves index `n` (`n >= 1`) to a name and value.
+    fn resolve(&self, n: u32) -> Result<Resolved, HpackErrorKind> {
+        if n <= STATIC_TABLE_LEN {
+            let slot = (n as usize).saturating_sub(1);
+            let entry = STATIC_RC.with(|t| t.get(slot).cloned());
+            let (name, value) = entry.ok_or(HpackErrorKind::IndexZero)?;
+            return Ok(Resolved {
+                name: Some(name),
+                value: Some(value),
+                from_static: true,
+            });
+        }
+        let d = (n - STATIC_TABLE_LEN - 1) as usize;
+        if let Some(e) = self.entries.get(d) {
+            return Ok(Resolved {
+                name: e.name.clone(),
+                value: Some(e.value.clone()),
+                from_static: false,
+            });
+        }
+        // Beyond what we know: an entry from before the capture, if there can be one that
+        // far back (each takes at least ENTRY_OVERHEAD octets of the room left).
+        let (possible, bound) = if self.max_size_known {
+            (self.unknown_tail, self.max_size)
+        } else if self.limit_known {
+            (true, self.limit)
+        } else {
+            (true, TABLE_SIZE_CAP)
+        };
+        let room = (bound.saturating_sub(self.size) / ENTRY_OVERHEAD) as usize;
+        if possible && d - self.entries.len() < room {
+            return Ok(Resolved {
+                name: None,
+                value: None,
+                from_static: false,
+            });
+        }
+        Err(HpackErrorKind::IndexOutOfRange { index: n })
+    }
+
+    /// Applies a dynamic table size update to `n`.
+    fn size_update(&mut self, n: u32) -> Result<(), HpackErrorKind> {
+        if n > self.limit {
+            if self.limit_known || n > TABLE_SIZE_CAP {
+                return Err(HpackErrorKind::SizeUpdateTooLarge {
+                    size: n,
+                    limit: if self.limit_known {
+                        self.limit
+                    } else {
+                        TABLE_SIZE_CAP
+                    },
+                });
+            }
+            // Mid-stream, limit not seen: the peer's SETTINGS must have allowed it.
+            self.limit = n;
+        }
+        if !self.max_size_known {
+            // Entries we evicted under the assumed maximum may still be there: they join
+            // the unknown past, which this update may now evict.
+            self.max_size_known = true;
+            self.unknown_tail = true;
+        }
+        self.max_size = n;
+        self.evict_to(n);
+        Ok(())
+    }
+
+    /// Evicts the oldest entries until the table fits in `max`.
+    fn evict_to(&mut self, max: u32) {
+        while self.size > max {
+            // Evicting a known entry means every older (unknown) one is gone.
+            self.unknown_tail = false;
+            match self.entries.pop_back() {
+                Some(e) => {
+                    self.size -= e.size;
+                    if e.name.is_none() {
+                        self.unknown_names -= 1;
+                    }
+                }
+                None => {
+                    self.size = 0;
+                    break;
+                }
+            }
+        }
+        self.check_tail();
+    }
+
+    /// Unknown older entries can remain only if there is room for one beside ours.
+    fn check_tail(&mut self) {
+        if self.size.saturating_add(ENTRY_OVERHEAD) > self.max_size {
+            self.unknown_tail = false;
+        }
+    }
+
+    /// Inserts an entry (RFC 7541 4.4): evicts until it fits, or empties the table if it
+    /// cannot fit at all.
+    fn insert(&mut self, name: Option<Rc<[u8]>>, value: Rc<[u8]>) {
+        let name_len = name.as_ref().map_or(0, |n| n.len() as u64);
+        let size = name_len + value.len() as u64 + u64::from(ENTRY_OVERHEAD);
+        if size > u64::from(self.max_size) {
+            self.entries.clear();
+            self.size = 0;
+            self.unknown_names = 0;
+            self.unknown_tail = false;
+            return;
+        }
+        // size <= max_size <= u32::MAX.
+        let size = size as u32;
+        self.evict_to(self.max_size - size);
+        if name.is_none() {
+            self.unknown_names += 1;
+        }
+        self.entries.push_front(Entry { name, value, size });
+        self.size += size;
+        self.check_tail();
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/hpack.rs"]
+mod tests;
