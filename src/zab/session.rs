@@ -1,0 +1,183 @@
+//! Per-connection state of the quorum protocol: which side is the leader, and where the
+//! raw snapshot stream (after SNAP) or unsynchronised bytes (a capture that starts
+//! mid-stream) are. Pure Rust, no Wireshark.
+//!
+//! The framing is decided on the first pass, in capture order, per direction:
+//!
+//! - `Start`: the first bytes. A plausible QuorumPacket switches to `Packets`; anything
+//!   else to `Unsynced` (the capture started inside a packet or a snapshot).
+//! - `Packets`: QuorumPackets, walked field by field. A complete SNAP from the leader
+//!   switches to `Snapshot`.
+//! - `Snapshot`: everything up to and including the data tree's end marker and the
+//!   "BenWasHere" signature is one PDU; then `Packets` again.
+//! - `Unsynced`: bytes up to a snapshot signature, or up to a segment that starts with a
+//!   plausible packet, are shown as unsynchronised data.
+//!
+//! Each framing call that is not a QuorumPacket is recorded under (frame, fingerprint of
+//! its first bytes), so that later passes (which may call the framing in other places and
+//! fewer times, as TCP reassembly is already done) give the same answer.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::parse::{self, Need, packet_len, plausible_packet, ptype, snapshot_len};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Mode {
+    #[default]
+    Start,
+    Packets,
+    Snapshot,
+    Unsynced,
+}
+
+/// What a run of bytes in the stream is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chunk {
+    /// Part of the snapshot stream that follows SNAP.
+    Snapshot,
+    /// Bytes before the first recognisable packet.
+    Unsynced,
+}
+
+/// The framing layer's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// A QuorumPacket of exactly this many bytes, or at least this many (more needed).
+    Packet(usize),
+    /// A negative or oversized length: take the rest of the segment, undecoded.
+    Bogus,
+    /// A snapshot: this many bytes when the signature is in view, else one more than given.
+    Snapshot(usize),
+    /// Unsynchronised bytes: this many, or `None` for the rest of the segment.
+    Unsynced(Option<usize>),
+}
+
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The leader's (quorum) port, once known from the port table.
+    pub leader_port: Option<u32>,
+    /// Mode per direction: [from leader, from learner].
+    modes: [Mode; 2],
+    chunks: HashMap<(u32, u64), Chunk>,
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    bytes.get(..32).unwrap_or(bytes).hash(&mut h);
+    h.finish()
+}
+
+impl Session {
+    /// True when the segment was sent by the leader. `match_port` is the port that selected
+    /// the dissector (0 if none).
+    pub fn from_leader(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> bool {
+        if self.leader_port.is_none()
+            && match_port != 0
+            && (match_port == src_port || match_port == dst_port)
+        {
+            self.leader_port = Some(match_port);
+        }
+        match self.leader_port {
+            Some(p) => p == src_port && p != dst_port,
+            None => src_port < dst_port,
+        }
+    }
+
+    /// The chunk recorded for a PDU (or framing call) starting with `bytes` in `frame`.
+    pub fn chunk(&self, frame: u32, bytes: &[u8]) -> Option<Chunk> {
+        self.chunks.get(&(frame, fingerprint(bytes))).copied()
+    }
+
+    fn record(&mut self, frame: u32, bytes: &[u8], len: Option<usize>, chunk: Chunk) {
+        self.chunks.insert((frame, fingerprint(bytes)), chunk);
+        if let Some(n) = len {
+            let pdu = bytes.get(..n).unwrap_or(bytes);
+            self.chunks.insert((frame, fingerprint(pdu)), chunk);
+        }
+    }
+
+    /// Framing of the bytes at the start of a PDU. `first_pass` is false when the frame was
+    /// visited before: then only recorded facts are used.
+    pub fn framing(
+        &mut self,
+        from_leader: bool,
+        frame: u32,
+        first_pass: bool,
+        bytes: &[u8],
+        max: usize,
+    ) -> Framing {
+        if !first_pass {
+            return match self.chunk(frame, bytes) {
+                Some(Chunk::Snapshot) => snapshot_framing(bytes),
+                Some(Chunk::Unsynced) => unsynced_framing(bytes),
+                None => packet_framing(bytes, max),
+            };
+        }
+        let d = usize::from(!from_leader);
+        loop {
+            match self.modes[d] {
+                Mode::Start => {
+                    self.modes[d] = if plausible_packet(bytes, max) {
+                        Mode::Packets
+                    } else {
+                        Mode::Unsynced
+                    };
+                }
+                Mode::Packets => {
+                    let f = packet_framing(bytes, max);
+                    if let Framing::Packet(n) = f {
+                        let is_snap = bytes.get(..4) == Some(&ptype::SNAP.to_be_bytes()[..]);
+                        if from_leader && is_snap && n <= bytes.len() {
+                            self.modes[d] = Mode::Snapshot;
+                        }
+                    }
+                    return f;
+                }
+                Mode::Snapshot => {
+                    let f = snapshot_framing(bytes);
+                    let len = match f {
+                        Framing::Snapshot(n) if n <= bytes.len() => {
+                            self.modes[d] = Mode::Packets;
+                            Some(n)
+                        }
+                        _ => None,
+                    };
+                    self.record(frame, bytes, len, Chunk::Snapshot);
+                    return f;
+                }
+                Mode::Unsynced => {
+                    if snapshot_len(bytes).is_none() && plausible_packet(bytes, max) {
+                        self.modes[d] = Mode::Packets;
+                        continue;
+                    }
+                    let f = unsynced_framing(bytes);
+                    let len = match f {
+                        Framing::Unsynced(Some(n)) => {
+                            self.modes[d] = Mode::Packets;
+                            Some(n)
+                        }
+                        _ => Some(bytes.len()),
+                    };
+                    self.record(frame, bytes, len, Chunk::Unsynced);
+                    return f;
+                }
+            }
+        }
+    }
+}
+
+fn packet_framing(bytes: &[u8], max: usize) -> Framing {
+    match packet_len(bytes, max) {
+        Need::Complete(n) | Need::AtLeast(n) => Framing::Packet(n),
+        Need::Bogus => Framing::Bogus,
+    }
+}
+
+fn snapshot_framing(bytes: &[u8]) -> Framing {
+    Framing::Snapshot(snapshot_len(bytes).unwrap_or(bytes.len() + 1))
+}
+
+fn unsynced_framing(bytes: &[u8]) -> Framing {
+    Framing::Unsynced(parse::snapshot_len(bytes))
+}
