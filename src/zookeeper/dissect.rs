@@ -8,6 +8,7 @@ use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, Acl, At, Counted, ReplyBody, RequestBody, Stat};
 use super::session::{Direction, Framing, PduKey, PduKind, RequestLink, Session};
 use super::{error_name, opcode, registered, xid};
+use crate::epan::stats::{self, ZkTap};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 
 /// The ZooKeeper client protocol as a framed TCP dissector.
@@ -33,8 +34,8 @@ impl FramedDissector for ZooKeeper {
             return PduLen::RestOfSegment;
         };
         let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
-        match session.framing(dir, pkt.frame(), bytes, max_pdu()) {
-            Framing::Pdu(n) | Framing::FourLetter(n) => PduLen::Exactly(n),
+        match session.framing(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited()) {
+            Framing::Pdu(n) | Framing::FourLetter(n) | Framing::Skip(n) => PduLen::Exactly(n),
             Framing::Rest => PduLen::RestOfSegment,
         }
     }
@@ -59,6 +60,21 @@ impl FramedDissector for ZooKeeper {
         if session.is_four_letter(key.frame) {
             drop(session);
             four_letter(pkt, &t, item, dir, bytes);
+            return;
+        }
+        if key.index == 0 && session.is_continuation(key.frame, bytes.len()) {
+            drop(session);
+            let it = t.add(Hf::Continuation, 0, bytes.len(), Enc::Na);
+            it.expert(
+                pkt,
+                Ei::Continuation,
+                &format!(
+                    "Continuation of a PDU sent before the capture started: {} bytes skipped up to the next PDU start",
+                    bytes.len()
+                ),
+            );
+            item.append_text(", continuation of a PDU before the capture");
+            pkt.append_info("continuation of a PDU before the capture");
             return;
         }
         let declared = bytes
@@ -110,19 +126,45 @@ impl FramedDissector for ZooKeeper {
                 opcode,
                 response,
                 tracked,
-            } => request(
-                pkt, &t, bytes, *opcode, *response, *tracked, opaque, &mut info,
-            ),
+                watch,
+            } => {
+                request(
+                    pkt, &t, bytes, *opcode, *response, *tracked, opaque, &mut info,
+                );
+                for f in &watch.fired_in {
+                    t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
+                }
+                if watch.untracked {
+                    t.add_expert(
+                        pkt,
+                        Ei::WatchTableFull,
+                        0,
+                        0,
+                        &format!("More than {} watches on this connection: the watch this request sets is not tracked", super::session::MAX_WATCHES),
+                    );
+                }
+            }
             PduKind::Reply { request } => {
                 reply(pkt, &t, bytes, request.as_ref(), opaque, &mut info)
             }
-            PduKind::Notification => notification(pkt, &t, bytes, &mut info),
-            PduKind::FourLetterCommand | PduKind::FourLetterReply | PduKind::Opaque => {
+            PduKind::Notification { set_in } => {
+                notification(pkt, &t, bytes, &mut info);
+                for f in set_in {
+                    t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
+                }
+            }
+            PduKind::FourLetterCommand
+            | PduKind::FourLetterReply
+            | PduKind::Opaque
+            | PduKind::Continuation => {
                 undecoded(&t, 4, bytes.len());
             }
         }
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
+        if let Some(rec) = tap_record(&kind, bytes, session_id) {
+            stats::queue_zookeeper(pkt, rec);
+        }
     }
 
     fn heuristic(pkt: &Packet<'_>, bytes: &[u8]) -> bool {
@@ -144,6 +186,28 @@ impl FramedDissector for ZooKeeper {
             None => false,
         }
     }
+}
+
+/// The statistics record of a PDU.
+fn tap_record(kind: &PduKind, bytes: &[u8], session_id: Option<u64>) -> Option<ZkTap> {
+    let be32 = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    Some(match kind {
+        PduKind::Request { opcode, .. } if *opcode != i32::MIN => ZkTap::Request {
+            opcode: *opcode,
+            session_id,
+        },
+        PduKind::Reply { request } => ZkTap::Reply {
+            request: request.as_ref().map(|l| (l.opcode, l.time)),
+            err: be32(16)?,
+            session_id,
+        },
+        PduKind::Notification { .. } => ZkTap::Notification { session_id },
+        _ => return None,
+    })
 }
 
 /// The body of a PDU that is exactly `bytes` long, if the length prefix says so.
@@ -674,11 +738,27 @@ fn reply(
         return;
     }
     let Some(op) = op else {
-        undecoded(t, body_off, bytes.len());
+        // No request: decode the body if exactly one record shape fits it.
+        match parse::guess_reply_body(i) {
+            Some((shape, body)) => {
+                t.add_string(Hf::GuessedBody, 0, 0, shape).generated();
+                reply_body(pkt, t, &body, info);
+            }
+            None => undecoded(t, body_off, bytes.len()),
+        }
         return;
     };
     match parse::reply_body(op, i) {
-        None => undecoded(t, body_off, bytes.len()),
+        None => {
+            t.add_expert(
+                pkt,
+                Ei::UnknownOpcodeReply,
+                body_off,
+                bytes.len().saturating_sub(body_off),
+                &format!("Reply to unknown opcode {op}: body not decoded"),
+            );
+            undecoded(t, body_off, bytes.len());
+        }
         Some(Err(e)) => malformed(pkt, t, e, bytes.len(), info),
         Some(Ok((rest, body))) => {
             reply_body(pkt, t, &body, info);

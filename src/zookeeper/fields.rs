@@ -232,6 +232,10 @@ field_table! {
         FourLetterTraceMask => f(T::U64, HEX, c"zookeeper.four_letter.trace_mask", c"Trace mask", c"Trace mask sent with stmk"),
         FourLetterResponse => f(T::String, NONE, c"zookeeper.four_letter.response", c"Four-letter word response", c"Plain-text reply to a four-letter word"),
         Undecoded => f(T::Bytes, NONE, c"zookeeper.undecoded", c"Undecoded data", c"Bytes that could not be decoded"),
+        WatchSetIn => f(T::FrameNum(FrameNumKind::Request), NONE, c"zookeeper.watch.set_in", c"Watch set in", c"Frame of the request that set the watch this notification fired (getData/exists/getChildren with watch, addWatch, setWatches)"),
+        WatchFiredIn => f(T::FrameNum(FrameNumKind::Response), NONE, c"zookeeper.watch.fired_in", c"Watch fired in", c"Frame of a notification that fired the watch this request set"),
+        Continuation => f(T::Bytes, NONE, c"zookeeper.continuation", c"Continuation of a PDU before the capture", c"Bytes at the start of a capture that began inside a PDU, up to the first plausible PDU start"),
+        GuessedBody => f(T::String, NONE, c"zookeeper.reply.guessed_shape", c"Body shape (guessed)", c"The request of this reply was not captured: the body was decoded as the only record shape it parses as exactly"),
     }
 }
 
@@ -305,6 +309,24 @@ expert_table! {
             group: Group::Protocol,
             severity: Severity::Chat,
             summary: c"Four-letter word",
+        },
+        WatchTableFull => ExpertSpec {
+            abbrev: c"zookeeper.watch.table_full",
+            group: Group::Protocol,
+            severity: Severity::Note,
+            summary: c"Too many watches on this connection: this one is not tracked",
+        },
+        Continuation => ExpertSpec {
+            abbrev: c"zookeeper.continuation",
+            group: Group::Sequence,
+            severity: Severity::Note,
+            summary: c"Capture starts inside a PDU: bytes skipped up to the next PDU start",
+        },
+        UnknownOpcodeReply => ExpertSpec {
+            abbrev: c"zookeeper.opcode.unknown.reply",
+            group: Group::ResponseCode,
+            severity: Severity::Warn,
+            summary: c"Reply to a request with an unknown opcode: body not decoded",
         },
         TableFull => ExpertSpec {
             abbrev: c"zookeeper.pending.full",

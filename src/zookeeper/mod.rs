@@ -104,6 +104,7 @@ pub fn register() {
     epan::register::register_fields::<fields::Hf>(proto);
     epan::register::register_subtrees::<fields::Ett>();
     epan::register::register_experts::<fields::Ei>(proto);
+    epan::stats::register_zookeeper(proto, fields::OPCODE_NAMES, fields::ERROR_NAMES);
     let prefs = Prefs::register(proto);
     let max_pdu = prefs.uint(
         c"max_pdu_size",

@@ -771,6 +771,39 @@ fn multi_reply(mut i: Input<'_>) -> PResult<'_, ReplyBody<'_>> {
     }
 }
 
+/// A reply whose request was not captured: the record shapes it can have, tried in turn.
+/// A shape is accepted only when it consumes the body exactly and it is the only one that
+/// does, so the guess is never ambiguous. Returns the shape's name and the record.
+pub fn guess_reply_body(i: Input<'_>) -> Option<(&'static str, ReplyBody<'_>)> {
+    use super::opcode as op;
+    if i.fragment().is_empty() {
+        return Some((
+            "empty (delete, removeWatches, setWatches, ...)",
+            ReplyBody::Empty,
+        ));
+    }
+    const SHAPES: [(&str, i32); 6] = [
+        ("Stat (exists, setData, setACL)", op::EXISTS),
+        ("data and Stat (getData)", op::GET_DATA),
+        ("path and Stat (create2)", op::CREATE2),
+        ("children and Stat (getChildren2)", op::GET_CHILDREN2),
+        ("children (getChildren, getEphemerals)", op::GET_CHILDREN),
+        ("path (create, sync)", op::CREATE),
+    ];
+    let mut found = None;
+    for (name, opcode) in SHAPES {
+        if let Some(Ok((rest, body))) = reply_body(opcode, i)
+            && rest.fragment().is_empty()
+        {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((name, body));
+        }
+    }
+    found
+}
+
 /// `WatcherEvent {int type; int state; ustring path}`: the body of a notification (xid -1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatcherEvent<'a> {

@@ -58,18 +58,63 @@ pub enum PduKind {
         response: Option<(u32, Nanos)>,
         /// False when the pending table was full and the request was not tracked.
         tracked: bool,
+        /// Frames of the notifications that fired a watch this request set.
+        watch: WatchNote,
     },
     Reply {
         request: Option<RequestLink>,
     },
-    Notification,
+    /// A watch notification (xid -1), with the frames of the requests that set the
+    /// watches it fired.
+    Notification {
+        set_in: Vec<u32>,
+    },
+    /// Bytes at the start of a capture that began inside a PDU: skipped until the next
+    /// plausible PDU start.
+    Continuation,
     /// After a handshake with protocolVersion != 0 (ClickHouse Keeper extensions): headers
     /// are shown, bodies are not decoded.
     Opaque,
 }
 
+/// What a request did to the watch table, filled in on the first pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchNote {
+    /// Notifications that fired a watch set by this request.
+    pub fired_in: Vec<u32>,
+    /// The watch table was full: the watch this request set is not tracked.
+    pub untracked: bool,
+}
+
 /// Caps on per-connection tables, so that a hostile capture cannot grow them without bound.
 pub const MAX_PENDING: usize = 100_000;
+/// Watches tracked per connection (one entry per request and watched path).
+pub const MAX_WATCHES: usize = 100_000;
+/// Segments skipped at most while looking for the first PDU start of a direction in a
+/// capture that starts mid-stream; after that framing goes on as if synchronised.
+pub const MAX_RESYNC_SEGMENTS: u32 = 16;
+
+/// The kinds of watch the server keeps per connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WatchKind {
+    /// One-shot data watch: getData or exists with watch=true (also on a missing node).
+    Data,
+    /// One-shot child watch: getChildren, getChildren2.
+    Child,
+    /// addWatch PERSISTENT: the path's data and children events, not consumed.
+    Persistent,
+    /// addWatch PERSISTENT_RECURSIVE: events on the path and all descendants (no
+    /// NodeChildrenChanged), not consumed.
+    Recursive,
+}
+
+/// What a request does to the watch table once its reply says it succeeded.
+#[derive(Clone, Debug, PartialEq)]
+enum WatchOp {
+    Set(WatchKind, Rc<str>),
+    /// removeWatches: WatcherType (1 children, 2 data, 3 any, 4 persistent, 5 recursive).
+    Remove(i32, Rc<str>),
+}
 
 #[derive(Clone, Debug)]
 struct Pending {
@@ -78,6 +123,19 @@ struct Pending {
     opcode: i32,
     path: Option<Rc<str>>,
     key: PduKey,
+    watch: Option<WatchOp>,
+}
+
+/// Per-direction state of the search for the first PDU start in a capture that starts
+/// mid-stream.
+#[derive(Debug, Default)]
+struct Resync {
+    /// A plausible PDU start has been found (or the search gave up).
+    synced: bool,
+    segments: u32,
+    /// (frame, bytes left in the segment at that point) -> bytes skipped, decided on the
+    /// first pass and looked up on later ones.
+    skips: HashMap<(u32, usize), u32>,
 }
 
 /// The state of one ZooKeeper connection.
@@ -102,6 +160,20 @@ pub struct Session {
     /// Pings, auth and setWatches use fixed xids; their replies come back in order.
     control: [VecDeque<Pending>; 3],
     decisions: HashMap<PduKey, PduKind>,
+    /// Watches set on this connection: kind and path -> the requests that set them.
+    watches: HashMap<(WatchKind, Rc<str>), Vec<PduKey>>,
+    watch_count: usize,
+    /// Index 0: to the server, 1: to the client.
+    resync: [Resync; 2],
+    /// (frame, length) of the skipped bytes at the start of a mid-stream capture.
+    continuations: Vec<(u32, u32)>,
+}
+
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::ToServer => 0,
+        Direction::ToClient => 1,
+    }
 }
 
 fn control_slot(x: i32) -> Option<usize> {
@@ -129,6 +201,9 @@ pub enum Framing {
     FourLetter(u32),
     /// Plain text (a four-letter word's reply) or a bogus length: take what is there.
     Rest,
+    /// The capture starts inside a PDU: these many bytes are the rest of a PDU sent
+    /// before the capture began.
+    Skip(u32),
 }
 
 impl Session {
@@ -153,7 +228,19 @@ impl Session {
     /// Framing of the bytes at the start of a PDU (`bytes` holds at least 4 bytes).
     /// Deterministic across passes: it only depends on the frame and on facts recorded the
     /// first time the connection's first bytes went by.
-    pub fn framing(&mut self, dir: Direction, frame: u32, bytes: &[u8], max_pdu: u32) -> Framing {
+    /// `first_pass` is false when the frame was dissected before: only decisions recorded
+    /// then are looked up.
+    pub fn framing(
+        &mut self,
+        dir: Direction,
+        frame: u32,
+        bytes: &[u8],
+        max_pdu: u32,
+        first_pass: bool,
+    ) -> Framing {
+        if let Some(n) = self.resync_skip(dir, frame, bytes, max_pdu, first_pass) {
+            return Framing::Skip(n);
+        }
         if dir == Direction::ToServer {
             let first = *self.first_client_frame.get_or_insert(frame);
             if first == frame && is_four_letter_word(bytes) {
@@ -176,6 +263,63 @@ impl Session {
             return Framing::Rest;
         }
         Framing::Pdu(len as u32 + 4)
+    }
+
+    /// Mid-stream captures: until a direction's first plausible PDU start is found, the
+    /// bytes before it are skipped. A connection captured from its start is plausible at
+    /// once (handshake or four-letter word), so this costs nothing there.
+    fn resync_skip(
+        &mut self,
+        dir: Direction,
+        frame: u32,
+        bytes: &[u8],
+        max_pdu: u32,
+        first_pass: bool,
+    ) -> Option<u32> {
+        let after_four_letter = self.four_letter_frame.is_some();
+        let r = &mut self.resync[dir_index(dir)];
+        if !first_pass || r.synced || after_four_letter {
+            return r.skips.get(&(frame, bytes.len())).copied();
+        }
+        if r.segments >= MAX_RESYNC_SEGMENTS {
+            r.synced = true;
+            return None;
+        }
+        r.segments += 1;
+        let first_word = self.first_client_frame.is_none_or(|f| f == frame);
+        let found = (0..bytes.len()).find(|&k| {
+            plausible_start(
+                dir,
+                bytes.get(k..).unwrap_or(&[]),
+                max_pdu,
+                k == 0 && first_word,
+                k > 0,
+            )
+        });
+        let r = &mut self.resync[dir_index(dir)];
+        let skip = match found {
+            Some(0) => {
+                r.synced = true;
+                return None;
+            }
+            Some(k) => {
+                r.synced = true;
+                k
+            }
+            None => bytes.len(),
+        };
+        let skip = u32::try_from(skip).unwrap_or(u32::MAX);
+        r.skips.insert((frame, bytes.len()), skip);
+        self.continuations.push((frame, skip));
+        Some(skip)
+    }
+
+    /// True for the bytes skipped at the start of a mid-stream capture (the frame's
+    /// first PDU of this length).
+    pub fn is_continuation(&self, frame: u32, len: usize) -> bool {
+        self.continuations
+            .iter()
+            .any(|&(f, n)| f == frame && n as usize == len)
     }
 
     /// Records the server's port when a heuristic recognised the handshake.
@@ -235,6 +379,7 @@ impl Session {
                         opcode: i32::MIN,
                         response: None,
                         tracked: false,
+                        watch: WatchNote::default(),
                     };
                 }
                 let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
@@ -244,12 +389,33 @@ impl Session {
                 } else {
                     request_path(opcode, pdu)
                 };
+                let mut watch = WatchNote::default();
+                let watch_op = if self.opaque {
+                    None
+                } else {
+                    watch_op(opcode, pdu)
+                };
+                if !self.opaque
+                    && matches!(
+                        opcode,
+                        super::opcode::SET_WATCHES | super::opcode::SET_WATCHES2
+                    )
+                {
+                    // Re-set after a reconnect: the watches exist as soon as the server
+                    // reads the request (its reply is empty).
+                    for (kind, path) in set_watches_paths(opcode, pdu) {
+                        if !self.add_watch(kind, path, key) {
+                            watch.untracked = true;
+                        }
+                    }
+                }
                 let pending = Pending {
                     frame,
                     time,
                     opcode,
                     path,
                     key,
+                    watch: watch_op,
                 };
                 let tracked = match control_slot(x) {
                     Some(slot) if self.control[slot].len() < MAX_PENDING => {
@@ -268,6 +434,7 @@ impl Session {
                     opcode,
                     response: None,
                     tracked,
+                    watch,
                 }
             }
             Direction::ToClient => {
@@ -300,8 +467,12 @@ impl Session {
                 }
                 let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
                 if x == xid::NOTIFICATION {
-                    return PduKind::Notification;
+                    let set_in = self.fire_watches(pdu, frame);
+                    return PduKind::Notification { set_in };
                 }
+                let err = body
+                    .get(12..16)
+                    .map_or(0, |e| i32::from_be_bytes([e[0], e[1], e[2], e[3]]));
                 let found = match control_slot(x) {
                     Some(slot) => self.control[slot].pop_front(),
                     None => self.pending.remove(&x),
@@ -311,6 +482,7 @@ impl Session {
                     {
                         *response = Some((frame, time));
                     }
+                    self.apply_watch_op(&p, err);
                     RequestLink {
                         frame: p.frame,
                         time: p.time,
@@ -321,6 +493,120 @@ impl Session {
                 PduKind::Reply { request }
             }
         }
+    }
+
+    /// Adds a watch set by the request `key`; false when the table is full.
+    fn add_watch(&mut self, kind: WatchKind, path: Rc<str>, key: PduKey) -> bool {
+        let setters = self.watches.entry((kind, path)).or_default();
+        if setters.contains(&key) {
+            return true;
+        }
+        if self.watch_count >= MAX_WATCHES {
+            return false;
+        }
+        setters.push(key);
+        self.watch_count += 1;
+        true
+    }
+
+    fn remove_watches(&mut self, kind: WatchKind, path: &Rc<str>) {
+        if let Some(v) = self.watches.remove(&(kind, path.clone())) {
+            self.watch_count = self.watch_count.saturating_sub(v.len());
+        }
+    }
+
+    /// A reply arrived for a request that sets or removes a watch: the server did so if
+    /// the request succeeded (exists also leaves a watch on a missing node).
+    fn apply_watch_op(&mut self, p: &Pending, err: i32) {
+        use super::opcode as op;
+        const NONODE: i32 = -101;
+        let ok = err == 0 || (p.opcode == op::EXISTS && err == NONODE);
+        match &p.watch {
+            Some(WatchOp::Set(kind, path)) if ok => {
+                if !self.add_watch(*kind, path.clone(), p.key)
+                    && let Some(PduKind::Request { watch, .. }) = self.decisions.get_mut(&p.key)
+                {
+                    watch.untracked = true;
+                }
+            }
+            Some(WatchOp::Remove(t, path)) if err == 0 => {
+                let kinds: &[WatchKind] = match t {
+                    1 => &[WatchKind::Child],
+                    2 => &[WatchKind::Data],
+                    3 => &[
+                        WatchKind::Child,
+                        WatchKind::Data,
+                        WatchKind::Persistent,
+                        WatchKind::Recursive,
+                    ],
+                    4 => &[WatchKind::Persistent],
+                    5 => &[WatchKind::Recursive],
+                    _ => &[],
+                };
+                for k in kinds {
+                    self.remove_watches(*k, path);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A notification: the watches it fires, by event type and path. One-shot watches
+    /// are consumed; persistent ones stay. Returns the frames of the requests that set
+    /// them, and records the notification's frame on each of those requests.
+    fn fire_watches(&mut self, pdu: &[u8], frame: u32) -> Vec<u32> {
+        let Some(ev) = pdu
+            .get(20..)
+            .and_then(|b| parse::watcher_event(parse::input(b)).ok())
+            .map(|(_, ev)| ev)
+        else {
+            return Vec::new();
+        };
+        let Some(path) = ev.path.val.map(|p| String::from_utf8_lossy(p).into_owned()) else {
+            return Vec::new();
+        };
+        // EventType: 1 NodeCreated, 2 NodeDeleted, 3 NodeDataChanged, 4 NodeChildrenChanged.
+        let (one_shot, recursive): (&[WatchKind], bool) = match ev.event_type.val {
+            1 | 3 => (&[WatchKind::Data], true),
+            2 => (&[WatchKind::Data, WatchKind::Child], true),
+            4 => (&[WatchKind::Child], false),
+            _ => return Vec::new(),
+        };
+        let path: Rc<str> = Rc::from(path.as_str());
+        let mut keys: Vec<PduKey> = Vec::new();
+        for kind in one_shot {
+            if let Some(v) = self.watches.remove(&(*kind, path.clone())) {
+                self.watch_count = self.watch_count.saturating_sub(v.len());
+                keys.extend(v);
+            }
+        }
+        if let Some(v) = self.watches.get(&(WatchKind::Persistent, path.clone())) {
+            keys.extend(v.iter().copied());
+        }
+        if recursive {
+            for anc in ancestors(&path) {
+                if let Some(v) = self.watches.get(&(WatchKind::Recursive, Rc::from(anc))) {
+                    keys.extend(v.iter().copied());
+                }
+            }
+        }
+        let mut frames = Vec::with_capacity(keys.len());
+        for k in keys {
+            if let Some(PduKind::Request { watch, .. }) = self.decisions.get_mut(&k)
+                && !watch.fired_in.contains(&frame)
+            {
+                watch.fired_in.push(frame);
+            }
+            frames.push(k.frame);
+        }
+        frames.sort_unstable();
+        frames.dedup();
+        frames
+    }
+
+    /// Number of watches currently tracked (for tests and statistics).
+    pub fn watch_count(&self) -> usize {
+        self.watch_count
     }
 
     /// ClickHouse Keeper and future clients send a longer ConnectRequest with a protocol
@@ -349,11 +635,195 @@ impl Session {
     }
 }
 
+/// The path itself and each of its ancestors up to "/": "/a/b" -> "/a/b", "/a", "/".
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let mut next = Some(path);
+    std::iter::from_fn(move || {
+        let cur = next?;
+        next = match cur.rfind('/') {
+            Some(0) if cur.len() > 1 => Some("/"),
+            Some(i) if i > 0 => cur.get(..i),
+            _ => None,
+        };
+        Some(cur)
+    })
+}
+
+/// The watch a request asks for (set or remove), from its body.
+fn watch_op(opcode: i32, pdu: &[u8]) -> Option<WatchOp> {
+    use super::opcode as op;
+    let (_, body) = parse::request_body(opcode, parse::input(pdu.get(12..)?))?.ok()?;
+    let rc = |p: Option<&[u8]>| -> Option<Rc<str>> {
+        p.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
+    };
+    match body {
+        parse::RequestBody::PathWatch { path, watch } if watch.val => {
+            let kind = match opcode {
+                op::GET_CHILDREN | op::GET_CHILDREN2 => WatchKind::Child,
+                _ => WatchKind::Data,
+            };
+            Some(WatchOp::Set(kind, rc(path.val)?))
+        }
+        parse::RequestBody::PathType { path, kind } if opcode == op::ADD_WATCH => {
+            let k = match kind.val {
+                0 => WatchKind::Persistent,
+                1 => WatchKind::Recursive,
+                _ => return None,
+            };
+            Some(WatchOp::Set(k, rc(path.val)?))
+        }
+        parse::RequestBody::PathType { path, kind } if opcode == op::REMOVE_WATCHES => {
+            Some(WatchOp::Remove(kind.val, rc(path.val)?))
+        }
+        _ => None,
+    }
+}
+
+/// The watches a setWatches (data, exist, child) or setWatches2 (plus persistent and
+/// persistent recursive) request re-sets.
+fn set_watches_paths(opcode: i32, pdu: &[u8]) -> Vec<(WatchKind, Rc<str>)> {
+    const KINDS: [WatchKind; 5] = [
+        WatchKind::Data,
+        WatchKind::Data,
+        WatchKind::Child,
+        WatchKind::Persistent,
+        WatchKind::Recursive,
+    ];
+    let Some(Ok((_, parse::RequestBody::SetWatches { lists, .. }))) = pdu
+        .get(12..)
+        .and_then(|b| parse::request_body(opcode, parse::input(b)))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (list, kind) in lists.iter().zip(KINDS) {
+        for p in &list.val {
+            if let Some(b) = p.val {
+                out.push((kind, Rc::from(String::from_utf8_lossy(b).as_ref())));
+            }
+        }
+    }
+    out
+}
+
+/// Could a PDU start at `bytes[0]` in this direction? Used to find the first PDU of a
+/// capture that starts mid-stream: the length must be in range, the header values must
+/// be ones ZooKeeper sends, and when the whole PDU is in `bytes` its record must parse
+/// exactly, and what follows it must look like a PDU start too.
+/// When the header is cut off by the end of `bytes`, a plausible length is enough unless
+/// `need_header` asks for the whole header (a candidate in the middle of a segment).
+pub fn plausible_start(
+    dir: Direction,
+    bytes: &[u8],
+    max_pdu: u32,
+    first_word: bool,
+    need_header: bool,
+) -> bool {
+    plausible_at(dir, bytes, max_pdu, first_word, need_header, 2)
+}
+
+fn plausible_at(
+    dir: Direction,
+    bytes: &[u8],
+    max_pdu: u32,
+    first_word: bool,
+    need_header: bool,
+    depth: u8,
+) -> bool {
+    use super::opcode as op;
+    if first_word && dir == Direction::ToServer && is_four_letter_word(bytes) {
+        return true;
+    }
+    let Some(len) = bytes
+        .get(..4)
+        .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    else {
+        return false;
+    };
+    if len < 0 || len as u32 > max_pdu {
+        return false;
+    }
+    let total = len as usize + 4;
+    let whole = bytes.get(4..total);
+    let be32 = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let header_ok = match dir {
+        Direction::ToServer => {
+            if whole.is_some_and(parse::looks_like_connect_request) {
+                true
+            } else {
+                let (Some(x), Some(opc)) = (be32(4), be32(8)) else {
+                    return !need_header && len >= 8;
+                };
+                len >= 8
+                    && (x >= 0 || matches!(x, xid::PING | xid::AUTH | xid::SET_WATCHES))
+                    && super::opcode::name(opc).is_some()
+                    && !matches!(opc, op::NOTIFICATION | op::ERROR | op::CREATE_SESSION)
+                    && whole.is_none_or(|w| {
+                        matches!(parse::request_body(opc, parse::input(w.get(8..).unwrap_or(&[]))),
+                            Some(Ok((rest, _))) if rest.fragment().is_empty())
+                    })
+                    && (!has_path(opc) || {
+                        // The path: its length fits the PDU and it starts with '/'.
+                        be32(12).is_none_or(|n| n >= 1 && n <= len - 12)
+                            && bytes.get(16).is_none_or(|b| *b == b'/')
+                    })
+            }
+        }
+        Direction::ToClient => {
+            if whole.is_some_and(parse::looks_like_connect_response) {
+                true
+            } else {
+                let (Some(x), Some(err)) = (be32(4), be32(16)) else {
+                    return !need_header && len >= 16;
+                };
+                let zxid = bytes.get(8..16).map_or(-1, |b| {
+                    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+                });
+                len >= 16
+                    && (x >= 0
+                        || matches!(
+                            x,
+                            xid::NOTIFICATION | xid::PING | xid::AUTH | xid::SET_WATCHES
+                        ))
+                    && zxid >= -1
+                    && super::error_name(err).is_some()
+                    && (x != xid::NOTIFICATION
+                        || whole.is_none_or(|w| {
+                            matches!(parse::watcher_event(parse::input(w.get(16..).unwrap_or(&[]))),
+                                Ok((rest, _)) if rest.fragment().is_empty())
+                        }))
+            }
+        }
+    };
+    if !header_ok {
+        return false;
+    }
+    match bytes.get(total..) {
+        Some(next) if next.len() >= 4 && depth > 0 => {
+            plausible_at(dir, next, max_pdu, false, false, depth - 1)
+        }
+        _ => true,
+    }
+}
+
 /// The path of a request, for showing on its reply. Only opcodes whose record starts with
 /// a path have one.
 fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
+    if !has_path(opcode) {
+        return None;
+    }
+    let (_, s) = parse::counted(parse::input(pdu.get(12..)?)).ok()?;
+    s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
+}
+
+/// Requests whose record starts with a path.
+fn has_path(opcode: i32) -> bool {
     use super::opcode as op;
-    let has_path = matches!(
+    matches!(
         opcode,
         op::CREATE
             | op::DELETE
@@ -374,12 +844,7 @@ fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
             | op::GET_EPHEMERALS
             | op::GET_ALL_CHILDREN_NUMBER
             | op::ADD_WATCH
-    );
-    if !has_path {
-        return None;
-    }
-    let (_, s) = parse::counted(parse::input(pdu.get(12..)?)).ok()?;
-    s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
+    )
 }
 
 #[cfg(test)]

@@ -88,7 +88,8 @@ fn handshake_then_paired_request() {
         Some(&PduKind::Request {
             opcode: 4,
             response: Some((4, 250)),
-            tracked: true
+            tracked: true,
+            watch: WatchNote::default(),
         })
     );
     assert_eq!(s.outstanding(), 0);
@@ -158,7 +159,7 @@ fn notification_is_not_paired() {
     );
     assert_eq!(
         s.classify(key(2), Direction::ToClient, 0, &reply(-1, 0)),
-        PduKind::Notification
+        PduKind::Notification { set_in: vec![] }
     );
     assert_eq!(s.outstanding(), 1);
 }
@@ -176,7 +177,7 @@ fn midstream_reply_is_unpaired() {
 fn four_letter_word_and_its_text_reply() {
     let mut s = Session::default();
     assert_eq!(
-        s.framing(Direction::ToServer, 4, b"ruok", DEFAULT_MAX),
+        s.framing(Direction::ToServer, 4, b"ruok", DEFAULT_MAX, true),
         Framing::Rest
     );
     assert_eq!(
@@ -185,7 +186,7 @@ fn four_letter_word_and_its_text_reply() {
     );
     // The reply is text whatever its first bytes say.
     assert_eq!(
-        s.framing(Direction::ToClient, 6, b"imok", DEFAULT_MAX),
+        s.framing(Direction::ToClient, 6, b"imok", DEFAULT_MAX, true),
         Framing::Rest
     );
     assert_eq!(
@@ -195,7 +196,7 @@ fn four_letter_word_and_its_text_reply() {
     // stmk carries an 8-byte mask.
     let mut s = Session::default();
     assert_eq!(
-        s.framing(Direction::ToServer, 4, b"stmk", DEFAULT_MAX),
+        s.framing(Direction::ToServer, 4, b"stmk", DEFAULT_MAX, true),
         Framing::FourLetter(12)
     );
 }
@@ -205,13 +206,14 @@ const DEFAULT_MAX: u32 = super::super::DEFAULT_MAX_PDU;
 #[test]
 fn bogus_lengths_do_not_wait() {
     let mut s = Session::default();
-    s.framing(Direction::ToServer, 1, &[0, 0, 0, 44], DEFAULT_MAX);
+    s.framing(Direction::ToServer, 1, &[0, 0, 0, 44], DEFAULT_MAX, true);
     assert_eq!(
         s.framing(
             Direction::ToServer,
             2,
             &[0xff, 0xff, 0xff, 0xf0],
-            DEFAULT_MAX
+            DEFAULT_MAX,
+            true
         ),
         Framing::Rest
     );
@@ -220,12 +222,13 @@ fn bogus_lengths_do_not_wait() {
             Direction::ToServer,
             2,
             &[0x7f, 0xff, 0xff, 0xff],
-            DEFAULT_MAX
+            DEFAULT_MAX,
+            true
         ),
         Framing::Rest
     );
     assert_eq!(
-        s.framing(Direction::ToServer, 2, &[0, 0, 0, 8], DEFAULT_MAX),
+        s.framing(Direction::ToServer, 2, &[0, 0, 0, 8], DEFAULT_MAX, true),
         Framing::Pdu(12)
     );
 }
@@ -256,4 +259,225 @@ fn direction_from_port_table_and_fallback() {
     assert_eq!(s.direction(50000, 2181, 0), Direction::ToServer);
     let mut s = Session::default();
     assert_eq!(s.direction(2999, 50000, 0), Direction::ToClient);
+}
+
+fn path_watch(path: &str, watch: bool) -> Vec<u8> {
+    let mut b = (path.len() as i32).to_be_bytes().to_vec();
+    b.extend_from_slice(path.as_bytes());
+    b.push(watch as u8);
+    b
+}
+
+fn path_type(path: &str, t: i32) -> Vec<u8> {
+    let mut b = (path.len() as i32).to_be_bytes().to_vec();
+    b.extend_from_slice(path.as_bytes());
+    b.extend_from_slice(&t.to_be_bytes());
+    b
+}
+
+fn event(ty: i32, path: &str) -> Vec<u8> {
+    let mut b = (-1i32).to_be_bytes().to_vec();
+    b.extend_from_slice(&(-1i64).to_be_bytes());
+    b.extend_from_slice(&0i32.to_be_bytes());
+    b.extend_from_slice(&ty.to_be_bytes());
+    b.extend_from_slice(&3i32.to_be_bytes());
+    b.extend_from_slice(&(path.len() as i32).to_be_bytes());
+    b.extend_from_slice(path.as_bytes());
+    pdu(&b)
+}
+
+fn set_in(s: &mut Session, frame: u32, ev: &[u8]) -> Vec<u32> {
+    match s.classify(key(frame), Direction::ToClient, 0, ev) {
+        PduKind::Notification { set_in } => set_in,
+        k => panic!("not a notification: {k:?}"),
+    }
+}
+
+fn fired_in(s: &Session, frame: u32) -> Vec<u32> {
+    match s.decision(key(frame)) {
+        Some(PduKind::Request { watch, .. }) => watch.fired_in.clone(),
+        k => panic!("not a request: {k:?}"),
+    }
+}
+
+#[test]
+fn one_shot_watches_link_and_are_consumed() {
+    let mut s = Session::default();
+    // getData /a watch=true (frame 1), reply OK (2).
+    s.classify(
+        key(1),
+        Direction::ToServer,
+        0,
+        &request(1, 4, &path_watch("/a", true)),
+    );
+    s.classify(key(2), Direction::ToClient, 0, &reply(1, 0));
+    // exists /b watch=true on a missing node still sets a watch (3, 4 NONODE).
+    s.classify(
+        key(3),
+        Direction::ToServer,
+        0,
+        &request(2, 3, &path_watch("/b", true)),
+    );
+    s.classify(key(4), Direction::ToClient, 0, &reply(2, -101));
+    // getData /c watch=true answered NONODE sets none (5, 6).
+    s.classify(
+        key(5),
+        Direction::ToServer,
+        0,
+        &request(3, 4, &path_watch("/c", true)),
+    );
+    s.classify(key(6), Direction::ToClient, 0, &reply(3, -101));
+    // getChildren /a watch=true (7, 8).
+    s.classify(
+        key(7),
+        Direction::ToServer,
+        0,
+        &request(4, 8, &path_watch("/a", true)),
+    );
+    s.classify(key(8), Direction::ToClient, 0, &reply(4, 0));
+    assert_eq!(s.watch_count(), 3);
+
+    assert_eq!(set_in(&mut s, 9, &event(3, "/a")), vec![1]); // NodeDataChanged
+    assert_eq!(set_in(&mut s, 10, &event(3, "/a")), Vec::<u32>::new()); // consumed
+    assert_eq!(set_in(&mut s, 11, &event(1, "/b")), vec![3]); // NodeCreated
+    assert_eq!(set_in(&mut s, 12, &event(1, "/c")), Vec::<u32>::new());
+    assert_eq!(set_in(&mut s, 13, &event(4, "/a")), vec![7]); // NodeChildrenChanged
+    assert_eq!(fired_in(&s, 1), vec![9]);
+    assert_eq!(fired_in(&s, 3), vec![11]);
+    assert_eq!(fired_in(&s, 5), Vec::<u32>::new());
+    assert_eq!(fired_in(&s, 7), vec![13]);
+    assert_eq!(s.watch_count(), 0);
+}
+
+#[test]
+fn persistent_and_recursive_watches_stay_and_match_descendants() {
+    let mut s = Session::default();
+    s.classify(
+        key(1),
+        Direction::ToServer,
+        0,
+        &request(1, 106, &path_type("/p", 0)),
+    );
+    s.classify(key(2), Direction::ToClient, 0, &reply(1, 0));
+    s.classify(
+        key(3),
+        Direction::ToServer,
+        0,
+        &request(2, 106, &path_type("/r", 1)),
+    );
+    s.classify(key(4), Direction::ToClient, 0, &reply(2, 0));
+    assert_eq!(set_in(&mut s, 5, &event(4, "/p")), vec![1]);
+    assert_eq!(set_in(&mut s, 6, &event(3, "/p")), vec![1]);
+    assert_eq!(set_in(&mut s, 7, &event(1, "/r/x/y")), vec![3]);
+    assert_eq!(set_in(&mut s, 8, &event(3, "/r")), vec![3]);
+    // Recursive watches do not get NodeChildrenChanged; /rr is not below /r.
+    assert_eq!(set_in(&mut s, 9, &event(4, "/r")), Vec::<u32>::new());
+    assert_eq!(set_in(&mut s, 10, &event(1, "/rr")), Vec::<u32>::new());
+    // A persistent watch is not recursive.
+    assert_eq!(set_in(&mut s, 11, &event(1, "/p/child")), Vec::<u32>::new());
+    assert_eq!(fired_in(&s, 1), vec![5, 6]);
+    assert_eq!(fired_in(&s, 3), vec![7, 8]);
+    // removeWatches /r (PersistentRecursive) removes it.
+    s.classify(
+        key(12),
+        Direction::ToServer,
+        0,
+        &request(3, 18, &path_type("/r", 5)),
+    );
+    s.classify(key(13), Direction::ToClient, 0, &reply(3, 0));
+    assert_eq!(set_in(&mut s, 14, &event(3, "/r")), Vec::<u32>::new());
+}
+
+#[test]
+fn set_watches_after_reconnect_sets_watches() {
+    let mut s = Session::default();
+    // setWatches2 xid -8: data [/d], exist [/e], child [/c], persistent [], recursive [/r].
+    let mut b = 5i64.to_be_bytes().to_vec();
+    for list in [&["/d"][..], &["/e"], &["/c"], &[], &["/r"]] {
+        b.extend_from_slice(&(list.len() as i32).to_be_bytes());
+        for p in list {
+            b.extend_from_slice(&(p.len() as i32).to_be_bytes());
+            b.extend_from_slice(p.as_bytes());
+        }
+    }
+    s.classify(key(1), Direction::ToServer, 0, &request(-8, 105, &b));
+    assert_eq!(s.watch_count(), 4);
+    assert_eq!(set_in(&mut s, 2, &event(2, "/e")), vec![1]);
+    assert_eq!(set_in(&mut s, 3, &event(4, "/c")), vec![1]);
+    assert_eq!(set_in(&mut s, 4, &event(3, "/r/z")), vec![1]);
+    assert_eq!(fired_in(&s, 1), vec![2, 3, 4]);
+}
+
+#[test]
+fn watch_table_is_capped() {
+    let mut s = Session::default();
+    for x in 0..(MAX_WATCHES as i32 + 2) {
+        let f = 2 * x as u32 + 1;
+        let p = format!("/n{x}");
+        s.classify(
+            key(f),
+            Direction::ToServer,
+            0,
+            &request(x + 1, 3, &path_watch(&p, true)),
+        );
+        s.classify(key(f + 1), Direction::ToClient, 0, &reply(x + 1, 0));
+    }
+    assert_eq!(s.watch_count(), MAX_WATCHES);
+    let last = 2 * (MAX_WATCHES as u32 + 1) + 1;
+    assert!(matches!(
+        s.decision(key(last)),
+        Some(PduKind::Request { watch, .. }) if watch.untracked
+    ));
+}
+
+#[test]
+fn midstream_start_skips_to_the_next_plausible_pdu() {
+    let mut s = Session::default();
+    // The tail of a create request (from the synthetic mid-stream capture) then a
+    // getData request.
+    let tail: &[u8] = &[
+        0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0x2f, 0x61, 0, 0, 0, 5, b'h', b'e', b'l', b'l', b'o',
+    ];
+    let get = request(7, 4, &path_watch("/a", false));
+    let mut seg = tail.to_vec();
+    seg.extend_from_slice(&get);
+    assert_eq!(
+        s.framing(Direction::ToServer, 1, &seg, DEFAULT_MAX, true),
+        Framing::Skip(tail.len() as u32)
+    );
+    assert!(s.is_continuation(1, tail.len()));
+    assert_eq!(
+        s.framing(Direction::ToServer, 1, &get, DEFAULT_MAX, true),
+        Framing::Pdu(get.len() as u32)
+    );
+    // Later passes give the same answer.
+    assert_eq!(
+        s.framing(Direction::ToServer, 1, &seg, DEFAULT_MAX, false),
+        Framing::Skip(tail.len() as u32)
+    );
+    // A segment with no plausible start at all is skipped whole.
+    let mut s = Session::default();
+    assert_eq!(
+        s.framing(Direction::ToClient, 3, tail, DEFAULT_MAX, true),
+        Framing::Skip(tail.len() as u32)
+    );
+    // A clean start (handshake) is never skipped.
+    let mut s = Session::default();
+    let c = connect_request();
+    assert_eq!(
+        s.framing(Direction::ToServer, 1, &c, DEFAULT_MAX, true),
+        Framing::Pdu(c.len() as u32)
+    );
+}
+
+#[test]
+fn unknown_opcode_stays_paired() {
+    let mut s = Session::default();
+    s.classify(key(1), Direction::ToServer, 0, &request(5, 501, &[1, 2, 3]));
+    let PduKind::Reply { request: Some(l) } =
+        s.classify(key(2), Direction::ToClient, 0, &reply(5, 0))
+    else {
+        panic!("unknown opcode reply not paired")
+    };
+    assert_eq!(l.opcode, 501);
 }
