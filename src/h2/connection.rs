@@ -63,24 +63,44 @@ pub enum Framing {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     Payload(PayloadError),
-    FrameTooLarge { len: u32, max: u32 },
+    FrameTooLarge {
+        len: u32,
+        max: u32,
+    },
     /// DATA, HEADERS, PRIORITY, RST_STREAM, PUSH_PROMISE or CONTINUATION on stream 0.
     NeedsStream,
     /// SETTINGS, PING or GOAWAY on a non-zero stream.
     NeedsStreamZero,
     ReservedBit,
-    BadSetting { id: u16, value: u32, why: &'static str },
+    BadSetting {
+        id: u16,
+        value: u32,
+        why: &'static str,
+    },
     SettingsAckWithPayload,
     SettingsAckUnmatched,
-    StreamIdBackwards { id: u32, last: u32 },
+    StreamIdBackwards {
+        id: u32,
+        last: u32,
+    },
     /// A frame other than CONTINUATION arrived while a header block was open.
-    ContinuationMissing { stream: u32 },
+    ContinuationMissing {
+        stream: u32,
+    },
     /// CONTINUATION with no open header block on its stream.
     ContinuationUnexpected,
-    WindowExceeded { connection: bool, window: i64 },
-    WindowOverflow { connection: bool, window: i64 },
+    WindowExceeded {
+        connection: bool,
+        window: i64,
+    },
+    WindowOverflow {
+        connection: bool,
+        window: i64,
+    },
     ZeroIncrement,
-    HeaderBlockTooLarge { len: usize },
+    HeaderBlockTooLarge {
+        len: usize,
+    },
     Hpack(String),
     StreamLimit,
     UnknownType(u8),
@@ -96,7 +116,9 @@ impl std::fmt::Display for Problem {
                 f,
                 "Frame payload of {len} bytes exceeds the receiver's SETTINGS_MAX_FRAME_SIZE of {max} (FRAME_SIZE_ERROR)"
             ),
-            Problem::NeedsStream => write!(f, "This frame type must not use stream 0 (PROTOCOL_ERROR)"),
+            Problem::NeedsStream => {
+                write!(f, "This frame type must not use stream 0 (PROTOCOL_ERROR)")
+            }
             Problem::NeedsStreamZero => {
                 write!(f, "This frame type must use stream 0 (PROTOCOL_ERROR)")
             }
@@ -108,7 +130,10 @@ impl std::fmt::Display for Problem {
                 write!(f, "SETTINGS ACK with a payload (FRAME_SIZE_ERROR)")
             }
             Problem::SettingsAckUnmatched => {
-                write!(f, "SETTINGS ACK without an outstanding SETTINGS from the peer")
+                write!(
+                    f,
+                    "SETTINGS ACK without an outstanding SETTINGS from the peer"
+                )
             }
             Problem::StreamIdBackwards { id, last } => write!(
                 f,
@@ -134,7 +159,9 @@ impl std::fmt::Display for Problem {
                 if *connection { "Connection" } else { "Stream" },
                 window
             ),
-            Problem::ZeroIncrement => write!(f, "WINDOW_UPDATE with an increment of 0 (PROTOCOL_ERROR)"),
+            Problem::ZeroIncrement => {
+                write!(f, "WINDOW_UPDATE with an increment of 0 (PROTOCOL_ERROR)")
+            }
             Problem::HeaderBlockTooLarge { len } => write!(
                 f,
                 "Header block of {len} bytes exceeds {} bytes: not decoded, later header blocks of this side may show unknown entries",
@@ -218,7 +245,9 @@ impl Body {
         match self.encoding {
             None => (&self.raw, None),
             Some(enc) => {
-                let (data, err) = self.decoded.get_or_init(|| body::decode(enc, &self.raw, limit));
+                let (data, err) = self
+                    .decoded
+                    .get_or_init(|| body::decode(enc, &self.raw, limit));
                 (data, err.as_ref())
             }
         }
@@ -252,7 +281,9 @@ pub enum StreamState {
     ReservedLocal,
     Open,
     /// One side has sent END_STREAM; `client` tells which.
-    HalfClosed { client: Option<bool> },
+    HalfClosed {
+        client: Option<bool>,
+    },
     Closed,
 }
 
@@ -263,7 +294,9 @@ impl StreamState {
             StreamState::ReservedLocal => "reserved",
             StreamState::Open => "open",
             StreamState::HalfClosed { client: Some(true) } => "half-closed (client finished)",
-            StreamState::HalfClosed { client: Some(false) } => "half-closed (server finished)",
+            StreamState::HalfClosed {
+                client: Some(false),
+            } => "half-closed (server finished)",
             StreamState::HalfClosed { client: None } => "half-closed",
             StreamState::Closed => "closed",
         }
@@ -495,7 +528,7 @@ impl Connection {
             if frame::starts_with_preface(bytes) && bytes.len() >= HEADER_LEN {
                 side.synced = true;
             } else {
-                match resync_offset(bytes) {
+                match resync_offset(bytes, side.max_frame_size) {
                     Some(0) => side.synced = true,
                     found => {
                         let skip = found.unwrap_or(bytes.len()) as u32;
@@ -515,7 +548,14 @@ impl Connection {
 
     /// First pass: decides everything about one PDU and stores it. Later calls for the same
     /// key return the stored decision.
-    pub fn process(&mut self, key: PduKey, dir: Dir, time: Nanos, bytes: &[u8], skipped: bool) -> &FrameInfo {
+    pub fn process(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        bytes: &[u8],
+        skipped: bool,
+    ) -> &FrameInfo {
         if !self.decisions.contains_key(&key) {
             let info = self.decide(key, dir & 1, time, bytes, skipped);
             self.decisions.insert(key, info);
@@ -528,7 +568,14 @@ impl Connection {
         self.client.map(|c| c == dir)
     }
 
-    fn decide(&mut self, key: PduKey, dir: Dir, time: Nanos, bytes: &[u8], skipped: bool) -> FrameInfo {
+    fn decide(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        bytes: &[u8],
+        skipped: bool,
+    ) -> FrameInfo {
         let first_of_side = !self.sides[dir].started;
         self.sides[dir].started = true;
         if skipped {
@@ -558,7 +605,9 @@ impl Connection {
         if let Some(open) = self.sides[dir].block.as_ref()
             && !(h.kind == kind::CONTINUATION && h.stream_id == open.stream)
         {
-            info.problems.push(Problem::ContinuationMissing { stream: open.stream });
+            info.problems.push(Problem::ContinuationMissing {
+                stream: open.stream,
+            });
             // The block will never be finished: its HPACK updates are lost.
             self.sides[dir].block = None;
             self.sides[dir].hpack = Decoder::new_mid_stream();
@@ -572,7 +621,9 @@ impl Connection {
             }
         };
         match payload {
-            Payload::Data { data, .. } => self.on_data(key, dir, time, &h, data.of(bytes), &mut info),
+            Payload::Data { data, .. } => {
+                self.on_data(key, dir, time, &h, data.of(bytes), &mut info)
+            }
             Payload::Headers { fragment, .. } => {
                 let pending = PendingBlock {
                     stream: h.stream_id,
@@ -584,7 +635,15 @@ impl Connection {
                     bytes: Vec::new(),
                     too_large: false,
                 };
-                self.on_fragment(key, dir, time, &h, Some(pending), fragment.of(bytes), &mut info)
+                self.on_fragment(
+                    key,
+                    dir,
+                    time,
+                    &h,
+                    Some(pending),
+                    fragment.of(bytes),
+                    &mut info,
+                )
             }
             Payload::PushPromise {
                 promised, fragment, ..
@@ -599,14 +658,26 @@ impl Connection {
                     bytes: Vec::new(),
                     too_large: false,
                 };
-                self.on_fragment(key, dir, time, &h, Some(pending), fragment.of(bytes), &mut info)
+                self.on_fragment(
+                    key,
+                    dir,
+                    time,
+                    &h,
+                    Some(pending),
+                    fragment.of(bytes),
+                    &mut info,
+                )
             }
             Payload::Continuation { fragment } => {
                 self.on_fragment(key, dir, time, &h, None, fragment.of(bytes), &mut info)
             }
-            Payload::Settings(settings) => {
-                self.on_settings(key, dir, &h, settings.iter().map(|s| s.val).collect(), &mut info)
-            }
+            Payload::Settings(settings) => self.on_settings(
+                key,
+                dir,
+                &h,
+                settings.iter().map(|s| s.val).collect(),
+                &mut info,
+            ),
             Payload::WindowUpdate { increment } => {
                 self.on_window_update(dir, &h, increment.val.1, &mut info)
             }
@@ -640,7 +711,8 @@ impl Connection {
         }
         let max = self.sides[dir].max_frame_size;
         if h.length > max {
-            info.problems.push(Problem::FrameTooLarge { len: h.length, max });
+            info.problems
+                .push(Problem::FrameTooLarge { len: h.length, max });
         }
         match h.kind {
             kind::DATA
@@ -860,8 +932,16 @@ impl Connection {
         info: &mut FrameInfo,
     ) {
         // The earlier fragments now know where their block ended.
-        for k in block.fragments.iter().take(block.fragments.len().saturating_sub(1)) {
-            if let Some(part) = self.decisions.get_mut(k).and_then(|f| f.block_part.as_mut()) {
+        for k in block
+            .fragments
+            .iter()
+            .take(block.fragments.len().saturating_sub(1))
+        {
+            if let Some(part) = self
+                .decisions
+                .get_mut(k)
+                .and_then(|f| f.block_part.as_mut())
+            {
                 part.completed_in = Some(key.frame);
             }
         }
@@ -893,7 +973,8 @@ impl Connection {
                 .and_then(|f| f.value.clone())
         };
         let method = field(b":method");
-        let status = field(b":status").and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u16>().ok());
+        let status =
+            field(b":status").and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u16>().ok());
         let unknown = decoded.fields.iter().any(|f| f.is_unknown());
         let earlier_blocks = self
             .streams
@@ -1024,7 +1105,9 @@ impl Connection {
             // The acknowledging side has applied the peer's SETTINGS to what it sends.
             for (id, value) in peer_settings {
                 match id {
-                    setting::HEADER_TABLE_SIZE => self.sides[dir].hpack.set_max_table_size_limit(value),
+                    setting::HEADER_TABLE_SIZE => {
+                        self.sides[dir].hpack.set_max_table_size_limit(value)
+                    }
                     setting::INITIAL_WINDOW_SIZE if value <= MAX_WINDOW => {
                         let delta = value as i64 - self.sides[dir].initial_window;
                         self.sides[dir].initial_window = value as i64;
@@ -1048,7 +1131,9 @@ impl Connection {
         }
         for &(id, value) in &settings {
             let why = match id {
-                setting::ENABLE_PUSH | setting::ENABLE_CONNECT_PROTOCOL | setting::NO_RFC7540_PRIORITIES
+                setting::ENABLE_PUSH
+                | setting::ENABLE_CONNECT_PROTOCOL
+                | setting::NO_RFC7540_PRIORITIES
                     if value > 1 =>
                 {
                     Some("must be 0 or 1 (PROTOCOL_ERROR)")
@@ -1074,7 +1159,13 @@ impl Connection {
         pending.push_back((key, settings));
     }
 
-    fn on_window_update(&mut self, dir: Dir, h: &FrameHeader, increment: u32, info: &mut FrameInfo) {
+    fn on_window_update(
+        &mut self,
+        dir: Dir,
+        h: &FrameHeader,
+        increment: u32,
+        info: &mut FrameInfo,
+    ) {
         if increment == 0 {
             info.problems.push(Problem::ZeroIncrement);
         }
@@ -1122,7 +1213,15 @@ impl Connection {
         });
     }
 
-    fn on_ping(&mut self, key: PduKey, dir: Dir, time: Nanos, h: &FrameHeader, data: u64, info: &mut FrameInfo) {
+    fn on_ping(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        h: &FrameHeader,
+        data: u64,
+        info: &mut FrameInfo,
+    ) {
         if h.has(flag::ACK) {
             let pings = &mut self.sides[1 - dir].pings;
             if let Some(pos) = pings.iter().position(|(d, _, _)| *d == data)
@@ -1145,8 +1244,8 @@ impl Connection {
 
 /// Could a frame header with these values appear in a real connection? Used only to find
 /// frame boundaries in a capture that starts mid-connection.
-fn plausible(h: &FrameHeader) -> bool {
-    if h.reserved || h.unused_flags() != 0 {
+fn plausible(h: &FrameHeader, max_len: u32) -> bool {
+    if h.reserved || h.unused_flags() != 0 || h.length > max_len {
         return false;
     }
     let zero = h.stream_id == 0;
@@ -1163,9 +1262,9 @@ fn plausible(h: &FrameHeader) -> bool {
 }
 
 /// The first offset in `bytes` from which plausible frames follow one another up to the
-/// end of the segment (or one plausible frame that runs past it, at offset 0 only, or two
+/// end of the segment, none longer than `max_len` (the largest frame the side may send) (or one plausible frame that runs past it, at offset 0 only, or two
 /// or more that do). None when there is none: the whole segment is inside one frame.
-pub fn resync_offset(bytes: &[u8]) -> Option<usize> {
+pub fn resync_offset(bytes: &[u8], max_len: u32) -> Option<usize> {
     (0..bytes.len().saturating_sub(HEADER_LEN - 1)).find(|&start| {
         let mut pos = start;
         let mut frames = 0;
@@ -1174,7 +1273,7 @@ pub fn resync_offset(bytes: &[u8]) -> Option<usize> {
                 // A header cut by the segment end: judged by the frames before it.
                 return frames >= 1 && (start == 0 || frames >= 2);
             };
-            if !plausible(&h) {
+            if !plausible(&h, max_len) {
                 return false;
             }
             frames += 1;
