@@ -1,0 +1,1138 @@
+//! The HTTP/2 oracle: on every HTTP/2 capture, our `h2` dissector must show the same HTTP/2
+//! frames, the same headers and the same reassembled, content-decoded bodies as Wireshark's
+//! built-in `http2` dissector.
+//!
+//! Each capture is read twice by the hermetic tshark (`support::Tshark`), both times with
+//! the plugin loaded:
+//!
+//! - built-in: `--disable-protocol h2`, `-d tcp.port==N,http2` for the capture's ports;
+//! - ours: `--disable-protocol http2`, `-d tcp.port==N,h2`.
+//!
+//! Both runs use `-2 -T json --no-duplicate-keys -J "frame <proto>"`. The JSON is read by a
+//! small order-preserving parser (below), because the order of frames and headers is part of
+//! what is compared, and `serde_json` without `preserve_order` sorts object keys. Three lists
+//! are extracted and compared entry by entry; a failure names the first differing entry:
+//!
+//! - frames: (packet, stream id, type, flags, length), one per HTTP/2 frame;
+//! - headers: (packet, stream id, name, value), in decoding order;
+//! - bodies: (packet, stream id, bytes), one per stream direction that ends with END_STREAM
+//!   and carried data. Built-in: the `http2.data.data` of the frame that ends the stream
+//!   when it is reassembled or content-decoded there, else the concatenated
+//!   `http2.data.data` of the stream's DATA frames. Ours: every `h2.body`.
+//!
+//! A header the built-in names `<unknown>` (a mid-connection capture, where it pre-fills the
+//! HPACK table with dummy entries) matches any header of ours at that position.
+//!
+//! Ours must also show no `_ws.malformed` and no error-severity expert item on a packet where
+//! the built-in shows none.
+//!
+//! Third-party captures come from `../shared/pcaps/http2/` and are skipped when that folder is
+//! absent; `.pcapng.gz` files are unpacked into a temporary folder first.
+//!
+//! `H2_ORACLE_DUMP=1` prints the extracted lists of both sides.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use support::{Tshark, repo};
+
+// ------------------------------------------------------------------- the cases
+
+/// One capture and how to decode it.
+struct Case {
+    /// Repo-relative for ours (`tests/captures/h2/...`), or relative to the shared pcaps
+    /// folder for third-party captures.
+    file: &'static str,
+    shared: bool,
+    /// Server ports that need `-d tcp.port==N,<proto>`.
+    h2_ports: &'static [u16],
+    /// Ports that need `-d tcp.port==N,http` (h2c upgrade from HTTP/1.1).
+    http_ports: &'static [u16],
+    /// TLS key log, same base as `file`.
+    keylog: Option<&'static str>,
+}
+
+const OUR_PLAIN_PORTS: &[u16] = &[18180, 18181];
+
+macro_rules! oracle_tests {
+    ($($name:ident => $case:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_case(&$case);
+            }
+        )*
+
+        /// Every capture file that has a test (used to check that none is forgotten).
+        const ALL_CASES: &[Case] = &[$($case),*];
+    };
+}
+
+oracle_tests! {
+    ours_nghttp_prior_knowledge => Case { file: "tests/captures/h2/nghttp-prior-knowledge.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    ours_nghttp_prior_knowledge_midstream => Case { file: "tests/captures/h2/nghttp-prior-knowledge-midstream.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    ours_curl_upgrade => Case { file: "tests/captures/h2/curl-upgrade.pcapng", shared: false, h2_ports: &[], http_ports: &[18181], keylog: None };
+    ours_curl_prior_knowledge => Case { file: "tests/captures/h2/curl-prior-knowledge.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    ours_h2load => Case { file: "tests/captures/h2/h2load.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    ours_h2load_midstream => Case { file: "tests/captures/h2/h2load-midstream.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    ours_tls => Case { file: "tests/captures/h2/tls.pcapng", shared: false, h2_ports: &[], http_ports: &[], keylog: Some("tests/captures/h2/tls.keys") };
+    ours_h2_features => Case { file: "tests/captures/h2/h2-features.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    shared_h2c_prior_knowledge_ports => Case { file: "generated/h2c-prior-knowledge-ports-8088-39081.pcapng", shared: true, h2_ports: &[8088, 39081], http_ports: &[], keylog: None };
+    shared_packet_h2_14_headers => Case { file: "wireshark-4.0.17-test/captures/packet-h2-14_headers.pcapng", shared: true, h2_ports: &[3000], http_ports: &[], keylog: None };
+    shared_http2_brotli => Case { file: "wireshark-4.0.17-test/captures/http2-brotli.pcapng", shared: true, h2_ports: &[], http_ports: &[], keylog: None };
+    shared_http2_data_reassembly => Case { file: "wireshark-4.0.17-test/captures/http2-data-reassembly.pcap", shared: true, h2_ports: &[], http_ports: &[], keylog: Some("wireshark-4.0.17-test/keys/http2-data-reassembly.keys") };
+    shared_grpc_person_search_json_with_image => Case { file: "wireshark-4.0.17-test/captures/grpc_person_search_json_with_image.pcapng.gz", shared: true, h2_ports: &[50052], http_ports: &[], keylog: None };
+    shared_grpc_person_search_protobuf_with_image => Case { file: "wireshark-4.0.17-test/captures/grpc_person_search_protobuf_with_image.pcapng.gz", shared: true, h2_ports: &[50051], http_ports: &[], keylog: None };
+    shared_grpc_stream_reassembly_sample => Case { file: "wireshark-4.0.17-test/captures/grpc_stream_reassembly_sample.pcapng.gz", shared: true, h2_ports: &[50051, 44363], http_ports: &[], keylog: None };
+    shared_grpc_web => Case { file: "wireshark-4.0.17-test/captures/grpc_web.pcapng.gz", shared: true, h2_ports: &[57228], http_ports: &[], keylog: None };
+}
+
+fn shared_dir() -> PathBuf {
+    repo().join("../shared/pcaps/http2")
+}
+
+/// A temporary folder readable by the unprivileged tshark; removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "zkh2-h2oracle-{}-{}-{tag}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The capture path to hand to tshark (unpacked when gzipped), or None to skip.
+fn resolve(case: &Case, tmp: &TempDir) -> Option<(PathBuf, Option<PathBuf>)> {
+    let base = if case.shared { shared_dir() } else { repo() };
+    if case.shared && !base.is_dir() {
+        eprintln!(
+            "skipped: {} is absent (third-party capture {})",
+            base.display(),
+            case.file
+        );
+        return None;
+    }
+    let src = base.join(case.file);
+    assert!(src.exists(), "capture missing: {}", src.display());
+    let file = if case.file.ends_with(".gz") {
+        let mut raw = Vec::new();
+        std::fs::File::open(&src)
+            .and_then(|f| flate2::read::GzDecoder::new(f).read_to_end(&mut raw))
+            .unwrap_or_else(|e| panic!("gunzip {}: {e}", src.display()));
+        let name = src.file_name().unwrap().to_string_lossy();
+        let out = tmp.0.join(name.trim_end_matches(".gz"));
+        std::fs::write(&out, raw).expect("write unpacked capture");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        out
+    } else {
+        src
+    };
+    let keylog = case.keylog.map(|k| base.join(k));
+    Some((file, keylog))
+}
+
+// ------------------------------------------------------------------ the sides
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    Builtin,
+    Ours,
+}
+
+impl Side {
+    fn proto(self) -> &'static str {
+        match self {
+            Side::Builtin => "http2",
+            Side::Ours => "h2",
+        }
+    }
+    fn other(self) -> &'static str {
+        match self {
+            Side::Builtin => "h2",
+            Side::Ours => "http2",
+        }
+    }
+    /// Field names: stream id, type, flags, length, header name, header value.
+    fn names(self) -> [&'static str; 6] {
+        match self {
+            Side::Builtin => [
+                "http2.streamid",
+                "http2.type",
+                "http2.flags",
+                "http2.length",
+                "http2.header.name",
+                "http2.header.value",
+            ],
+            Side::Ours => [
+                "h2.stream_id",
+                "h2.type",
+                "h2.flags",
+                "h2.length",
+                "h2.header.name",
+                "h2.header.value",
+            ],
+        }
+    }
+}
+
+fn h2_registered(t: &Tshark) -> bool {
+    t.ok(&["-G", "protocols"])
+        .lines()
+        .any(|l| l.split('\t').nth(2) == Some("h2"))
+}
+
+/// The common tshark arguments of one side (after `-r FILE`).
+fn side_args(side: Side, case: &Case, keylog: Option<&Path>, disable_other: bool) -> Vec<String> {
+    let mut a = vec!["-2".to_string()];
+    if disable_other {
+        a.push("--disable-protocol".into());
+        a.push(side.other().into());
+    }
+    for p in case.h2_ports {
+        a.push("-d".into());
+        a.push(format!("tcp.port=={p},{}", side.proto()));
+    }
+    for p in case.http_ports {
+        a.push("-d".into());
+        a.push(format!("tcp.port=={p},http"));
+    }
+    if let Some(k) = keylog {
+        a.push("-o".into());
+        a.push(format!("tls.keylog_file:{}", k.display()));
+    }
+    a
+}
+
+fn run_tshark(t: &Tshark, file: &Path, args: &[String], extra: &[&str]) -> String {
+    let mut all: Vec<&str> = vec!["-r", file.to_str().expect("utf-8 path")];
+    all.extend(args.iter().map(String::as_str));
+    all.extend_from_slice(extra);
+    t.ok(&all)
+}
+
+// ------------------------------------------------------------------ extraction
+
+#[derive(Clone, PartialEq, Eq)]
+struct FrameRec {
+    packet: u32,
+    stream: u32,
+    ftype: u64,
+    flags: u64,
+    length: u64,
+}
+
+impl fmt::Display for FrameRec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "packet {} stream {} type {} flags 0x{:02x} length {}",
+            self.packet, self.stream, self.ftype, self.flags, self.length
+        )
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct HeaderRec {
+    packet: u32,
+    stream: u32,
+    name: String,
+    value: String,
+}
+
+impl fmt::Display for HeaderRec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut v = self.value.clone();
+        if v.len() > 80 {
+            let cut = (0..=80).rev().find(|&i| v.is_char_boundary(i)).unwrap_or(0);
+            v = format!("{}... ({} bytes)", &v[..cut], self.value.len());
+        }
+        write!(
+            f,
+            "packet {} stream {} {:?}: {:?}",
+            self.packet, self.stream, self.name, v
+        )
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct BodyRec {
+    packet: u32,
+    stream: u32,
+    bytes: Vec<u8>,
+}
+
+impl fmt::Display for BodyRec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let head: String = self
+            .bytes
+            .iter()
+            .take(24)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        write!(
+            f,
+            "packet {} stream {} {} bytes [{}{}]",
+            self.packet,
+            self.stream,
+            self.bytes.len(),
+            head,
+            if self.bytes.len() > 24 { "..." } else { "" }
+        )
+    }
+}
+
+/// What one side shows.
+#[derive(Default)]
+struct Extract {
+    frames: Vec<FrameRec>,
+    headers: Vec<HeaderRec>,
+    bodies: Vec<BodyRec>,
+    /// Number of protocol items (HTTP/2 frames and the preface) seen.
+    items: usize,
+}
+
+/// One protocol item (one HTTP/2 frame) as collected from the JSON tree.
+#[derive(Default)]
+struct Item {
+    stream: Option<u32>,
+    ftype: Option<u64>,
+    flags: Option<u64>,
+    length: Option<u64>,
+    headers: Vec<(String, String)>,
+    pending_names: std::collections::VecDeque<String>,
+    /// `http2.data.data` / `h2.body` values, in order.
+    data: Vec<Vec<u8>>,
+    /// The built-in reassembled the body in this frame.
+    reassembled: bool,
+}
+
+fn num(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    if s.is_empty() {
+        return Vec::new();
+    }
+    s.split(':')
+        .map(|h| u8::from_str_radix(h, 16).unwrap_or_else(|_| panic!("bad hex byte {h:?}")))
+        .collect()
+}
+
+fn strings(v: &J) -> Vec<&str> {
+    match v {
+        J::Str(s) => vec![s.as_str()],
+        J::Arr(a) => a.iter().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn walk(side: Side, v: &J, it: &mut Item) {
+    let [sid, typ, flg, len, hname, hvalue] = side.names();
+    let J::Obj(members) = v else {
+        if let J::Arr(a) = v {
+            for x in a {
+                walk(side, x, it);
+            }
+        }
+        return;
+    };
+    for (k, val) in members {
+        let k = k.as_str();
+        let first = || strings(val).first().and_then(|s| num(s));
+        if k == sid {
+            it.stream = it.stream.or(first().map(|n| n as u32));
+        } else if k == typ {
+            it.ftype = it.ftype.or(first());
+        } else if k == flg {
+            it.flags = it.flags.or(first());
+        } else if k == len {
+            it.length = it.length.or(first());
+        } else if k == hname {
+            it.pending_names
+                .extend(strings(val).into_iter().map(str::to_string));
+        } else if k == hvalue {
+            for value in strings(val) {
+                let name = it.pending_names.pop_front().unwrap_or_else(|| {
+                    panic!("{side:?}: header value {value:?} without a name before it")
+                });
+                it.headers.push((name, value.to_string()));
+            }
+        } else if (side == Side::Builtin && k == "http2.data.data")
+            || (side == Side::Ours && k == "h2.body")
+        {
+            it.data.extend(strings(val).into_iter().map(hex_bytes));
+        } else if side == Side::Builtin && k == "http2.body.fragments" {
+            it.reassembled = true;
+        }
+        walk(side, val, it);
+    }
+}
+
+fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
+    let doc = Parser::parse(json);
+    let J::Arr(packets) = doc else {
+        panic!("tshark JSON is not an array")
+    };
+    let mut ex = Extract::default();
+    // built-in bodies: (tcp stream, source port, stream id) -> (concatenated DATA, final body)
+    let mut pending: HashMap<(u32, u32, u32), (Vec<u8>, Option<Vec<u8>>)> = HashMap::new();
+    for p in &packets {
+        let layers = p
+            .get("_source")
+            .and_then(|s| s.get("layers"))
+            .expect("_source.layers");
+        let packet = layers
+            .get("frame")
+            .and_then(|f| f.get("frame.number"))
+            .and_then(|n| strings(n).first().and_then(|s| num(s)))
+            .expect("frame.number") as u32;
+        let Some(proto) = layers.get(side.proto()) else {
+            continue;
+        };
+        let items: Vec<&J> = match proto {
+            J::Arr(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        for item in items {
+            ex.items += 1;
+            let mut it = Item::default();
+            walk(side, item, &mut it);
+            assert!(
+                it.pending_names.is_empty(),
+                "{side:?}: packet {packet}: header names without values: {:?}",
+                it.pending_names
+            );
+            let Some(ftype) = it.ftype else {
+                continue; // the connection preface
+            };
+            let stream = it
+                .stream
+                .unwrap_or_else(|| panic!("{side:?}: packet {packet}: frame without stream id"));
+            ex.frames.push(FrameRec {
+                packet,
+                stream,
+                ftype,
+                flags: it
+                    .flags
+                    .unwrap_or_else(|| panic!("packet {packet}: no flags")),
+                length: it
+                    .length
+                    .unwrap_or_else(|| panic!("packet {packet}: no length")),
+            });
+            for (name, value) in it.headers.drain(..) {
+                ex.headers.push(HeaderRec {
+                    packet,
+                    stream,
+                    name,
+                    value,
+                });
+            }
+            match side {
+                Side::Ours => {
+                    for bytes in it.data.drain(..) {
+                        if !bytes.is_empty() {
+                            ex.bodies.push(BodyRec {
+                                packet,
+                                stream,
+                                bytes,
+                            });
+                        }
+                    }
+                }
+                Side::Builtin => {
+                    let (tcp, port) = conv
+                        .get(&packet)
+                        .copied()
+                        .unwrap_or_else(|| panic!("packet {packet}: no tcp.stream"));
+                    let slot = pending.entry((tcp, port, stream)).or_default();
+                    if it.reassembled || (ftype != 0 && !it.data.is_empty()) {
+                        slot.1 = it.data.pop();
+                    } else if ftype == 0 {
+                        for d in &it.data {
+                            slot.0.extend_from_slice(d);
+                        }
+                    }
+                    let end_stream = it.flags.unwrap_or(0) & 1 == 1 && (ftype == 0 || ftype == 1);
+                    if end_stream && stream != 0 {
+                        if let Some((concat, fin)) = pending.remove(&(tcp, port, stream)) {
+                            let bytes = fin.unwrap_or(concat);
+                            if !bytes.is_empty() {
+                                ex.bodies.push(BodyRec {
+                                    packet,
+                                    stream,
+                                    bytes,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ex
+}
+
+/// packet -> (tcp.stream, tcp.srcport)
+fn conversations(t: &Tshark, file: &Path, args: &[String]) -> HashMap<u32, (u32, u32)> {
+    let out = run_tshark(
+        t,
+        file,
+        args,
+        &[
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.srcport",
+        ],
+    );
+    out.lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let packet = f.next()?.parse().ok()?;
+            let tcp = f.next()?.parse().ok()?;
+            let port = f.next()?.parse().ok()?;
+            Some((packet, (tcp, port)))
+        })
+        .collect()
+}
+
+/// Packets with `_ws.malformed` or an error-severity expert item.
+fn bad_packets(t: &Tshark, file: &Path, args: &[String]) -> BTreeSet<u32> {
+    run_tshark(
+        t,
+        file,
+        args,
+        &[
+            "-Y",
+            "_ws.malformed || _ws.expert.severity == error",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ],
+    )
+    .lines()
+    .filter_map(|l| l.trim().parse().ok())
+    .collect()
+}
+
+fn side_extract(
+    t: &Tshark,
+    side: Side,
+    file: &Path,
+    case: &Case,
+    keylog: Option<&Path>,
+    disable_other: bool,
+) -> (Extract, BTreeSet<u32>) {
+    let args = side_args(side, case, keylog, disable_other);
+    let conv = conversations(t, file, &args);
+    let json = run_tshark(
+        t,
+        file,
+        &args,
+        &[
+            "-T",
+            "json",
+            "--no-duplicate-keys",
+            "-J",
+            &format!("frame {}", side.proto()),
+        ],
+    );
+    let ex = extract(side, &json, &conv);
+    if std::env::var_os("H2_ORACLE_DUMP").is_some() {
+        eprintln!("==== {side:?} {}", file.display());
+        for f in &ex.frames {
+            eprintln!("frame  {f}");
+        }
+        for h in &ex.headers {
+            eprintln!("header {h}");
+        }
+        for b in &ex.bodies {
+            eprintln!("body   {b}");
+        }
+    }
+    (ex, bad_packets(t, file, &args))
+}
+
+/// The built-in side only (used by the harness's own checks).
+fn builtin(t: &Tshark, case: &Case) -> Option<Extract> {
+    let tmp = TempDir::new("builtin");
+    let (file, keylog) = resolve(case, &tmp)?;
+    let disable = h2_registered(t);
+    Some(side_extract(t, Side::Builtin, &file, case, keylog.as_deref(), disable).0)
+}
+
+// ------------------------------------------------------------------ comparison
+
+fn header_matches(want: &HeaderRec, got: &HeaderRec) -> bool {
+    if want.name == "<unknown>" {
+        return want.packet == got.packet && want.stream == got.stream;
+    }
+    want == got
+}
+
+/// None when equal, else a readable report of the first difference.
+fn first_difference<T: fmt::Display>(
+    what: &str,
+    builtin: &[T],
+    ours: &[T],
+    same: impl Fn(&T, &T) -> bool,
+) -> Option<String> {
+    let i = builtin
+        .iter()
+        .zip(ours)
+        .position(|(a, b)| !same(a, b))
+        .or((builtin.len() != ours.len()).then(|| builtin.len().min(ours.len())))?;
+    let show = |l: &[T]| -> String {
+        let from = i.saturating_sub(2);
+        (from..(i + 3).min(l.len()))
+            .map(|j| format!("    {}{j}: {}", if j == i { "> " } else { "  " }, l[j]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Some(format!(
+        "{what}: first difference at entry {i} (built-in has {}, ours {}):\n  built-in http2:\n{}\n  ours h2:\n{}",
+        builtin.len(),
+        ours.len(),
+        show(builtin),
+        show(ours)
+    ))
+}
+
+fn run_case(case: &Case) {
+    let t = Tshark::new();
+    let tmp = TempDir::new("case");
+    let Some((file, keylog)) = resolve(case, &tmp) else {
+        return;
+    };
+    let registered = h2_registered(&t);
+    let (want, want_bad) = side_extract(
+        &t,
+        Side::Builtin,
+        &file,
+        case,
+        keylog.as_deref(),
+        registered,
+    );
+    // the harness itself: the built-in must have decoded something
+    assert!(
+        !want.frames.is_empty() && !want.headers.is_empty(),
+        "{}: the built-in http2 decoded no frames or headers; decode-as ports wrong?",
+        case.file
+    );
+    assert!(
+        registered,
+        "{}: the plugin registers no protocol `h2` (built-in side: {} frames, {} headers, {} bodies)",
+        case.file,
+        want.frames.len(),
+        want.headers.len(),
+        want.bodies.len()
+    );
+    let (got, got_bad) = side_extract(&t, Side::Ours, &file, case, keylog.as_deref(), true);
+    let mut problems = Vec::new();
+    problems.extend(first_difference(
+        "frames",
+        &want.frames,
+        &got.frames,
+        |a, b| a == b,
+    ));
+    problems.extend(first_difference(
+        "headers",
+        &want.headers,
+        &got.headers,
+        header_matches,
+    ));
+    problems.extend(first_difference(
+        "bodies",
+        &want.bodies,
+        &got.bodies,
+        |a, b| a == b,
+    ));
+    let extra_bad: Vec<u32> = got_bad.difference(&want_bad).copied().collect();
+    if !extra_bad.is_empty() {
+        problems.push(format!(
+            "ours shows _ws.malformed or an error expert item on packets {extra_bad:?} \
+             (the built-in does not); see `scripts/tshark-plugin -r {} -Y '_ws.malformed || _ws.expert.severity == error' -V`",
+            file.display()
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "{}: h2 differs from the built-in http2 (H2_ORACLE_DUMP=1 prints both sides):\n{}",
+        case.file,
+        problems.join("\n")
+    );
+}
+
+// ------------------------------------------------------- checks of the harness
+
+/// Every capture in tests/captures/h2 has its own oracle test.
+#[test]
+fn harness_every_capture_has_a_case() {
+    let mut missing = Vec::new();
+    for p in support::captures("tests/captures/h2") {
+        let rel = p
+            .strip_prefix(repo())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if !ALL_CASES.iter().any(|c| !c.shared && c.file == rel) {
+            missing.push(rel);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "captures without an oracle case: {missing:?}"
+    );
+    if shared_dir().is_dir() {
+        let mut shared = Vec::new();
+        let mut stack = vec![shared_dir()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let n = p.to_string_lossy();
+                    if n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".pcapng.gz") {
+                        shared.push(
+                            p.strip_prefix(shared_dir())
+                                .unwrap()
+                                .to_string_lossy()
+                                .into_owned(),
+                        );
+                    }
+                }
+            }
+        }
+        let missing: Vec<_> = shared
+            .iter()
+            .filter(|s| !ALL_CASES.iter().any(|c| c.shared && &c.file == s))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "shared captures without an oracle case: {missing:?}"
+        );
+    }
+}
+
+/// Parses one of the oracle TSV dumps in `oracle-tshark-4.0.17/`: per packet, the
+/// `|`-joined per-frame columns streamid, type, flags, length and header names and values.
+fn oracle_tsv(name: &str) -> Option<(Vec<FrameRec>, Vec<(u32, String, String)>)> {
+    let path = shared_dir()
+        .join("wireshark-4.0.17-test/oracle-tshark-4.0.17")
+        .join(name);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next()?.split('\t').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).expect(n);
+    let (c_frame, c_sid, c_type, c_flags, c_len, c_name, c_value) = (
+        col("frame.number"),
+        col("http2.streamid"),
+        col("http2.type"),
+        col("http2.flags"),
+        col("http2.length"),
+        col("http2.header.name"),
+        col("http2.header.value"),
+    );
+    let mut frames = Vec::new();
+    let mut headers = Vec::new();
+    for l in lines {
+        let f: Vec<&str> = l.split('\t').collect();
+        let packet: u32 = f[c_frame].parse().unwrap();
+        let split = |c: usize| -> Vec<&str> {
+            if f[c].is_empty() {
+                Vec::new()
+            } else {
+                f[c].split('|').collect()
+            }
+        };
+        let (sids, types, flags, lens) =
+            (split(c_sid), split(c_type), split(c_flags), split(c_len));
+        // the preface has a stream id column entry only when frames follow it; the type
+        // column is authoritative: one entry per real frame, aligned from the end
+        let skip = sids.len().saturating_sub(types.len());
+        for (i, t) in types.iter().enumerate() {
+            frames.push(FrameRec {
+                packet,
+                stream: num(sids[skip + i]).unwrap() as u32,
+                ftype: num(t).unwrap(),
+                flags: num(flags[i]).unwrap(),
+                length: num(lens[i]).unwrap(),
+            });
+        }
+        for (n, v) in split(c_name).into_iter().zip(split(c_value)) {
+            headers.push((packet, n.to_string(), v.to_string()));
+        }
+    }
+    Some((frames, headers))
+}
+
+fn case_named(file_end: &str) -> &'static Case {
+    ALL_CASES
+        .iter()
+        .find(|c| c.file.ends_with(file_end))
+        .expect("case")
+}
+
+/// The built-in extraction agrees with the independent `-T fields` dumps that were made
+/// with tshark 4.0.17 and stored next to the shared captures.
+#[test]
+fn harness_builtin_extraction_matches_oracle_tsv() {
+    if !shared_dir().is_dir() {
+        eprintln!("skipped: {} is absent", shared_dir().display());
+        return;
+    }
+    let t = Tshark::new();
+    for (capture, tsv) in [
+        ("packet-h2-14_headers.pcapng", "packet-h2-14_headers.tsv"),
+        ("http2-brotli.pcapng", "http2-brotli.tsv"),
+        ("http2-data-reassembly.pcap", "http2-data-reassembly.tsv"),
+        (
+            "grpc_stream_reassembly_sample.pcapng.gz",
+            "grpc_stream_reassembly_sample.tsv",
+        ),
+    ] {
+        let (want_frames, want_headers) =
+            oracle_tsv(tsv).unwrap_or_else(|| panic!("oracle file {tsv} missing"));
+        let got = builtin(&t, case_named(capture)).expect("shared captures present");
+        assert!(!want_headers.is_empty(), "{tsv}: no headers");
+        let got_headers: Vec<(u32, String, String)> = got
+            .headers
+            .iter()
+            .map(|h| (h.packet, h.name.clone(), h.value.clone()))
+            .collect();
+        if let Some(d) = first_difference(
+            &format!("{capture} frames vs {tsv}"),
+            &want_frames,
+            &got.frames,
+            |a, b| a == b,
+        ) {
+            panic!("{d}");
+        }
+        assert_eq!(
+            got_headers, want_headers,
+            "{capture}: headers differ from {tsv}"
+        );
+    }
+}
+
+/// The built-in extraction finds the bodies that are known to be in the captures: content
+/// decoding (gzip, deflate, br) and multi-frame reassembly included.
+#[test]
+fn harness_builtin_bodies_are_decoded_and_reassembled() {
+    let t = Tshark::new();
+    // h2_server.py's TEXT, sent three times with content-encoding gzip, deflate and br
+    let text = "HTTP/2 test body for the zkh2 dissector. "
+        .repeat(40)
+        .into_bytes();
+    let ex = builtin(&t, case_named("/nghttp-prior-knowledge.pcapng")).unwrap();
+    let decoded = ex.bodies.iter().filter(|b| b.bytes == text).count();
+    assert_eq!(
+        decoded, 3,
+        "gzip/deflate/br bodies not decoded by the built-in"
+    );
+    assert!(
+        ex.bodies.iter().any(|b| b.bytes.len() == 300 * 1024),
+        "the 300 KiB body is not reassembled: {:?}",
+        ex.bodies.iter().map(|b| b.bytes.len()).collect::<Vec<_>>()
+    );
+    assert!(
+        ex.frames.iter().any(|f| f.ftype == 5),
+        "no PUSH_PROMISE frame"
+    );
+
+    let ex = builtin(&t, case_named("/h2-features.pcapng")).unwrap();
+    let has = |n: &str, v: &str| ex.headers.iter().any(|h| h.name == n && h.value == v);
+    assert!(
+        has("grpc-status", "0") && has("grpc-message", "OK"),
+        "gRPC trailers"
+    );
+    assert!(has("x-trailer-note", "done"), "trailers");
+    assert!(
+        has("x-after-big", "still here"),
+        "header after CONTINUATION"
+    );
+    assert!(
+        ex.headers
+            .iter()
+            .any(|h| h.name == "x-big" && h.value.len() == 40000),
+        "40 KB header split over CONTINUATION"
+    );
+    assert!(
+        ex.headers
+            .iter()
+            .any(|h| h.name == "cookie" && h.value.len() > 16384),
+        "20 KB cookie split over CONTINUATION"
+    );
+    for ty in [2, 3, 5, 6, 7, 8, 9] {
+        assert!(
+            ex.frames.iter().any(|f| f.ftype == ty),
+            "no frame of type {ty}"
+        );
+    }
+    assert!(
+        ex.bodies
+            .iter()
+            .any(|b| b.bytes.len() == text.len() && b.bytes == text),
+        "body before trailers"
+    );
+
+    let ex = builtin(&t, case_named("/curl-upgrade.pcapng")).unwrap();
+    assert!(
+        ex.headers
+            .iter()
+            .any(|h| h.stream == 1 && h.name == ":status" && h.value == "200"),
+        "response on stream 1 after Upgrade: h2c"
+    );
+
+    let ex = builtin(&t, case_named("/tls.pcapng")).unwrap();
+    assert!(
+        ex.headers
+            .iter()
+            .any(|h| h.name == ":path" && h.value == "/data.json"),
+        "TLS not decrypted with tests/captures/h2/tls.keys"
+    );
+
+    let ex = builtin(&t, case_named("/h2load-midstream.pcapng")).unwrap();
+    assert!(
+        ex.headers.iter().any(|h| h.name == "<unknown>"),
+        "midstream cut should leave HPACK references the built-in cannot resolve"
+    );
+
+    if shared_dir().is_dir() {
+        let ex = builtin(&t, case_named("http2-brotli.pcapng")).unwrap();
+        let bodies: Vec<&[u8]> = ex.bodies.iter().map(|b| b.bytes.as_slice()).collect();
+        assert_eq!(
+            bodies,
+            vec![&b"This is a test file for testing brotli decompression in Wireshark\n"[..]]
+        );
+        let ex = builtin(&t, case_named("http2-data-reassembly.pcap")).unwrap();
+        assert!(
+            ex.bodies
+                .iter()
+                .any(|b| b.bytes.len() == 76091 && b.bytes.starts_with(b"\x89PNG")),
+            "reassembled PNG"
+        );
+    }
+}
+
+/// The JSON reader keeps order and duplicate keys.
+#[test]
+fn harness_json_reader() {
+    let j = Parser::parse(
+        r#"[{"a": "1", "b": ["x", "y\"\u00e9"], "a": {"c": null, "d": -1.5e3, "e": true}}]"#,
+    );
+    let J::Arr(v) = j else { panic!() };
+    let J::Obj(m) = &v[0] else { panic!() };
+    let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["a", "b", "a"]);
+    assert_eq!(strings(&m[1].1), ["x", "y\"é"]);
+    assert_eq!(hex_bytes("00:ff:10"), [0, 255, 16]);
+    assert_eq!(num("0x25"), Some(37));
+}
+
+// ----------------------------------------------- an order-preserving JSON reader
+
+/// A JSON value whose objects keep their members in document order (duplicates too).
+enum J {
+    Null,
+    Bool,
+    Num,
+    Str(String),
+    Arr(Vec<J>),
+    Obj(Vec<(String, J)>),
+}
+
+impl J {
+    fn get(&self, key: &str) -> Option<&J> {
+        match self {
+            J::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn parse(text: &str) -> J {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        let v = p.value();
+        p.ws();
+        assert_eq!(p.i, p.s.len(), "trailing characters after JSON");
+        v
+    }
+
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> u8 {
+        self.ws();
+        *self.s.get(self.i).expect("unexpected end of JSON")
+    }
+
+    fn eat(&mut self, c: u8) {
+        assert_eq!(
+            self.peek(),
+            c,
+            "JSON: expected {:?} at {}",
+            c as char,
+            self.i
+        );
+        self.i += 1;
+    }
+
+    fn value(&mut self) -> J {
+        match self.peek() {
+            b'{' => {
+                self.i += 1;
+                let mut m = Vec::new();
+                if self.peek() == b'}' {
+                    self.i += 1;
+                    return J::Obj(m);
+                }
+                loop {
+                    let k = self.string();
+                    self.eat(b':');
+                    m.push((k, self.value()));
+                    match self.peek() {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return J::Obj(m);
+                        }
+                        c => panic!("JSON: unexpected {:?} at {}", c as char, self.i),
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                let mut a = Vec::new();
+                if self.peek() == b']' {
+                    self.i += 1;
+                    return J::Arr(a);
+                }
+                loop {
+                    a.push(self.value());
+                    match self.peek() {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return J::Arr(a);
+                        }
+                        c => panic!("JSON: unexpected {:?} at {}", c as char, self.i),
+                    }
+                }
+            }
+            b'"' => J::Str(self.string()),
+            b't' | b'f' | b'n' => {
+                let word = if self.s[self.i..].starts_with(b"true") {
+                    "true"
+                } else if self.s[self.i..].starts_with(b"false") {
+                    "false"
+                } else {
+                    "null"
+                };
+                assert!(
+                    self.s[self.i..].starts_with(word.as_bytes()),
+                    "JSON literal"
+                );
+                self.i += word.len();
+                if word == "null" { J::Null } else { J::Bool }
+            }
+            _ => {
+                let start = self.i;
+                while self.i < self.s.len() && b"+-.eE0123456789".contains(&self.s[self.i]) {
+                    self.i += 1;
+                }
+                assert!(self.i > start, "JSON: bad value at {start}");
+                J::Num
+            }
+        }
+    }
+
+    fn string(&mut self) -> String {
+        self.eat(b'"');
+        let mut out = Vec::new();
+        loop {
+            let c = self.s[self.i];
+            self.i += 1;
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    let e = self.s[self.i];
+                    self.i += 1;
+                    match e {
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'u' => {
+                            let mut cp = self.hex4();
+                            if (0xd800..0xdc00).contains(&cp)
+                                && self.s[self.i..].starts_with(b"\\u")
+                            {
+                                self.i += 2;
+                                let lo = self.hex4();
+                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                            }
+                            let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        }
+                        other => out.push(other),
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn hex4(&mut self) -> u32 {
+        let h = std::str::from_utf8(&self.s[self.i..self.i + 4]).expect("\\u escape");
+        self.i += 4;
+        u32::from_str_radix(h, 16).expect("\\u escape")
+    }
+}
