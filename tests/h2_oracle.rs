@@ -394,6 +394,10 @@ fn walk(side: Side, v: &J, it: &mut Item) {
     }
 }
 
+/// A built-in stream direction's body so far: the concatenated DATA payloads, and the body
+/// the built-in reassembled or decoded itself, if it did.
+type PendingBody = (Vec<u8>, Option<Vec<u8>>);
+
 fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
     let doc = Parser::parse(json);
     let J::Arr(packets) = doc else {
@@ -401,7 +405,7 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
     };
     let mut ex = Extract::default();
     // built-in bodies: (tcp stream, source port, stream id) -> (concatenated DATA, final body)
-    let mut pending: HashMap<(u32, u32, u32), (Vec<u8>, Option<Vec<u8>>)> = HashMap::new();
+    let mut pending: HashMap<(u32, u32, u32), PendingBody> = HashMap::new();
     for p in &packets {
         let layers = p
             .get("_source")
@@ -748,7 +752,10 @@ fn harness_every_capture_has_a_case() {
 
 /// Parses one of the oracle TSV dumps in `oracle-tshark-4.0.17/`: per packet, the
 /// `|`-joined per-frame columns streamid, type, flags, length and header names and values.
-fn oracle_tsv(name: &str) -> Option<(Vec<FrameRec>, Vec<(u32, String, String)>)> {
+/// (packet, header name, header value)
+type TsvHeader = (u32, String, String);
+
+fn oracle_tsv(name: &str) -> Option<(Vec<FrameRec>, Vec<TsvHeader>)> {
     let path = shared_dir()
         .join("wireshark-4.0.17-test/oracle-tshark-4.0.17")
         .join(name);
@@ -827,7 +834,7 @@ fn harness_builtin_extraction_matches_oracle_tsv() {
             oracle_tsv(tsv).unwrap_or_else(|| panic!("oracle file {tsv} missing"));
         let got = builtin(&t, case_named(capture)).expect("shared captures present");
         assert!(!want_headers.is_empty(), "{tsv}: no headers");
-        let got_headers: Vec<(u32, String, String)> = got
+        let got_headers: Vec<TsvHeader> = got
             .headers
             .iter()
             .map(|h| (h.packet, h.name.clone(), h.value.clone()))
