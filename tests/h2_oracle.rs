@@ -322,7 +322,11 @@ struct Item {
     pending_names: std::collections::VecDeque<String>,
     /// `http2.data.data` / `h2.body` values, in order.
     data: Vec<Vec<u8>>,
-    /// The built-in reassembled the body in this frame.
+    /// `http2.data.segment`: the built-in's streaming mode (gRPC content types) shows each
+    /// DATA frame's payload as a segment and reassembles the sub-dissector's messages, not
+    /// the body.
+    segments: Vec<Vec<u8>>,
+    /// The built-in reassembled something in this frame (`http2.body.fragments`).
     reassembled: bool,
 }
 
@@ -387,6 +391,8 @@ fn walk(side: Side, v: &J, it: &mut Item) {
             || (side == Side::Ours && k == "h2.body")
         {
             it.data.extend(strings(val).into_iter().map(hex_bytes));
+        } else if side == Side::Builtin && k == "http2.data.segment" {
+            it.segments.extend(strings(val).into_iter().map(hex_bytes));
         } else if side == Side::Builtin && k == "http2.body.fragments" {
             it.reassembled = true;
         }
@@ -475,7 +481,13 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
                         .copied()
                         .unwrap_or_else(|| panic!("packet {packet}: no tcp.stream"));
                     let slot = pending.entry((tcp, port, stream)).or_default();
-                    if it.reassembled || (ftype != 0 && !it.data.is_empty()) {
+                    if !it.segments.is_empty() {
+                        // streaming mode: the raw payloads are the body
+                        for d in &it.segments {
+                            slot.0.extend_from_slice(d);
+                        }
+                    } else if it.reassembled || (ftype != 0 && !it.data.is_empty()) {
+                        // END_STREAM mode: this frame shows the whole (decoded) body
                         slot.1 = it.data.pop();
                     } else if ftype == 0 {
                         for d in &it.data {
