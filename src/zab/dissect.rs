@@ -95,7 +95,7 @@ fn snapshot(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], unsynced: bool) -> Str
         item.expert(
             pkt,
             Ei::Snapshot,
-            &format!("Snapshot of {body} bytes (data tree after SNAP)"),
+            &format!("Snapshot data: {body} bytes of the data tree sent after SNAP"),
         );
         (item, item.subtree(Ett::Snapshot))
     };
@@ -104,8 +104,8 @@ fn snapshot(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], unsynced: bool) -> Str
         t.add_string(Hf::SnapshotSignature, body + 4, sig - 4, "BenWasHere");
     }
     match (unsynced, has_sig) {
-        (false, true) => format!("snapshot {} bytes", bytes.len()),
-        (false, false) => format!("snapshot (partial) {} bytes", bytes.len()),
+        (false, true) => format!("snapshot data {} bytes, end of snapshot", bytes.len()),
+        (false, false) => format!("snapshot data {} bytes", bytes.len()),
         (true, true) => format!("unsynchronised data {} bytes, end of snapshot", bytes.len()),
         (true, false) => format!("unsynchronised data {} bytes", bytes.len()),
     }

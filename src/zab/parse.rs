@@ -136,6 +136,25 @@ pub fn snapshot_len(b: &[u8]) -> Option<usize> {
         })
 }
 
+/// How much of a snapshot stream starting at `b[0]` to take as one PDU: up to the end
+/// marker when it is in view; else, when `b` ends with the start of the end marker, enough
+/// to see whether it is one (a few bytes of the next segment); else all of `b`. The
+/// snapshot is thus shown one segment at a time, without reassembling all of it.
+pub fn snapshot_chunk_len(b: &[u8]) -> usize {
+    if let Some(n) = snapshot_len(b) {
+        return n;
+    }
+    let from = b.len().saturating_sub(SNAPSHOT_END.len() - 1);
+    for p in from..b.len() {
+        if b.get(p..)
+            .is_some_and(|tail| SNAPSHOT_END.starts_with(tail))
+        {
+            return if p == 0 { SNAPSHOT_END.len() } else { p };
+        }
+    }
+    b.len()
+}
+
 // ---------------------------------------------------------------------------------------
 // Records
 

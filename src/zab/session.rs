@@ -47,7 +47,7 @@ pub enum Framing {
     Packet(usize),
     /// A negative or oversized length: take the rest of the segment, undecoded.
     Bogus,
-    /// A snapshot: this many bytes when the signature is in view, else one more than given.
+    /// A piece of the snapshot of this many bytes (`parse::snapshot_chunk_len`).
     Snapshot(usize),
     /// Unsynchronised bytes: this many, or `None` for the rest of the segment.
     Unsynced(Option<usize>),
@@ -138,7 +138,9 @@ impl Session {
                     let f = snapshot_framing(bytes);
                     let len = match f {
                         Framing::Snapshot(n) if n <= bytes.len() => {
-                            self.modes[d] = Mode::Packets;
+                            if snapshot_len(bytes) == Some(n) {
+                                self.modes[d] = Mode::Packets;
+                            }
                             Some(n)
                         }
                         _ => None,
@@ -175,7 +177,7 @@ fn packet_framing(bytes: &[u8], max: usize) -> Framing {
 }
 
 fn snapshot_framing(bytes: &[u8]) -> Framing {
-    Framing::Snapshot(snapshot_len(bytes).unwrap_or(bytes.len() + 1))
+    Framing::Snapshot(parse::snapshot_chunk_len(bytes))
 }
 
 fn unsynced_framing(bytes: &[u8]) -> Framing {
