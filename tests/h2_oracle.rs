@@ -663,7 +663,8 @@ fn run_case(case: &Case) {
     // the harness itself: the built-in must have decoded something
     assert!(
         !want.frames.is_empty() && !want.headers.is_empty(),
-        "{}: the built-in http2 decoded no frames or headers; decode-as ports wrong?",
+        "{}: the built-in http2 decoded no frames or headers: decode-as ports wrong, or \
+         does h2 own tls.alpn/http.upgrade (then --disable-protocol h2 does not hand them back)?",
         case.file
     );
     assert!(
@@ -956,6 +957,14 @@ fn harness_builtin_bodies_are_decoded_and_reassembled() {
             bodies,
             vec![&b"This is a test file for testing brotli decompression in Wireshark\n"[..]]
         );
+        // streaming mode (gRPC): the body is the raw DATA payloads, one 200,004-byte message
+        let ex = builtin(&t, case_named("grpc_stream_reassembly_sample.pcapng.gz")).unwrap();
+        assert!(
+            ex.bodies
+                .iter()
+                .any(|b| b.bytes.len() == 200_009 && b.bytes.starts_with(&[0, 0, 3, 0x0d, 0x44])),
+            "gRPC streaming-mode body"
+        );
         let ex = builtin(&t, case_named("http2-data-reassembly.pcap")).unwrap();
         assert!(
             ex.bodies
@@ -964,6 +973,66 @@ fn harness_builtin_bodies_are_decoded_and_reassembled() {
             "reassembled PNG"
         );
     }
+}
+
+/// The `ours` side reads `h2.*` fields whether the headers are subtrees or flat sibling
+/// arrays (`--no-duplicate-keys`), with several HTTP/2 frames per packet.
+#[test]
+fn harness_ours_side_extraction() {
+    let json = r#"[
+      {"_source": {"layers": {"frame": {"frame.number": "7"}, "h2": [
+        {"h2.length": "30", "h2.type": "1", "h2.flags": "0x05", "h2.stream_id": "1",
+         "h2.header": [{"h2.header.name": ":method", "h2.header.value": "GET"},
+                       {"h2.header.name": ":path", "h2.header.value": "/a"}]},
+        {"h2.length": "20", "h2.type": "1", "h2.flags": "0x04", "h2.stream_id": "3",
+         "h2.header.name": [":method", ":path"], "h2.header.value": ["POST", "/b"]}
+      ]}}},
+      {"_source": {"layers": {"frame": {"frame.number": "9"}, "h2":
+        {"Frame": {"h2.length": "3", "h2.type": "0", "h2.flags": "0x01", "h2.stream_id": "3",
+         "Body": {"h2.body": "61:62:63"}}}}}},
+      {"_source": {"layers": {"frame": {"frame.number": "10"}}}}
+    ]"#;
+    let ex = extract(Side::Ours, json, &HashMap::new());
+    let frames: Vec<String> = ex.frames.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        frames,
+        [
+            "packet 7 stream 1 type 1 flags 0x05 length 30",
+            "packet 7 stream 3 type 1 flags 0x04 length 20",
+            "packet 9 stream 3 type 0 flags 0x01 length 3"
+        ]
+    );
+    let headers: Vec<String> = ex.headers.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        headers,
+        [
+            r#"packet 7 stream 1 ":method": "GET""#,
+            r#"packet 7 stream 1 ":path": "/a""#,
+            r#"packet 7 stream 3 ":method": "POST""#,
+            r#"packet 7 stream 3 ":path": "/b""#
+        ]
+    );
+    assert_eq!(ex.bodies.len(), 1);
+    assert_eq!(ex.bodies[0].bytes, b"abc");
+    assert_eq!((ex.bodies[0].packet, ex.bodies[0].stream), (9, 3));
+    // a `<unknown>` header of the built-in matches any header at its place, nothing else does
+    let unknown = HeaderRec {
+        packet: 7,
+        stream: 1,
+        name: "<unknown>".into(),
+        value: String::new(),
+    };
+    assert!(header_matches(&unknown, &ex.headers[0]));
+    assert!(!header_matches(&unknown, &ex.headers[2]));
+    assert!(!header_matches(&ex.headers[0], &ex.headers[1]));
+    let diff = first_difference(
+        "headers",
+        &ex.headers[..2],
+        &ex.headers[1..3],
+        header_matches,
+    )
+    .expect("a difference");
+    assert!(diff.contains("entry 0") && diff.contains("/a"), "{diff}");
 }
 
 /// The JSON reader keeps order and duplicate keys.
