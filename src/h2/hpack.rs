@@ -118,10 +118,13 @@ pub fn static_entry(i: u32) -> Option<(&'static [u8], &'static [u8])> {
     STATIC_TABLE.get(slot).copied()
 }
 
+/// A `(name, value)` pair of shared strings.
+type SharedPair = (Rc<[u8]>, Rc<[u8]>);
+
 thread_local! {
     /// The static table as shared strings, so that fields from it cost no allocation.
     /// Wireshark dissects on one thread; `Rc` keeps fields on the thread that made them.
-    static STATIC_RC: Vec<(Rc<[u8]>, Rc<[u8]>)> = STATIC_TABLE
+    static STATIC_RC: Vec<SharedPair> = STATIC_TABLE
         .iter()
         .map(|&(n, v)| (Rc::from(n), Rc::from(v)))
         .collect();
@@ -481,7 +484,11 @@ impl Decoder {
     /// Decodes one complete header block, applying it to the table. Never panics; stops at
     /// the first error (see the module documentation).
     pub fn decode_block(&mut self, block: &[u8]) -> HeaderBlock {
-        let mut out = HeaderBlock::default();
+        let mut out = HeaderBlock {
+            // A typical field takes a few octets; a guess that avoids most regrowth.
+            fields: Vec::with_capacity((block.len() / 4).clamp(1, 64)),
+            error: None,
+        };
         let mut pos = 0;
         let mut header_seen = false;
         if self.update_required && block.first().is_none_or(|&b| b & 0xe0 != 0x20) {
@@ -493,15 +500,14 @@ impl Decoder {
             return out;
         }
         while pos < block.len() {
-            match self.representation(block, pos, header_seen) {
-                Ok(field) => {
-                    if field.repr == Representation::SizeUpdate {
+            match self.representation(block, pos, header_seen, &mut out.fields) {
+                Ok((repr, next)) => {
+                    if repr == Representation::SizeUpdate {
                         self.update_required = false;
                     } else {
                         header_seen = true;
                     }
-                    pos = field.off + field.len;
-                    out.fields.push(field);
+                    pos = next;
                 }
                 Err((kind, at)) => {
                     out.error = Some(HpackError { kind, off: pos, at });
@@ -515,8 +521,15 @@ impl Decoder {
         out
     }
 
-    /// Decodes the representation at `start` (`start < block.len()`).
-    fn representation(&mut self, block: &[u8], start: usize, header_seen: bool) -> Step<Field> {
+    /// Decodes the representation at `start` (`start < block.len()`), appends it to
+    /// `fields`, and returns its kind and the offset after it.
+    fn representation(
+        &mut self,
+        block: &[u8],
+        start: usize,
+        header_seen: bool,
+        fields: &mut Vec<Field>,
+    ) -> Step<(Representation, usize)> {
         let first = *block.get(start).ok_or((HpackErrorKind::Truncated, start))?;
         let (repr, prefix) = if first & 0x80 != 0 {
             (Representation::Indexed, 7)
@@ -533,58 +546,63 @@ impl Decoder {
             return Err((HpackErrorKind::SizeUpdateNotAtStart, start));
         }
         let (n, mut pos) = decode_integer(block, start, prefix).map_err(|k| (k, start))?;
-        let mut field = Field {
-            off: start,
-            len: 0,
-            repr,
-            index: None,
-            from_static: false,
-            name_literal: None,
-            value_literal: None,
-            name: None,
-            value: None,
-            new_size: None,
-            table_size_after: 0,
-        };
+        let mut index = None;
+        let mut from_static = false;
+        let mut name_literal = None;
+        let mut value_literal = None;
+        let mut name = None;
+        let mut value = None;
+        let mut new_size = None;
         match repr {
             Representation::SizeUpdate => {
                 self.size_update(n).map_err(|k| (k, start))?;
-                field.new_size = Some(n);
+                new_size = Some(n);
             }
             Representation::Indexed => {
                 if n == 0 {
                     return Err((HpackErrorKind::IndexZero, start));
                 }
                 let r = self.resolve(n).map_err(|k| (k, start))?;
-                field.index = Some(n);
-                field.from_static = r.from_static;
-                field.name = r.name;
-                field.value = r.value;
+                index = Some(n);
+                from_static = r.from_static;
+                name = r.name;
+                value = r.value;
             }
             _ => {
                 if n == 0 {
-                    let (lit, name, next) = self.literal(block, pos)?;
-                    field.name_literal = Some(lit);
-                    field.name = Some(name);
+                    let (lit, bytes, next) = self.literal(block, pos)?;
+                    name_literal = Some(lit);
+                    name = Some(bytes);
                     pos = next;
                 } else {
                     let r = self.resolve(n).map_err(|k| (k, start))?;
-                    field.index = Some(n);
-                    field.from_static = r.from_static;
-                    field.name = r.name;
+                    index = Some(n);
+                    from_static = r.from_static;
+                    name = r.name;
                 }
-                let (lit, value, next) = self.literal(block, pos)?;
-                field.value_literal = Some(lit);
+                let (lit, bytes, next) = self.literal(block, pos)?;
+                value_literal = Some(lit);
                 pos = next;
                 if repr == Representation::LiteralIncremental {
-                    self.insert(field.name.clone(), value.clone());
+                    self.insert(name.clone(), bytes.clone());
                 }
-                field.value = Some(value);
+                value = Some(bytes);
             }
         }
-        field.len = pos - start;
-        field.table_size_after = self.size;
-        Ok(field)
+        fields.push(Field {
+            off: start,
+            len: pos - start,
+            repr,
+            index,
+            from_static,
+            name_literal,
+            value_literal,
+            name,
+            value,
+            new_size,
+            table_size_after: self.size,
+        });
+        Ok((repr, pos))
     }
 
     /// Decodes the string literal at `pos`: its location, its octets, the offset after it.
@@ -599,9 +617,9 @@ impl Decoder {
             .get(data..end)
             .ok_or((HpackErrorKind::Truncated, pos))?;
         let bytes: Rc<[u8]> = if huffman {
-            huffman::decode_into(raw, &mut self.scratch)
+            let n = huffman::decode_to_buffer(raw, &mut self.scratch)
                 .map_err(|e| (HpackErrorKind::Huffman(e), pos))?;
-            Rc::from(&self.scratch[..])
+            Rc::from(self.scratch.get(..n).unwrap_or_default())
         } else {
             Rc::from(raw)
         };

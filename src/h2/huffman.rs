@@ -2,7 +2,7 @@
 //!
 //! Decoding walks the code tree one input octet at a time. The tree has 257 leaves and so 256
 //! internal nodes; a decoder state is the internal node reached so far (0 = the root, i.e.
-//! a symbol boundary). `TRANSITIONS[state][octet]` gives, in one lookup, the state after
+//! a symbol boundary). `TRANSITIONS[state << 8 | octet]` gives, in one lookup, the state after
 //! those 8 bits and the 0, 1 or 2 symbols they complete (one octet can complete at most two:
 //! the first symbol needs at least 1 more bit, every further one at least 5, the shortest
 //! code length). The table (256 x 256 x 4 octets = 256 KiB) is computed at compile time by
@@ -360,18 +360,19 @@ const fn build_state_info() -> [u8; 256] {
     info
 }
 
-/// Transition entry layout.
-const T_SYM1_SHIFT: u32 = 8;
-const T_COUNT_SHIFT: u32 = 24;
-const T_FAIL: u32 = 1 << 26;
+/// Transition entry layout: bits 0..2 the number of symbols completed, bit 2 EOS was decoded
+/// (the string is invalid), bits 8..16 the next state (so that `entry & 0xff00 | octet` is
+/// the next index without a shift), bits 16..24 the first symbol, 24..32 the second.
+const T_COUNT_MASK: u32 = 3;
+const T_FAIL: u32 = 1 << 2;
+const T_STATE_MASK: u32 = 0xff00;
+const T_SYMS_SHIFT: u32 = 16;
 
-/// `TRANSITIONS[state][octet]`: bits 0..8 next state, 8..16 first symbol, 16..24 second
-/// symbol, 24..26 number of symbols completed, bit 26 = EOS was decoded (the string is
-/// invalid).
-static TRANSITIONS: [[u32; 256]; 256] = build_transitions();
+/// `TRANSITIONS[state << 8 | octet]`, see the entry layout above.
+static TRANSITIONS: [u32; 65536] = build_transitions();
 
-const fn build_transitions() -> [[u32; 256]; 256] {
-    let mut t = [[0u32; 256]; 256];
+const fn build_transitions() -> [u32; 65536] {
+    let mut t = [0u32; 65536];
     let mut state = 0;
     while state < 256 {
         let mut octet = 0;
@@ -388,21 +389,20 @@ const fn build_transitions() -> [[u32; 256]; 256] {
                     let sym = (child & !LEAF) as usize;
                     if sym == EOS {
                         fail = true;
-                        node = 0;
                     } else {
                         syms |= (sym as u32) << (8 * count);
                         count += 1;
-                        node = 0;
                     }
+                    node = 0;
                 } else {
                     node = child as usize;
                 }
                 i -= 1;
             }
-            t[state][octet] = if fail {
+            t[state << 8 | octet] = if fail {
                 T_FAIL
             } else {
-                node as u32 | (syms << T_SYM1_SHIFT) | (count << T_COUNT_SHIFT)
+                count | ((node as u32) << 8) | (syms << T_SYMS_SHIFT)
             };
             octet += 1;
         }
@@ -420,39 +420,50 @@ pub const fn max_decoded_len(len: usize) -> usize {
 /// Decodes a Huffman-coded string.
 pub fn decode(input: &[u8]) -> Result<Vec<u8>, HuffmanError> {
     let mut out = Vec::new();
-    decode_into(input, &mut out)?;
+    let n = decode_to_buffer(input, &mut out)?;
+    out.truncate(n);
     Ok(out)
 }
 
 /// Decodes a Huffman-coded string, replacing the contents of `out` (a reusable buffer).
-/// On error, `out` holds an unspecified prefix of the output.
+/// On error, `out` is empty.
 pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> {
-    out.clear();
+    let r = decode_to_buffer(input, out);
+    out.truncate(*r.as_ref().unwrap_or(&0));
+    r.map(|_| ())
+}
+
+/// Decodes a Huffman-coded string into the start of `buf` and returns the decoded length:
+/// the output is `buf[..n]`. `buf` is grown as needed (to the longest possible output plus
+/// 2) and never shrunk, so that a buffer reused across strings is not cleared every time;
+/// what follows the output in `buf` is unspecified.
+pub fn decode_to_buffer(input: &[u8], buf: &mut Vec<u8>) -> Result<usize, HuffmanError> {
     // Two spare octets: every step writes both symbol slots and advances by the count.
-    out.resize(max_decoded_len(input.len()) + 2, 0);
+    let need = max_decoded_len(input.len()).saturating_add(2);
+    if buf.len() < need {
+        buf.resize(need, 0);
+    }
     let mut n = 0usize;
-    let mut state = 0usize;
+    let mut state = 0u32;
     for &octet in input {
-        let e = TRANSITIONS[state][octet as usize];
+        let e = TRANSITIONS[(state | u32::from(octet)) as usize];
         if e & T_FAIL != 0 {
-            out.truncate(n);
             return Err(HuffmanError::Eos);
         }
         // The two symbols as stored (first in the low octet), written in order.
-        let pair = ((e >> T_SYM1_SHIFT) as u16).to_le_bytes();
-        // `n + 2 <= out.len()`: each step adds at most 2 symbols, at most
-        // `max_decoded_len(input.len())` in total, and `out` has 2 octets to spare; `get_mut`
+        let pair = ((e >> T_SYMS_SHIFT) as u16).to_le_bytes();
+        // `n + 2 <= buf.len()`: each step adds at most 2 symbols, at most
+        // `max_decoded_len(input.len())` in total, and `buf` has 2 octets to spare; `get_mut`
         // keeps this panic-free regardless.
-        if let Some(dst) = out.get_mut(n..n + 2) {
+        if let Some(dst) = buf.get_mut(n..n + 2) {
             dst.copy_from_slice(&pair);
         }
-        n += (e >> T_COUNT_SHIFT) as usize & 3;
-        state = (e & 0xff) as usize;
+        n += (e & T_COUNT_MASK) as usize;
+        state = e & T_STATE_MASK;
     }
-    out.truncate(n);
-    let info = STATE_INFO[state];
+    let info = STATE_INFO[(state >> 8) as usize];
     if info & INFO_ACCEPT != 0 {
-        Ok(())
+        Ok(n)
     } else if info & INFO_ONES != 0 {
         Err(HuffmanError::PaddingTooLong)
     } else {

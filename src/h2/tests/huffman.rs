@@ -108,7 +108,7 @@ fn random_round_trips() {
         let len = (rng.next() % 300) as usize;
         let plain: Vec<u8> = (0..len)
             .map(|_| {
-                if rng.next() % 4 == 0 {
+                if rng.next().is_multiple_of(4) {
                     rng.next() as u8
                 } else {
                     b"abcdefghijklmnop0123456789-=:/ ."[(rng.next() % 32) as usize]

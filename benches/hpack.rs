@@ -1,0 +1,271 @@
+//! HPACK decoding throughput: `cargo bench --bench hpack`.
+//!
+//! Throughput is in encoded header-block octets per second. The workloads:
+//! - `rfc7541-c4-c6`: the three requests of RFC 7541 C.4 then the three responses of C.6
+//!   (Huffman, table size 256 for the responses), each sequence on a fresh decoder.
+//! - `browser-first`: a large browser-like request (about 1.6 KB encoded: long user agent,
+//!   accept headers, cookies) on an empty table: literals with incremental indexing, Huffman.
+//! - `browser-repeat`: the next request on the same connection, mostly indexed from the
+//!   dynamic table.
+//! - `huffman`: the Huffman decoder alone on the browser request's strings.
+//!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time, so
+//! that other jobs on a shared build machine do not count against the decoder. (Shared
+//! caches still do.)
+
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use zkh2::h2::hpack::{Decoder, HeaderBlock};
+use zkh2::h2::huffman;
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+const C4: [&str; 3] = [
+    "8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
+    "8286 84be 5886 a8eb 1064 9cbf",
+    "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf",
+];
+const C6: [&str; 3] = [
+    "4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6 2d1b ff6e
+     919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3",
+    "4883 640e ffc1 c0bf",
+    "88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab 77ad 94e7
+     821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f 9587 3160 65c0 03ed
+     4ee5 b106 3d50 07",
+];
+
+fn encode_int(out: &mut Vec<u8>, value: u32, n: u8, flags: u8) {
+    let max = (1u32 << n) - 1;
+    if value < max {
+        out.push(flags | value as u8);
+        return;
+    }
+    out.push(flags | max as u8);
+    let mut v = value - max;
+    while v >= 128 {
+        out.push((v % 128) as u8 | 0x80);
+        v /= 128;
+    }
+    out.push(v as u8);
+}
+
+fn encode_huffman_str(out: &mut Vec<u8>, s: &[u8]) {
+    let mut data = Vec::new();
+    huffman::encode(s, &mut data);
+    encode_int(out, data.len() as u32, 7, 0x80);
+    out.extend_from_slice(&data);
+}
+
+const BROWSER: &[(&str, &str)] = &[
+    (":method", "GET"),
+    (":authority", "www.example-shop.com"),
+    (":scheme", "https"),
+    (
+        ":path",
+        "/catalog/category/shoes/running?sort=popularity&page=3&filters=size%3A42%2Ccolor%3Ablue&utm_source=newsletter&utm_medium=email",
+    ),
+    (
+        "sec-ch-ua",
+        "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"",
+    ),
+    ("sec-ch-ua-mobile", "?0"),
+    ("sec-ch-ua-platform", "\"Linux\""),
+    ("upgrade-insecure-requests", "1"),
+    (
+        "user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    ),
+    (
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    ),
+    ("sec-fetch-site", "same-origin"),
+    ("sec-fetch-mode", "navigate"),
+    ("sec-fetch-user", "?1"),
+    ("sec-fetch-dest", "document"),
+    (
+        "referer",
+        "https://www.example-shop.com/catalog/category/shoes?sort=popularity&page=2",
+    ),
+    ("accept-encoding", "gzip, deflate, br, zstd"),
+    (
+        "accept-language",
+        "en-GB,en-US;q=0.9,en;q=0.8,de;q=0.7,fr;q=0.6",
+    ),
+    (
+        "cookie",
+        "session_id=9f8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d; csrftoken=Qw3rTy7uIoP1aSdFgHjKlZxCvBnM0123456789abcdef",
+    ),
+    (
+        "cookie",
+        "_ga=GA1.2.1234567890.1700000000; _gid=GA1.2.0987654321.1700000000; _gat_UA-12345678-1=1",
+    ),
+    (
+        "cookie",
+        "cart=%7B%22items%22%3A%5B%7B%22sku%22%3A%22RUN-42-BLU%22%2C%22qty%22%3A1%7D%5D%7D; consent=analytics%3Dyes%26ads%3Dno",
+    ),
+    (
+        "cookie",
+        "recently_viewed=1001,1002,1003,1004,1005,1006,1007,1008,1009,1010",
+    ),
+    ("priority", "u=0, i"),
+];
+
+/// The browser request as a first block (every field a literal with incremental indexing,
+/// name indexed when it is in the static table) and as the next request, where every field
+/// but the path is indexed from the dynamic table.
+fn browser_blocks() -> (Vec<u8>, Vec<u8>) {
+    let mut first = Vec::new();
+    for &(name, value) in BROWSER {
+        let static_name = (1..=61u32)
+            .find(|&i| zkh2::h2::hpack::static_entry(i).is_some_and(|(n, _)| n == name.as_bytes()));
+        match static_name {
+            Some(i) => encode_int(&mut first, i, 6, 0x40),
+            None => {
+                first.push(0x40);
+                encode_huffman_str(&mut first, name.as_bytes());
+            }
+        }
+        encode_huffman_str(&mut first, value.as_bytes());
+    }
+    // Entry j (0-based, inserted in order) is at index 62 + (n - 1 - j).
+    let n = BROWSER.len() as u32;
+    let mut repeat = Vec::new();
+    for (j, &(name, _)) in BROWSER.iter().enumerate() {
+        if name == ":path" {
+            encode_int(&mut repeat, 4, 4, 0x00);
+            encode_huffman_str(
+                &mut repeat,
+                b"/catalog/category/shoes/running?sort=popularity&page=4",
+            );
+        } else {
+            encode_int(&mut repeat, 62 + (n - 1 - j as u32), 7, 0x80);
+        }
+    }
+    (first, repeat)
+}
+
+fn check(hb: &HeaderBlock) {
+    assert!(hb.error.is_none(), "{:?}", hb.error);
+}
+
+/// The calling thread's CPU time.
+struct ThreadCpuTime;
+
+fn thread_cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(start)
+    }
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, val: &Duration) -> f64 {
+        val.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Nanoseconds, like wall time.
+        WallTime.formatter()
+    }
+}
+
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
+    let c4: Vec<Vec<u8>> = C4.iter().map(|s| hex(s)).collect();
+    let c6: Vec<Vec<u8>> = C6.iter().map(|s| hex(s)).collect();
+    let total: usize = c4.iter().chain(c6.iter()).map(Vec::len).sum();
+    // A decoder with table size 256, as in C.6: a size update block first.
+    let mut d256 = Decoder::new();
+    check(&d256.decode_block(&[0x3f, 0xe1, 0x01]));
+
+    let mut g = c.benchmark_group("hpack");
+    g.throughput(Throughput::Bytes(total as u64));
+    g.bench_function("rfc7541-c4-c6", |b| {
+        b.iter(|| {
+            let mut req = Decoder::new();
+            let mut resp = d256.clone();
+            for blk in &c4 {
+                check(&req.decode_block(black_box(blk)));
+            }
+            for blk in &c6 {
+                check(&resp.decode_block(black_box(blk)));
+            }
+        })
+    });
+
+    let (first, repeat) = browser_blocks();
+    g.throughput(Throughput::Bytes(first.len() as u64));
+    g.bench_function(format!("browser-first-{}B", first.len()), |b| {
+        b.iter(|| {
+            let mut d = Decoder::new();
+            let hb = d.decode_block(black_box(&first));
+            check(&hb);
+            hb
+        })
+    });
+
+    let mut warm = Decoder::new();
+    check(&warm.decode_block(&first));
+    g.throughput(Throughput::Bytes(repeat.len() as u64));
+    g.bench_function(format!("browser-repeat-{}B", repeat.len()), |b| {
+        b.iter(|| {
+            // The path is a literal without indexing: the table does not change.
+            let hb = warm.decode_block(black_box(&repeat));
+            check(&hb);
+            hb
+        })
+    });
+
+    let strings: Vec<Vec<u8>> = BROWSER
+        .iter()
+        .map(|&(_, v)| {
+            let mut e = Vec::new();
+            huffman::encode(v.as_bytes(), &mut e);
+            e
+        })
+        .collect();
+    let total: usize = strings.iter().map(Vec::len).sum();
+    g.throughput(Throughput::Bytes(total as u64));
+    g.bench_function("huffman", |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            for s in &strings {
+                huffman::decode_into(black_box(s), &mut out).ok();
+            }
+            out.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = bench
+}
+criterion_main!(benches);
