@@ -5,6 +5,8 @@
 #include <ws_version.h>
 #include <epan/packet.h>
 #include <epan/proto.h>
+/* true_false_string: 4.0 and 4.4 get it through proto.h, 4.6 only declares the struct there. */
+#include <epan/tfs.h>
 #include <epan/proto_data.h>
 #include <epan/conversation.h>
 #include <epan/expert.h>
