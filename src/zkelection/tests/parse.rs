@@ -1,1 +1,60 @@
+//! Unit tests on bytes from tests/captures/ensemble/ensemble.pcapng.
+
 use super::*;
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Frame 1045: the initial message of server 2 (V1, "127.0.0.1:23889").
+const INITIAL: &str = "ffffffffffff000000000000000000020000000f3132372e302e302e313a3233383839";
+/// Frames 1052 + 1054: a LOOKING notification (182 bytes, config version 0x2).
+const NOTIFICATION: &str = "000000b6000000000000000000000003000000010000002300000000000000020000000000000001000000020000008a7365727665722e313d3132372e302e302e313a32323838383a32333838383a7061727469636970616e740a7365727665722e323d3132372e302e302e313a32323838393a32333838393a7061727469636970616e740a7365727665722e333d3132372e302e302e313a32323839303a32333839303a7061727469636970616e740a76657273696f6e3d30";
+
+#[test]
+fn initial_message_v1() {
+    let b = hex(INITIAL);
+    assert_eq!(pdu_len(&b[..4]), Need::Initial(20));
+    assert_eq!(pdu_len(&b), Need::Initial(b.len()));
+    let (rest, m) = initial(&b).unwrap();
+    assert!(rest.fragment().is_empty());
+    assert_eq!(m.protocol_version.unwrap().val, PROTOCOL_VERSION_V1);
+    assert_eq!(m.sid.val, 2);
+    assert_eq!(m.address.unwrap().val, Some(&b"127.0.0.1:23889"[..]));
+    // A pre-3.5 peer sends only its sid.
+    let old = 3i64.to_be_bytes();
+    assert_eq!(pdu_len(&old), Need::Initial(8));
+    assert_eq!(initial(&old).unwrap().1.sid.val, 3);
+}
+
+#[test]
+fn notification_with_config() {
+    let b = hex(NOTIFICATION);
+    assert_eq!(pdu_len(&b[..4]), Need::Message(b.len()));
+    let (rest, n) = notification(&b).unwrap();
+    assert!(rest.fragment().is_empty());
+    assert_eq!(state_name(n.state.val), Some("LOOKING"));
+    assert_eq!(n.leader.val, 3);
+    assert_eq!(n.zxid.val, 0x1_0000_0023);
+    assert_eq!(n.election_epoch.val, 2);
+    assert_eq!(n.peer_epoch.unwrap().val, 1);
+    assert_eq!(n.version.unwrap().val, 2);
+    assert!(n.config.unwrap().val.unwrap().starts_with(b"server.1="));
+    // The 28-byte pre-3.4 form has no peer epoch.
+    let mut old = 28i32.to_be_bytes().to_vec();
+    old.extend_from_slice(&b[4..32]);
+    let (_, n) = notification(&old).unwrap();
+    assert!(n.peer_epoch.is_none() && n.version.is_none());
+}
+
+#[test]
+fn bogus_lengths() {
+    assert_eq!(pdu_len(&(-7i32).to_be_bytes()), Need::Bogus);
+    assert_eq!(pdu_len(&(1i32 << 30).to_be_bytes()), Need::Bogus);
+    let mut b = hex(INITIAL);
+    b[7] = 5; // not -65536/-65535
+    assert_eq!(pdu_len(&b), Need::Bogus);
+}
