@@ -745,6 +745,11 @@ fn plausible_at(
     }
     let total = len as usize + 4;
     let whole = bytes.get(4..total);
+    // In the middle of a segment, a candidate must lie wholly inside it: bytes that only
+    // look like a header for a PDU running past the segment are too weak a sign.
+    if need_header && whole.is_none() {
+        return false;
+    }
     let be32 = |o: usize| {
         bytes
             .get(o..o + 4)
@@ -753,6 +758,13 @@ fn plausible_at(
     let header_ok = match dir {
         Direction::ToServer => {
             if whole.is_some_and(parse::looks_like_connect_request) {
+                true
+            } else if whole.is_none()
+                && !need_header
+                && parse::CONNECT_REQUEST_LENS.contains(&(len as u32))
+                && be32(4).is_none_or(|v| v == 0)
+            {
+                // A handshake still arriving in pieces.
                 true
             } else {
                 let (Some(x), Some(opc)) = (be32(4), be32(8)) else {
@@ -776,6 +788,12 @@ fn plausible_at(
         Direction::ToClient => {
             if whole.is_some_and(parse::looks_like_connect_response) {
                 true
+            } else if whole.is_none()
+                && !need_header
+                && parse::CONNECT_RESPONSE_LENS.contains(&(len as u32))
+                && be32(4).is_none_or(|v| v == 0)
+            {
+                true
             } else {
                 let (Some(x), Some(err)) = (be32(4), be32(16)) else {
                     return !need_header && len >= 16;
@@ -790,6 +808,7 @@ fn plausible_at(
                             xid::NOTIFICATION | xid::PING | xid::AUTH | xid::SET_WATCHES
                         ))
                     && zxid >= -1
+                    && zxid < 1 << 48
                     && super::error_name(err).is_some()
                     && (x != xid::NOTIFICATION
                         || whole.is_none_or(|w| {

@@ -249,6 +249,12 @@ scenario_kazoo() {
         || { cat "$WORK/kazoo.log" >&2; die "kazoo scenario failed"; }
 }
 
+scenario_kazoo_watches() {
+    "$PY" "$SCRIPT_DIR/zk_kazoo_watches.py" "$HOST:$PORT" >"$WORK/kazoo-watches.log" 2>&1 \
+        || { cat "$WORK/kazoo-watches.log" >&2; die "kazoo watches scenario failed"; }
+    cat "$WORK/kazoo-watches.log" >&2
+}
+
 scenario_zkcli() {
     # Java CLI (ZooKeeperMain, ZK 3.8). Sync API: one request at a time.
     run_fed "$WORK/zkcli.log" 1 0.4 2.5 -- \
@@ -287,6 +293,11 @@ scenario_zkcli() {
         "addWatch /zk/cont" \
         "create /zk/cont/x x" \
         "removewatches /zk/cont -a" \
+        "addWatch -m PERSISTENT_RECURSIVE /zk/cont" \
+        "create /zk/cont/y y" \
+        "create /zk/cont/y/z z" \
+        "reconfig -add server.2=127.0.0.1:2888:3888;2182" \
+        "reconfig -remove 3" \
         "delete /zk/seq-0000000001" \
         "delete /zk" \
         "deleteall /zk" \
@@ -355,25 +366,32 @@ check() {
 case "$WORK" in /tmp/?*|/var/tmp/?*) ;; *) die "ZK_RECORD_WORKDIR must be below /tmp or /var/tmp" ;; esac
 rm -rf "$WORK"
 mkdir -p "$WORK"
-capture kazoo-basic.pcapng scenario_kazoo
-capture zkcli.pcapng      scenario_zkcli
-capture cli_mt.pcapng     scenario_cli_mt
-capture fourletter.pcapng scenario_fourletter
+# ZK_ONLY="zkcli kazoo-watches" records only those captures (default: all).
+only() { [ -z "${ZK_ONLY:-}" ] || [[ " $ZK_ONLY " == *" $1 "* ]]; }
+only kazoo-basic   && capture kazoo-basic.pcapng   scenario_kazoo
+only kazoo-watches && capture kazoo-watches.pcapng scenario_kazoo_watches
+only zkcli         && capture zkcli.pcapng         scenario_zkcli
+only cli_mt        && capture cli_mt.pcapng        scenario_cli_mt
+only fourletter    && capture fourletter.pcapng    scenario_fourletter
 
 log "=== summary (captures in ${OUT_DIR#"$REPO_DIR"/})"
-check kazoo-basic.pcapng \
+only kazoo-watches && check kazoo-watches.pcapng \
+    --expect-ops connect,create,getData,exists,getChildren,setData,delete,checkWatches,addWatch,multi,multiRead,multi/check,multiRead/getData,setWatches,setWatches2,closeSession \
+    --expect-errs NONODE \
+    --expect-events NodeCreated,NodeDeleted,NodeDataChanged,NodeChildrenChanged
+only kazoo-basic && check kazoo-basic.pcapng \
     --expect-ops connect,create,create2,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,delete,getACL,setACL,sync,auth,ping,closeSession \
     --expect-errs NONODE,NODEEXISTS,NOTEMPTY,BADVERSION,NOAUTH \
     --expect-events NodeCreated,NodeDeleted,NodeDataChanged,NodeChildrenChanged
-check zkcli.pcapng \
-    --expect-ops connect,create,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,getACL,setACL,auth,sync,delete,multi,whoAmI,getEphemerals,getAllChildrenNumber,addWatch,removeWatches,closeSession \
+only zkcli && check zkcli.pcapng \
+    --expect-ops connect,create,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,getACL,setACL,auth,sync,delete,multi,whoAmI,getEphemerals,getAllChildrenNumber,addWatch,removeWatches,reconfig,closeSession \
     --expect-errs NONODE,NODEEXISTS,NOTEMPTY,BADVERSION,NOAUTH \
     --expect-events NodeDataChanged,NodeChildrenChanged,NodeCreated
-check cli_mt.pcapng \
+only cli_mt && check cli_mt.pcapng \
     --expect-ops connect,create,create2,createContainer,createTTL,exists,getData,setData,getChildren,getChildren2,delete,sync,auth,closeSession \
     --expect-errs NONODE,NODEEXISTS,NOTEMPTY \
     --expect-events NodeDataChanged,NodeChildrenChanged,NodeDeleted
-check fourletter.pcapng \
+only fourletter && check fourletter.pcapng \
     --expect-4lw ruok,stat,srvr,conf,cons,mntr,envi,isro,wchs,dirs,stmk,gtmk
 
 printf '\n[record] all captures OK in %s s\n' "$((SECONDS - START_TIME))"
