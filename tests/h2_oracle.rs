@@ -2,11 +2,13 @@
 //! frames, the same headers and the same reassembled, content-decoded bodies as Wireshark's
 //! built-in `http2` dissector.
 //!
-//! Each capture is read twice by the hermetic tshark (`support::Tshark`), both times with
-//! the plugin loaded:
+//! Each capture is read twice by a hermetic tshark:
 //!
-//! - built-in: `--disable-protocol h2`, `-d tcp.port==N,http2` for the capture's ports;
-//! - ours: `--disable-protocol http2`, `-d tcp.port==N,h2`.
+//! - built-in: the stock tshark without our plugin (`Stock`: temporary HOME, uid 65534 as
+//!   `support::Tshark`), `-d tcp.port==N,http2` for the capture's ports. Loading the plugin
+//!   and passing `--disable-protocol h2` is not equivalent: once h2 owns `tls.alpn "h2"`,
+//!   the built-in does not get TLS h2 back (docs/http2-builtin.md, E11);
+//! - ours: `support::Tshark` (plugin loaded), `--disable-protocol http2`, `-d tcp.port==N,h2`.
 //!
 //! Both runs use `-2 -T json --no-duplicate-keys -J "frame <proto>"`. The JSON is read by a
 //! small order-preserving parser (below), because the order of frames and headers is part of
@@ -14,7 +16,8 @@
 //! are extracted and compared entry by entry; a failure names the first differing entry:
 //!
 //! - frames: (packet, stream id, type, flags, length), one per HTTP/2 frame;
-//! - headers: (packet, stream id, name, value), in decoding order;
+//! - headers: (packet, stream id, name, value), in decoding order; a header block split over
+//!   HEADERS/PUSH_PROMISE + CONTINUATION counts at the packet of its END_HEADERS frame;
 //! - bodies: (packet, stream id, bytes), one per stream direction that ends with END_STREAM
 //!   and carried data. Built-in: the `http2.data.data` of the frame that ends the stream
 //!   when it is reassembled or content-decoded there, else the concatenated
@@ -151,6 +154,75 @@ fn resolve(case: &Case, tmp: &TempDir) -> Option<(PathBuf, Option<PathBuf>)> {
     Some((file, keylog))
 }
 
+// ------------------------------------------------------------------ the runners
+
+/// Runs tshark and returns its stdout, insisting that it succeeded quietly.
+trait Runner {
+    fn ok(&self, args: &[&str]) -> String;
+}
+
+impl Runner for Tshark {
+    fn ok(&self, args: &[&str]) -> String {
+        Tshark::ok(self, args)
+    }
+}
+
+/// The stock tshark, without our plugin: the oracle side. Same hermetic setup as
+/// `support::Tshark` (temporary HOME, uid 65534 when root) but with no plugin in HOME.
+/// With the plugin loaded, `--disable-protocol h2` is not enough: once h2 owns
+/// `tls.alpn "h2"` the built-in never gets TLS h2 back (docs/http2-builtin.md, E11).
+struct Stock {
+    home: TempDir,
+    as_nobody: bool,
+}
+
+impl Stock {
+    fn new() -> Stock {
+        let as_nobody = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false);
+        let home = TempDir::new("stock-home");
+        if as_nobody {
+            let st = std::process::Command::new("chown")
+                .args(["65534:65534"])
+                .arg(&home.0)
+                .status()
+                .expect("chown");
+            assert!(st.success());
+        }
+        Stock { home, as_nobody }
+    }
+}
+
+impl Runner for Stock {
+    fn ok(&self, args: &[&str]) -> String {
+        let mut cmd = if self.as_nobody {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
+            c
+        } else {
+            std::process::Command::new("tshark")
+        };
+        let out = cmd
+            .args(args)
+            .env("HOME", &self.home.0)
+            .env("WIRESHARK_ABORT_ON_DISSECTOR_BUG", "1")
+            .env("LC_ALL", "C.UTF-8")
+            .env("TZ", "UTC")
+            .output()
+            .expect("run tshark");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "stock tshark {args:?} failed ({}):\n{stderr}",
+            out.status
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 // ------------------------------------------------------------------ the sides
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -195,7 +267,7 @@ impl Side {
     }
 }
 
-fn h2_registered(t: &Tshark) -> bool {
+fn h2_registered(t: &dyn Runner) -> bool {
     t.ok(&["-G", "protocols"])
         .lines()
         .any(|l| l.split('\t').nth(2) == Some("h2"))
@@ -223,7 +295,7 @@ fn side_args(side: Side, case: &Case, keylog: Option<&Path>, disable_other: bool
     a
 }
 
-fn run_tshark(t: &Tshark, file: &Path, args: &[String], extra: &[&str]) -> String {
+fn run_tshark(t: &dyn Runner, file: &Path, args: &[String], extra: &[&str]) -> String {
     let mut all: Vec<&str> = vec!["-r", file.to_str().expect("utf-8 path")];
     all.extend(args.iter().map(String::as_str));
     all.extend_from_slice(extra);
@@ -412,6 +484,8 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
     let mut ex = Extract::default();
     // built-in bodies: (tcp stream, source port, stream id) -> (concatenated DATA, final body)
     let mut pending: HashMap<(u32, u32, u32), PendingBody> = HashMap::new();
+    // header blocks not ended yet, per (tcp stream, source port)
+    let mut blocks: HashMap<(u32, u32), HeaderBlock> = HashMap::new();
     for p in &packets {
         let layers = p
             .get("_source")
@@ -455,13 +529,20 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
                     .length
                     .unwrap_or_else(|| panic!("packet {packet}: no length")),
             });
-            for (name, value) in it.headers.drain(..) {
-                ex.headers.push(HeaderRec {
-                    packet,
-                    stream,
-                    name,
-                    value,
-                });
+            // A header block is reported at the packet of the frame that ends it
+            // (END_HEADERS): the built-in shows each header in whichever fragment completes
+            // it, ours may show the block at its end.
+            let flags = it.flags.unwrap_or(0);
+            let key = conv.get(&packet).copied().unwrap_or((0, 0));
+            let block = blocks.entry(key).or_default();
+            block.0 = packet;
+            block.1.extend(
+                it.headers
+                    .drain(..)
+                    .map(|(name, value)| (stream, name, value)),
+            );
+            if !matches!(ftype, 1 | 5 | 9) || flags & 4 == 4 {
+                flush_block(&mut ex.headers, block);
             }
             match side {
                 Side::Ours => {
@@ -511,11 +592,29 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
             }
         }
     }
+    let mut rest: Vec<HeaderBlock> = blocks.into_values().filter(|b| !b.1.is_empty()).collect();
+    rest.sort_by_key(|b| b.0);
+    for mut b in rest {
+        flush_block(&mut ex.headers, &mut b);
+    }
     ex
 }
 
+/// (packet of the last fragment, [(stream, name, value)])
+type HeaderBlock = (u32, Vec<(u32, String, String)>);
+
+fn flush_block(out: &mut Vec<HeaderRec>, block: &mut HeaderBlock) {
+    let packet = block.0;
+    out.extend(block.1.drain(..).map(|(stream, name, value)| HeaderRec {
+        packet,
+        stream,
+        name,
+        value,
+    }));
+}
+
 /// packet -> (tcp.stream, tcp.srcport)
-fn conversations(t: &Tshark, file: &Path, args: &[String]) -> HashMap<u32, (u32, u32)> {
+fn conversations(t: &dyn Runner, file: &Path, args: &[String]) -> HashMap<u32, (u32, u32)> {
     let out = run_tshark(
         t,
         file,
@@ -543,7 +642,7 @@ fn conversations(t: &Tshark, file: &Path, args: &[String]) -> HashMap<u32, (u32,
 }
 
 /// Packets with `_ws.malformed` or an error-severity expert item.
-fn bad_packets(t: &Tshark, file: &Path, args: &[String]) -> BTreeSet<u32> {
+fn bad_packets(t: &dyn Runner, file: &Path, args: &[String]) -> BTreeSet<u32> {
     run_tshark(
         t,
         file,
@@ -563,7 +662,7 @@ fn bad_packets(t: &Tshark, file: &Path, args: &[String]) -> BTreeSet<u32> {
 }
 
 fn side_extract(
-    t: &Tshark,
+    t: &dyn Runner,
     side: Side,
     file: &Path,
     case: &Case,
@@ -601,7 +700,7 @@ fn side_extract(
 }
 
 /// The built-in side only (used by the harness's own checks).
-fn builtin(t: &Tshark, case: &Case) -> Option<Extract> {
+fn builtin(t: &Stock, case: &Case) -> Option<Extract> {
     let tmp = TempDir::new("builtin");
     let (file, keylog) = resolve(case, &tmp)?;
     let disable = h2_registered(t);
@@ -646,20 +745,21 @@ fn first_difference<T: fmt::Display>(
 }
 
 fn run_case(case: &Case) {
-    let t = Tshark::new();
     let tmp = TempDir::new("case");
     let Some((file, keylog)) = resolve(case, &tmp) else {
         return;
     };
-    let registered = h2_registered(&t);
+    let stock = Stock::new();
     let (want, want_bad) = side_extract(
-        &t,
+        &stock,
         Side::Builtin,
         &file,
         case,
         keylog.as_deref(),
-        registered,
+        h2_registered(&stock),
     );
+    let t = Tshark::new();
+    let registered = h2_registered(&t);
     // the harness itself: the built-in must have decoded something
     assert!(
         !want.frames.is_empty() && !want.headers.is_empty(),
@@ -833,7 +933,7 @@ fn harness_builtin_extraction_matches_oracle_tsv() {
         eprintln!("skipped: {} is absent", shared_dir().display());
         return;
     }
-    let t = Tshark::new();
+    let t = Stock::new();
     for (capture, tsv) in [
         ("packet-h2-14_headers.pcapng", "packet-h2-14_headers.tsv"),
         ("http2-brotli.pcapng", "http2-brotli.tsv"),
@@ -871,7 +971,7 @@ fn harness_builtin_extraction_matches_oracle_tsv() {
 /// decoding (gzip, deflate, br) and multi-frame reassembly included.
 #[test]
 fn harness_builtin_bodies_are_decoded_and_reassembled() {
-    let t = Tshark::new();
+    let t = Stock::new();
     // h2_server.py's TEXT, sent three times with content-encoding gzip, deflate and br
     let text = "HTTP/2 test body for the zkh2 dissector. "
         .repeat(40)
