@@ -41,6 +41,16 @@ pub fn guard<R>(
     fallback: R,
     f: impl FnOnce() -> R,
 ) -> R {
+    #[cfg(feature = "panic-trigger")]
+    let f = {
+        let trigger = panic_trigger::armed(pinfo, tree);
+        move || {
+            if trigger {
+                panic!("panic-trigger: deliberate panic (ZKH2_PANIC_FRAME)");
+            }
+            f()
+        }
+    };
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => {
@@ -77,5 +87,38 @@ fn report(
             &format!("Dissector bug (panic): {msg}"),
         );
         pkt.append_info("[Dissector bug]");
+    }
+}
+
+/// Test-only (feature `panic-trigger`, never in a release build): the guard panics on purpose
+/// inside `catch_unwind` on the frame whose number is in `ZKH2_PANIC_FRAME` (read once), so
+/// that tests/robustness_tshark.rs can prove a panic is contained.
+#[cfg(feature = "panic-trigger")]
+mod panic_trigger {
+    use std::sync::OnceLock;
+
+    use wireshark_sys as sys;
+
+    use super::Packet;
+
+    static FRAME: OnceLock<Option<u32>> = OnceLock::new();
+
+    /// True when this callback must panic: the frame matches, and the callback builds a tree
+    /// (so the PDU-length callback and tree-less first passes keep their state, and the
+    /// frames after the panic decode exactly as without the trigger).
+    pub(super) fn armed(pinfo: *mut sys::packet_info, tree: *mut sys::proto_tree) -> bool {
+        let Some(n) = *FRAME.get_or_init(|| {
+            std::env::var("ZKH2_PANIC_FRAME")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+        }) else {
+            return false;
+        };
+        if pinfo.is_null() || tree.is_null() {
+            return false;
+        }
+        // SAFETY: pinfo is the valid packet_info handed to the guarded callback.
+        let frame = unsafe { Packet::from_raw(pinfo) }.frame();
+        frame == n
     }
 }

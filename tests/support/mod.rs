@@ -10,6 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Normalises what tshark prints differently between Wireshark versions (see that file).
+mod normalize;
+pub use normalize::canonical;
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -59,6 +63,11 @@ pub struct Output {
 
 impl Tshark {
     pub fn new() -> Tshark {
+        Tshark::with_plugin(&plugin_path())
+    }
+
+    /// Like `new`, with another build of the plugin (e.g. the panic-trigger test build).
+    pub fn with_plugin(plugin: &Path) -> Tshark {
         let home = std::env::temp_dir().join(format!(
             "zkh2-test-{}-{}",
             std::process::id(),
@@ -69,7 +78,7 @@ impl Tshark {
             .join(ws_major_minor())
             .join("epan");
         std::fs::create_dir_all(&dir).expect("create plugin dir");
-        std::fs::copy(plugin_path(), dir.join("libzkh2.so")).expect("copy plugin");
+        std::fs::copy(plugin, dir.join("libzkh2.so")).expect("copy plugin");
         let as_nobody = is_root();
         let status = Command::new("chmod")
             .args(["-R", "a+rX"])
@@ -104,6 +113,26 @@ impl Tshark {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Runs tshark with extra environment variables (setpriv keeps the environment).
+    pub fn run_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
+        let out = self.command(args, envs).output().expect("run tshark");
+        Output {
+            stdout: normalize::stdout(
+                args,
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                || normalize::cached_boolean_fields(|| self.ok(&["-G", "fields"])),
+            ),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: out.status.code().unwrap_or(-1),
+        }
+    }
+
+    /// The tshark command that `run_env` runs (setpriv execs tshark in the same process,
+    /// so a caller that spawns it can measure tshark itself).
+    pub fn command(&self, args: &[&str], envs: &[(&str, &str)]) -> Command {
         let mut cmd = if self.as_nobody {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
@@ -115,13 +144,9 @@ impl Tshark {
             .env("HOME", &self.home)
             .env("WIRESHARK_ABORT_ON_DISSECTOR_BUG", "1")
             .env("LC_ALL", "C.UTF-8")
-            .env("TZ", "UTC");
-        let out = cmd.output().expect("run tshark");
-        Output {
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            status: out.status.code().unwrap_or(-1),
-        }
+            .env("TZ", "UTC")
+            .envs(envs.iter().copied());
+        cmd
     }
 
     /// Runs tshark and insists that it succeeded quietly.

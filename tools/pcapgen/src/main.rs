@@ -12,6 +12,8 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pcapgen::{Capture, Conversation, Direction, Segment, TcpFlow, resegment};
 
+mod adversarial;
+
 #[derive(Parser)]
 #[command(
     name = "pcapgen",
@@ -43,6 +45,19 @@ enum Command {
     /// Cut off the start of the conversation so the capture begins mid-stream (no handshake),
     /// possibly in the middle of a PDU.
     Midstream(MidstreamArgs),
+    /// Build a hostile ZooKeeper capture from scratch (no input): bogus lengths, huge
+    /// counts, one byte per segment, unanswered requests, huge multi.
+    Adversarial(AdversarialArgs),
+}
+
+#[derive(Args)]
+struct AdversarialArgs {
+    /// Which capture to build.
+    #[arg(value_enum)]
+    kind: adversarial::Kind,
+    /// Output pcap file.
+    #[arg(short = 'o', long = "out", value_name = "PCAP")]
+    output: PathBuf,
 }
 
 /// Where the conversation comes from.
@@ -270,6 +285,9 @@ fn main() -> Result<()> {
             let segs = resegment::retransmit(&conv.segments(), a.segment, a.later)?;
             write_one(&a.output, &conv, segs)
         }
+        Command::Adversarial(a) => adversarial::build(a.kind)?
+            .write_file(&a.output)
+            .with_context(|| format!("writing {}", a.output.display())),
         Command::Midstream(a) => {
             let conv = load(&a.input)?;
             let (segs, mut skipped) =

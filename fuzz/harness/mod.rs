@@ -1,0 +1,4 @@
+//! The fuzz harnesses, as plain functions of the input bytes. Included by the libFuzzer
+//! targets and by `tests/fuzz_regressions.rs`.
+
+pub mod zookeeper;
