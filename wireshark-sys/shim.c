@@ -78,6 +78,9 @@ static int zkh2_heur_run(int i, tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
     if (!zkh2_heur_slots[i].test(tvb, pinfo, tree, data))
         return 0;
     conversation_set_dissector(find_or_create_conversation(pinfo), zkh2_heur_slots[i].handle);
+    /* Each call_dissector level takes one from can_desegment; undo the heuristic's own level
+     * so the claimed dissector can ask for reassembly as it could when called directly. */
+    pinfo->can_desegment = pinfo->saved_can_desegment;
     call_dissector_only(zkh2_heur_slots[i].handle, tvb, pinfo, tree, data);
     return 1;
 }
@@ -199,6 +202,24 @@ int zkh2_pref_bool_value(const zkh2_pref_bool *pref) { return pref->value ? 1 : 
 #include <epan/exceptions.h>
 #include <epan/show_exception.h>
 #include <epan/dissectors/packet-http.h>
+/* What the media_type table's dissectors receive as data: 4.0 has http_message_info_t
+ * (packet-http.h); 4.2+ have media_content_info_t in a header of its own. */
+#if __has_include(<epan/dissectors/packet-media-type.h>)
+#include <epan/dissectors/packet-media-type.h>
+typedef media_content_info_t zkh2_media_info_t;
+#define ZKH2_MEDIA_OTHERS MEDIA_CONTAINER_HTTP_OTHERS
+#else
+typedef http_message_info_t zkh2_media_info_t;
+#define ZKH2_MEDIA_OTHERS HTTP_OTHERS
+#endif
+/* 4.6 deprecates dissector_try_string for dissector_try_string_with_data (4.6+ only). */
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+#define ZKH2_TRY_STRING(table, s, tvb, pinfo, tree, data)                                   \
+    dissector_try_string_with_data(table, s, tvb, pinfo, tree, true, data)
+#else
+#define ZKH2_TRY_STRING(table, s, tvb, pinfo, tree, data)                                   \
+    dissector_try_string(table, s, tvb, pinfo, tree, data)
+#endif
 
 tvbuff_t *zkh2_new_data_source(tvbuff_t *parent, packet_info *pinfo, const uint8_t *data,
                                unsigned len, const char *name)
@@ -219,14 +240,14 @@ int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_
         media_table = find_dissector_table("media_type");
     if (media_table == NULL)
         return 0;
-    http_message_info_t info;
+    zkh2_media_info_t info;
     memset(&info, 0, sizeof info);
-    info.type = HTTP_OTHERS;
+    info.type = ZKH2_MEDIA_OTHERS;
     info.media_str = parameters;
     volatile int ret = 0;
     /* A sub-dissector's exception stops here, in C, and shows on its own subtree. */
     TRY {
-        ret = dissector_try_string(media_table, media_type, tvb, pinfo, tree, &info);
+        ret = ZKH2_TRY_STRING(media_table, media_type, tvb, pinfo, tree, &info);
     }
     CATCH_NONFATAL_ERRORS {
         show_exception(tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
@@ -246,10 +267,13 @@ static int zkh2_dispatch_proto = -1;
 
 static int zkh2_dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
+    /* This level of calls is invisible: give the callee the reassembly rights that TLS or
+     * HTTP granted us (call_dissector takes one level off can_desegment). */
+    pinfo->can_desegment = pinfo->saved_can_desegment;
     if (zkh2_dispatch_proto >= 0 && zkh2_proto_is_enabled(zkh2_dispatch_proto))
-        return call_dissector_with_data(zkh2_dispatch_ours, tvb, pinfo, tree, data);
+        return call_dissector_only(zkh2_dispatch_ours, tvb, pinfo, tree, data);
     if (zkh2_dispatch_fallback != NULL)
-        return call_dissector_with_data(zkh2_dispatch_fallback, tvb, pinfo, tree, data);
+        return call_dissector_only(zkh2_dispatch_fallback, tvb, pinfo, tree, data);
     return 0;
 }
 

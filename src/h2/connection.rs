@@ -204,6 +204,9 @@ pub struct DecodedBlock {
     pub joined: Option<Rc<[u8]>>,
     /// Frames that carried the fragments, in order.
     pub frames: Vec<u32>,
+    /// Each fragment's PDU and where it ends in `joined`: a header field is shown in the
+    /// frame that holds its last byte (as the built-in http2 does).
+    pub fragments: Vec<(PduKey, usize)>,
     pub decoded: HeaderBlock,
     /// Dynamic table size and entry count after the block.
     pub table_size: u32,
@@ -380,6 +383,8 @@ struct PendingBlock {
     end_stream: bool,
     started: PduKey,
     fragments: Vec<PduKey>,
+    /// Where each fragment ends in `bytes`.
+    ends: Vec<usize>,
     frames: Vec<u32>,
     bytes: Vec<u8>,
     too_large: bool,
@@ -564,7 +569,7 @@ impl Connection {
         &self.decisions[&key]
     }
 
-    fn from_client(&self, dir: Dir) -> Option<bool> {
+    fn sent_by_client(&self, dir: Dir) -> Option<bool> {
         self.client.map(|c| c == dir)
     }
 
@@ -583,22 +588,23 @@ impl Connection {
             if first_of_side {
                 self.sides[dir].hpack = Decoder::new_mid_stream();
             }
-            return FrameInfo::new(dir, self.from_client(dir), PduRole::Continuation);
+            return FrameInfo::new(dir, self.sent_by_client(dir), PduRole::Continuation);
         }
         if frame::starts_with_preface(bytes) && bytes.len() == frame::PREFACE.len() {
             self.set_client(dir);
-            return FrameInfo::new(dir, self.from_client(dir), PduRole::Preface);
+            return FrameInfo::new(dir, self.sent_by_client(dir), PduRole::Preface);
         }
         let Some(parsed) = frame::parse_frame(bytes) else {
-            return FrameInfo::new(dir, self.from_client(dir), PduRole::Frame);
+            return FrameInfo::new(dir, self.sent_by_client(dir), PduRole::Frame);
         };
         let h = parsed.header;
         // A side's first frame must be SETTINGS (after the client's preface). Anything
         // else means the capture began after the start, and HPACK state is unknown.
-        if first_of_side && !(h.kind == kind::SETTINGS && !h.has(flag::ACK)) {
+        let opens_with_settings = h.kind == kind::SETTINGS && !h.has(flag::ACK);
+        if first_of_side && !opens_with_settings {
             self.sides[dir].hpack = Decoder::new_mid_stream();
         }
-        let mut info = FrameInfo::new(dir, self.from_client(dir), PduRole::Frame);
+        let mut info = FrameInfo::new(dir, self.sent_by_client(dir), PduRole::Frame);
         self.check_header(&h, dir, &mut info);
 
         // A header block in progress admits only its CONTINUATION frames.
@@ -631,6 +637,7 @@ impl Connection {
                     end_stream: h.has(flag::END_STREAM),
                     started: key,
                     fragments: Vec::new(),
+                    ends: Vec::new(),
                     frames: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
@@ -654,6 +661,7 @@ impl Connection {
                     end_stream: false,
                     started: key,
                     fragments: Vec::new(),
+                    ends: Vec::new(),
                     frames: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
@@ -908,6 +916,7 @@ impl Connection {
         } else {
             block.bytes.extend_from_slice(fragment);
         }
+        block.ends.push(block.bytes.len());
         if !h.has(flag::END_HEADERS) {
             info.block_part = Some(BlockPart {
                 started_in: block.started.frame,
@@ -1002,7 +1011,7 @@ impl Connection {
             }
             _ => {}
         }
-        info.from_client = self.from_client(dir);
+        info.from_client = self.sent_by_client(dir);
         // New streams must count upwards per side (RFC 9113 5.1.1).
         if matches!(role, BlockRole::Request | BlockRole::PushRequest) {
             let last = self.sides[dir].last_opened;
@@ -1058,10 +1067,8 @@ impl Connection {
                             info.problems.push(Problem::RequestNotCaptured);
                         }
                     }
-                    BlockRole::Trailers => {
-                        if grpc_status.is_some() {
-                            s.grpc_status = grpc_status;
-                        }
+                    BlockRole::Trailers if grpc_status.is_some() => {
+                        s.grpc_status = grpc_status;
                     }
                     _ => {}
                 }
@@ -1071,15 +1078,28 @@ impl Connection {
                 }
             }
         }
-        info.block = Some(Rc::new(DecodedBlock {
+        let decoded = Rc::new(DecodedBlock {
             stream: stream_id,
             role,
             joined: (block.frames.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
+            fragments: block
+                .fragments
+                .iter()
+                .copied()
+                .zip(block.ends.iter().copied())
+                .collect(),
             frames: block.frames,
             decoded,
             table_size,
             table_len,
-        }));
+        });
+        // Earlier fragments show the fields that end in them.
+        for k in decoded.fragments.iter().map(|f| f.0).filter(|k| *k != key) {
+            if let Some(f) = self.decisions.get_mut(&k) {
+                f.block = Some(decoded.clone());
+            }
+        }
+        info.block = Some(decoded);
         if block.end_stream {
             self.end_stream(stream_id, dir, client, info);
         }

@@ -94,7 +94,8 @@ impl FramedDissector for H2 {
         };
         let view = View {
             pkt,
-            conn: &conn,
+            key,
+            conn,
             info,
             bytes,
         };
@@ -113,6 +114,7 @@ impl FramedDissector for H2 {
 /// One PDU with everything needed to show it.
 struct View<'p, 'a> {
     pkt: &'p Packet<'a>,
+    key: PduKey,
     conn: &'p Connection,
     info: &'p FrameInfo,
     bytes: &'p [u8],
@@ -168,6 +170,10 @@ impl View<'_, '_> {
         }
         item.append_text(&format!(", {info_text}"));
         self.pkt.append_info(&info_text);
+        // After our Info clause, so that a sub-dissector's column text follows it.
+        if let Some(body) = &self.info.body {
+            self.body(t, body);
+        }
     }
 
     fn header(&self, t: &Tree<'_>, h: &FrameHeader) {
@@ -372,9 +378,6 @@ impl View<'_, '_> {
                 }
             }
         }
-        if let Some(body) = &self.info.body {
-            self.body(t, body);
-        }
     }
 
     fn string(&self, t: &Tree<'_>, field: Hf, span: Span) {
@@ -415,7 +418,25 @@ impl View<'_, '_> {
             Some(joined) => (t.with_data_source(self.pkt, joined, c"Header block"), 0),
             None => (*t, fragment.off),
         };
-        self.header_block(t, &bt, base, block);
+        // Which fields this frame shows: those whose last byte is in its fragment.
+        let position = block.fragments.iter().position(|f| f.0 == self.key);
+        let range = position.map(|i| {
+            let start = if i == 0 { 0 } else { block.fragments[i - 1].1 };
+            (start, block.fragments[i].1)
+        });
+        let completing = block.fragments.len() <= 1 || position == Some(block.fragments.len() - 1);
+        self.header_block(
+            t,
+            &bt,
+            base,
+            block,
+            range.filter(|_| block.fragments.len() > 1),
+            completing,
+        );
+        if !completing {
+            info.push_str(" (header block continues)");
+            return;
+        }
         self.pairing(t);
         match block.role {
             BlockRole::Request | BlockRole::PushRequest => {
@@ -442,7 +463,24 @@ impl View<'_, '_> {
         }
     }
 
-    fn header_block(&self, t: &Tree<'_>, bt: &Tree<'_>, base: usize, block: &DecodedBlock) {
+    fn header_block(
+        &self,
+        t: &Tree<'_>,
+        bt: &Tree<'_>,
+        base: usize,
+        block: &DecodedBlock,
+        range: Option<(usize, usize)>,
+        completing: bool,
+    ) {
+        let in_this_frame = |f: &hpack::Field| {
+            range.is_none_or(|(start, end)| f.off + f.len > start && f.off + f.len <= end)
+        };
+        for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
+            self.header_field(t, bt, base, f);
+        }
+        if !completing {
+            return;
+        }
         t.add_u32(Hf::BlockRole, 0, 0, block.role as u32)
             .generated();
         let count = block
@@ -455,9 +493,6 @@ impl View<'_, '_> {
         t.add_u32(Hf::TableSize, 0, 0, block.table_size).generated();
         t.add_u32(Hf::TableEntries, 0, 0, block.table_len as u32)
             .generated();
-        for f in &block.decoded.fields {
-            self.header_field(t, bt, base, f);
-        }
         if let Some(e) = &block.decoded.error {
             bt.add_expert(
                 self.pkt,
@@ -686,7 +721,9 @@ impl View<'_, '_> {
         let Some(ct) = &body.content_type else { return };
         if body::is_grpc(ct) {
             self.grpc(&sub, &bt, decoded);
-        } else if err.is_none() {
+        } else if err.is_none() && !ct.starts_with(b"application/grpc") {
+            // (Wireshark's gRPC dissector asserts when it is not called from its own
+            // http2, so gRPC-Web text bodies stay bytes.)
             bt.call_media_type(
                 self.pkt,
                 &body::media_type(ct),

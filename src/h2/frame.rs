@@ -59,13 +59,15 @@ pub mod flag {
 
     /// The flags a frame type defines; any other bit set is "unused" and must be ignored.
     pub fn defined(kind: u8) -> u8 {
-        use super::kind::*;
+        // Spelled out: a glob import of `kind::*` here would shadow this module's PRIORITY
+        // flag (0x20) with the PRIORITY frame type (0x2).
+        use super::kind as k;
         match kind {
-            DATA => END_STREAM | PADDED,
-            HEADERS => END_STREAM | END_HEADERS | PADDED | PRIORITY,
-            SETTINGS | PING => ACK,
-            PUSH_PROMISE => END_HEADERS | PADDED,
-            CONTINUATION => END_HEADERS,
+            k::DATA => END_STREAM | PADDED,
+            k::HEADERS => END_STREAM | END_HEADERS | PADDED | PRIORITY,
+            k::SETTINGS | k::PING => ACK,
+            k::PUSH_PROMISE => END_HEADERS | PADDED,
+            k::CONTINUATION => END_HEADERS,
             _ => 0,
         }
     }
@@ -243,7 +245,10 @@ impl std::fmt::Display for PayloadError {
                 write!(f, "payload length must be {expected} (FRAME_SIZE_ERROR)")
             }
             PayloadError::SettingsLength => {
-                write!(f, "SETTINGS length is not a multiple of 6 (FRAME_SIZE_ERROR)")
+                write!(
+                    f,
+                    "SETTINGS length is not a multiple of 6 (FRAME_SIZE_ERROR)"
+                )
             }
             PayloadError::PaddingTooLong { pad_length } => write!(
                 f,

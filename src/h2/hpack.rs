@@ -175,7 +175,7 @@ pub struct Literal {
 impl Literal {
     /// Offset of the encoded octets (after the length prefix).
     pub fn data_off(&self) -> usize {
-        self.off + (self.len - self.raw_len as usize)
+        self.off + self.len.saturating_sub(self.raw_len as usize)
     }
 }
 
@@ -272,8 +272,9 @@ pub struct HpackError {
     /// block, `off..`, is undecoded).
     pub off: usize,
     /// Offset of the offending element inside it: the integer or the string literal (equal
-    /// to `off` when the representation's first octet is at fault). For `Truncated` it may be
-    /// `block.len()`: the block ends right before a string literal.
+    /// to `off` when the representation's first octet is at fault). Always at most
+    /// `block.len()`, and equal to it only for `Truncated` (the block ends right before a
+    /// string literal) and for `SizeUpdateMissing` on an empty block.
     pub at: usize,
 }
 
@@ -636,7 +637,15 @@ impl Decoder {
     fn resolve(&self, n: u32) -> Result<Resolved, HpackErrorKind> {
         if n <= STATIC_TABLE_LEN {
             let slot = (n as usize).saturating_sub(1);
-            let entry = STATIC_RC.with(|t| t.get(slot).cloned());
+            // `try_with` fails only while the thread is being torn down: then allocate.
+            let entry = STATIC_RC
+                .try_with(|t| t.get(slot).cloned())
+                .ok()
+                .flatten()
+                .or_else(|| {
+                    let (n, v) = STATIC_TABLE.get(slot)?;
+                    Some((Rc::from(*n), Rc::from(*v)))
+                });
             let (name, value) = entry.ok_or(HpackErrorKind::IndexZero)?;
             return Ok(Resolved {
                 name: Some(name),

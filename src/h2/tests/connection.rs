@@ -317,3 +317,21 @@ fn mid_stream_capture_resyncs_and_marks_unknown_entries() {
     // A segment entirely inside a frame is skipped whole.
     assert_eq!(resync_offset(&[0u8; 5], 16_384), None);
 }
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn resync_accepts_a_segment_that_starts_on_a_frame() {
+    // nghttp's packet after a cut: SETTINGS ACK, two WINDOW_UPDATEs, two HEADERS.
+    let seg = hex(
+        "0000000401000000000000040800000000000000885e00000408000000000f00008000000013012500000013000000031f8204866075d6bf447f86c0bf90be0000140125000000150000000b0b8204876283cc75d1de6f86c0bf90be",
+    );
+    assert_eq!(resync_offset(&seg, 16_384), Some(0));
+    let mut conn = Connection::new(1 << 20);
+    assert_eq!(conn.framing(CLIENT, 6, &seg), Framing::Pdu(9));
+}

@@ -207,3 +207,11 @@ fn truncated_capture_never_panics() {
         }
     }
 }
+
+#[test]
+fn defined_flags_per_type() {
+    assert_eq!(flag::defined(kind::HEADERS), 0x2d);
+    assert_eq!(flag::defined(kind::DATA), 0x09);
+    assert_eq!(flag::defined(kind::PRIORITY), 0);
+    assert_eq!(flag::defined(kind::SETTINGS), 0x01);
+}
