@@ -71,7 +71,12 @@ fn check_layout(block: &[u8], hb: &HeaderBlock) {
             assert_eq!(e.off, pos);
             // `at` may be the block's end: the block ends right before the element.
             assert!(e.at >= e.off && e.at <= block.len());
-            assert!(e.at < block.len() || e.kind == HpackErrorKind::Truncated);
+            assert!(
+                e.at < block.len()
+                    || e.kind == HpackErrorKind::Truncated
+                    || (block.is_empty()
+                        && matches!(e.kind, HpackErrorKind::SizeUpdateMissing { .. }))
+            );
         }
         None => assert_eq!(pos, block.len()),
     }
@@ -517,6 +522,14 @@ fn c6_responses_with_huffman() {
 // ---- Errors ----
 
 #[test]
+fn empty_block() {
+    let mut d = Decoder::new();
+    assert_eq!(d.decode_block(&[]), HeaderBlock::default());
+    let mut d = Decoder::new_mid_stream();
+    assert_eq!(d.decode_block(&[]), HeaderBlock::default());
+}
+
+#[test]
 fn index_zero() {
     let mut d = Decoder::new();
     let hb = d.decode_block(&[0x82, 0x80, 0x84]);
@@ -755,6 +768,11 @@ fn lowered_limit_requires_a_size_update() {
         })
     );
     assert!(hb.fields.is_empty());
+    // An empty block does not carry the update either.
+    assert_eq!(
+        d.decode_block(&[]).error.map(|e| (e.kind, e.off, e.at)),
+        Some((HpackErrorKind::SizeUpdateMissing { limit: 120 }, 0, 0))
+    );
     // An update above the new limit is still too large.
     let hb = d.decode_block(&encode_int(4096, 5, 0x20));
     assert_eq!(
