@@ -786,12 +786,12 @@ fn plausible_at(
             }
         }
         Direction::ToClient => {
-            if whole.is_some_and(parse::looks_like_connect_response) {
-                true
-            } else if whole.is_none()
-                && !need_header
-                && parse::CONNECT_RESPONSE_LENS.contains(&(len as u32))
-                && be32(4).is_none_or(|v| v == 0)
+            // A handshake reply, whole or still arriving in pieces.
+            if whole.is_some_and(parse::looks_like_connect_response)
+                || (whole.is_none()
+                    && !need_header
+                    && parse::CONNECT_RESPONSE_LENS.contains(&(len as u32))
+                    && be32(4).is_none_or(|v| v == 0))
             {
                 true
             } else {
@@ -807,8 +807,7 @@ fn plausible_at(
                             x,
                             xid::NOTIFICATION | xid::PING | xid::AUTH | xid::SET_WATCHES
                         ))
-                    && zxid >= -1
-                    && zxid < 1 << 48
+                    && (-1..1 << 48).contains(&zxid)
                     && super::error_name(err).is_some()
                     && (x != xid::NOTIFICATION
                         || whole.is_none_or(|w| {
