@@ -92,7 +92,8 @@ fn golden_outputs() {
             continue;
         }
         let want = std::fs::read_to_string(&want_path).unwrap_or_default();
-        if got != want {
+        // Compared in a form that absorbs how tshark 4.4/4.6 print the same tree.
+        if support::canonical(&got) != support::canonical(&want) {
             let line = got
                 .lines()
                 .zip(want.lines())
