@@ -23,6 +23,9 @@
 //!   when it is reassembled or content-decoded there, else the concatenated
 //!   `http2.data.data` of the stream's DATA frames. Ours: every `h2.body`.
 //!
+//! Mid-connection captures (`*-midstream*`): every entry of the built-in must appear in ours in
+//! order; ours may decode more (it resynchronises on frame boundaries the built-in skips).
+//!
 //! A header the built-in names `<unknown>` (a mid-connection capture, where it pre-fills the
 //! HPACK table with dummy entries) matches any header of ours at that position.
 //!
@@ -744,6 +747,27 @@ fn first_difference<T: fmt::Display>(
     ))
 }
 
+/// Mid-connection captures: ours finds frame boundaries and header blocks that the built-in
+/// skips (it waits for a frame start it never gets), so there every entry of the built-in must
+/// appear in ours, in order, and ours may have more. None when that holds.
+fn missing_from<T: fmt::Display>(
+    what: &str,
+    builtin: &[T],
+    ours: &[T],
+    same: impl Fn(&T, &T) -> bool,
+) -> Option<String> {
+    let mut rest = ours.iter();
+    let i = builtin
+        .iter()
+        .position(|want| !rest.any(|got| same(want, got)))?;
+    Some(format!(
+        "{what}: built-in entry {i} not found in ours (in order): {}\n  (built-in has {}, ours {})",
+        builtin[i],
+        builtin.len(),
+        ours.len()
+    ))
+}
+
 fn run_case(case: &Case) {
     let tmp = TempDir::new("case");
     let Some((file, keylog)) = resolve(case, &tmp) else {
@@ -777,24 +801,39 @@ fn run_case(case: &Case) {
     );
     let (got, got_bad) = side_extract(&t, Side::Ours, &file, case, keylog.as_deref(), true);
     let mut problems = Vec::new();
-    problems.extend(first_difference(
-        "frames",
-        &want.frames,
-        &got.frames,
-        |a, b| a == b,
-    ));
-    problems.extend(first_difference(
-        "headers",
-        &want.headers,
-        &got.headers,
-        header_matches,
-    ));
-    problems.extend(first_difference(
-        "bodies",
-        &want.bodies,
-        &got.bodies,
-        |a, b| a == b,
-    ));
+    if case.file.contains("midstream") {
+        problems.extend(missing_from("frames", &want.frames, &got.frames, |a, b| {
+            a == b
+        }));
+        problems.extend(missing_from(
+            "headers",
+            &want.headers,
+            &got.headers,
+            header_matches,
+        ));
+        problems.extend(missing_from("bodies", &want.bodies, &got.bodies, |a, b| {
+            a == b
+        }));
+    } else {
+        problems.extend(first_difference(
+            "frames",
+            &want.frames,
+            &got.frames,
+            |a, b| a == b,
+        ));
+        problems.extend(first_difference(
+            "headers",
+            &want.headers,
+            &got.headers,
+            header_matches,
+        ));
+        problems.extend(first_difference(
+            "bodies",
+            &want.bodies,
+            &got.bodies,
+            |a, b| a == b,
+        ));
+    }
     let extra_bad: Vec<u32> = got_bad.difference(&want_bad).copied().collect();
     if !extra_bad.is_empty() {
         problems.push(format!(

@@ -259,29 +259,48 @@ int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_
 
 /* tls.alpn and http.upgrade cannot be reached by Decode As, and `--disable-protocol h2`
  * would leave them pointing at a disabled handle (TLS then shows bare application data).
- * The dispatch handle has no protocol of its own: it calls ours while h2 is enabled and
- * the built-in "http2" handle otherwise, so disabling h2 gives back the built-in. */
-static dissector_handle_t zkh2_dispatch_ours;
-static dissector_handle_t zkh2_dispatch_fallback;
-static int zkh2_dispatch_proto = -1;
+ * So the entries are re-pointed by an init routine, which runs when a capture file is
+ * (re)dissected, after the enabled-protocols list is settled: at our handle while our
+ * protocol is enabled, at the built-in one otherwise. Disabling h2 then gives back exactly
+ * what Wireshark shows without the plugin. */
+#define ZKH2_SWITCH_SLOTS 8
+static struct { const char *table; const char *key; } zkh2_switch_entries[ZKH2_SWITCH_SLOTS];
+static int zkh2_switch_used;
+static int zkh2_switch_proto = -1;
+static dissector_handle_t zkh2_switch_ours;
+static dissector_handle_t zkh2_switch_builtin;
 
-static int zkh2_dispatch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static void zkh2_switch_init(void)
 {
-    /* This level of calls is invisible: give the callee the reassembly rights that TLS or
-     * HTTP granted us (call_dissector takes one level off can_desegment). */
-    pinfo->can_desegment = pinfo->saved_can_desegment;
-    if (zkh2_dispatch_proto >= 0 && zkh2_proto_is_enabled(zkh2_dispatch_proto))
-        return call_dissector_only(zkh2_dispatch_ours, tvb, pinfo, tree, data);
-    if (zkh2_dispatch_fallback != NULL)
-        return call_dissector_only(zkh2_dispatch_fallback, tvb, pinfo, tree, data);
-    return 0;
+    int ours = zkh2_switch_proto >= 0 && zkh2_proto_is_enabled(zkh2_switch_proto);
+    for (int i = 0; i < zkh2_switch_used; i++) {
+        if (ours)
+            dissector_add_string(zkh2_switch_entries[i].table, zkh2_switch_entries[i].key,
+                                 zkh2_switch_ours);
+        else if (zkh2_switch_builtin != NULL)
+            dissector_add_string(zkh2_switch_entries[i].table, zkh2_switch_entries[i].key,
+                                 zkh2_switch_builtin);
+        else
+            dissector_delete_string(zkh2_switch_entries[i].table, zkh2_switch_entries[i].key,
+                                    zkh2_switch_ours);
+    }
 }
 
-dissector_handle_t zkh2_create_dispatch_handle(int proto, dissector_handle_t ours,
-                                               const char *fallback_name)
+int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
+                                          const char *builtin_name, const char *table,
+                                          const char *key)
 {
-    zkh2_dispatch_proto = proto;
-    zkh2_dispatch_ours = ours;
-    zkh2_dispatch_fallback = find_dissector(fallback_name);
-    return create_dissector_handle(zkh2_dispatch, -1);
+    if (zkh2_switch_used >= ZKH2_SWITCH_SLOTS)
+        return -1;
+    if (zkh2_switch_used == 0)
+        register_init_routine(zkh2_switch_init);
+    zkh2_switch_proto = proto;
+    zkh2_switch_ours = ours;
+    if (zkh2_switch_builtin == NULL)
+        zkh2_switch_builtin = find_dissector(builtin_name);
+    zkh2_switch_entries[zkh2_switch_used].table = table;
+    zkh2_switch_entries[zkh2_switch_used].key = key;
+    zkh2_switch_used++;
+    dissector_add_string(table, key, ours);
+    return 0;
 }

@@ -75,8 +75,10 @@ tvbuff_t *zkh2_new_data_source(tvbuff_t *parent, packet_info *pinfo, const uint8
  * sub-dissector are caught in C. Returns nonzero when a dissector took it. */
 int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_t *tvb,
                          packet_info *pinfo, proto_tree *tree);
-/* A protocol-less handle that calls `ours` while `proto` is enabled, else the built-in
- * dissector named `fallback_name` (if any). */
-dissector_handle_t zkh2_create_dispatch_handle(int proto, dissector_handle_t ours,
-                                               const char *fallback_name);
+/* Adds `ours` to a string table ("tls.alpn", "http.upgrade") and re-points the entry at
+ * each capture's init: to `ours` while `proto` is enabled, else to the built-in handle named
+ * `builtin_name`. `table` and `key` must be static. Returns -1 when the slots are full. */
+int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
+                                          const char *builtin_name, const char *table,
+                                          const char *key);
 #endif

@@ -327,19 +327,28 @@ impl Handle {
         }
     }
 
-    /// Adds the handle to a string-keyed table ("tls.alpn", "http.upgrade"). The last
-    /// registration of a key wins, and plugin handoffs run after the built-in ones.
-    pub fn add_string(self, table: &'static CStr, key: &'static CStr) {
-        // SAFETY: static strings, a valid handle.
-        unsafe { sys::dissector_add_string(table.as_ptr(), key.as_ptr(), self.0) }
-    }
-
-    /// A handle without a protocol of its own that calls `self` while `proto` is enabled
-    /// and the built-in dissector named `fallback` otherwise. For tables that Decode As
-    /// cannot reach, so that disabling our protocol gives the built-in one back.
-    pub fn with_fallback(self, proto: Protocol, fallback: &'static CStr) -> Handle {
-        // SAFETY: a valid handle and a static string; the shim keeps both.
-        Handle(unsafe { sys::zkh2_create_dispatch_handle(proto.0, self.0, fallback.as_ptr()) })
+    /// Adds the handle to a string-keyed table ("tls.alpn", "http.upgrade") that Decode As
+    /// cannot reach. While `proto` is disabled, the entry points at the built-in dissector
+    /// named `builtin` instead (re-checked whenever a capture is dissected anew), so that
+    /// disabling our protocol gives back what Wireshark shows without the plugin.
+    pub fn add_string_with_builtin_fallback(
+        self,
+        proto: Protocol,
+        builtin: &'static CStr,
+        table: &'static CStr,
+        key: &'static CStr,
+    ) {
+        // SAFETY: static strings and a valid handle; the shim keeps the pointers.
+        let rc = unsafe {
+            sys::zkh2_add_string_with_builtin_fallback(
+                proto.0,
+                self.0,
+                builtin.as_ptr(),
+                table.as_ptr(),
+                key.as_ptr(),
+            )
+        };
+        debug_assert_eq!(rc, 0, "string table switch slots are full");
     }
 
     /// Offers the handle in Decode As for `table` without claiming any value.

@@ -58,18 +58,18 @@ impl std::fmt::Display for DecodeError {
 }
 
 /// The decoded body (possibly cut at `limit`) and, when it failed or was cut, why.
-pub fn decode(
-    encoding: Encoding,
-    data: &[u8],
-    limit: usize,
-) -> (Vec<u8>, Option<DecodeError>) {
+pub fn decode(encoding: Encoding, data: &[u8], limit: usize) -> (Vec<u8>, Option<DecodeError>) {
     match encoding {
         Encoding::Gzip => read_bounded(flate2::read::GzDecoder::new(data), limit),
         Encoding::Deflate => {
             // "deflate" is meant to be zlib-wrapped (RFC 9110 8.4.1.2), but some servers
             // send raw deflate; try both, as browsers do.
             let zlib = read_bounded(flate2::read::ZlibDecoder::new(data), limit);
-            if zlib.1.as_ref().is_some_and(|e| matches!(e, DecodeError::Corrupt(_))) {
+            if zlib
+                .1
+                .as_ref()
+                .is_some_and(|e| matches!(e, DecodeError::Corrupt(_)))
+            {
                 let raw = read_bounded(flate2::read::DeflateDecoder::new(data), limit);
                 if raw.1.is_none() {
                     return raw;
@@ -77,10 +77,7 @@ pub fn decode(
             }
             zlib
         }
-        Encoding::Brotli => read_bounded(
-            brotli_decompressor::Decompressor::new(data, 4096),
-            limit,
-        ),
+        Encoding::Brotli => read_bounded(brotli_decompressor::Decompressor::new(data, 4096), limit),
     }
 }
 
@@ -134,7 +131,8 @@ pub fn grpc_messages(body: &[u8]) -> (Vec<GrpcMessage>, Option<usize>) {
 
 /// True for the content types that carry gRPC length-prefixed messages.
 pub fn is_grpc(content_type: &[u8]) -> bool {
-    content_type.starts_with(b"application/grpc") && !content_type.starts_with(b"application/grpc-web-text")
+    content_type.starts_with(b"application/grpc")
+        && !content_type.starts_with(b"application/grpc-web-text")
 }
 
 /// The media type of a `content-type` value, lowercased, without parameters: what

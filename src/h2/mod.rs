@@ -72,12 +72,15 @@ pub fn register_handoff() {
     let _ = reg.handle.set(handle);
     // No default port (as the built-in): a range preference `h2.tcp.port` and Decode As.
     handle.add_uint_range_with_preference(c"tcp.port", c"");
-    // TLS ALPN and the HTTP/1.1 upgrade cannot be reached by Decode As; the dispatch handle
-    // gives them back to the built-in `http2` when h2 is disabled.
-    let dispatch = handle.with_fallback(reg.proto, c"http2");
-    dispatch.add_string(c"tls.alpn", c"h2");
-    dispatch.add_string(c"http.upgrade", c"h2");
-    dispatch.add_string(c"http.upgrade", c"h2c");
+    // TLS ALPN and the HTTP/1.1 upgrade cannot be reached by Decode As; while h2 is
+    // disabled they point at the built-in `http2` (see the shim).
+    for (table, key) in [
+        (c"tls.alpn", c"h2"),
+        (c"http.upgrade", c"h2"),
+        (c"http.upgrade", c"h2c"),
+    ] {
+        handle.add_string_with_builtin_fallback(reg.proto, c"http2", table, key);
+    }
     // The preface on any TCP port, and on ports that HTTP owns (where HTTP sees it first).
     epan::register::add_heuristic(
         c"tcp",

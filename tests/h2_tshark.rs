@@ -1,0 +1,368 @@
+//! HTTP/2 (`h2`) through the real tshark with the plugin loaded: golden outputs of the
+//! recorded captures, coexistence with the built-in `http2`, and the pairing, timing and
+//! flow-control fields checked against values computed by hand from the capture.
+//!
+//! Regenerate the golden files with `ZKH2_BLESS=1 scripts/test` and review the diff.
+//! The header and body equality with the built-in is in `h2_oracle.rs`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{Tshark, captures, repo};
+
+/// Anything that means the plugin failed on a packet.
+const BAD: &str = "_ws.malformed || zkh2.dissector_bug || h2.malformed || h2.hpack.error";
+
+/// Options every run gets: the TLS key log of the TLS capture, and HTTP on the Python
+/// server's port (where the h2c upgrade happens).
+fn common_args(capture: &Path) -> Vec<String> {
+    let keys = repo().join("tests/captures/h2/tls.keys");
+    let mut args = vec![
+        "-r".to_string(),
+        capture.to_str().expect("utf-8 path").to_string(),
+        "-o".to_string(),
+        format!("tls.keylog_file:{}", keys.display()),
+        "-d".to_string(),
+        "tcp.port==18181,http".to_string(),
+    ];
+    // A capture cut mid-connection has no preface for the heuristic to find.
+    if capture.to_string_lossy().contains("midstream") {
+        args.extend(["-d".to_string(), "tcp.port==18180,h2".to_string()]);
+    }
+    args
+}
+
+fn run(t: &Tshark, capture: &Path, extra: &[&str]) -> String {
+    let mut args = common_args(capture);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    t.ok(&refs)
+}
+
+fn expected_path(capture: &Path) -> PathBuf {
+    let stem = capture.file_stem().expect("capture name");
+    repo()
+        .join("tests/expected/h2")
+        .join(format!("{}.txt", stem.to_string_lossy()))
+}
+
+fn h2_captures() -> Vec<PathBuf> {
+    let all: Vec<PathBuf> = captures("tests/captures/h2")
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pcapng" || e == "pcap"))
+        .collect();
+    assert!(all.len() >= 8, "h2 captures missing: {all:?}");
+    all
+}
+
+#[test]
+fn golden_outputs() {
+    let t = Tshark::new();
+    let bless = std::env::var_os("ZKH2_BLESS").is_some();
+    let mut failures = Vec::new();
+    for capture in h2_captures() {
+        let list = run(&t, &capture, &["-2", "-Y", "h2"]);
+        // The trees of the first packets: every frame type is there, and the goldens stay
+        // small enough to review (h2load packets carry dozens of frames each).
+        let packets = if capture.to_string_lossy().contains("h2load") {
+            "4"
+        } else {
+            "20"
+        };
+        let tree = run(
+            &t,
+            &capture,
+            &["-2", "-c", packets, "-Y", "h2", "-V", "-O", "h2"],
+        );
+        let got =
+            format!("# tshark -2 -Y h2\n{list}\n# tshark -2 -c {packets} -Y h2 -V -O h2\n{tree}");
+        let want_path = expected_path(&capture);
+        if bless {
+            std::fs::create_dir_all(want_path.parent().unwrap()).unwrap();
+            std::fs::write(&want_path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&want_path).unwrap_or_default();
+        if support::canonical(&got) != support::canonical(&want) {
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            failures.push(format!(
+                "{}: differs from {} at line {}:\n  got:  {}\n  want: {}",
+                capture.display(),
+                want_path.display(),
+                line + 1,
+                got.lines().nth(line).unwrap_or("<eof>"),
+                want.lines().nth(line).unwrap_or("<eof>")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (ZKH2_BLESS=1 regenerates):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn no_malformed_and_every_frame_decoded() {
+    let t = Tshark::new();
+    for capture in h2_captures() {
+        let bad = run(&t, &capture, &["-2", "-Y", BAD]);
+        assert!(bad.trim().is_empty(), "{}: {bad}", capture.display());
+        let frames = run(
+            &t,
+            &capture,
+            &["-2", "-Y", "h2", "-T", "fields", "-e", "h2.type"],
+        );
+        assert!(!frames.trim().is_empty(), "{}: no h2", capture.display());
+    }
+}
+
+/// tshark without the plugin, in the same hermetic way (temporary HOME, uid 65534 as root).
+fn stock_tshark(args: &[String]) -> String {
+    let home = std::env::temp_dir().join(format!("zkh2-stock-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let mut cmd = if root {
+        Command::new("chown")
+            .args(["65534:65534"])
+            .arg(&home)
+            .status()
+            .unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
+        c
+    } else {
+        Command::new("tshark")
+    };
+    let out = cmd
+        .args(args)
+        .env("HOME", &home)
+        .env("LC_ALL", "C.UTF-8")
+        .env("TZ", "UTC")
+        .output()
+        .expect("run tshark");
+    assert!(
+        out.status.success(),
+        "stock tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `--disable-protocol h2` gives back exactly what tshark shows without the plugin: the
+/// built-in takes TLS ALPN and the h2c upgrade again.
+#[test]
+fn disabling_h2_gives_back_the_builtin_byte_for_byte() {
+    let t = Tshark::new();
+    // (The mid-connection cuts need `-d ...,h2`, which tshark without the plugin refuses.)
+    for capture in h2_captures()
+        .into_iter()
+        .filter(|c| !c.to_string_lossy().contains("midstream"))
+    {
+        let mut args = common_args(&capture);
+        args.push("-V".to_string());
+        let want = stock_tshark(&args);
+        args.extend(["--disable-protocol".to_string(), "h2".to_string()]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let got = t.ok(&refs);
+        if got != want {
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{}: differs from tshark without the plugin at line {}:\n  with h2 disabled: {}\n  without plugin:   {}",
+                capture.display(),
+                line + 1,
+                got.lines().nth(line).unwrap_or("<eof>"),
+                want.lines().nth(line).unwrap_or("<eof>")
+            );
+        }
+    }
+}
+
+/// By default ours takes TLS (ALPN) and the h2c upgrade, and the built-in takes nothing.
+#[test]
+fn ours_takes_alpn_and_upgrade_by_default() {
+    let t = Tshark::new();
+    for name in ["tls.pcapng", "curl-upgrade.pcapng"] {
+        let capture = repo().join("tests/captures/h2").join(name);
+        let ours = run(
+            &t,
+            &capture,
+            &["-Y", "h2.type == 1", "-T", "fields", "-e", "frame.number"],
+        );
+        assert!(!ours.trim().is_empty(), "{name}: no h2 HEADERS");
+        let builtin = run(&t, &capture, &["-Y", "http2"]);
+        assert!(
+            builtin.trim().is_empty(),
+            "{name}: built-in still decodes: {builtin}"
+        );
+    }
+}
+
+/// Fields of every frame as rows of (frame number, time, then the requested fields).
+fn rows(t: &Tshark, capture: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut extra = vec![
+        "-2",
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=,",
+    ];
+    extra.extend(["-e", "frame.number", "-e", "frame.time_epoch"]);
+    for f in fields {
+        extra.extend(["-e", f]);
+    }
+    run(t, capture, &extra)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+fn seconds(s: &str) -> f64 {
+    s.parse().expect("a number")
+}
+
+/// Request/response pairing and time: every response HEADERS points at the frame of its
+/// request on the same stream, h2.time is the difference of the two capture times, and the
+/// request points back.
+#[test]
+fn pairing_and_time_match_the_capture() {
+    let t = Tshark::new();
+    let mut checked = 0;
+    for name in [
+        "curl-prior-knowledge.pcapng",
+        "nghttp-prior-knowledge.pcapng",
+        "tls.pcapng",
+    ] {
+        let capture = repo().join("tests/captures/h2").join(name);
+        let time_of = |frame: &str| -> f64 {
+            let r = rows(&t, &capture, &format!("frame.number == {frame}"), &[]);
+            seconds(&r[0][1])
+        };
+        for r in rows(&t, &capture, "h2.time", &["h2.request_in", "h2.time"]) {
+            let (frame, at) = (&r[0], seconds(&r[1]));
+            let requests: Vec<&str> = r[2].split(',').collect();
+            let times: Vec<&str> = r[3].split(',').collect();
+            // DATA frames carry request_in too; take packets where each link has its time.
+            if requests.len() != times.len() {
+                continue;
+            }
+            for (request, time) in requests.iter().zip(times) {
+                let expected = at - time_of(request);
+                let time = seconds(time);
+                assert!(
+                    (expected - time).abs() < 1e-6,
+                    "{name} frame {frame}: h2.time {time} but the frames are {expected} s apart"
+                );
+                // The request points back at this response.
+                let back = rows(
+                    &t,
+                    &capture,
+                    &format!("frame.number == {request} && h2.method"),
+                    &["h2.response_in"],
+                );
+                assert!(
+                    back.iter().any(|b| b[2].split(',').any(|f| f == frame)),
+                    "{name}: request in {request} does not point back at {frame}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} responses checked");
+}
+
+/// Flow control, computed by hand from the capture: the server's connection window starts
+/// at 65535, drops by each DATA frame's length and grows by each WINDOW_UPDATE on stream 0
+/// from the client. Compare with h2.window.connection after every such frame.
+#[test]
+fn connection_window_follows_data_and_window_updates() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/nghttp-prior-knowledge.pcapng");
+    // One server connection (port 18180): frames in order, one row per h2 frame.
+    let out = run(
+        &t,
+        &capture,
+        &[
+            "-2",
+            "-Y",
+            "tcp.port == 18180 && h2",
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=;",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "h2.type",
+            "-e",
+            "h2.stream_id",
+            "-e",
+            "h2.length",
+            "-e",
+            "h2.window_update.increment",
+            "-e",
+            "h2.window.connection",
+        ],
+    );
+    let mut window: i64 = 65_535;
+    let mut checked = 0;
+    for line in out.lines() {
+        let cols: Vec<Vec<&str>> = line.split('\t').map(|c| c.split(';').collect()).collect();
+        let from_server = cols[0][0] == "18180";
+        let (types, streams, lengths) = (&cols[1], &cols[2], &cols[3]);
+        let mut increments = cols[4].iter().filter(|s| !s.is_empty());
+        let mut shown = cols[5].iter().filter(|s| !s.is_empty());
+        for i in 0..types.len() {
+            let affects = match (types[i], from_server) {
+                ("0", true) => {
+                    window -= lengths[i].parse::<i64>().unwrap();
+                    true
+                }
+                ("8", false) => {
+                    let inc: i64 = increments.next().unwrap().parse().unwrap();
+                    if streams[i] == "0" {
+                        window += inc;
+                    }
+                    true
+                }
+                ("8", true) => {
+                    increments.next();
+                    true
+                }
+                ("0", false) => true,
+                _ => false,
+            };
+            if affects {
+                let value: i64 = shown.next().expect("window field").parse().unwrap();
+                if (types[i] == "0" && from_server) || (types[i] == "8" && !from_server) {
+                    assert_eq!(
+                        value, window,
+                        "window after frame of type {} in {line}",
+                        types[i]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} window values checked");
+}
