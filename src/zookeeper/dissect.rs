@@ -11,6 +11,9 @@ use super::{error_name, opcode, registered, xid};
 use crate::epan::stats::{self, ZkTap};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 
+/// Operations (or results) of one multi shown in the tree; the rest are summarised.
+const MAX_MULTI_SHOWN: usize = 1_000;
+
 /// The ZooKeeper client protocol as a framed TCP dissector.
 pub struct ZooKeeper;
 
@@ -134,6 +137,18 @@ impl FramedDissector for ZooKeeper {
                 for f in &watch.fired_in {
                     t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
                 }
+                if watch.links_truncated {
+                    t.add_expert(
+                        pkt,
+                        Ei::WatchTableFull,
+                        0,
+                        0,
+                        &format!(
+                            "This watch fired more than {} times: only the first are linked",
+                            super::session::MAX_WATCH_LINKS
+                        ),
+                    );
+                }
                 if watch.untracked {
                     t.add_expert(
                         pkt,
@@ -149,8 +164,20 @@ impl FramedDissector for ZooKeeper {
             }
             PduKind::Notification { set_in } => {
                 notification(pkt, &t, bytes, &mut info);
-                for f in set_in {
+                for f in set_in.iter().take(super::session::MAX_WATCH_LINKS) {
                     t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
+                }
+                if set_in.len() > super::session::MAX_WATCH_LINKS {
+                    t.add_expert(
+                        pkt,
+                        Ei::WatchTableFull,
+                        0,
+                        0,
+                        &format!(
+                            "More than {} requests set watches this notification fired: only the first are linked",
+                            super::session::MAX_WATCH_LINKS
+                        ),
+                    );
                 }
             }
             PduKind::FourLetterCommand
@@ -600,7 +627,9 @@ fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
             t.add(Hf::ReconfigConfigId, config_id.off, 8, Enc::BigEndian);
         }
         RequestBody::Multi { ops, end } => {
-            for op in ops {
+            // Every operation is parsed (pairing needs none of them), but the tree shows at
+            // most MAX_MULTI_SHOWN: 100,000 operations would be half a million items.
+            for op in ops.iter().take(MAX_MULTI_SHOWN) {
                 let start = op.header.off;
                 let label = if t.is_visible() {
                     format!("Operation: {}", op_name(op.header.val.op.val))
@@ -616,6 +645,20 @@ fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
                     &op.header,
                     &sub_end(&op.body).unwrap_or(op.header.end()),
                 ));
+            }
+            if let (Some(first), Some(last)) = (ops.get(MAX_MULTI_SHOWN), ops.last()) {
+                t.add_group(
+                    Hf::MultiOp,
+                    first.header.off,
+                    sub_end(&last.body)
+                        .unwrap_or(last.header.end())
+                        .saturating_sub(first.header.off),
+                    Ett::Multi,
+                    &format!(
+                        "{} more operations not shown (display limit {MAX_MULTI_SHOWN})",
+                        ops.len() - MAX_MULTI_SHOWN
+                    ),
+                );
             }
             if let Some(end) = end {
                 let (_, sub) = t.add_group(
@@ -828,7 +871,7 @@ fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, info: &mut S
             }
         }
         ReplyBody::Multi { results, end } => {
-            for r in results {
+            for r in results.iter().take(MAX_MULTI_SHOWN) {
                 let label = if t.is_visible() {
                     format!("Result: {}", op_name(r.header.val.op.val))
                 } else {
@@ -839,6 +882,18 @@ fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, info: &mut S
                 multi_header(&sub, &r.header);
                 let mut ignored = String::new();
                 reply_body(pkt, &sub, &r.body, &mut ignored);
+            }
+            if let Some(first) = results.get(MAX_MULTI_SHOWN) {
+                t.add_group(
+                    Hf::MultiOp,
+                    first.header.off,
+                    0,
+                    Ett::Multi,
+                    &format!(
+                        "{} more results not shown (display limit {MAX_MULTI_SHOWN})",
+                        results.len() - MAX_MULTI_SHOWN
+                    ),
+                );
             }
             if let Some(end) = end {
                 let (_, sub) =

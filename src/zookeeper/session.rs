@@ -84,12 +84,19 @@ pub struct WatchNote {
     pub fired_in: Vec<u32>,
     /// The watch table was full: the watch this request set is not tracked.
     pub untracked: bool,
+    /// More than `MAX_WATCH_LINKS` notifications fired this request's (persistent) watch:
+    /// only the first ones are linked.
+    pub links_truncated: bool,
 }
 
 /// Caps on per-connection tables, so that a hostile capture cannot grow them without bound.
 pub const MAX_PENDING: usize = 100_000;
 /// Watches tracked per connection (one entry per request and watched path).
 pub const MAX_WATCHES: usize = 100_000;
+/// Links kept per request (`fired_in`) and per notification (`set_in`). A persistent watch
+/// fires any number of times, and many requests can watch one path; without a cap a hostile
+/// capture would make these lists (and the time to fill them) grow as their product.
+pub const MAX_WATCH_LINKS: usize = 1_000;
 /// Segments skipped at most while looking for the first PDU start of a direction in a
 /// capture that starts mid-stream; after that framing goes on as if synchronised.
 pub const MAX_RESYNC_SEGMENTS: u32 = 16;
@@ -573,29 +580,48 @@ impl Session {
             _ => return Vec::new(),
         };
         let path: Rc<str> = Rc::from(path.as_str());
+        // One-shot watches are consumed whole (they leave the table); links beyond the cap
+        // are dropped, see MAX_WATCH_LINKS.
         let mut keys: Vec<PduKey> = Vec::new();
         for kind in one_shot {
             if let Some(v) = self.watches.remove(&(*kind, path.clone())) {
                 self.watch_count = self.watch_count.saturating_sub(v.len());
-                keys.extend(v);
+                keys.extend(
+                    v.into_iter()
+                        .take(MAX_WATCH_LINKS + 1 - keys.len().min(MAX_WATCH_LINKS)),
+                );
             }
         }
         if let Some(v) = self.watches.get(&(WatchKind::Persistent, path.clone())) {
-            keys.extend(v.iter().copied());
+            keys.extend(
+                v.iter()
+                    .copied()
+                    .take(MAX_WATCH_LINKS + 1 - keys.len().min(MAX_WATCH_LINKS)),
+            );
         }
         if recursive {
             for anc in ancestors(&path) {
+                if keys.len() > MAX_WATCH_LINKS {
+                    break;
+                }
                 if let Some(v) = self.watches.get(&(WatchKind::Recursive, Rc::from(anc))) {
-                    keys.extend(v.iter().copied());
+                    keys.extend(v.iter().copied().take(MAX_WATCH_LINKS + 1 - keys.len()));
                 }
             }
         }
+        keys.truncate(MAX_WATCH_LINKS + 1);
         let mut frames = Vec::with_capacity(keys.len());
         for k in keys {
-            if let Some(PduKind::Request { watch, .. }) = self.decisions.get_mut(&k)
-                && !watch.fired_in.contains(&frame)
-            {
-                watch.fired_in.push(frame);
+            if let Some(PduKind::Request { watch, .. }) = self.decisions.get_mut(&k) {
+                // Frames arrive in increasing order on the first pass: a repeat can only
+                // be the last entry.
+                if watch.fired_in.last() != Some(&frame) {
+                    if watch.fired_in.len() < MAX_WATCH_LINKS {
+                        watch.fired_in.push(frame);
+                    } else {
+                        watch.links_truncated = true;
+                    }
+                }
             }
             frames.push(k.frame);
         }

@@ -481,3 +481,36 @@ fn unknown_opcode_stays_paired() {
     };
     assert_eq!(l.opcode, 501);
 }
+
+#[test]
+fn watch_links_are_capped_both_ways() {
+    let mut s = Session::default();
+    // More persistent watches on one path than links are kept...
+    let setters = MAX_WATCH_LINKS as i32 + 5;
+    for x in 0..setters {
+        let f = 2 * x as u32 + 1;
+        s.classify(
+            key(f),
+            Direction::ToServer,
+            0,
+            &request(x + 1, 106, &path_type("/p", 0)),
+        );
+        s.classify(key(f + 1), Direction::ToClient, 0, &reply(x + 1, 0));
+    }
+    let first_event = 2 * setters as u32 + 1;
+    let linked = set_in(&mut s, first_event, &event(3, "/p"));
+    assert_eq!(
+        linked.len(),
+        MAX_WATCH_LINKS + 1,
+        "one past the cap marks truncation"
+    );
+    // ...and a persistent watch that fires more often than links are kept.
+    for n in 1..=(MAX_WATCH_LINKS as u32 + 3) {
+        set_in(&mut s, first_event + n, &event(3, "/p"));
+    }
+    assert_eq!(fired_in(&s, 1).len(), MAX_WATCH_LINKS);
+    assert!(matches!(
+        s.decision(key(1)),
+        Some(PduKind::Request { watch, .. }) if watch.links_truncated
+    ));
+}
