@@ -233,3 +233,55 @@ fn one_byte_segments_reassemble() {
     assert_eq!(count(&t, &c, "zkelection.sid == 3"), 1);
     assert_eq!(count(&t, &c, "zkelection.state"), 6);
 }
+
+/// Third-party quorum captures (zktraffic's test data, port 20022): every zab PDU decodes by
+/// type, nothing is malformed. Skipped when ../shared is absent.
+#[test]
+fn shared_zktraffic_quorum_captures_decode_by_type() {
+    let dir = repo().join("../shared/pcaps/zookeeper/zktraffic");
+    if !dir.is_dir() {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    }
+    let t = Tshark::new();
+    for (name, types) in [
+        (
+            "zab_followerinfo.pcap",
+            &[
+                "FOLLOWERINFO",
+                "LEADERINFO",
+                "ACKEPOCH",
+                "DIFF",
+                "NEWLEADER",
+                "UPTODATE",
+                "PING",
+            ][..],
+        ),
+        (
+            "zab_request.pcap",
+            &["REQUEST", "PROPOSAL", "ACK", "COMMIT", "PING"][..],
+        ),
+        ("zab_revalidate.pcap", &["REVALIDATE", "PING"][..]),
+    ] {
+        let c = dir.join(name);
+        let prefs = ["-r", c.to_str().unwrap(), "-2", "-o", "zab.tcp.port:20022"];
+        let count = |filter: &str| {
+            let mut args = prefs.to_vec();
+            args.extend(["-Y", filter]);
+            t.ok(&args).lines().count()
+        };
+        assert!(count("zab") > 0, "{name}: no zab");
+        assert_eq!(count(BAD), 0, "{name}: failed PDUs");
+        assert_eq!(
+            count("zab && !zab.type && !zab.snapshot"),
+            0,
+            "{name}: untyped PDUs"
+        );
+        for ty in types {
+            assert!(
+                count(&format!("zab.type == \"{ty}\"")) > 0,
+                "{name}: no {ty}"
+            );
+        }
+    }
+}
