@@ -1,8 +1,7 @@
 //! The normalisation that lets one set of expected files (recorded with tshark 4.0) serve
-//! Wireshark 4.4 and 4.6 too (`tests/support/normalize.rs`), checked on lines that tshark 4.0.17
-//! and 4.4.18 really print for the same packets of our captures.
+//! Wireshark 4.4 and 4.6 too (`tests/support/normalize.rs`), checked on lines that tshark 4.0.17,
+//! 4.4.18 and 4.6.9 really print for the same packets of our captures.
 
-#[allow(dead_code)]
 #[path = "support/normalize.rs"]
 mod normalize;
 
@@ -10,7 +9,7 @@ use std::collections::HashSet;
 
 use normalize::{boolean_fields_of, canonical, stdout};
 
-/// (what, tshark 4.0.17, tshark 4.4.18)
+/// (what, tshark 4.0.17, tshark 4.4.18 or 4.6.9)
 const SAME_TREE: &[(&str, &str, &str)] = &[
     (
         "a string label over the label limit",
@@ -37,6 +36,31 @@ const SAME_TREE: &[(&str, &str, &str)] = &[
         r#"   65 0.619640096    127.0.0.1 → 127.0.0.1    ZooKeeper 8258 four-letter word response: zk_version	3.8.0-${mvngit.commit.id}, built on 2024-12-29 17"#,
         r#"   65 0.619640096    127.0.0.1 → 127.0.0.1    ZooKeeper 8258 four-letter word response: zk_version\t3.8.0-${mvngit.commit.id}, built on 2024-12-29 17"#,
     ),
+    (
+        "4.6: the frame line",
+        r#"Frame 29: 101 bytes on wire (808 bits), 101 bytes captured (808 bits) on interface lo, id 0"#,
+        r#"Frame 29: Packet, 101 bytes on wire (808 bits), 101 bytes captured (808 bits) on interface lo, id 0"#,
+    ),
+    (
+        "4.6: a relative time in milliseconds",
+        r#"    [Time: 0.001000000 seconds]"#,
+        r#"    [Time: 1.000000 milliseconds]"#,
+    ),
+    (
+        "4.6: a relative time in microseconds",
+        r#"    [Time since request: 0.000122046 seconds]"#,
+        r#"    [Time since request: 122.046 microseconds]"#,
+    ),
+    (
+        "4.6: tcp's reassembly line lists a retransmitted copy",
+        r#"[2 Reassembled TCP Segments (186 bytes): #1073(4), #1074(182)]"#,
+        r#"[3 Reassembled TCP Segments (186 bytes): #1073(4), #1074(182), #1075(182)]"#,
+    ),
+    (
+        "4.6: the built-in JSON dissector's name in the Info column",
+        r#"   21 0.014046603    127.0.0.1 → 127.0.0.1    H2/JSON 133 DATA[1] (application/json), JavaScript Object Notation (application/json)"#,
+        r#"   21 0.014046603    127.0.0.1 → 127.0.0.1    H2/JSON 133 DATA[1] (application/json), JSON (application/json)"#,
+    ),
 ];
 
 #[test]
@@ -58,6 +82,22 @@ fn canonical_still_sees_real_differences() {
     let a = "    Data […]: 00070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7eef5fc03";
     let b = "    Data […]: 00170e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7eef5fc03";
     assert_ne!(canonical(a), canonical(b));
+    // Times are converted exactly, not rounded.
+    assert_ne!(
+        canonical("    [Time: 1.000001 milliseconds]"),
+        canonical("    [Time: 0.001000000 seconds]")
+    );
+    assert_eq!(
+        canonical("    [Time: 2 seconds] (500 nanoseconds)"),
+        "    [Time: 2.000000000 seconds] (0.000000500 seconds)"
+    );
+    // Numbers that are part of a word are not times.
+    assert_eq!(canonical("x1.5 seconds"), "x1.5 seconds");
+    // Reassembly lines keep their length.
+    assert_ne!(
+        canonical("[2 Reassembled TCP Segments (186 bytes): #1(4), #2(182)]"),
+        canonical("[2 Reassembled TCP Segments (185 bytes): #1(4), #2(181)]")
+    );
     // Lines are kept as lines, and short lines unchanged.
     assert_eq!(canonical("a\nb: c\n"), "a\nb: c\n");
     assert_eq!(canonical("x\n\ny\n"), "x\n\ny\n");

@@ -4,21 +4,27 @@
 //! names the difference it absorbs; `tests/tshark_versions.rs` checks them on real lines.
 //!
 //! * `stdout` is applied by the runner to every tshark output:
-//!   - `-G protocols`: 4.2+ append three columns (enabled, enabled by default, can toggle);
+//!   - `-G protocols`: 4.4+ append three columns (enabled, enabled by default, can toggle);
 //!     only the first three (name, short name, filter name) are kept.
-//!   - `-T fields`: 4.2+ print a boolean field as `True`/`False` where 4.0 prints `1`/`0`;
+//!   - `-T fields`: 4.4+ print a boolean field as `True`/`False` where 4.0 prints `1`/`0`;
 //!     values of `FT_BOOLEAN` fields are mapped to `1`/`0`.
 //! * `canonical` is applied by golden comparisons to both the expected and the actual text
 //!   of a packet list or a `-V` tree:
-//!   - a control character in a column: 4.0 prints it raw, 4.2+ escape it (`\t`); raw tabs
+//!   - a control character in a column: 4.0 prints it raw, 4.4+ escape it (`\t`); raw tabs
 //!     become `\t`.
 //!   - labels longer than Wireshark's label limit: 4.0 inserts ` [truncated]` after the field
-//!     name, 4.2+ ` […]` (or `[…] ` in front), and they cut at different lengths; a byte field
+//!     name, 4.4+ ` […]` (or `[…] ` in front), and they cut at different lengths; a byte field
 //!     longer than 36 bytes is shown as 72 hex digits and `…` by 4.0 but in full (up to the
-//!     label limit) by 4.2+. Such a line, and any line over 200 characters (near the label
+//!     label limit) by 4.4+. Such a line, and any line over 200 characters (near the label
 //!     limit, cut with or without a marker), keeps its first 72 characters, then `…`.
+//!   - 4.6 only: the frame line reads `Frame 4: Packet, 130 bytes on wire ...`; relative
+//!     times are printed in a scaled unit (`122.046 microseconds`, where 4.0 and 4.4 print
+//!     `0.000122046 seconds`; converted back exactly); TCP's `[N Reassembled TCP Segments (B
+//!     bytes): #..]` also lists retransmitted copies (only `B` is kept); the built-in JSON
+//!     dissector is called `JSON` instead of `JavaScript Object Notation` in the Info column.
 //!
-//! The price is that the golden tests do not see differences beyond those prefixes.
+//! The price is that the golden tests do not see differences beyond those prefixes, nor in
+//! the frame lists of TCP's reassembly lines.
 
 #![allow(dead_code)]
 
@@ -72,7 +78,7 @@ fn separator(args: &[&str], key: &str, default: &str) -> String {
         .windows(2)
         .filter(|w| w[0] == "-E")
         .filter_map(|w| w[1].strip_prefix(prefix.as_str()))
-        .last();
+        .next_back();
     match v {
         Some("/t") => "\t".into(),
         Some("/s") => " ".into(),
@@ -165,6 +171,31 @@ pub fn canonical(text: &str) -> String {
 
 fn canonical_line(line: &str) -> String {
     let mut l = line.replace('\t', "\\t");
+    // 4.6: "Frame 4: Packet, 130 bytes on wire ..." (4.0 and 4.4: "Frame 4: 130 bytes ...").
+    if let Some(rest) = l.strip_prefix("Frame ") {
+        if let Some((num, tail)) = rest.split_once(": Packet, ") {
+            if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
+                l = format!("Frame {num}: {tail}");
+            }
+        }
+    }
+    // 4.6 prints a relative time in a scaled unit ("122.046 microseconds"), 4.0 and 4.4 in
+    // seconds ("0.000122046 seconds").
+    l = relative_times_in_seconds(&l);
+    // TCP's "[3 Reassembled TCP Segments (186 bytes): #1073(4), #1074(182), #1075(182)]":
+    // 4.6 also lists retransmitted copies; keep the reassembled length only.
+    if let Some(rest) = l.trim_start().strip_prefix('[') {
+        if let Some((_, tail)) = rest.split_once(" Reassembled TCP Segments (") {
+            if let Some((bytes, _)) = tail.split_once(')') {
+                let indent = &l[..l.len() - l.trim_start().len()];
+                l = format!("{indent}[Reassembled TCP Segments ({bytes})]");
+            }
+        }
+    }
+    // 4.6 calls the built-in JSON dissector "JSON" in the Info column.
+    if l.contains("JavaScript Object Notation (") {
+        l = l.replace("JavaScript Object Notation (", "JSON (");
+    }
     let mut truncated = false;
     for marker in [" [truncated]", " […]", "[…] "] {
         if l.contains(marker) {
@@ -196,4 +227,61 @@ fn canonical_line(line: &str) -> String {
         Some((cut, _)) => format!("{}…", &l[..cut]),
         None => format!("{l}…"),
     }
+}
+
+/// Rewrites every "<digits>[.<digits>] <unit>" with unit seconds, milliseconds, microseconds or
+/// nanoseconds as "<seconds with 9 decimals> seconds". Exact (integer arithmetic); a value
+/// with more decimals than nanoseconds allow is left as it is.
+fn relative_times_in_seconds(line: &str) -> String {
+    const UNITS: [(&str, u32); 4] = [
+        (" seconds", 0),
+        (" milliseconds", 3),
+        (" microseconds", 6),
+        (" nanoseconds", 9),
+    ];
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    'scan: while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
+        // Only numbers that start a token.
+        let before = rest[..i].chars().last();
+        let j = rest[i..]
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .map_or(rest.len(), |k| i + k);
+        let num = &rest[i..j];
+        if before.is_none_or(|c| c == ' ' || c == '[' || c == '(') {
+            for (unit, exp) in UNITS {
+                if rest[j..].starts_with(unit) {
+                    if let Some(ns) = to_nanos(num, exp) {
+                        out.push_str(&rest[..i]);
+                        out.push_str(&format!(
+                            "{}.{:09} seconds",
+                            ns / 1_000_000_000,
+                            ns % 1_000_000_000
+                        ));
+                        rest = &rest[j + unit.len()..];
+                        continue 'scan;
+                    }
+                }
+            }
+        }
+        out.push_str(&rest[..j]);
+        rest = &rest[j..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// "4.484897" with unit 10^-exp seconds, in nanoseconds.
+fn to_nanos(num: &str, exp: u32) -> Option<u128> {
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    let frac_digits = 9 - exp as usize;
+    if int.is_empty() || frac.len() > frac_digits || frac.contains('.') {
+        return None;
+    }
+    let int: u128 = int.parse().ok()?;
+    let frac: u128 = match frac_digits {
+        0 => 0,
+        _ => format!("{frac:0<frac_digits$}").parse().ok()?,
+    };
+    Some(int * 10u128.pow(frac_digits as u32) + frac)
 }
