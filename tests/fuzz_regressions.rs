@@ -48,3 +48,33 @@ fn zookeeper_session_inputs() {
     let n = replay("zookeeper_session", harness::zookeeper::zookeeper_session);
     assert!(n >= 20, "only {n} inputs");
 }
+
+#[test]
+fn h2_frame_inputs() {
+    let n = replay("h2_frame", harness::h2::h2_frame);
+    assert!(n >= 20, "only {n} inputs");
+}
+
+#[test]
+fn hpack_inputs() {
+    let n = replay("hpack", harness::h2::hpack);
+    assert!(n >= 20, "only {n} inputs");
+}
+
+#[test]
+fn h2_connection_inputs() {
+    let n = replay("h2_connection", harness::h2::h2_connection);
+    assert!(n >= 5, "only {n} inputs");
+}
+
+#[test]
+fn zab_parse_inputs() {
+    let n = replay("zab_parse", harness::quorum::zab_parse);
+    assert!(n >= 10, "only {n} inputs");
+}
+
+#[test]
+fn zkelection_parse_inputs() {
+    let n = replay("zkelection_parse", harness::quorum::zkelection_parse);
+    assert!(n >= 5, "only {n} inputs");
+}
