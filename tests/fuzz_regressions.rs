@@ -78,3 +78,12 @@ fn zkelection_parse_inputs() {
     let n = replay("zkelection_parse", harness::quorum::zkelection_parse);
     assert!(n >= 5, "only {n} inputs");
 }
+
+#[test]
+#[ignore = "open finding F2 (fuzz/regressions/README.md): a later header block of the same \
+            role overwrites a stream's request_in/response_in in src/h2/connection.rs"]
+fn h2_connection_f2_pairing_is_causal() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/h2_connection/f2-request-after-response");
+    harness::h2::h2_connection_checked(&std::fs::read(p).unwrap(), true);
+}
