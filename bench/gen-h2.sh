@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Build the HTTP/2 benchmark captures from real nghttp2 tools (never committed):
+#
+#   bash bench/gen-h2.sh [REQUESTS]     (default 100,000 requests)
+#
+# Serves a directory with nghttpd --no-tls (prior knowledge) on 127.0.0.1:$ZKH2_BENCH_H2_PORT
+# (default 18280) and records loopback with dumpcap while h2load sends REQUESTS requests
+# over 16 connections with up to 32 concurrent streams each, cycling through 100 URIs:
+# 89 small pages (200 B - 2 KB), 10 medium (8 KB) and one large body (200 KB, so 13 DATA
+# frames, flow-control WINDOW_UPDATEs). Writes into $ZKH2_BENCH_DIR (default
+# /var/tmp/zkh2-bench):
+#   h2-4x.pcapng   the whole run (about 4.5 frames per request)
+#   h2-2x.pcapng   its first half (by packet count), h2-1x.pcapng its first quarter
+# Needs root (dumpcap on lo). Benchmark with -d tcp.port==$ZKH2_BENCH_H2_PORT,h2 (or http2).
+set -euo pipefail
+OUT=${ZKH2_BENCH_DIR:-/var/tmp/zkh2-bench}
+REQS=${1:-100000}
+PORT=${ZKH2_BENCH_H2_PORT:-18280}
+HOST=127.0.0.1
+WORK=$(mktemp -d /tmp/zkh2-bench-h2.XXXXXX)
+SRV_PID="" DUMPCAP_PID=""
+log() { printf '[gen-h2] %s\n' "$*" >&2; }
+cleanup() {
+  [ -n "$DUMPCAP_PID" ] && { kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; }
+  [ -n "$SRV_PID" ] && { kill -TERM "$SRV_PID" 2>/dev/null || true; wait "$SRV_PID" 2>/dev/null || true; }
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] || { log "needs root (dumpcap on lo)"; exit 1; }
+command -v nghttpd >/dev/null || { log "nghttpd missing (apt-get install nghttp2-server)"; exit 1; }
+command -v h2load >/dev/null || { log "h2load missing (apt-get install nghttp2-client)"; exit 1; }
+mkdir -p "$OUT" "$WORK/www"
+
+# deterministic content: text that compresses like HTML would (it is not compressed here)
+/usr/bin/python3 - "$WORK/www" "$HOST" "$PORT" >"$WORK/uris" <<'EOF'
+import random, sys
+d, host, port = sys.argv[1], sys.argv[2], sys.argv[3]
+rnd = random.Random(6)
+words = ["zookeeper", "session", "stream", "frame", "header", "window", "settings", "ping", "data", "path"]
+def body(n):
+    s = []
+    while sum(len(w) + 1 for w in s) < n:
+        s.append(rnd.choice(words))
+    return (" ".join(s) + "\n")[:n].encode()
+for i in range(100):
+    if i == 50:
+        name, size = "large.bin", 200_000
+    elif i % 10 == 5:
+        name, size = "medium%02d.html" % i, 8_000
+    else:
+        name, size = "page%02d.html" % i, rnd.randrange(200, 2000)
+    open("%s/%s" % (d, name), "wb").write(body(size))
+    print("http://%s:%s/%s" % (host, port, name))
+EOF
+
+nghttpd --no-tls -a "$HOST" -d "$WORK/www" "$PORT" >"$WORK/nghttpd.log" 2>&1 &
+SRV_PID=$!
+for _ in $(seq 50); do
+  (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null && break
+  sleep 0.1
+done
+sleep 0.5
+raw="$WORK/h2.pcapng"
+dumpcap -q -i lo -B 512 -f "tcp port $PORT" -w "$raw" >"$WORK/dumpcap.log" 2>&1 &
+DUMPCAP_PID=$!
+for _ in $(seq 100); do [ -s "$raw" ] && break; sleep 0.1; done
+sleep 1
+log "h2load: $REQS requests"
+# --rps keeps dumpcap ahead of the loopback traffic (a dropped segment would break reassembly)
+h2load -n "$REQS" -c 16 -m 32 --rps 500 -i "$WORK/uris" | grep -E '^(finished|requests|status codes|traffic)' >&2
+sleep 1.5
+kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" || true; DUMPCAP_PID=""
+if grep -q 'dropped.*: [0-9]*/[1-9]' "$WORK/dumpcap.log"; then
+  cat "$WORK/dumpcap.log" >&2
+  log "dumpcap dropped packets; rerun (maybe on a quieter machine)"
+  exit 1
+fi
+syn=$(tshark -n -r "$raw" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.stream 2>/dev/null | sort -un | paste -sd, -)
+tshark -n -r "$raw" -Y "tcp.stream in {$syn}" -w "$OUT/h2-4x.pcapng" 2> >(grep -v "^Running as" >&2)
+n=$(capinfos -c -M "$OUT/h2-4x.pcapng" | awk '/Number of packets/ {print $NF}')
+editcap -r "$OUT/h2-4x.pcapng" "$OUT/h2-2x.pcapng" "1-$((n / 2))"
+editcap -r "$OUT/h2-4x.pcapng" "$OUT/h2-1x.pcapng" "1-$((n / 4))"
+chmod 0644 "$OUT"/h2-*.pcapng
+for s in 1x 2x 4x; do
+  log "h2-$s.pcapng: $(capinfos -c -M "$OUT/h2-$s.pcapng" | awk '/Number of packets/ {print $NF}') packets, $(du -h "$OUT/h2-$s.pcapng" | cut -f1)"
+done

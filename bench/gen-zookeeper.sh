@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Build the ZooKeeper benchmark captures from a real server (never committed):
+#
+#   bash bench/gen-zookeeper.sh [TOTAL_OPS]     (default 1,000,000 requests)
+#
+# Starts a private standalone ZooKeeper 3.8 (Debian's, as tests/record/record-zookeeper.sh
+# does) on 127.0.0.1:$ZKH2_BENCH_ZK_PORT (default 2181), records loopback with dumpcap while
+# bench/gen-zookeeper.py drives it with kazoo async calls from 4 processes x 8 sessions, and
+# writes into $ZKH2_BENCH_DIR (default /var/tmp/zkh2-bench):
+#   zk-4x.pcapng   the whole run (about 2 x TOTAL_OPS PDUs)
+#   zk-2x.pcapng   its first half (by packet count), zk-1x.pcapng its first quarter
+# The prefixes are real captures of the same workload, just shorter: the sessions still
+# open at the cut simply end there. Needs root (dumpcap on lo).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+OUT=${ZKH2_BENCH_DIR:-/var/tmp/zkh2-bench}
+OPS=${1:-1000000}
+PORT=${ZKH2_BENCH_ZK_PORT:-2181}
+HOST=127.0.0.1
+PY=/usr/bin/python3
+ZK_JAR=/usr/share/java/zookeeper.jar
+WORK=$(mktemp -d /tmp/zkh2-bench-zk.XXXXXX)
+ZK_PID="" DUMPCAP_PID=""
+log() { printf '[gen-zookeeper] %s\n' "$*" >&2; }
+cleanup() {
+  [ -n "$DUMPCAP_PID" ] && { kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; }
+  [ -n "$ZK_PID" ] && { kill -TERM "$ZK_PID" 2>/dev/null || true; wait "$ZK_PID" 2>/dev/null || true; }
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] || { log "needs root (dumpcap on lo)"; exit 1; }
+[ -f "$ZK_JAR" ] || { log "missing $ZK_JAR (apt-get install zookeeper)"; exit 1; }
+"$PY" -c 'import kazoo' || { log "kazoo missing (apt-get install python3-kazoo)"; exit 1; }
+mkdir -p "$OUT" "$WORK/data"
+
+cat >"$WORK/zoo.cfg" <<EOF
+tickTime=2000
+dataDir=$WORK/data
+clientPort=$PORT
+clientPortAddress=$HOST
+maxClientCnxns=200
+forceSync=no
+snapCount=1000000
+admin.enableServer=false
+EOF
+cp="/etc/zookeeper/conf:$ZK_JAR"
+[ -f /usr/share/java/slf4j-simple.jar ] && cp="$cp:/usr/share/java/slf4j-simple.jar"
+(cd "$WORK" && exec java -Xmx1g -Djava.net.preferIPv4Stack=true -Dzookeeper.forceSync=no \
+  -Dzookeeper.admin.enableServer=false -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$WORK/zoo.cfg" >"$WORK/server.log" 2>&1) &
+ZK_PID=$!
+for _ in $(seq 150); do
+  if "$PY" -c "import socket,sys; s=socket.create_connection(('$HOST',$PORT),2); s.sendall(b'ruok'); sys.exit(s.recv(4)!=b'imok')" 2>/dev/null; then break; fi
+  kill -0 "$ZK_PID" || { cat "$WORK/server.log" >&2; exit 1; }
+  sleep 0.2
+done
+sleep 1
+raw="$WORK/zk.pcapng"
+dumpcap -q -i lo -B 256 -f "tcp port $PORT" -w "$raw" >"$WORK/dumpcap.log" 2>&1 &
+DUMPCAP_PID=$!
+for _ in $(seq 100); do [ -s "$raw" ] && break; sleep 0.1; done
+sleep 1
+log "driving $OPS requests"
+"$PY" "$here/gen-zookeeper.py" "$HOST:$PORT" "$OPS" 4 8
+sleep 1.5
+kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" || true; DUMPCAP_PID=""
+grep -i drop "$WORK/dumpcap.log" >&2 || true
+# keep only connections whose SYN was captured (no stray ruok probe)
+syn=$(tshark -n -r "$raw" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.stream 2>/dev/null | sort -un | paste -sd, -)
+tshark -n -r "$raw" -Y "tcp.stream in {$syn}" -w "$OUT/zk-4x.pcapng" 2> >(grep -v "^Running as" >&2)
+n=$(capinfos -c -M "$OUT/zk-4x.pcapng" | awk '/Number of packets/ {print $NF}')
+editcap -r "$OUT/zk-4x.pcapng" "$OUT/zk-2x.pcapng" "1-$((n / 2))"
+editcap -r "$OUT/zk-4x.pcapng" "$OUT/zk-1x.pcapng" "1-$((n / 4))"
+chmod 0644 "$OUT"/zk-*.pcapng
+for s in 1x 2x 4x; do
+  log "zk-$s.pcapng: $(capinfos -c -M "$OUT/zk-$s.pcapng" | awk '/Number of packets/ {print $NF}') packets, $(du -h "$OUT/zk-$s.pcapng" | cut -f1)"
+done

@@ -1,0 +1,277 @@
+//! HTTP/2 frame parse and connection throughput over real frame streams: `cargo bench --bench h2`.
+//!
+//! Throughput is in frame octets (9-byte headers included) per second of the benchmark
+//! thread's CPU time. The frame streams are reassembled once, at setup, from captures read
+//! with tshark (`-T fields -e tcp.payload`, no plugin needed): the golden
+//! `tests/captures/h2/h2load.pcapng` and `nghttp-prior-knowledge.pcapng` (port 18180), and,
+//! when `ZKH2_BENCH_H2_CAPTURE` names one (for example `/var/tmp/zkh2-bench/h2-1x.pcapng`
+//! from `bench/gen-h2.sh`, port `ZKH2_BENCH_H2_PORT`, default 18280), its first
+//! `ZKH2_BENCH_H2_PACKETS` (default 50,000) packets. TCP reassembly is not measured.
+//!
+//! - `frame-parse`: `frame::pdu_len` and `frame::parse_frame` of every frame.
+//! - `connection`: the whole first pass of the pure layers: framing and
+//!   `Connection::process` (streams, HPACK decoding, pairing, flow control, bodies).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use zkh2::h2::connection::{Connection, Framing, PduKey};
+use zkh2::h2::frame;
+
+/// One complete frame (or the preface), in capture order.
+struct Pdu {
+    stream: usize,
+    src_port: u32,
+    dst_port: u32,
+    frame: u32,
+    index: u32,
+    time: i64,
+    start: usize,
+    end: usize,
+}
+
+struct Workload {
+    name: String,
+    streams: usize,
+    arena: Vec<u8>,
+    pdus: Vec<Pdu>,
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -> Option<Workload> {
+    let mut w = Workload {
+        name: name.to_string(),
+        streams: 0,
+        arena: Vec::new(),
+        pdus: Vec::new(),
+    };
+    for cap in captures {
+        let filter = format!("tcp.port == {port} && tcp.len > 0 && !tcp.analysis.retransmission");
+        let mut cmd = Command::new("tshark");
+        cmd.args(["-n", "-r"]).arg(cap).args([
+            "-o",
+            "tcp.desegment_tcp_streams:FALSE",
+            "--disable-protocol",
+            "http2",
+            "-Y",
+            &filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "tcp.payload",
+        ]);
+        if let Some(n) = packets {
+            cmd.args(["-c", &n.to_string()]);
+        }
+        let out = cmd.output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut bufs: HashMap<(u64, bool), Option<Vec<u8>>> = HashMap::new();
+        let mut stream_ids: HashMap<u64, usize> = HashMap::new();
+        let mut index: HashMap<u32, u32> = HashMap::new();
+        for line in text.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let [frame_no, time, stream, sport, dport, payload] = f[..] else {
+                continue;
+            };
+            let (Ok(frame_no), Ok(time), Ok(stream), Ok(sport), Ok(dport)) = (
+                frame_no.parse::<u32>(),
+                time.parse::<f64>(),
+                stream.parse::<u64>(),
+                sport.parse::<u32>(),
+                dport.parse::<u32>(),
+            ) else {
+                continue;
+            };
+            let to_server = dport == port;
+            let buf = bufs
+                .entry((stream, to_server))
+                .or_insert_with(|| Some(Vec::new()));
+            let Some(b) = buf else { continue };
+            b.extend_from_slice(&unhex(payload));
+            let next = stream_ids.len();
+            let sid = *stream_ids.entry(stream).or_insert(next) + w.streams;
+            loop {
+                if b.len() < frame::HEADER_LEN {
+                    break;
+                }
+                let Some(total) = frame::pdu_len(b) else {
+                    *buf = None;
+                    break;
+                };
+                let total = total as usize;
+                if b.len() < total {
+                    break;
+                }
+                let start = w.arena.len();
+                w.arena.extend(b.drain(..total));
+                let i = index.entry(frame_no).or_insert(0);
+                w.pdus.push(Pdu {
+                    stream: sid,
+                    src_port: sport,
+                    dst_port: dport,
+                    frame: frame_no,
+                    index: *i,
+                    time: (time * 1e9) as i64,
+                    start,
+                    end: w.arena.len(),
+                });
+                *i += 1;
+            }
+        }
+        w.streams += stream_ids.len();
+    }
+    (!w.pdus.is_empty()).then_some(w)
+}
+
+fn frame_parse(w: &Workload) -> u64 {
+    let mut sum = 0u64;
+    for p in &w.pdus {
+        let bytes = &w.arena[p.start..p.end];
+        sum += u64::from(frame::pdu_len(bytes).unwrap_or(0));
+        if let Some(f) = frame::parse_frame(bytes) {
+            sum += u64::from(f.header.stream_id) + f.payload.is_ok() as u64;
+        }
+    }
+    sum
+}
+
+fn connection(w: &Workload) -> u64 {
+    let mut conns: Vec<Connection> = (0..w.streams)
+        .map(|_| Connection::new(zkh2::h2::DEFAULT_BODY_LIMIT))
+        .collect();
+    let mut sum = 0u64;
+    for p in &w.pdus {
+        let Some(c) = conns.get_mut(p.stream) else {
+            continue;
+        };
+        let bytes = &w.arena[p.start..p.end];
+        let dir = c.direction(p.src_port, p.dst_port);
+        let skipped = match c.framing(dir, p.frame, bytes) {
+            Framing::Pdu(n) => {
+                sum += u64::from(n);
+                false
+            }
+            Framing::Skip(_) => true,
+        };
+        let key = PduKey {
+            frame: p.frame,
+            index: p.index,
+        };
+        let info = c.process(key, dir, p.time, bytes, skipped);
+        sum += info.from_client.is_some() as u64;
+    }
+    sum
+}
+
+/// The calling thread's CPU time (as in benches/hpack.rs).
+struct ThreadCpuTime;
+
+fn thread_cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(start)
+    }
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, val: &Duration) -> f64 {
+        val.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/h2");
+    let golden: Vec<_> = ["h2load", "nghttp-prior-knowledge"]
+        .iter()
+        .map(|n| dir.join(format!("{n}.pcapng")))
+        .collect();
+    let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
+    let mut workloads = Vec::new();
+    match load("golden", &golden, 18180, None) {
+        Some(w) => workloads.push(w),
+        None => eprintln!("h2 bench: tshark could not read the golden captures; skipped"),
+    }
+    if let Ok(cap) = std::env::var("ZKH2_BENCH_H2_CAPTURE") {
+        let port = std::env::var("ZKH2_BENCH_H2_PORT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(18280);
+        let n = std::env::var("ZKH2_BENCH_H2_PACKETS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(50_000);
+        match load("bench", &[Path::new(&cap)], port, Some(n)) {
+            Some(w) => workloads.push(w),
+            None => eprintln!("h2 bench: no frames read from {cap}; skipped"),
+        }
+    }
+    let mut g = c.benchmark_group("h2");
+    for w in &workloads {
+        let bytes = w.arena.len() as u64;
+        eprintln!(
+            "h2 bench: {}: {} frames, {} bytes, {} connections",
+            w.name,
+            w.pdus.len(),
+            bytes,
+            w.streams
+        );
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function(format!("frame-parse/{}", w.name), |b| {
+            b.iter(|| frame_parse(black_box(w)))
+        });
+        g.bench_function(format!("connection/{}", w.name), |b| {
+            b.iter(|| connection(black_box(w)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime).sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);

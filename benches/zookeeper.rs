@@ -1,0 +1,332 @@
+//! ZooKeeper parse and session throughput over real PDU streams: `cargo bench --bench zookeeper`.
+//!
+//! Throughput is in PDU octets (length prefixes included) per second of the benchmark
+//! thread's CPU time. The PDU streams are reassembled once, at setup, from captures read
+//! with tshark (`-T fields -e tcp.payload`, no plugin needed): the golden captures in
+//! `tests/captures/zookeeper/` (small PDUs: kazoo, zkCli, the C client), and, when
+//! `ZKH2_BENCH_ZK_CAPTURE` names one (for example `/var/tmp/zkh2-bench/zk-1x.pcapng` from
+//! `bench/gen-zookeeper.sh`), its first `ZKH2_BENCH_ZK_PACKETS` (default 100,000) packets:
+//! many concurrent sessions, mixed opcodes, 0 B to 100 KB of data. TCP reassembly is not
+//! measured: it is TCP's work, not ours.
+//!
+//! - `framing+headers`: what the first pass does for every PDU before the body: the
+//!   session's direction and framing decision, and the request or reply header.
+//! - `parse+session`: the whole first pass of the pure layers: framing, classification
+//!   (pairing by xid, watches, the per-PDU decision stored for later passes) and the full
+//!   record parse of the body that the tree is built from.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use zkh2::zookeeper::parse;
+use zkh2::zookeeper::session::{Direction, Framing, PduKey, PduKind, Session};
+use zkh2::zookeeper::{DEFAULT_MAX_PDU, opcode};
+
+const PORT: u32 = 2181;
+
+/// One complete PDU, in capture order.
+struct Pdu {
+    stream: usize,
+    src_port: u32,
+    dst_port: u32,
+    frame: u32,
+    index: u32,
+    time: i64,
+    start: usize,
+    end: usize,
+}
+
+struct Workload {
+    name: String,
+    streams: usize,
+    arena: Vec<u8>,
+    pdus: Vec<Pdu>,
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Reads the TCP payloads of `capture` (port 2181) and cuts them into PDUs per direction.
+/// Connections that start with a four-letter word or lose their framing are left out.
+fn load(name: &str, captures: &[&Path], packets: Option<usize>) -> Option<Workload> {
+    let mut w = Workload {
+        name: name.to_string(),
+        streams: 0,
+        arena: Vec::new(),
+        pdus: Vec::new(),
+    };
+    for cap in captures {
+        let mut cmd = Command::new("tshark");
+        cmd.args(["-n", "-r"]).arg(cap).args([
+            "-o",
+            "tcp.desegment_tcp_streams:FALSE",
+            "-Y",
+            "tcp.port == 2181 && tcp.len > 0 && !tcp.analysis.retransmission",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "tcp.payload",
+        ]);
+        if let Some(n) = packets {
+            cmd.args(["-c", &n.to_string()]);
+        }
+        let out = cmd.output().ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        // (tcp.stream, to server) -> pending bytes, or None when the direction is dropped
+        let mut bufs: HashMap<(u64, bool), Option<Vec<u8>>> = HashMap::new();
+        let mut stream_ids: HashMap<u64, usize> = HashMap::new();
+        let mut index: HashMap<u32, u32> = HashMap::new();
+        for line in text.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            let [frame, time, stream, sport, dport, payload] = f[..] else {
+                continue;
+            };
+            let (Ok(frame), Ok(time), Ok(stream), Ok(sport), Ok(dport)) = (
+                frame.parse::<u32>(),
+                time.parse::<f64>(),
+                stream.parse::<u64>(),
+                sport.parse::<u32>(),
+                dport.parse::<u32>(),
+            ) else {
+                continue;
+            };
+            let to_server = dport == PORT;
+            let payload = unhex(payload);
+            let first = !bufs.contains_key(&(stream, to_server));
+            let buf = bufs
+                .entry((stream, to_server))
+                .or_insert_with(|| Some(Vec::new()));
+            if first && to_server && zkh2::zookeeper::session::is_four_letter_word(&payload) {
+                *buf = None;
+            }
+            let Some(b) = buf else { continue };
+            b.extend_from_slice(&payload);
+            let next = stream_ids.len();
+            let sid = *stream_ids.entry(stream).or_insert(next) + w.streams;
+            while let Some(h) = b.get(..4) {
+                let len = i32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+                if len < 0 || len as u32 > DEFAULT_MAX_PDU {
+                    *buf = None;
+                    break;
+                }
+                let total = len as usize + 4;
+                if b.len() < total {
+                    break;
+                }
+                let start = w.arena.len();
+                w.arena.extend(b.drain(..total));
+                let i = index.entry(frame).or_insert(0);
+                w.pdus.push(Pdu {
+                    stream: sid,
+                    src_port: sport,
+                    dst_port: dport,
+                    frame,
+                    index: *i,
+                    time: (time * 1e9) as i64,
+                    start,
+                    end: w.arena.len(),
+                });
+                *i += 1;
+            }
+        }
+        w.streams += stream_ids.len();
+    }
+    (!w.pdus.is_empty()).then_some(w)
+}
+
+/// Framing and header parse of every PDU; returns a checksum.
+fn framing_headers(w: &Workload) -> u64 {
+    let mut sessions: Vec<Session> = (0..w.streams).map(|_| Session::default()).collect();
+    let mut sum = 0u64;
+    for p in &w.pdus {
+        let Some(s) = sessions.get_mut(p.stream) else {
+            continue;
+        };
+        let bytes = &w.arena[p.start..p.end];
+        let dir = s.direction(p.src_port, p.dst_port, PORT);
+        if let Framing::Pdu(n) = s.framing(dir, p.frame, bytes, DEFAULT_MAX_PDU, true) {
+            sum += u64::from(n);
+        }
+        let i = parse::input(bytes.get(4..).unwrap_or(&[]));
+        match dir {
+            Direction::ToServer => {
+                if let Ok((_, h)) = parse::request_header(i) {
+                    sum += h.opcode.val as u64;
+                }
+            }
+            Direction::ToClient => {
+                if let Ok((_, h)) = parse::reply_header(i) {
+                    sum += h.zxid.val as u64;
+                }
+            }
+        }
+    }
+    sum
+}
+
+/// The whole first pass of the pure layers; returns a checksum.
+fn parse_session(w: &Workload) -> u64 {
+    let mut sessions: Vec<Session> = (0..w.streams).map(|_| Session::default()).collect();
+    let mut sum = 0u64;
+    for p in &w.pdus {
+        let Some(s) = sessions.get_mut(p.stream) else {
+            continue;
+        };
+        let bytes = &w.arena[p.start..p.end];
+        let dir = s.direction(p.src_port, p.dst_port, PORT);
+        if let Framing::Pdu(n) = s.framing(dir, p.frame, bytes, DEFAULT_MAX_PDU, true) {
+            sum += u64::from(n);
+        }
+        let key = PduKey {
+            frame: p.frame,
+            index: p.index,
+        };
+        let kind = s.classify(key, dir, p.time, bytes);
+        let i = parse::input(bytes.get(4..).unwrap_or(&[]));
+        match kind {
+            PduKind::Request { opcode, .. } => {
+                if let Ok((i, _)) = parse::request_header(i) {
+                    if let Some(Ok((rest, _))) = parse::request_body(opcode, i) {
+                        sum += rest.location_offset() as u64;
+                    }
+                }
+            }
+            PduKind::Reply { request } => {
+                if let Ok((i, h)) = parse::reply_header(i) {
+                    let op = request.map_or(opcode::NOTIFICATION, |r| r.opcode);
+                    if h.err.val == 0 {
+                        if let Some(Ok((rest, _))) = parse::reply_body(op, i) {
+                            sum += rest.location_offset() as u64;
+                        }
+                    }
+                }
+            }
+            PduKind::Notification { set_in } => {
+                if let Ok((i, _)) = parse::reply_header(i) {
+                    if let Ok((rest, _)) = parse::watcher_event(i) {
+                        sum += rest.location_offset() as u64 + set_in.len() as u64;
+                    }
+                }
+            }
+            PduKind::ConnectRequest { .. } => {
+                if let Ok((_, c)) = parse::connect_request(i) {
+                    sum += c.timeout.val as u64;
+                }
+            }
+            PduKind::ConnectResponse { .. } => {
+                if let Ok((_, c)) = parse::connect_response(i) {
+                    sum += c.timeout.val as u64;
+                }
+            }
+            _ => {}
+        }
+    }
+    sum
+}
+
+/// The calling thread's CPU time (as in benches/hpack.rs).
+struct ThreadCpuTime;
+
+fn thread_cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(start)
+    }
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, val: &Duration) -> f64 {
+        val.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/zookeeper");
+    let golden: Vec<_> = ["kazoo-basic", "kazoo-watches", "zkcli", "cli_mt"]
+        .iter()
+        .map(|n| dir.join(format!("{n}.pcapng")))
+        .collect();
+    let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
+    let mut workloads = Vec::new();
+    match load("golden", &golden, None) {
+        Some(w) => workloads.push(w),
+        None => eprintln!("zookeeper bench: tshark could not read the golden captures; skipped"),
+    }
+    if let Ok(cap) = std::env::var("ZKH2_BENCH_ZK_CAPTURE") {
+        let n = std::env::var("ZKH2_BENCH_ZK_PACKETS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100_000);
+        match load("bench", &[Path::new(&cap)], Some(n)) {
+            Some(w) => workloads.push(w),
+            None => eprintln!("zookeeper bench: no PDUs read from {cap}; skipped"),
+        }
+    }
+    let mut g = c.benchmark_group("zookeeper");
+    for w in &workloads {
+        let bytes = w.arena.len() as u64;
+        eprintln!(
+            "zookeeper bench: {}: {} PDUs, {} bytes, {} connections",
+            w.name,
+            w.pdus.len(),
+            bytes,
+            w.streams
+        );
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function(format!("framing+headers/{}", w.name), |b| {
+            b.iter(|| framing_headers(black_box(w)))
+        });
+        g.bench_function(format!("parse+session/{}", w.name), |b| {
+            b.iter(|| parse_session(black_box(w)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime).sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);
