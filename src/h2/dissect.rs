@@ -668,10 +668,8 @@ impl View<'_, '_> {
         }
     }
 
+    /// Shown also without a tree: the media_type sub-dissectors fill columns and taps.
     fn body(&self, t: &Tree<'_>, body: &Body) {
-        if !t.is_visible() {
-            return;
-        }
         let limit = body_limit();
         let (decoded, err) = body.decoded(limit);
         let name: &'static CStr = if body.encoding.is_some() {

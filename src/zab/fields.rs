@@ -103,7 +103,7 @@ field_table! {
         RequestBody => f(T::Bytes, NONE, c"zab.request.body", c"Request record", c"REQUEST: the client's request record as sent on the client port"),
 
         Session => f(T::None, NONE, c"zab.session", c"Session", c"A session and its timeout (PING touch table, REVALIDATE)"),
-        SessionId => f(T::U64, HEX, c"zab.session.id", c"Session id", c"Session id"),
+        SessionId => f(T::U64, HEX, c"zab.session.id", c"Session id", c"A client session the learner reports as live in its PING (the leader renews its timeout)"),
         SessionTimeout => f(T::I32, DEC, c"zab.session.timeout", c"Timeout (ms)", c"Session timeout in milliseconds"),
         SessionCount => f(T::U32, DEC, c"zab.session.count", c"Sessions", c"Number of sessions in the learner's PING touch table"),
         RevalidateValid => f(T::Bool, NONE, c"zab.revalidate.valid", c"Valid", c"REVALIDATE answer: whether the session is still valid"),
