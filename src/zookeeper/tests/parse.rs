@@ -185,3 +185,20 @@ fn truncated_stat_fails() {
     let b = [0u8; 20];
     assert!(reply_body(3, input(&b)).unwrap().is_err());
 }
+
+#[test]
+fn sasl_tokens_both_ways() {
+    // GetSASLRequest / SetSASLResponse: one buffer each (opcode 102).
+    let token = [0, 0, 0, 3, 0x60, 0x81, 0x02];
+    let (_, body) = request_body(102, input(&token)).unwrap().unwrap();
+    assert!(
+        matches!(body, RequestBody::Sasl { token } if token.val == Some(&[0x60, 0x81, 0x02][..]))
+    );
+    let (_, body) = reply_body(102, input(&token)).unwrap().unwrap();
+    assert!(matches!(body, ReplyBody::Sasl { token } if token.len == 7));
+    // An empty (-1) token is a null buffer, not an error.
+    let (_, body) = reply_body(102, input(&[0xff, 0xff, 0xff, 0xff]))
+        .unwrap()
+        .unwrap();
+    assert!(matches!(body, ReplyBody::Sasl { token } if token.val.is_none()));
+}
