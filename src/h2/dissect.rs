@@ -102,12 +102,9 @@ impl FramedDissector for H2 {
         view.dissect(tree);
     }
 
-    fn heuristic(pkt: &Packet<'_>, bytes: &[u8]) -> bool {
+    fn heuristic(_pkt: &Packet<'_>, bytes: &[u8]) -> bool {
         // The preface is unmistakable; anything shorter than its first line is not enough.
-        bytes.len() >= 16 && frame::starts_with_preface(bytes) && {
-            let _ = pkt;
-            true
-        }
+        bytes.len() >= 16 && frame::starts_with_preface(bytes)
     }
 }
 
