@@ -10,6 +10,7 @@
 //! - adversarial HTTP/2 captures (`pcapgen adversarial h2-*`, server port 8080, decoded
 //!   with `-d tcp.port==8080,h2`), measured the same way against `--disable-protocol h2`.
 
+#[allow(unused_imports)]
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -195,6 +196,8 @@ struct Measured {
 
 /// Runs tshark and measures its peak RSS (wait4's rusage of the child: setpriv execs tshark
 /// in the same process).
+// The child is reaped by `wait4` below, which clippy does not see.
+#[allow(clippy::zombie_processes)]
 fn measured(t: &Tshark, args: &[&str], out_file: &Path) -> Measured {
     let stdout = std::fs::File::create(out_file).expect("create output file");
     let start = Instant::now();

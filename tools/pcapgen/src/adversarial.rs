@@ -409,7 +409,9 @@ mod h2 {
             Kind::H2HpackIntegers => {
                 // Each block on its own connection: an HPACK error ends the connection's
                 // header compression context.
-                let blocks: Vec<(Vec<(u16, u32)>, Vec<u8>)> = vec![
+                // (client SETTINGS parameters, header block)
+                type Case = (Vec<(u16, u32)>, Vec<u8>);
+                let blocks: Vec<Case> = vec![
                     // Size update to 2^32: above u32.
                     (vec![], integer(0x20, 5, 1 << 32)),
                     // Size update to 2^31: within u32, above the 4096 limit.
