@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::cell::{RefCell, RefMut};
-use std::ffi::{CString, c_void};
+use std::ffi::c_void;
 use std::marker::PhantomData;
 
 use wireshark_sys as sys;
@@ -83,7 +83,7 @@ impl<'a> Packet<'a> {
 
     /// Appends one clause to the Info column, separated from the previous one by ", ".
     pub fn append_info(&self, text: &str) {
-        let c = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
+        let c = super::tree::to_cstring(text);
         // SAFETY: valid pinfo; epan copies the text.
         unsafe { sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c.as_ptr()) };
     }

@@ -257,11 +257,34 @@ impl<'a> Tree<'a> {
         let Some((off, l)) = self.span(offset, len) else {
             return Item::null();
         };
-        let c = to_cstring(value);
-        // SAFETY: span checked; epan copies the string.
+        // A field that no filter, column or visible tree needs is "faked" by epan: it
+        // returns the parent and never reads the value. Then skip copying the value into a
+        // C string (the call itself stays: it counts tree items like any other add).
+        let c = if self.fakes(field.id()) {
+            None
+        } else {
+            Some(to_cstring(value))
+        };
+        let ptr = c.as_deref().map_or(c"".as_ptr(), CStr::as_ptr);
+        // SAFETY: span checked; epan copies the string, which lives across the call.
         self.item(unsafe {
-            sys::proto_tree_add_string(self.raw, field.id(), self.tvb, off, l, c.as_ptr())
+            sys::proto_tree_add_string(self.raw, field.id(), self.tvb, off, l, ptr)
         })
+    }
+
+    /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
+    /// is not visible, the field is not referenced (by a filter, a column or `-e`), and
+    /// the tree is not the packet's root (whose items are never faked). This is exactly
+    /// the condition of epan's TRY_TO_FAKE_THIS_ITEM, minus its cases that keep the item.
+    fn fakes(&self, hf: c_int) -> bool {
+        if self.raw.is_null() {
+            return false;
+        }
+        // SAFETY: a valid tree; both functions only read it.
+        unsafe {
+            !sys::proto_item_get_parent(self.raw).is_null()
+                && proto_field_is_referenced(self.raw, hf) == 0
+        }
     }
 
     /// A duration, for FT_RELATIVE_TIME fields.
@@ -377,8 +400,23 @@ impl<'a> Tree<'a> {
     }
 }
 
-fn to_cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+/// `s` as a C string, with NUL bytes spelled `\0`. One allocation when there is no NUL.
+pub(crate) fn to_cstring(s: &str) -> CString {
+    let bytes = if s.as_bytes().contains(&0) {
+        s.replace('\0', "\\0").into_bytes()
+    } else {
+        let mut v = Vec::with_capacity(s.len() + 1);
+        v.extend_from_slice(s.as_bytes());
+        v
+    };
+    CString::new(bytes).unwrap_or_default()
+}
+
+unsafe extern "C" {
+    /// epan's `proto_field_is_referenced` (proto.h). It returns `gboolean` (int) in
+    /// Wireshark 4.0 and `bool` from 4.2 on; both come back with 0 or 1 in the lowest byte
+    /// of the return register, which is all that is read here.
+    fn proto_field_is_referenced(tree: *mut sys::proto_tree, proto_id: c_int) -> u8;
 }
 
 impl<'a> Item<'a> {
