@@ -850,7 +850,9 @@ impl Connection {
             return;
         };
         stream.end_stream[dir] = true;
-        let buf = std::mem::take(&mut stream.body[dir]);
+        let mut buf = std::mem::take(&mut stream.body[dir]);
+        // The body is kept for the life of the file: drop the growth slack (up to half).
+        buf.data.shrink_to_fit();
         let summary = stream.summary;
         if buf.frames > 0 {
             let s = summary.and_then(|i| self.summaries.get(i as usize));
