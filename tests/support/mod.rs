@@ -12,6 +12,8 @@ use std::process::Command;
 
 /// Normalises what tshark prints differently between Wireshark versions (see that file).
 mod normalize;
+// Not every test binary compares goldens.
+#[allow(unused_imports)]
 pub use normalize::canonical;
 
 pub fn repo() -> PathBuf {
