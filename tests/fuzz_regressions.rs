@@ -79,9 +79,9 @@ fn zkelection_parse_inputs() {
     assert!(n >= 5, "only {n} inputs");
 }
 
+/// F2 (fuzz/regressions/README.md): a later header block of the same role used to re-point a
+/// stream's request_in/response_in; the first request and response are now the pair.
 #[test]
-#[ignore = "open finding F2 (fuzz/regressions/README.md): a later header block of the same \
-            role overwrites a stream's request_in/response_in in src/h2/connection.rs"]
 fn h2_connection_f2_pairing_is_causal() {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/regressions/h2_connection/f2-request-after-response");

@@ -103,6 +103,11 @@ pub enum Problem {
     },
     Hpack(String),
     StreamLimit,
+    /// Too many unacknowledged SETTINGS or PINGs: the oldest is forgotten, so its ACK will
+    /// show as unmatched.
+    PendingLimit {
+        what: &'static str,
+    },
     UnknownType(u8),
     /// A response or trailers on a stream whose request was not captured.
     RequestNotCaptured,
@@ -174,6 +179,10 @@ impl std::fmt::Display for Problem {
                 limits::MAX_OPEN_STREAMS,
                 limits::MAX_STREAM_SUMMARIES
             ),
+            Problem::PendingLimit { what } => write!(
+                f,
+                "More unacknowledged {what} frames than tracked: the oldest is forgotten (its ACK will show as unmatched)"
+            ),
             Problem::UnknownType(t) => write!(f, "Unknown frame type 0x{t:02x}, ignored"),
             Problem::RequestNotCaptured => write!(f, "The request of this stream was not captured"),
         }
@@ -224,12 +233,18 @@ impl DecodedBlock {
     }
 }
 
-/// A reassembled body, decoded lazily (only when a tree shows it).
+/// A reassembled body, decoded lazily (only when it is shown).
 #[derive(Debug)]
 pub struct Body {
     pub stream: u32,
-    /// The DATA payload bytes, in order, up to the size limit.
-    pub raw: Vec<u8>,
+    /// The DATA payload bytes, in order, up to the size limit. Empty when the whole body
+    /// came in the DATA frame that ends it (`in_frame`): those bytes are in that frame's own
+    /// tvb whenever it is dissected, so they are not copied and kept (as the built-in
+    /// dissects a one-frame body in place). Most bodies of busy servers are like that.
+    stored: Vec<u8>,
+    in_frame: bool,
+    /// How many bytes of the body are kept (the size limit cuts the rest).
+    kept: usize,
     /// The full length of the DATA payloads, also beyond the limit.
     pub total_len: u64,
     pub frames: u32,
@@ -239,18 +254,41 @@ pub struct Body {
 }
 
 impl Body {
+    /// Bytes of the body kept (at most the size limit).
+    pub fn kept_len(&self) -> usize {
+        self.kept
+    }
+
+    /// The body is the DATA payload of the frame that ends it, not a stored copy.
+    pub fn is_in_frame(&self) -> bool {
+        self.in_frame
+    }
+
     pub fn truncated(&self) -> bool {
-        self.total_len > self.raw.len() as u64
+        self.total_len > self.kept as u64
+    }
+
+    /// The bytes kept, in order. `frame_data` is the DATA payload of the frame that ended
+    /// the body (the frame being dissected).
+    pub fn raw<'a>(&'a self, frame_data: &'a [u8]) -> &'a [u8] {
+        if self.in_frame {
+            frame_data.get(..self.kept).unwrap_or(frame_data)
+        } else {
+            &self.stored
+        }
     }
 
     /// The body with its content-encoding undone (bounded by `limit`), or the raw bytes.
-    pub fn decoded(&self, limit: usize) -> (&[u8], Option<&DecodeError>) {
+    pub fn decoded<'a>(
+        &'a self,
+        limit: usize,
+        frame_data: &'a [u8],
+    ) -> (&'a [u8], Option<&'a DecodeError>) {
+        let raw = self.raw(frame_data);
         match self.encoding {
-            None => (&self.raw, None),
+            None => (raw, None),
             Some(enc) => {
-                let (data, err) = self
-                    .decoded
-                    .get_or_init(|| body::decode(enc, &self.raw, limit));
+                let (data, err) = self.decoded.get_or_init(|| body::decode(enc, raw, limit));
                 (data, err.as_ref())
             }
         }
@@ -838,21 +876,35 @@ impl Connection {
             stream: Some(stream_window),
         });
         if h.has(flag::END_STREAM) {
-            self.end_stream(h.stream_id, dir, client, info);
+            self.end_stream(h.stream_id, dir, client, true, info);
         } else if let Some(s) = self.streams.get(&h.stream_id) {
             info.stream_state = Some(s.state);
         }
     }
 
     /// END_STREAM from `dir`: finishes that direction's body and maybe the stream.
-    fn end_stream(&mut self, id: u32, dir: Dir, client: Option<Dir>, info: &mut FrameInfo) {
+    /// `by_data`: END_STREAM came on a DATA frame (not on trailers).
+    fn end_stream(
+        &mut self,
+        id: u32,
+        dir: Dir,
+        client: Option<Dir>,
+        by_data: bool,
+        info: &mut FrameInfo,
+    ) {
         let Some(stream) = self.streams.get_mut(&id) else {
             return;
         };
         stream.end_stream[dir] = true;
         let mut buf = std::mem::take(&mut stream.body[dir]);
-        // The body is kept for the life of the file: drop the growth slack (up to half).
-        buf.data.shrink_to_fit();
+        let in_frame = by_data && buf.frames == 1;
+        let kept = buf.data.len();
+        if in_frame {
+            buf.data = Vec::new();
+        } else {
+            // Kept for the life of the file: drop the growth slack (up to half).
+            buf.data.shrink_to_fit();
+        }
         let summary = stream.summary;
         if buf.frames > 0 {
             let s = summary.and_then(|i| self.summaries.get(i as usize));
@@ -860,7 +912,9 @@ impl Connection {
             let partial = s.is_some_and(|s| s.status == Some(206));
             info.body = Some(Rc::new(Body {
                 stream: id,
-                raw: buf.data,
+                stored: buf.data,
+                in_frame,
+                kept,
                 total_len: buf.total,
                 frames: buf.frames,
                 content_type: s.and_then(|s| s.content_type[dir].clone()),
@@ -912,7 +966,12 @@ impl Connection {
         block.fragments.push(key);
         block.frames.push(key.frame);
         if block.too_large || block.bytes.len() + fragment.len() > limits::MAX_HEADER_BLOCK {
-            // A CONTINUATION flood: stop buffering, keep counting.
+            // A CONTINUATION flood: stop buffering, keep counting; say so where it happens.
+            if !block.too_large {
+                info.problems.push(Problem::HeaderBlockTooLarge {
+                    len: block.bytes.len() + fragment.len(),
+                });
+            }
             block.too_large = true;
             block.bytes = Vec::new();
         } else {
@@ -963,9 +1022,15 @@ impl Connection {
             });
         }
         if block.too_large {
-            info.problems.push(Problem::HeaderBlockTooLarge {
-                len: limits::MAX_HEADER_BLOCK + 1,
-            });
+            if !info
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::HeaderBlockTooLarge { .. }))
+            {
+                info.problems.push(Problem::HeaderBlockTooLarge {
+                    len: limits::MAX_HEADER_BLOCK + 1,
+                });
+            }
             // Table insertions in the skipped block are lost: later references to the
             // dynamic table are unknown from here on.
             self.sides[dir].hpack = Decoder::new_mid_stream();
@@ -1052,7 +1117,12 @@ impl Connection {
             info.stream_state = Some(stream.state);
             if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
                 match role {
-                    BlockRole::Request | BlockRole::PushRequest => {
+                    // The first request and response of a stream are the pair; a second
+                    // one, or a request after the response (both protocol violations),
+                    // must not re-point earlier frames' links.
+                    BlockRole::Request | BlockRole::PushRequest
+                        if s.request_in.is_none() && s.response_in.is_none() =>
+                    {
                         s.request_in = Some(key.frame);
                         s.request_time = time;
                         s.method = method;
@@ -1061,7 +1131,7 @@ impl Connection {
                             s.promised_in = Some((key.frame, block.stream));
                         }
                     }
-                    BlockRole::Response => {
+                    BlockRole::Response if s.response_in.is_none() => {
                         s.response_in = Some(key.frame);
                         s.response_time = time;
                         s.status = status;
@@ -1103,7 +1173,7 @@ impl Connection {
         }
         info.block = Some(decoded);
         if block.end_stream {
-            self.end_stream(stream_id, dir, client, info);
+            self.end_stream(stream_id, dir, client, false, info);
         }
     }
 
@@ -1177,6 +1247,8 @@ impl Connection {
         let pending = &mut self.sides[dir].pending_settings;
         if pending.len() >= limits::MAX_PENDING_SETTINGS {
             pending.pop_front();
+            info.problems
+                .push(Problem::PendingLimit { what: "SETTINGS" });
         }
         pending.push_back((key, settings));
     }
@@ -1259,6 +1331,7 @@ impl Connection {
         let pings = &mut self.sides[dir].pings;
         if pings.len() >= limits::MAX_PENDING_PINGS {
             pings.pop_front();
+            info.problems.push(Problem::PendingLimit { what: "PING" });
         }
         pings.push_back((data, key, time));
     }

@@ -169,7 +169,11 @@ impl View<'_, '_> {
         self.pkt.append_info(&info_text);
         // After our Info clause, so that a sub-dissector's column text follows it.
         if let Some(body) = &self.info.body {
-            self.body(t, body);
+            let frame_data = match &parsed.payload {
+                Ok(Payload::Data { data, .. }) => data.of(self.bytes),
+                _ => &[],
+            };
+            self.body(t, body, frame_data);
         }
     }
 
@@ -666,9 +670,9 @@ impl View<'_, '_> {
     }
 
     /// Shown also without a tree: the media_type sub-dissectors fill columns and taps.
-    fn body(&self, t: &Tree<'_>, body: &Body) {
+    fn body(&self, t: &Tree<'_>, body: &Body, frame_data: &[u8]) {
         let limit = body_limit();
-        let (decoded, err) = body.decoded(limit);
+        let (decoded, err) = body.decoded(limit, frame_data);
         let name: &'static CStr = if body.encoding.is_some() {
             c"Decoded body"
         } else {
@@ -693,7 +697,7 @@ impl View<'_, '_> {
                 &format!(
                     "Body of {} bytes cut at the h2.body_max_size preference ({} bytes)",
                     body.total_len,
-                    body.raw.len()
+                    body.raw(frame_data).len()
                 ),
             );
         }
@@ -772,7 +776,7 @@ impl View<'_, '_> {
             Problem::HeaderBlockTooLarge { .. } => Ei::HeaderBlockTooLarge,
             // Shown at its offset by `header_block`.
             Problem::Hpack(_) => return,
-            Problem::StreamLimit => Ei::StateLimit,
+            Problem::StreamLimit | Problem::PendingLimit { .. } => Ei::StateLimit,
             Problem::UnknownType(_) => Ei::UnknownType,
             Problem::RequestNotCaptured => Ei::RequestNotCaptured,
         };

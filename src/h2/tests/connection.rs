@@ -99,7 +99,10 @@ fn request_response_pairing_time_and_body() {
 
     let d = r.info(data);
     let body = d.body.as_ref().unwrap();
-    assert_eq!(body.raw, b"hello");
+    // A one-frame body is not copied: it is that frame's DATA payload.
+    assert!(body.is_in_frame());
+    assert_eq!(body.kept_len(), 5);
+    assert_eq!(body.raw(b"hello"), b"hello");
     assert_eq!(body.content_type.as_deref(), Some(&b"text/plain"[..]));
     assert_eq!(d.stream_state, Some(StreamState::Closed));
     // Windows: the server sent 5 bytes of 65535.
@@ -334,4 +337,30 @@ fn resync_accepts_a_segment_that_starts_on_a_frame() {
     assert_eq!(resync_offset(&seg, 16_384), Some(0));
     let mut conn = Connection::new(1 << 20);
     assert_eq!(conn.framing(CLIENT, 6, &seg), Framing::Pdu(9));
+}
+
+#[test]
+fn body_over_several_frames_is_stored_and_cut_at_the_limit() {
+    let mut r = Run::new();
+    r.conn.body_limit = 8;
+    r.send(
+        CLIENT,
+        &frame(
+            kind::HEADERS,
+            flag::END_HEADERS | flag::END_STREAM,
+            1,
+            REQUEST,
+        ),
+    );
+    r.send(
+        SERVER,
+        &frame(kind::HEADERS, flag::END_HEADERS, 1, RESPONSE),
+    );
+    r.send(SERVER, &frame(kind::DATA, 0, 1, b"hello "));
+    let last = r.send(SERVER, &frame(kind::DATA, flag::END_STREAM, 1, b"world"));
+    let body = r.info(last).body.as_ref().unwrap();
+    assert!(!body.is_in_frame());
+    assert_eq!(body.raw(b"world"), b"hello wo");
+    assert!(body.truncated());
+    assert_eq!((body.total_len, body.frames), (11, 2));
 }
