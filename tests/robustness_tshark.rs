@@ -456,15 +456,14 @@ fn adversarial_h2_huffman() {
 
 #[test]
 fn adversarial_h2_continuation_flood() {
-    // The ~5 MB block that ends is not decoded (limits::MAX_HEADER_BLOCK, 1 MiB) and says so
-    // on its END_HEADERS frame; the endless one is flagged on the PING that interrupts it.
-    // Finding: while an endless block grows past the limit nothing is flagged (the note
-    // waits for END_HEADERS).
+    // Each block is flagged on the frame where it passes limits::MAX_HEADER_BLOCK (1 MiB):
+    // the ~5 MB block that ends, and the endless one. The one that ends is also flagged on
+    // its END_HEADERS frame (not decoded); the endless one on the PING that interrupts it.
     check_case(&Case {
         kind: "h2-continuation-flood",
         prefs: H2,
         expert: "h2.header_block.too_large",
-        frames: (1, 1),
+        frames: (3, 3),
         more: &[
             ("h2.header_block.too_large && h2.flags.end_headers == 1", 1),
             ("h2.continuation.invalid && h2.type == 6", 1),
