@@ -1,7 +1,7 @@
 //! HPACK header block decoding (RFC 7541), written for a dissector: every representation is
 //! reported with its offset and length in the block, with its index and where the index
 //! resolved, with both string literals (Huffman flag, encoded length), and with the dynamic
-//! table size after it. Pure Rust: no Wireshark, no `unsafe`.
+//! table size after it. Pure, safe Rust: no Wireshark.
 //!
 //! One [`Decoder`] per direction of a connection holds that direction's dynamic table. The
 //! caller feeds it complete header blocks (a HEADERS or PUSH_PROMISE payload's block fragment
