@@ -60,7 +60,6 @@ fn h2_captures() -> Vec<PathBuf> {
 #[test]
 fn golden_outputs() {
     let t = Tshark::new();
-    let bless = std::env::var_os("ZKH2_BLESS").is_some();
     let mut failures = Vec::new();
     for capture in h2_captures() {
         let list = run(&t, &capture, &["-2", "-Y", "h2"]);
@@ -79,27 +78,7 @@ fn golden_outputs() {
         let got =
             format!("# tshark -2 -Y h2\n{list}\n# tshark -2 -c {packets} -Y h2 -V -O h2\n{tree}");
         let want_path = expected_path(&capture);
-        if bless {
-            std::fs::create_dir_all(want_path.parent().unwrap()).unwrap();
-            std::fs::write(&want_path, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&want_path).unwrap_or_default();
-        if support::canonical(&got) != support::canonical(&want) {
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            failures.push(format!(
-                "{}: differs from {} at line {}:\n  got:  {}\n  want: {}",
-                capture.display(),
-                want_path.display(),
-                line + 1,
-                got.lines().nth(line).unwrap_or("<eof>"),
-                want.lines().nth(line).unwrap_or("<eof>")
-            ));
-        }
+        failures.extend(support::check_golden(&capture, &got, &want_path));
     }
     assert!(
         failures.is_empty(),

@@ -76,7 +76,6 @@ fn render(t: &Tshark, capture: &Path) -> String {
 #[test]
 fn golden_outputs() {
     let t = Tshark::new();
-    let bless = std::env::var_os("ZKH2_BLESS").is_some();
     let mut failures = Vec::new();
     for capture in [ensemble(), one_byte()] {
         let got = render(&t, &capture);
@@ -86,28 +85,7 @@ fn golden_outputs() {
             .to_string_lossy()
             .into_owned();
         let want_path = repo().join(format!("tests/expected/ensemble/{stem}.txt"));
-        if bless {
-            std::fs::create_dir_all(want_path.parent().expect("dir")).expect("mkdir");
-            std::fs::write(&want_path, &got).expect("write");
-            continue;
-        }
-        let want = std::fs::read_to_string(&want_path).unwrap_or_default();
-        // Compared in a form that absorbs how tshark 4.4/4.6 print the same tree.
-        if support::canonical(&got) != support::canonical(&want) {
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            failures.push(format!(
-                "{}: differs from {} at line {}:\n  got:  {}\n  want: {}",
-                capture.display(),
-                want_path.display(),
-                line + 1,
-                got.lines().nth(line).unwrap_or("<eof>"),
-                want.lines().nth(line).unwrap_or("<eof>")
-            ));
-        }
+        failures.extend(support::check_golden(&capture, &got, &want_path));
     }
     assert!(
         failures.is_empty(),

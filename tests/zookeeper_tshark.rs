@@ -40,7 +40,6 @@ fn expected_path(capture: &Path) -> PathBuf {
 #[test]
 fn golden_outputs() {
     let t = Tshark::new();
-    let bless = std::env::var_os("ZKH2_BLESS").is_some();
     let mut all = captures("tests/captures/zookeeper");
     all.extend(captures("tests/captures/synthetic"));
     assert!(all.len() >= 10, "captures missing: {all:?}");
@@ -48,28 +47,7 @@ fn golden_outputs() {
     for capture in &all {
         let got = render(&t, capture);
         let want_path = expected_path(capture);
-        if bless {
-            std::fs::create_dir_all(want_path.parent().unwrap()).unwrap();
-            std::fs::write(&want_path, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&want_path).unwrap_or_default();
-        // Compared in a form that absorbs how tshark 4.4/4.6 print the same tree.
-        if support::canonical(&got) != support::canonical(&want) {
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            failures.push(format!(
-                "{}: differs from {} at line {}:\n  got:  {}\n  want: {}",
-                capture.display(),
-                want_path.display(),
-                line + 1,
-                got.lines().nth(line).unwrap_or("<eof>"),
-                want.lines().nth(line).unwrap_or("<eof>")
-            ));
-        }
+        failures.extend(support::check_golden(capture, &got, &want_path));
     }
     assert!(
         failures.is_empty(),

@@ -214,3 +214,32 @@ pub fn captures(dir: &str) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Compares `got` with the golden file `want_path` in the canonical form (which absorbs how
+/// tshark 4.4/4.6 print the same tree), or writes it there when `ZKH2_BLESS` is set. A
+/// mismatch comes back as a short report of the first differing line.
+pub fn check_golden(capture: &Path, got: &str, want_path: &Path) -> Option<String> {
+    if std::env::var_os("ZKH2_BLESS").is_some() {
+        std::fs::create_dir_all(want_path.parent().expect("a parent dir")).expect("mkdir");
+        std::fs::write(want_path, got).expect("write golden");
+        return None;
+    }
+    let want = std::fs::read_to_string(want_path).unwrap_or_default();
+    let (got, want) = (canonical(got), canonical(&want));
+    if got == want {
+        return None;
+    }
+    let line = got
+        .lines()
+        .zip(want.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+    Some(format!(
+        "{}: differs from {} at (canonical) line {}:\n  got:  {}\n  want: {}",
+        capture.display(),
+        want_path.display(),
+        line + 1,
+        got.lines().nth(line).unwrap_or("<eof>"),
+        want.lines().nth(line).unwrap_or("<eof>")
+    ))
+}
