@@ -154,6 +154,9 @@ pub struct Session {
     first_client_frame: Option<u32>,
     /// Frame of the four-letter word, when this connection carries one.
     four_letter_frame: Option<u32>,
+    /// The client has sent a length-prefixed PDU: a four-letter word can no longer come
+    /// (it is only ever the connection's first bytes).
+    client_framed_pdu: bool,
     client_started: bool,
     server_started: bool,
     /// The ConnectRequest, until its response arrives.
@@ -250,7 +253,7 @@ impl Session {
         }
         if dir == Direction::ToServer {
             let first = *self.first_client_frame.get_or_insert(frame);
-            if first == frame && is_four_letter_word(bytes) {
+            if first == frame && !self.client_framed_pdu && is_four_letter_word(bytes) {
                 self.four_letter_frame = Some(frame);
                 return if &bytes[..4] == b"stmk" {
                     Framing::FourLetter(12)
@@ -268,6 +271,9 @@ impl Session {
         let len = i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         if len < 0 || len as u32 > max_pdu {
             return Framing::Rest;
+        }
+        if dir == Direction::ToServer {
+            self.client_framed_pdu = true;
         }
         Framing::Pdu(len as u32 + 4)
     }
