@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+mod common;
+use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use zkh2::h2::connection::{Connection, Framing, PduKey};
 use zkh2::h2::frame;
@@ -183,43 +183,6 @@ fn connection(w: &Workload) -> u64 {
         sum += info.from_client.is_some() as u64;
     }
     sum
-}
-
-/// The calling thread's CPU time (as in benches/hpack.rs).
-struct ThreadCpuTime;
-
-fn thread_cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux knows.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = Duration;
-    type Value = Duration;
-    fn start(&self) -> Duration {
-        thread_cpu_now()
-    }
-    fn end(&self, start: Duration) -> Duration {
-        thread_cpu_now().saturating_sub(start)
-    }
-    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
-        *v1 + *v2
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, val: &Duration) -> f64 {
-        val.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WallTime.formatter()
-    }
 }
 
 fn bench(c: &mut Criterion<ThreadCpuTime>) {
