@@ -476,8 +476,12 @@ impl View<'_, '_> {
         let in_this_frame = |f: &hpack::Field| {
             range.is_none_or(|(start, end)| f.off + f.len > start && f.off + f.len <= end)
         };
-        for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
-            self.header_field(t, bt, base, f);
+        // Without a tree (tshark's summary pass) no item, filter or label would use the
+        // per-header items: skip their string conversion and formatting altogether.
+        if t.is_visible() {
+            for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
+                self.header_field(t, bt, base, f);
+            }
         }
         if !completing {
             return;
