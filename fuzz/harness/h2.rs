@@ -275,24 +275,54 @@ fn check_table(d: &Decoder) {
 fn check_block(block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
     let mut pos = 0usize;
     for f in &hb.fields {
-        assert_eq!(f.off, pos, "fields not contiguous");
+        assert_eq!(f.off as usize, pos, "fields not contiguous");
         assert!(f.len > 0, "empty field");
-        let end = f.off + f.len;
+        let end = f.end();
         assert!(end <= block.len(), "field past the block");
-        for lit in [f.name_literal, f.value_literal].into_iter().flatten() {
+        // The layout, read again from the block, must be where the decoder found the
+        // literals: each decodes to the field's name or value.
+        let layout = f.layout(block);
+        for (lit, text) in [
+            (layout.name_literal, &f.name),
+            (layout.value_literal, &f.value),
+        ] {
+            let Some(lit) = lit else { continue };
             assert!(
-                lit.off > f.off && lit.off + lit.len <= end,
+                lit.off > f.off && lit.end() <= end,
                 "literal outside its field"
             );
-            assert!(lit.raw_len as usize <= lit.len, "literal length");
-            assert!(lit.data_off() >= lit.off && lit.data_off() <= end);
+            assert!(lit.raw_len as usize <= lit.total_len(), "literal length");
+            assert!((1..=6).contains(&lit.prefix_len), "literal prefix length");
+            assert!(lit.data_off() >= lit.off as usize && lit.data_off() <= end);
+            let raw = &block[lit.data_off()..lit.end()];
+            let decoded = if lit.huffman {
+                zkh2::h2::huffman::decode(raw).expect("literal decoded once")
+            } else {
+                raw.to_vec()
+            };
+            assert_eq!(
+                text.as_deref(),
+                Some(&decoded[..]),
+                "literal re-read differs"
+            );
         }
         match f.repr {
             Representation::SizeUpdate => {
-                assert!(f.new_size.is_some() && f.name.is_none() && f.value.is_none())
+                assert!(layout.new_size.is_some() && f.name.is_none() && f.value.is_none())
             }
             _ => {
-                if f.value_literal.is_some() {
+                assert!(layout.new_size.is_none());
+                assert_eq!(
+                    layout.index.is_some(),
+                    layout.name_literal.is_none(),
+                    "name neither indexed nor literal"
+                );
+                if f.repr == Representation::Indexed {
+                    assert!(layout.value_literal.is_none());
+                } else {
+                    assert!(layout.value_literal.is_some(), "literal without its value");
+                }
+                if layout.value_literal.is_some() {
                     assert!(f.value.is_some(), "literal value unknown");
                 }
                 if !mid_stream {
@@ -357,7 +387,7 @@ struct Fixed {
 
 fn fixed(i: &FrameInfo) -> Fixed {
     Fixed {
-        dir: i.dir,
+        dir: usize::from(i.dir),
         from_client: i.from_client,
         role: format!("{:?}", i.role),
         summary: i.summary,
@@ -507,7 +537,7 @@ fn run_connection(data: &[u8], strict: bool) -> Vec<String> {
                 assert!(skipped, "a skip not recognised as one");
             }
             let info = conn.process(key, dir, time, &pdu, skipped);
-            assert_eq!(info.dir, dir & 1);
+            assert_eq!(usize::from(info.dir), dir & 1);
             first.insert(key, (fixed(info), late(info)));
             keys.push((key, pdu, dir, time));
         }
@@ -573,7 +603,7 @@ fn check_info(conn: &Connection, key: PduKey, info: &FrameInfo, body_limit: usiz
         }
     }
     if let Some(block) = &info.block {
-        let bytes_len = block.fragments.last().map(|f| f.1).unwrap_or(0);
+        let bytes_len = block.fragments.last().map_or(0, |f| f.1 as usize);
         if block.joined.is_some() {
             assert_eq!(block.joined.as_ref().map(|j| j.len()), Some(bytes_len));
         }

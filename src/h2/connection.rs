@@ -189,6 +189,47 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// The problems of one frame: most frames have none, so the list costs one pointer until
+/// the first is pushed (a `Vec` would be 24 bytes in every `FrameInfo`).
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct Problems(Option<Box<[Problem]>>);
+
+impl Problems {
+    /// Appends a problem. A frame has few, so growing by one each time costs nothing.
+    pub fn push(&mut self, p: Problem) {
+        let mut all = self.0.take().map(Vec::from).unwrap_or_default();
+        all.push(p);
+        self.0 = Some(all.into_boxed_slice());
+    }
+}
+
+impl std::ops::Deref for Problems {
+    type Target = [Problem];
+    fn deref(&self) -> &[Problem] {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl<'a> IntoIterator for &'a Problems {
+    type Item = &'a Problem;
+    type IntoIter = std::slice::Iter<'a, Problem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl PartialEq<Vec<Problem>> for Problems {
+    fn eq(&self, other: &Vec<Problem>) -> bool {
+        **self == other[..]
+    }
+}
+
+impl std::fmt::Debug for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// What a decoded header block is, from its pseudo-header fields and its place in the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockRole {
@@ -211,15 +252,13 @@ pub struct DecodedBlock {
     pub role: BlockRole,
     /// The concatenated fragments, when the block was split over several frames.
     pub joined: Option<Rc<[u8]>>,
-    /// Frames that carried the fragments, in order.
-    pub frames: Vec<u32>,
-    /// Each fragment's PDU and where it ends in `joined`: a header field is shown in the
-    /// frame that holds its last byte (as the built-in http2 does).
-    pub fragments: Vec<(PduKey, usize)>,
+    /// Each fragment's PDU and where it ends in `joined`, in order: a header field is shown
+    /// in the frame that holds its last byte (as the built-in http2 does).
+    pub fragments: Box<[(PduKey, u32)]>,
     pub decoded: HeaderBlock,
     /// Dynamic table size and entry count after the block.
     pub table_size: u32,
-    pub table_len: usize,
+    pub table_len: u32,
 }
 
 impl DecodedBlock {
@@ -312,7 +351,6 @@ pub struct StreamSummary {
     pub content_type: [Option<Rc<[u8]>>; 2],
     /// Content encoding per sending direction (gzip, deflate, br).
     pub content_encoding: [Option<Encoding>; 2],
-    pub grpc_status: Option<Rc<[u8]>>,
 }
 
 /// A stream's lifecycle as a passive observer sees it (RFC 9113 5.1).
@@ -347,8 +385,8 @@ impl StreamState {
 /// Flow-control windows after a frame, for the side whose sending they limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Windows {
-    /// The side whose send windows these are.
-    pub sender: Dir,
+    /// The side whose send windows these are (a `Dir`, narrowed: kept per frame).
+    pub sender: u8,
     pub connection: i64,
     pub stream: Option<i64>,
 }
@@ -373,7 +411,8 @@ pub enum PduRole {
 /// Every first-pass decision about one PDU.
 #[derive(Debug)]
 pub struct FrameInfo {
-    pub dir: Dir,
+    /// The sending side (a `Dir`, narrowed: one `FrameInfo` is kept per frame).
+    pub dir: u8,
     /// True when the sender is the client, None while unknown.
     pub from_client: Option<bool>,
     pub role: PduRole,
@@ -391,13 +430,13 @@ pub struct FrameInfo {
     pub settings_peer: Option<u32>,
     /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
     pub ping_peer: Option<(u32, Option<Nanos>)>,
-    pub problems: Vec<Problem>,
+    pub problems: Problems,
 }
 
 impl FrameInfo {
     fn new(dir: Dir, from_client: Option<bool>, role: PduRole) -> Self {
         FrameInfo {
-            dir,
+            dir: dir as u8,
             from_client,
             role,
             summary: None,
@@ -408,7 +447,7 @@ impl FrameInfo {
             body: None,
             settings_peer: None,
             ping_peer: None,
-            problems: Vec::new(),
+            problems: Problems::default(),
         }
     }
 }
@@ -423,7 +462,6 @@ struct PendingBlock {
     fragments: Vec<PduKey>,
     /// Where each fragment ends in `bytes`.
     ends: Vec<usize>,
-    frames: Vec<u32>,
     bytes: Vec<u8>,
     too_large: bool,
 }
@@ -436,7 +474,9 @@ struct LiveStream {
     /// Header blocks seen per sending direction (the second and later are trailers).
     header_blocks: [u32; 2],
     send_window: [i64; 2],
-    body: [BodyBuffer; 2],
+    /// Per sending direction, from its first DATA frame on (boxed: most streams of a
+    /// request-heavy capture are open with no body yet, and there may be 100,000 of them).
+    body: [Option<Box<BodyBuffer>>; 2],
 }
 
 #[derive(Default)]
@@ -676,7 +716,6 @@ impl Connection {
                     started: key,
                     fragments: Vec::new(),
                     ends: Vec::new(),
-                    frames: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
                 };
@@ -700,7 +739,6 @@ impl Connection {
                     started: key,
                     fragments: Vec::new(),
                     ends: Vec::new(),
-                    frames: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
                 };
@@ -846,7 +884,7 @@ impl Connection {
         let client = self.client;
         let Some(stream) = self.stream(h.stream_id, info) else {
             info.windows = Some(Windows {
-                sender: dir,
+                sender: dir as u8,
                 connection: conn,
                 stream: None,
             });
@@ -858,7 +896,7 @@ impl Connection {
             // DATA on a stream we never saw open: the capture began after its HEADERS.
             stream.state = StreamState::Open;
         }
-        let buf = &mut stream.body[dir];
+        let buf = stream.body[dir].get_or_insert_default();
         buf.total += data.len() as u64;
         buf.frames += 1;
         let room = body_limit.saturating_sub(buf.data.len());
@@ -871,7 +909,7 @@ impl Connection {
             });
         }
         info.windows = Some(Windows {
-            sender: dir,
+            sender: dir as u8,
             connection: conn,
             stream: Some(stream_window),
         });
@@ -896,7 +934,7 @@ impl Connection {
             return;
         };
         stream.end_stream[dir] = true;
-        let mut buf = std::mem::take(&mut stream.body[dir]);
+        let mut buf = stream.body[dir].take().map(|b| *b).unwrap_or_default();
         let in_frame = by_data && buf.frames == 1;
         let kept = buf.data.len();
         if in_frame {
@@ -964,7 +1002,6 @@ impl Connection {
             },
         };
         block.fragments.push(key);
-        block.frames.push(key.frame);
         if block.too_large || block.bytes.len() + fragment.len() > limits::MAX_HEADER_BLOCK {
             // A CONTINUATION flood: stop buffering, keep counting; say so where it happens.
             if !block.too_large {
@@ -1092,10 +1129,9 @@ impl Connection {
             }
         }
         let table_size = self.sides[dir].hpack.table_size();
-        let table_len = self.sides[dir].hpack.table_len();
+        let table_len = self.sides[dir].hpack.table_len() as u32;
         let content_type = field(b"content-type");
         let content_encoding = field(b"content-encoding").and_then(|v| Encoding::from_header(&v));
-        let grpc_status = field(b"grpc-status");
         let path = field(b":path");
         let client = self.client;
 
@@ -1139,9 +1175,6 @@ impl Connection {
                             info.problems.push(Problem::RequestNotCaptured);
                         }
                     }
-                    BlockRole::Trailers if grpc_status.is_some() => {
-                        s.grpc_status = grpc_status;
-                    }
                     _ => {}
                 }
                 if matches!(role, BlockRole::Request | BlockRole::Response) {
@@ -1153,14 +1186,14 @@ impl Connection {
         let decoded = Rc::new(DecodedBlock {
             stream: stream_id,
             role,
-            joined: (block.frames.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
+            joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
             fragments: block
                 .fragments
                 .iter()
                 .copied()
-                .zip(block.ends.iter().copied())
+                // A block is at most limits::MAX_HEADER_BLOCK octets.
+                .zip(block.ends.iter().map(|&e| e as u32))
                 .collect(),
-            frames: block.frames,
             decoded,
             table_size,
             table_len,
@@ -1275,7 +1308,7 @@ impl Connection {
                 });
             }
             info.windows = Some(Windows {
-                sender: target,
+                sender: target as u8,
                 connection: side.connection_window,
                 stream: None,
             });
@@ -1284,7 +1317,7 @@ impl Connection {
         let connection = self.sides[target].connection_window;
         let Some(stream) = self.streams.get_mut(&h.stream_id) else {
             info.windows = Some(Windows {
-                sender: target,
+                sender: target as u8,
                 connection,
                 stream: None,
             });
@@ -1301,7 +1334,7 @@ impl Connection {
             });
         }
         info.windows = Some(Windows {
-            sender: target,
+            sender: target as u8,
             connection,
             stream: Some(w),
         });

@@ -17,6 +17,14 @@ use super::registered;
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 
 /// HTTP/2 as a framed TCP dissector.
+/// A header block as the tree shows it: the tree whose data source holds it (the frame, or
+/// the "Header block" tab of a joined block), its offset there, and its octets.
+struct BlockView<'a> {
+    tree: Tree<'a>,
+    base: usize,
+    bytes: &'a [u8],
+}
+
 pub struct H2;
 
 fn proto() -> Protocol {
@@ -244,7 +252,7 @@ impl View<'_, '_> {
                 }
                 if let Some(ct) = self
                     .summary()
-                    .and_then(|s| s.content_type[self.info.dir].as_ref())
+                    .and_then(|s| s.content_type[usize::from(self.info.dir)].as_ref())
                 {
                     let _ = write!(info, " ({})", String::from_utf8_lossy(ct));
                 }
@@ -415,21 +423,28 @@ impl View<'_, '_> {
             return;
         };
         // A block in one frame points into the frame; a joined block gets its own tab.
-        let (bt, base) = match &block.joined {
-            Some(joined) => (t.with_data_source(self.pkt, joined, c"Header block"), 0),
-            None => (*t, fragment.off),
+        let view = match &block.joined {
+            Some(joined) => BlockView {
+                tree: t.with_data_source(self.pkt, joined, c"Header block"),
+                base: 0,
+                bytes: joined,
+            },
+            None => BlockView {
+                tree: *t,
+                base: fragment.off,
+                bytes: fragment.of(self.bytes),
+            },
         };
         // Which fields this frame shows: those whose last byte is in its fragment.
         let position = block.fragments.iter().position(|f| f.0 == self.key);
         let range = position.map(|i| {
             let start = if i == 0 { 0 } else { block.fragments[i - 1].1 };
-            (start, block.fragments[i].1)
+            (start as usize, block.fragments[i].1 as usize)
         });
         let completing = block.fragments.len() <= 1 || position == Some(block.fragments.len() - 1);
         self.header_block(
             t,
-            &bt,
-            base,
+            &view,
             block,
             range.filter(|_| block.fragments.len() > 1),
             completing,
@@ -467,20 +482,18 @@ impl View<'_, '_> {
     fn header_block(
         &self,
         t: &Tree<'_>,
-        bt: &Tree<'_>,
-        base: usize,
+        view: &BlockView<'_>,
         block: &DecodedBlock,
         range: Option<(usize, usize)>,
         completing: bool,
     ) {
-        let in_this_frame = |f: &hpack::Field| {
-            range.is_none_or(|(start, end)| f.off + f.len > start && f.off + f.len <= end)
-        };
+        let in_this_frame =
+            |f: &hpack::Field| range.is_none_or(|(start, end)| f.end() > start && f.end() <= end);
         // Without a tree (tshark's summary pass) no item, filter or label would use the
         // per-header items: skip their string conversion and formatting altogether.
         if t.is_visible() {
             for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
-                self.header_field(t, bt, base, f);
+                self.header_field(t, view, f);
             }
         }
         if !completing {
@@ -496,13 +509,13 @@ impl View<'_, '_> {
             .count();
         t.add_u32(Hf::HeaderCount, 0, 0, count as u32).generated();
         t.add_u32(Hf::TableSize, 0, 0, block.table_size).generated();
-        t.add_u32(Hf::TableEntries, 0, 0, block.table_len as u32)
+        t.add_u32(Hf::TableEntries, 0, 0, block.table_len)
             .generated();
         if let Some(e) = &block.decoded.error {
-            bt.add_expert(
+            view.tree.add_expert(
                 self.pkt,
                 Ei::Hpack,
-                base + e.off,
+                view.base + e.off,
                 block.joined.as_ref().map_or(0, |j| j.len()).max(1),
                 &format!("HPACK decoding error: {e}; the rest of the block is not decoded"),
             );
@@ -521,9 +534,13 @@ impl View<'_, '_> {
         }
     }
 
-    fn header_field(&self, t: &Tree<'_>, bt: &Tree<'_>, base: usize, f: &hpack::Field) {
-        let off = base + f.off;
-        let it = bt.add(Hf::Header, off, f.len, Enc::Na);
+    fn header_field(&self, t: &Tree<'_>, view: &BlockView<'_>, f: &hpack::Field) {
+        let (bt, base) = (&view.tree, view.base);
+        // Where the index and literals lie is read again from the block's octets.
+        let layout = f.layout(view.bytes);
+        let off = base + f.off as usize;
+        let len = f.len as usize;
+        let it = bt.add(Hf::Header, off, len, Enc::Na);
         let ht = it.subtree(Ett::Header);
         let repr = match f.repr {
             Representation::Indexed => 0,
@@ -533,10 +550,10 @@ impl View<'_, '_> {
             Representation::SizeUpdate => 4,
         };
         if f.repr == Representation::SizeUpdate {
-            let size = f.new_size.unwrap_or(0);
+            let size = layout.new_size.unwrap_or(0);
             it.set_text(&format!("Dynamic Table Size Update: {size}"));
             ht.add_u32(Hf::HeaderRepr, off, 1, repr);
-            ht.add_u32(Hf::HeaderTableSizeUpdate, off, f.len, size);
+            ht.add_u32(Hf::HeaderTableSizeUpdate, off, len, size);
             return;
         }
         let name = f
@@ -549,44 +566,46 @@ impl View<'_, '_> {
             .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
         it.set_text(&format!("Header: {name}: {value}"));
         // The index integer runs from the first octet up to the first literal.
-        let index_len = f
+        let index_len = layout
             .name_literal
-            .or(f.value_literal)
-            .map_or(f.len, |l| l.off - f.off);
+            .or(layout.value_literal)
+            .map_or(len, |l| (l.off - f.off) as usize);
         ht.add_u32(Hf::HeaderRepr, off, 1, repr);
-        if let Some(i) = f.index {
+        if let Some(i) = layout.index {
             let ix = ht.add_u32(Hf::HeaderIndex, off, index_len, i);
-            ix.append_text(if f.from_static {
+            ix.append_text(if layout.from_static {
                 " (static table)"
             } else {
                 " (dynamic table)"
             });
         }
-        if let Some(l) = f.name_literal {
-            ht.add_bool(Hf::HeaderNameHuffman, base + l.off, 1, l.huffman);
+        if let Some(l) = layout.name_literal {
+            let l_off = base + l.off as usize;
+            ht.add_bool(Hf::HeaderNameHuffman, l_off, 1, l.huffman);
             ht.add_u32(
                 Hf::HeaderNameLength,
-                base + l.off,
-                l.len - l.raw_len as usize,
+                l_off,
+                usize::from(l.prefix_len),
                 l.raw_len,
             );
         }
-        let name_span = f.name_literal.map_or((off, index_len), |l| {
+        let name_span = layout.name_literal.map_or((off, index_len), |l| {
             (base + l.data_off(), l.raw_len as usize)
         });
         ht.add_string(Hf::HeaderName, name_span.0, name_span.1, &name);
-        if let Some(l) = f.value_literal {
-            ht.add_bool(Hf::HeaderValueHuffman, base + l.off, 1, l.huffman);
+        if let Some(l) = layout.value_literal {
+            let l_off = base + l.off as usize;
+            ht.add_bool(Hf::HeaderValueHuffman, l_off, 1, l.huffman);
             ht.add_u32(
                 Hf::HeaderValueLength,
-                base + l.off,
-                l.len - l.raw_len as usize,
+                l_off,
+                usize::from(l.prefix_len),
                 l.raw_len,
             );
         }
-        let value_span = f
+        let value_span = layout
             .value_literal
-            .map_or((off, f.len), |l| (base + l.data_off(), l.raw_len as usize));
+            .map_or((off, len), |l| (base + l.data_off(), l.raw_len as usize));
         ht.add_string(Hf::HeaderValue, value_span.0, value_span.1, &value);
         if f.is_unknown() {
             it.expert(
@@ -658,7 +677,7 @@ impl View<'_, '_> {
         }
         if let Some(w) = self.info.windows {
             let side = match self.conn.client() {
-                Some(c) if c == w.sender => " (client's send window)",
+                Some(c) if c == usize::from(w.sender) => " (client's send window)",
                 Some(_) => " (server's send window)",
                 None => "",
             };

@@ -146,6 +146,31 @@ pub enum Representation {
 }
 
 impl Representation {
+    /// The kind of the representation that starts with octet `first`.
+    fn of(first: u8) -> Representation {
+        if first & 0x80 != 0 {
+            Representation::Indexed
+        } else if first & 0x40 != 0 {
+            Representation::LiteralIncremental
+        } else if first & 0x20 != 0 {
+            Representation::SizeUpdate
+        } else if first & 0x10 != 0 {
+            Representation::LiteralNeverIndexed
+        } else {
+            Representation::LiteralWithoutIndexing
+        }
+    }
+
+    /// The prefix size, in bits, of the integer in its first octet.
+    fn prefix_bits(self) -> u8 {
+        match self {
+            Representation::Indexed => 7,
+            Representation::LiteralIncremental => 6,
+            Representation::SizeUpdate => 5,
+            Representation::LiteralWithoutIndexing | Representation::LiteralNeverIndexed => 4,
+        }
+    }
+
     /// The RFC's name, for the tree.
     pub fn name(self) -> &'static str {
         match self {
@@ -159,34 +184,64 @@ impl Representation {
 }
 
 /// A string literal (RFC 7541 5.2) within the block.
+///
+/// Offsets are `u32`, not `usize`, here and in [`Field`]: a dissector keeps every decoded
+/// block of a capture, and a block is at most a few MiB (the connection caps it at 1 MiB),
+/// so the narrower type halves what each field costs. A literal is 12 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Literal {
     /// Offset of its first octet (the H bit and length prefix) in the block.
-    pub off: usize,
-    /// Length of the whole literal: length prefix plus encoded octets.
-    pub len: usize,
+    pub off: u32,
+    /// The encoded length (the integer after the H bit).
+    pub raw_len: u32,
+    /// Octets of the length prefix (1 to 6); the encoded octets follow it.
+    pub prefix_len: u8,
     /// The H bit: the octets are Huffman-coded.
     pub huffman: bool,
-    /// The encoded length (the integer after the H bit); the octets start at
-    /// `off + len - raw_len`.
-    pub raw_len: u32,
 }
 
 impl Literal {
     /// Offset of the encoded octets (after the length prefix).
     pub fn data_off(&self) -> usize {
-        self.off + self.len.saturating_sub(self.raw_len as usize)
+        self.off as usize + usize::from(self.prefix_len)
+    }
+
+    /// Length of the whole literal: length prefix plus encoded octets.
+    pub fn total_len(&self) -> usize {
+        usize::from(self.prefix_len) + self.raw_len as usize
+    }
+
+    /// Offset just after the literal.
+    pub fn end(&self) -> usize {
+        self.data_off() + self.raw_len as usize
     }
 }
 
-/// One decoded representation.
+/// One decoded representation, as kept for the life of a capture: what only the decoder
+/// knew when it decoded the block (the resolved name and value, the table size after), and
+/// where the representation lies. Where its parts lie inside it (index, literals, new size)
+/// is re-read from the block's own octets by [`Field::layout`] when the field is shown, so a
+/// field costs 48 bytes, not the 88 it would with its layout stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     /// Offset of the representation's first octet in the block.
-    pub off: usize,
+    pub off: u32,
     /// Length of the whole representation.
-    pub len: usize,
+    pub len: u32,
     pub repr: Representation,
+    /// The dynamic table size in octets after this representation (see
+    /// [`Decoder::table_size`]).
+    pub table_size_after: u32,
+    /// The header name. `None` for a size update, and for a reference to a dynamic entry
+    /// that was inserted before the capture started (mid-stream decoder): unknown.
+    pub name: Option<Rc<[u8]>>,
+    /// The header value; `None` as for `name` (for a literal it is always known).
+    pub value: Option<Rc<[u8]>>,
+}
+
+/// Where the parts of one representation lie, read from the block's octets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
     /// The index (Indexed) or the name index (a literal with an indexed name); `None` for a
     /// literal with a literal name and for a size update.
     pub index: Option<u32>,
@@ -196,16 +251,8 @@ pub struct Field {
     pub name_literal: Option<Literal>,
     /// The value literal (every literal representation has one).
     pub value_literal: Option<Literal>,
-    /// The header name. `None` for a size update, and for a reference to a dynamic entry
-    /// that was inserted before the capture started (mid-stream decoder): unknown.
-    pub name: Option<Rc<[u8]>>,
-    /// The header value; `None` as for `name` (for a literal it is always known).
-    pub value: Option<Rc<[u8]>>,
     /// The new maximum table size (SizeUpdate only).
     pub new_size: Option<u32>,
-    /// The dynamic table size in octets after this representation (see
-    /// [`Decoder::table_size`]).
-    pub table_size_after: u32,
 }
 
 impl Field {
@@ -213,6 +260,40 @@ impl Field {
     /// to a dynamic entry older than the capture.
     pub fn is_unknown(&self) -> bool {
         self.repr != Representation::SizeUpdate && (self.name.is_none() || self.value.is_none())
+    }
+
+    /// Offset just after the representation.
+    pub fn end(&self) -> usize {
+        self.off as usize + self.len as usize
+    }
+
+    /// The index, literals and new size of this representation, read again from `block`,
+    /// the block it was decoded from, with the parsing steps the decoder used. Never fails:
+    /// given another block, it returns what it could read.
+    pub fn layout(&self, block: &[u8]) -> Layout {
+        let mut layout = Layout::default();
+        let Ok((n, pos)) = decode_integer(block, self.off as usize, self.repr.prefix_bits()) else {
+            return layout;
+        };
+        match self.repr {
+            Representation::SizeUpdate => layout.new_size = Some(n),
+            Representation::Indexed => layout.index = Some(n),
+            _ => {
+                let mut pos = pos;
+                if n == 0 {
+                    let Ok(lit) = literal_header(block, pos) else {
+                        return layout;
+                    };
+                    layout.name_literal = Some(lit);
+                    pos = lit.end();
+                } else {
+                    layout.index = Some(n);
+                }
+                layout.value_literal = literal_header(block, pos).ok();
+            }
+        }
+        layout.from_static = layout.index.is_some_and(|i| i <= STATIC_TABLE_LEN);
+        layout
     }
 }
 
@@ -289,8 +370,9 @@ impl std::error::Error for HpackError {}
 /// One decoded header block.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HeaderBlock {
-    /// The representations decoded, in order, up to the first error.
-    pub fields: Vec<Field>,
+    /// The representations decoded, in order, up to the first error. A boxed slice, with
+    /// no spare capacity: blocks are kept for the whole capture.
+    pub fields: Box<[Field]>,
     /// The first error, if any; the block is undecoded from `error.off` on.
     pub error: Option<HpackError>,
 }
@@ -343,11 +425,34 @@ impl Default for Decoder {
 struct Resolved {
     name: Option<Rc<[u8]>>,
     value: Option<Rc<[u8]>>,
-    from_static: bool,
 }
 
 /// Result of one step, or the error kind and the offset of the offending element.
 type Step<T> = Result<T, (HpackErrorKind, usize)>;
+
+/// An offset in a block as stored in [`Field`] and [`Literal`]. Blocks longer than 4 GiB
+/// cannot occur (HTTP/2 frames are at most 16 MiB and the connection caps a block at
+/// 1 MiB); should one come, offsets saturate rather than wrap.
+fn offset32(off: usize) -> u32 {
+    u32::try_from(off).unwrap_or(u32::MAX)
+}
+
+/// The header of the string literal at `pos` (its H bit and length), checked to fit in the
+/// block.
+fn literal_header(block: &[u8], pos: usize) -> Result<Literal, HpackErrorKind> {
+    let huffman = block.get(pos).is_some_and(|&b| b & 0x80 != 0);
+    let (raw_len, data) = decode_integer(block, pos, 7)?;
+    data.checked_add(raw_len as usize)
+        .filter(|&end| end <= block.len())
+        .ok_or(HpackErrorKind::Truncated)?;
+    Ok(Literal {
+        off: offset32(pos),
+        raw_len,
+        // At most 1 + MAX_INTEGER_CONTINUATIONS octets.
+        prefix_len: (data - pos) as u8,
+        huffman,
+    })
+}
 
 /// Decodes an integer with an `n`-bit prefix (RFC 7541 5.1; `1 <= n <= 8`) whose first octet
 /// is `block[pos]`. Returns the value and the offset after it.
@@ -485,23 +590,24 @@ impl Decoder {
     /// Decodes one complete header block, applying it to the table. Never panics; stops at
     /// the first error (see the module documentation).
     pub fn decode_block(&mut self, block: &[u8]) -> HeaderBlock {
-        let mut out = HeaderBlock {
-            // A typical field takes a few octets; a guess that avoids most regrowth.
-            fields: Vec::with_capacity((block.len() / 4).clamp(1, 64)),
-            error: None,
-        };
+        // A typical field takes a few octets; a guess that avoids most regrowth (the spare
+        // capacity is dropped at the end).
+        let mut fields = Vec::with_capacity((block.len() / 4).clamp(1, 64));
+        let mut error = None;
         let mut pos = 0;
         let mut header_seen = false;
         if self.update_required && block.first().is_none_or(|&b| b & 0xe0 != 0x20) {
-            out.error = Some(HpackError {
-                kind: HpackErrorKind::SizeUpdateMissing { limit: self.limit },
-                off: 0,
-                at: 0,
-            });
-            return out;
+            return HeaderBlock {
+                fields: Box::default(),
+                error: Some(HpackError {
+                    kind: HpackErrorKind::SizeUpdateMissing { limit: self.limit },
+                    off: 0,
+                    at: 0,
+                }),
+            };
         }
         while pos < block.len() {
-            match self.representation(block, pos, header_seen, &mut out.fields) {
+            match self.representation(block, pos, header_seen, &mut fields) {
                 Ok((repr, next)) => {
                     if repr == Representation::SizeUpdate {
                         self.update_required = false;
@@ -511,7 +617,7 @@ impl Decoder {
                     pos = next;
                 }
                 Err((kind, at)) => {
-                    out.error = Some(HpackError { kind, off: pos, at });
+                    error = Some(HpackError { kind, off: pos, at });
                     break;
                 }
             }
@@ -519,7 +625,10 @@ impl Decoder {
         if self.scratch.capacity() > 1 << 16 {
             self.scratch = Vec::new();
         }
-        out
+        HeaderBlock {
+            fields: fields.into_boxed_slice(),
+            error,
+        }
     }
 
     /// Decodes the representation at `start` (`start < block.len()`), appends it to
@@ -532,57 +641,35 @@ impl Decoder {
         fields: &mut Vec<Field>,
     ) -> Step<(Representation, usize)> {
         let first = *block.get(start).ok_or((HpackErrorKind::Truncated, start))?;
-        let (repr, prefix) = if first & 0x80 != 0 {
-            (Representation::Indexed, 7)
-        } else if first & 0x40 != 0 {
-            (Representation::LiteralIncremental, 6)
-        } else if first & 0x20 != 0 {
-            (Representation::SizeUpdate, 5)
-        } else if first & 0x10 != 0 {
-            (Representation::LiteralNeverIndexed, 4)
-        } else {
-            (Representation::LiteralWithoutIndexing, 4)
-        };
+        let repr = Representation::of(first);
+        let prefix = repr.prefix_bits();
         if repr == Representation::SizeUpdate && header_seen {
             return Err((HpackErrorKind::SizeUpdateNotAtStart, start));
         }
         let (n, mut pos) = decode_integer(block, start, prefix).map_err(|k| (k, start))?;
-        let mut index = None;
-        let mut from_static = false;
-        let mut name_literal = None;
-        let mut value_literal = None;
         let mut name = None;
         let mut value = None;
-        let mut new_size = None;
         match repr {
             Representation::SizeUpdate => {
                 self.size_update(n).map_err(|k| (k, start))?;
-                new_size = Some(n);
             }
             Representation::Indexed => {
                 if n == 0 {
                     return Err((HpackErrorKind::IndexZero, start));
                 }
                 let r = self.resolve(n).map_err(|k| (k, start))?;
-                index = Some(n);
-                from_static = r.from_static;
                 name = r.name;
                 value = r.value;
             }
             _ => {
                 if n == 0 {
-                    let (lit, bytes, next) = self.literal(block, pos)?;
-                    name_literal = Some(lit);
+                    let (bytes, next) = self.literal(block, pos)?;
                     name = Some(bytes);
                     pos = next;
                 } else {
-                    let r = self.resolve(n).map_err(|k| (k, start))?;
-                    index = Some(n);
-                    from_static = r.from_static;
-                    name = r.name;
+                    name = self.resolve(n).map_err(|k| (k, start))?.name;
                 }
-                let (lit, bytes, next) = self.literal(block, pos)?;
-                value_literal = Some(lit);
+                let (bytes, next) = self.literal(block, pos)?;
                 pos = next;
                 if repr == Representation::LiteralIncremental {
                     self.insert(name.clone(), bytes.clone());
@@ -591,46 +678,30 @@ impl Decoder {
             }
         }
         fields.push(Field {
-            off: start,
-            len: pos - start,
+            off: offset32(start),
+            len: offset32(pos - start),
             repr,
-            index,
-            from_static,
-            name_literal,
-            value_literal,
+            table_size_after: self.size,
             name,
             value,
-            new_size,
-            table_size_after: self.size,
         });
         Ok((repr, pos))
     }
 
-    /// Decodes the string literal at `pos`: its location, its octets, the offset after it.
-    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Literal, Rc<[u8]>, usize)> {
-        let huffman = block.get(pos).is_some_and(|&b| b & 0x80 != 0);
-        let (raw_len, data) = decode_integer(block, pos, 7).map_err(|k| (k, pos))?;
-        let end = data
-            .checked_add(raw_len as usize)
-            .filter(|&end| end <= block.len())
-            .ok_or((HpackErrorKind::Truncated, pos))?;
+    /// Decodes the string literal at `pos`: its octets and the offset after it.
+    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Rc<[u8]>, usize)> {
+        let lit = literal_header(block, pos).map_err(|k| (k, pos))?;
         let raw = block
-            .get(data..end)
+            .get(lit.data_off()..lit.end())
             .ok_or((HpackErrorKind::Truncated, pos))?;
-        let bytes: Rc<[u8]> = if huffman {
+        let bytes: Rc<[u8]> = if lit.huffman {
             let n = huffman::decode_to_buffer(raw, &mut self.scratch)
                 .map_err(|e| (HpackErrorKind::Huffman(e), pos))?;
             Rc::from(self.scratch.get(..n).unwrap_or_default())
         } else {
             Rc::from(raw)
         };
-        let lit = Literal {
-            off: pos,
-            len: end - pos,
-            huffman,
-            raw_len,
-        };
-        Ok((lit, bytes, end))
+        Ok((bytes, lit.end()))
     }
 
     /// Resolves index `n` (`n >= 1`) to a name and value.
@@ -650,7 +721,6 @@ impl Decoder {
             return Ok(Resolved {
                 name: Some(name),
                 value: Some(value),
-                from_static: true,
             });
         }
         let d = (n - STATIC_TABLE_LEN - 1) as usize;
@@ -658,7 +728,6 @@ impl Decoder {
             return Ok(Resolved {
                 name: e.name.clone(),
                 value: Some(e.value.clone()),
-                from_static: false,
             });
         }
         // Beyond what we know: an entry from before the capture, if there can be one that
@@ -675,7 +744,6 @@ impl Decoder {
             return Ok(Resolved {
                 name: None,
                 value: None,
-                from_static: false,
             });
         }
         Err(HpackErrorKind::IndexOutOfRange { index: n })

@@ -109,7 +109,7 @@ fn request_response_pairing_time_and_body() {
     assert_eq!(
         d.windows,
         Some(Windows {
-            sender: SERVER,
+            sender: SERVER as u8,
             connection: 65_530,
             stream: Some(65_530)
         })
@@ -192,7 +192,8 @@ fn header_block_over_continuation() {
     assert!(r.info(first).block.is_none());
     let second = r.send(CLIENT, &frame(kind::CONTINUATION, flag::END_HEADERS, 1, b));
     let block = r.info(second).block.as_ref().unwrap();
-    assert_eq!(block.frames, vec![first, second]);
+    let frames: Vec<u32> = block.fragments.iter().map(|f| f.0.frame).collect();
+    assert_eq!(frames, vec![first, second]);
     assert_eq!(block.joined.as_deref(), Some(REQUEST));
     assert_eq!(block.decoded.fields.len(), 4);
     assert_eq!(

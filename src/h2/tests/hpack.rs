@@ -48,23 +48,28 @@ fn table(d: &Decoder) -> Vec<(String, String)> {
 fn check_layout(block: &[u8], hb: &HeaderBlock) {
     let mut pos = 0;
     for f in &hb.fields {
-        assert_eq!(f.off, pos);
+        assert_eq!(f.off as usize, pos);
         assert!(f.len > 0);
-        for lit in [f.name_literal, f.value_literal].into_iter().flatten() {
-            assert!(lit.off >= f.off && lit.off + lit.len <= f.off + f.len);
-            assert_eq!(lit.huffman, block[lit.off] & 0x80 != 0);
-            assert_eq!(lit.data_off() + lit.raw_len as usize, lit.off + lit.len);
-            let raw = &block[lit.data_off()..lit.off + lit.len];
+        let layout = f.layout(block);
+        for lit in [layout.name_literal, layout.value_literal]
+            .into_iter()
+            .flatten()
+        {
+            assert!(lit.off >= f.off && lit.end() <= f.end());
+            assert_eq!(lit.huffman, block[lit.off as usize] & 0x80 != 0);
+            assert_eq!(lit.data_off() + lit.raw_len as usize, lit.end());
+            assert_eq!(lit.off as usize + lit.total_len(), lit.end());
+            let raw = &block[lit.data_off()..lit.end()];
             let decoded = if lit.huffman {
                 huffman::decode(raw).unwrap()
             } else {
                 raw.to_vec()
             };
-            let is_name = Some(lit) == f.name_literal;
+            let is_name = Some(lit) == layout.name_literal;
             let field_bytes = if is_name { &f.name } else { &f.value };
             assert_eq!(field_bytes.as_deref(), Some(&decoded[..]));
         }
-        pos += f.len;
+        pos += f.len as usize;
     }
     match hb.error {
         Some(e) => {
@@ -248,23 +253,24 @@ fn c2_1_literal_with_indexing() {
     assert_eq!(headers(&hb), pairs(&[("custom-key", "custom-header")]));
     let f = &hb.fields[0];
     assert_eq!(f.repr, Representation::LiteralIncremental);
-    assert_eq!(f.index, None);
+    let layout = f.layout(&block);
+    assert_eq!(layout.index, None);
     assert_eq!(
-        f.name_literal,
+        layout.name_literal,
         Some(Literal {
             off: 1,
-            len: 11,
+            raw_len: 10,
+            prefix_len: 1,
             huffman: false,
-            raw_len: 10
         })
     );
     assert_eq!(
-        f.value_literal,
+        layout.value_literal,
         Some(Literal {
             off: 12,
-            len: 14,
+            raw_len: 13,
+            prefix_len: 1,
             huffman: false,
-            raw_len: 13
         })
     );
     assert_eq!(f.table_size_after, 55);
@@ -278,22 +284,25 @@ fn c2_1_literal_with_indexing() {
 #[test]
 fn c2_2_literal_without_indexing() {
     let mut d = Decoder::new();
-    let hb = decode_ok(&mut d, &hex("040c 2f73 616d 706c 652f 7061 7468"));
+    let block = hex("040c 2f73 616d 706c 652f 7061 7468");
+    let hb = decode_ok(&mut d, &block);
     assert_eq!(headers(&hb), pairs(&[(":path", "/sample/path")]));
     let f = &hb.fields[0];
     assert_eq!(f.repr, Representation::LiteralWithoutIndexing);
-    assert_eq!((f.index, f.from_static), (Some(4), true));
-    assert_eq!(f.name_literal, None);
+    let layout = f.layout(&block);
+    assert_eq!((layout.index, layout.from_static), (Some(4), true));
+    assert_eq!(layout.name_literal, None);
     assert_eq!((d.table_len(), d.table_size()), (0, 0));
 }
 
 #[test]
 fn c2_3_literal_never_indexed() {
     let mut d = Decoder::new();
-    let hb = decode_ok(&mut d, &hex("1008 7061 7373 776f 7264 0673 6563 7265 74"));
+    let block = hex("1008 7061 7373 776f 7264 0673 6563 7265 74");
+    let hb = decode_ok(&mut d, &block);
     assert_eq!(headers(&hb), pairs(&[("password", "secret")]));
     assert_eq!(hb.fields[0].repr, Representation::LiteralNeverIndexed);
-    assert_eq!(hb.fields[0].index, None);
+    assert_eq!(hb.fields[0].layout(&block).index, None);
     assert_eq!((d.table_len(), d.table_size()), (0, 0));
 }
 
@@ -304,8 +313,9 @@ fn c2_4_indexed() {
     assert_eq!(headers(&hb), pairs(&[(":method", "GET")]));
     let f = &hb.fields[0];
     assert_eq!(f.repr, Representation::Indexed);
+    let layout = f.layout(&[0x82]);
     assert_eq!(
-        (f.index, f.from_static, f.off, f.len),
+        (layout.index, layout.from_static, f.off, f.len),
         (Some(2), true, 0, 1)
     );
     assert_eq!(d.table_len(), 0);
@@ -326,7 +336,8 @@ const C4: [&str; 3] = [
 
 fn check_requests(blocks: &[&str; 3], huffman: bool) {
     let mut d = Decoder::new();
-    let r1 = decode_ok(&mut d, &hex(blocks[0]));
+    let b1 = hex(blocks[0]);
+    let r1 = decode_ok(&mut d, &b1);
     assert_eq!(
         headers(&r1),
         pairs(&[
@@ -336,11 +347,15 @@ fn check_requests(blocks: &[&str; 3], huffman: bool) {
             (":authority", "www.example.com"),
         ])
     );
-    assert_eq!(r1.fields[3].value_literal.map(|l| l.huffman), Some(huffman));
+    assert_eq!(
+        r1.fields[3].layout(&b1).value_literal.map(|l| l.huffman),
+        Some(huffman)
+    );
     assert_eq!(table(&d), pairs(&[(":authority", "www.example.com")]));
     assert_eq!(d.table_size(), 57);
 
-    let r2 = decode_ok(&mut d, &hex(blocks[1]));
+    let b2 = hex(blocks[1]);
+    let r2 = decode_ok(&mut d, &b2);
     assert_eq!(
         headers(&r2),
         pairs(&[
@@ -351,7 +366,7 @@ fn check_requests(blocks: &[&str; 3], huffman: bool) {
             ("cache-control", "no-cache"),
         ])
     );
-    let be = &r2.fields[3];
+    let be = r2.fields[3].layout(&b2);
     assert_eq!((be.index, be.from_static), (Some(62), false));
     assert_eq!(
         table(&d),
@@ -362,7 +377,8 @@ fn check_requests(blocks: &[&str; 3], huffman: bool) {
     );
     assert_eq!(d.table_size(), 110);
 
-    let r3 = decode_ok(&mut d, &hex(blocks[2]));
+    let b3 = hex(blocks[2]);
+    let r3 = decode_ok(&mut d, &b3);
     assert_eq!(
         headers(&r3),
         pairs(&[
@@ -373,7 +389,7 @@ fn check_requests(blocks: &[&str; 3], huffman: bool) {
             ("custom-key", "custom-value"),
         ])
     );
-    assert_eq!(r3.fields[3].index, Some(63));
+    assert_eq!(r3.fields[3].layout(&b3).index, Some(63));
     assert_eq!(
         table(&d),
         pairs(&[
@@ -461,7 +477,8 @@ fn check_responses(blocks: &[&str; 3]) {
     );
 
     // ":status: 307" evicts ":status: 302".
-    let r2 = decode_ok(&mut d, &hex(blocks[1]));
+    let b2 = hex(blocks[1]);
+    let r2 = decode_ok(&mut d, &b2);
     assert_eq!(
         headers(&r2),
         pairs(&[
@@ -472,7 +489,10 @@ fn check_responses(blocks: &[&str; 3]) {
         ])
     );
     assert_eq!(
-        r2.fields.iter().map(|f| f.index).collect::<Vec<_>>(),
+        r2.fields
+            .iter()
+            .map(|f| f.layout(&b2).index)
+            .collect::<Vec<_>>(),
         [Some(8), Some(65), Some(64), Some(63)]
     );
     assert_eq!(
@@ -646,7 +666,7 @@ fn truncated_at_every_offset() {
         decode_ok(&mut base, &hex(blocks[1]));
         let full = hex(blocks[2]);
         let whole = base.clone().decode_block(&full);
-        let boundaries: Vec<usize> = whole.fields.iter().map(|f| f.off).collect();
+        let boundaries: Vec<usize> = whole.fields.iter().map(|f| f.off as usize).collect();
         for cut in 0..full.len() {
             let mut d = base.clone();
             let hb = d.decode_block(&full[..cut]);
@@ -687,8 +707,9 @@ fn size_update_above_the_limit() {
     assert!(hb.error.unwrap().to_string().contains("4097"));
     // Raising the limit allows it.
     d.set_max_table_size_limit(8192);
-    let hb = decode_ok(&mut d, &encode_int(8192, 5, 0x20));
-    assert_eq!(hb.fields[0].new_size, Some(8192));
+    let block = encode_int(8192, 5, 0x20);
+    let hb = decode_ok(&mut d, &block);
+    assert_eq!(hb.fields[0].layout(&block).new_size, Some(8192));
     assert_eq!(hb.fields[0].repr, Representation::SizeUpdate);
     assert_eq!(d.max_size(), 8192);
     // The limit is capped whatever SETTINGS say.
@@ -710,10 +731,11 @@ fn size_update_above_the_limit() {
 fn size_update_not_at_start() {
     let mut d = Decoder::new();
     // Two updates at the start are fine (RFC 7541 4.2), one after a field is not.
-    let hb = d.decode_block(&[0x20, 0x3f, 0xe1, 0x01, 0x82, 0x3f, 0x01]);
+    let block = [0x20, 0x3f, 0xe1, 0x01, 0x82, 0x3f, 0x01];
+    let hb = d.decode_block(&block);
     assert_eq!(hb.fields.len(), 3);
-    assert_eq!(hb.fields[0].new_size, Some(0));
-    assert_eq!(hb.fields[1].new_size, Some(256));
+    assert_eq!(hb.fields[0].layout(&block).new_size, Some(0));
+    assert_eq!(hb.fields[1].layout(&block).new_size, Some(256));
     assert_eq!(
         hb.error,
         Some(HpackError {
@@ -849,23 +871,25 @@ fn mid_stream_unknown_references() {
     let mut d = Decoder::new_mid_stream();
     assert!(!d.table_complete());
     // Index 62 and 200: entries from before the capture.
-    let hb = decode_ok(&mut d, &[0x82, 0xbe, 0xff, 0x49]);
+    let block = [0x82, 0xbe, 0xff, 0x49];
+    let hb = decode_ok(&mut d, &block);
     assert_eq!(hb.fields.len(), 3);
     assert!(!hb.fields[0].is_unknown());
     for f in &hb.fields[1..] {
         assert!(f.is_unknown());
         assert_eq!((f.name.as_ref(), f.value.as_ref()), (None, None));
-        assert!(!f.from_static);
+        assert!(!f.layout(&block).from_static);
     }
-    assert_eq!(hb.fields[2].index, Some(200));
+    assert_eq!(hb.fields[2].layout(&block).index, Some(200));
     // A new entry is 62; the unknown ones move up by one.
     decode_ok(&mut d, &hex(C3[0]));
     let hb = decode_ok(&mut d, &[0xbe, 0xbf]);
     assert_eq!(s(&hb.fields[0].value).as_deref(), Some("www.example.com"));
     assert!(hb.fields[1].is_unknown());
     // A literal with an unknown indexed name, inserted: its name stays unknown.
-    let hb = decode_ok(&mut d, &[0x7f, 0x05, 0x01, b'v']); // name index 68
-    assert_eq!(hb.fields[0].index, Some(68));
+    let block = [0x7f, 0x05, 0x01, b'v']; // name index 68
+    let hb = decode_ok(&mut d, &block);
+    assert_eq!(hb.fields[0].layout(&block).index, Some(68));
     assert_eq!(hb.fields[0].name, None);
     assert_eq!(s(&hb.fields[0].value).as_deref(), Some("v"));
     assert!(hb.fields[0].is_unknown());
@@ -997,11 +1021,12 @@ fn static_table() {
     assert_eq!(static_entry(u32::MAX), None);
     let mut d = Decoder::new();
     for i in 1..=61u32 {
-        let hb = decode_ok(&mut d, &encode_int(i, 7, 0x80));
+        let block = encode_int(i, 7, 0x80);
+        let hb = decode_ok(&mut d, &block);
         let (n, v) = static_entry(i).unwrap();
         assert_eq!(hb.fields[0].name.as_deref(), Some(n));
         assert_eq!(hb.fields[0].value.as_deref(), Some(v));
-        assert!(hb.fields[0].from_static);
+        assert!(hb.fields[0].layout(&block).from_static);
     }
 }
 
@@ -1033,7 +1058,7 @@ fn real_blocks_from_nghttp2() {
     assert_eq!(
         hb.fields
             .iter()
-            .map(|f| (f.repr, f.index))
+            .map(|f| (f.repr, f.layout(&b1).index))
             .collect::<Vec<_>>(),
         [
             (Representation::Indexed, Some(2)),
@@ -1045,7 +1070,7 @@ fn real_blocks_from_nghttp2() {
             (Representation::LiteralIncremental, Some(58)),
         ]
     );
-    assert!(hb.fields[3].value_literal.unwrap().huffman);
+    assert!(hb.fields[3].layout(&b1).value_literal.unwrap().huffman);
     let b2 = hex("82048861148e8a17e883d586c0bf90be");
     let hb = decode_ok(&mut client, &b2);
     assert_eq!(headers(&hb), expected("/small.json"));
@@ -1245,7 +1270,7 @@ fn differential_against_python_hpack() {
             huffman_literals += hb
                 .fields
                 .iter()
-                .filter(|f| f.value_literal.is_some_and(|l| l.huffman))
+                .filter(|f| f.layout(&block).value_literal.is_some_and(|l| l.huffman))
                 .count();
         }
     }
