@@ -437,6 +437,7 @@ impl View<'_, '_> {
         };
         // Which fields this frame shows: those whose last byte is in its fragment.
         let position = block.fragments.iter().position(|f| f.0 == self.key);
+        // `i` is a position in `fragments`, so `i` and (when non-zero) `i - 1` index it.
         let range = position.map(|i| {
             let start = if i == 0 { 0 } else { block.fragments[i - 1].1 };
             (start as usize, block.fragments[i].1 as usize)
