@@ -17,12 +17,27 @@ fn path_str(p: &Path) -> &str {
 }
 
 /// The text compared against `tests/expected/<dir>/<name>.txt`: the packet list, then the
-/// decoded ZooKeeper trees, both after two passes.
+/// decoded ZooKeeper trees, both after two passes. A TLS capture's key log is beside it
+/// (`<name>.keys`).
 fn render(t: &Tshark, capture: &Path) -> String {
     let c = path_str(capture);
-    let list = t.ok(&["-r", c, "-2", "-Y", "zookeeper"]);
-    let tree = t.ok(&["-r", c, "-2", "-Y", "zookeeper", "-V", "-O", "zookeeper"]);
+    let keylog = keylog_pref(capture);
+    let mut list_args = vec!["-r", c, "-2", "-Y", "zookeeper"];
+    let mut tree_args = vec!["-r", c, "-2", "-Y", "zookeeper", "-V", "-O", "zookeeper"];
+    if let Some(pref) = &keylog {
+        list_args.extend(["-o", pref]);
+        tree_args.extend(["-o", pref]);
+    }
+    let list = t.ok(&list_args);
+    let tree = t.ok(&tree_args);
     format!("# tshark -2 -Y zookeeper\n{list}\n# tshark -2 -Y zookeeper -V -O zookeeper\n{tree}")
+}
+
+/// `tls.keylog_file:<capture>.keys` when that key log exists.
+fn keylog_pref(capture: &Path) -> Option<String> {
+    let keys = capture.with_extension("keys");
+    keys.exists()
+        .then(|| format!("tls.keylog_file:{}", keys.display()))
 }
 
 fn expected_path(capture: &Path) -> PathBuf {
@@ -806,4 +821,51 @@ fn third_party_captures_decode_cleanly() {
         1
     );
     assert_eq!(t.count(&z("multi.pcap"), "zookeeper.multi.type"), 2);
+}
+
+/// The secure client port: kazoo over TLS to ZooKeeper's Netty `secureClientPort` 2281,
+/// recorded with its session keys embedded in the pcapng (tests/record/zk_kazoo_tls.py).
+#[test]
+fn tls_secure_port_is_decrypted_and_decoded() {
+    let t = Tshark::new();
+    let c = repo().join("tests/captures/zookeeper/kazoo-tls.pcapng");
+    let keylog = keylog_pref(&c).expect("tests/captures/zookeeper/kazoo-tls.keys");
+    let cs = path_str(&c);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["-r", cs, "-2", "-o", &keylog];
+        args.extend_from_slice(extra);
+        t.ok(&args)
+    };
+    let count = |filter: &str| run(&["-Y", filter]).lines().count();
+    let lines: Vec<String> = run(&["-V", "-O", "zookeeper", "-Y", "zookeeper"])
+        .lines()
+        .filter(|l| l.starts_with("ZooKeeper, "))
+        .map(str::to_string)
+        .collect();
+    for want in [
+        "connect timeout 10000ms",
+        // 307,200 bytes of data: the reply spans many TLS records and TCP segments.
+        "getData reply /tls/big (307200 bytes)",
+        "exists /tls/watched watch",
+        "notification NodeCreated /tls/watched",
+        "multi reply (2 results)",
+        "closeSession reply",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "{want:?} not among the decrypted PDUs:\n{}",
+            lines.join("\n")
+        );
+    }
+    // Pairing and watch links work inside TLS as on the plain port; nothing is misread.
+    assert_eq!(count("zookeeper.watch.fired_in"), 1);
+    assert_eq!(count("zookeeper.watch.set_in"), 1);
+    // 17 requests, each answered: every reply links its request and has a response time.
+    assert_eq!(count("zookeeper.request_in && zookeeper.time"), 17);
+    assert_eq!(count("zookeeper.response_in"), 17);
+    assert_eq!(count(BAD), 0);
+    assert_eq!(count("zookeeper.request_not_captured"), 0);
+    // Without the key log the application data stays opaque: no ZooKeeper, no error.
+    assert_eq!(t.count(&c, "zookeeper"), 0);
+    assert_eq!(t.count(&c, BAD), 0);
 }

@@ -57,7 +57,7 @@ fn main() {
              create_dissector_handle.*|register_dissector.*|find_dissector.*|\
              dissector_(add|delete|try|handle_get).*|heur_dissector_add|\
              call_dissector.*|call_data_dissector|\
-             tcp_dissect_pdus|value_is_in_range|\
+             tcp_dissect_pdus|value_is_in_range|ssl_dissector_add|\
              register_tap|tap_queue_packet|have_tap_listener|\
              zkh2_.*",
         )

@@ -172,7 +172,7 @@ static dissector_t zkh2_framed_trampolines[ZKH2_FRAMED_SLOTS] = {
     zkh2_framed_trampoline_6, zkh2_framed_trampoline_7,
 };
 
-dissector_handle_t zkh2_create_framed_handle(int proto, unsigned fixed_len,
+dissector_handle_t zkh2_create_framed_handle(const char *name, int proto, unsigned fixed_len,
                                              zkh2_pdu_len_fn get_pdu_len,
                                              dissector_t dissect_pdu,
                                              const zkh2_pref_bool *desegment)
@@ -184,6 +184,8 @@ dissector_handle_t zkh2_create_framed_handle(int proto, unsigned fixed_len,
     zkh2_framed_slots[i].get_pdu_len = get_pdu_len;
     zkh2_framed_slots[i].dissect_pdu = dissect_pdu;
     zkh2_framed_slots[i].desegment = desegment;
+    if (name)
+        return register_dissector(name, zkh2_framed_trampolines[i], proto);
     return create_dissector_handle(zkh2_framed_trampolines[i], proto);
 }
 

@@ -55,7 +55,8 @@ int zkh2_heur_dissector_add(const char *table, zkh2_heur_fn fn, dissector_handle
  * on that path. `desegment` is read on every call, so a preference can point at it.
  * Returns NULL when the fixed table of slots is full. */
 typedef unsigned (*zkh2_pdu_len_fn)(packet_info *pinfo, tvbuff_t *tvb, int offset, void *data);
-dissector_handle_t zkh2_create_framed_handle(int proto, unsigned fixed_len,
+/* With a non-NULL name the handle is registered under it (register_dissector). */
+dissector_handle_t zkh2_create_framed_handle(const char *name, int proto, unsigned fixed_len,
                                              zkh2_pdu_len_fn get_pdu_len,
                                              dissector_t dissect_pdu,
                                              const zkh2_pref_bool *desegment);

@@ -15,6 +15,7 @@
 #include <epan/range.h>
 #include <epan/tap.h>
 #include <epan/dissectors/packet-tcp.h>
+#include <epan/dissectors/packet-tls.h>
 #if __has_include(<wsutil/plugins.h>)
 #include <wsutil/plugins.h>
 #endif

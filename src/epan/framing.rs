@@ -5,7 +5,7 @@
 //! two guarded trampolines below. TCP reassembly then hands each complete PDU to
 //! `dissect_pdu`, however the bytes were split into segments.
 
-use std::ffi::{c_int, c_uint, c_void};
+use std::ffi::{CStr, c_int, c_uint, c_void};
 
 use wireshark_sys as sys;
 
@@ -127,11 +127,18 @@ unsafe extern "C" fn pdu_trampoline<D: FramedDissector>(
 }
 
 /// A dissector handle for `D` that reassembles with `tcp_dissect_pdus`; `desegment` is the
-/// protocol's "reassemble PDUs spanning segments" preference.
-pub fn create_framed_handle<D: FramedDissector>(desegment: BoolPref) -> Handle {
-    // SAFETY: the trampolines match the C callback types; the preference storage is leaked.
+/// protocol's "reassemble PDUs spanning segments" preference. With a `name` the handle is
+/// registered under it (`register_dissector`), which TLS's port table requires; the name
+/// must be unique among Wireshark's dissectors.
+pub fn create_framed_handle<D: FramedDissector>(
+    desegment: BoolPref,
+    name: Option<&'static CStr>,
+) -> Handle {
+    // SAFETY: the trampolines match the C callback types; the preference storage is leaked;
+    // the name is static.
     let raw = unsafe {
         sys::zkh2_create_framed_handle(
+            name.map_or(std::ptr::null(), CStr::as_ptr),
             D::protocol().id(),
             D::HEADER_LEN,
             Some(pdu_len_trampoline::<D>),

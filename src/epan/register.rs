@@ -351,6 +351,13 @@ impl Handle {
         debug_assert_eq!(rc, 0, "string table switch slots are full");
     }
 
+    /// Claims TCP `port` for TLS, and the data TLS decrypts there for this handle (as
+    /// Wireshark's own LDAPS or IMAPS do). Decrypting needs the session keys (a key log).
+    pub fn add_tls_port(self, port: u32) {
+        // SAFETY: a valid handle; TLS keeps it in its port table.
+        unsafe { sys::ssl_dissector_add(port, self.0) }
+    }
+
     /// Offers the handle in Decode As for `table` without claiming any value.
     pub fn add_for_decode_as(self, table: &'static CStr) {
         // SAFETY: as above.

@@ -68,7 +68,7 @@ pub fn register() {
 
 pub fn register_handoff() {
     let Some(reg) = registered() else { return };
-    let handle = epan::create_framed_handle::<dissect::H2>(reg.desegment);
+    let handle = epan::create_framed_handle::<dissect::H2>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     // No default port (as the built-in): a range preference `h2.tcp.port` and Decode As.
     handle.add_uint_range_with_preference(c"tcp.port", c"");

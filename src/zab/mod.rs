@@ -60,7 +60,7 @@ pub fn register() {
 
 pub fn register_handoff() {
     let Some(reg) = registered() else { return };
-    let handle = epan::create_framed_handle::<dissect::Zab>(reg.desegment);
+    let handle = epan::create_framed_handle::<dissect::Zab>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"2888");
 }

@@ -52,7 +52,7 @@ pub fn register() {
 
 pub fn register_handoff() {
     let Some(reg) = registered() else { return };
-    let handle = epan::create_framed_handle::<dissect::Election>(reg.desegment);
+    let handle = epan::create_framed_handle::<dissect::Election>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"3888");
 }

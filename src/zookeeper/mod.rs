@@ -97,6 +97,9 @@ pub(crate) fn registered() -> Option<&'static Registered> {
 }
 
 /// jute.maxbuffer's default is 0xfffff; allow some headroom for headers.
+/// The conventional secure client port.
+pub const SECURE_CLIENT_PORT: u32 = 2281;
+
 pub const DEFAULT_MAX_PDU: u32 = 1024 * 1024 + 64;
 
 pub fn register() {
@@ -128,9 +131,14 @@ pub fn register() {
 
 pub fn register_handoff() {
     let Some(reg) = registered() else { return };
-    let handle = epan::create_framed_handle::<dissect::ZooKeeper>(reg.desegment);
+    let handle =
+        epan::create_framed_handle::<dissect::ZooKeeper>(reg.desegment, Some(c"zookeeper"));
     let _ = reg.handle.set(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"2181");
+    // The secure client port (secureClientPort, TLS) that ZooKeeper's documentation and
+    // Kafka's use; another port is reached with Decode As, "TLS port".
+    handle.add_tls_port(SECURE_CLIENT_PORT);
+    handle.add_for_decode_as(c"tls.port");
     epan::register::add_heuristic(
         c"tcp",
         epan::framing::heuristic_trampoline::<dissect::ZooKeeper>,

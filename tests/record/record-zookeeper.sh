@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Record real ZooKeeper client traffic on loopback into the golden captures
-# tests/captures/zookeeper/{kazoo-basic,zkcli,cli_mt,fourletter}.pcapng.
+# tests/captures/zookeeper/{kazoo-basic,kazoo-watches,zkcli,cli_mt,fourletter,kazoo-tls}.pcapng.
 #
 #   bash tests/record/record-zookeeper.sh
 #
@@ -17,6 +17,7 @@ OUT_DIR="${ZK_CAPTURE_DIR:-$REPO_DIR/tests/captures/zookeeper}"
 WORK="${ZK_RECORD_WORKDIR:-/tmp/zk-record}"   # fixed path: shows up in 'conf'/'envi' replies
 HOST=127.0.0.1
 PORT=2181
+TLS_PORT=2281                                 # secureClientPort (kazoo-tls only)
 PY=/usr/bin/python3                           # Debian python with python3-kazoo
 ZK_JAR=/usr/share/java/zookeeper.jar
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -121,6 +122,19 @@ start_server() {
     port_in_use && die "something already listens on $HOST:$PORT (stop it first, e.g. systemctl stop zookeeper)"
     rm -rf "$WORK/data"
     mkdir -p "$WORK/data"
+    local tls_cfg=""
+    if [ "$name" = kazoo-tls ]; then
+        make_keystores
+        # Netty serves the secure port; the plain port stays for the ruok readiness probe.
+        tls_cfg="secureClientPort=$TLS_PORT
+secureClientPortAddress=$HOST
+serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
+ssl.keyStore.location=$WORK/keystore.jks
+ssl.keyStore.password=zkh2test
+ssl.trustStore.location=$WORK/truststore.jks
+ssl.trustStore.password=zkh2test
+ssl.clientAuth=none"
+    fi
     cat >"$WORK/zoo.cfg" <<EOF
 tickTime=2000
 initLimit=10
@@ -132,10 +146,12 @@ maxClientCnxns=60
 4lw.commands.whitelist=*
 extendedTypesEnabled=true
 admin.enableServer=false
+$tls_cfg
 EOF
-    # zookeeper.jar's manifest Class-Path pulls in all its Debian dependency jars;
-    # slf4j-simple (libslf4j-java) gives a readable server.log.
-    local cp="/etc/zookeeper/conf:$ZK_JAR"
+    # zookeeper.jar's manifest Class-Path pulls in all its Debian dependency jars but
+    # netty-codec, which the TLS port needs; slf4j-simple (libslf4j-java) gives a readable
+    # server.log.
+    local cp="/etc/zookeeper/conf:$ZK_JAR:/usr/share/java/netty-codec.jar"
     [ -f /usr/share/java/slf4j-simple.jar ] && cp="$cp:/usr/share/java/slf4j-simple.jar"
     log "starting ZooKeeper on $HOST:$PORT for $name"
     (cd "$WORK" && exec java -Xmx256m \
@@ -157,6 +173,20 @@ EOF
         sleep 0.2
     done
     die "ZooKeeper did not answer ruok within 30 s"
+}
+
+# make_keystores: a fresh self-signed server key (keystore) and its certificate (truststore)
+make_keystores() {
+    rm -f "$WORK/keystore.jks" "$WORK/truststore.jks" "$WORK/server.crt"
+    keytool -genkeypair -alias zk -keyalg RSA -keysize 2048 -validity 3650 \
+        -dname CN=localhost -ext SAN=ip:$HOST -storetype JKS \
+        -keystore "$WORK/keystore.jks" -storepass zkh2test -keypass zkh2test >/dev/null 2>&1 \
+        || die "keytool -genkeypair failed"
+    keytool -exportcert -alias zk -keystore "$WORK/keystore.jks" -storepass zkh2test \
+        -file "$WORK/server.crt" >/dev/null 2>&1 || die "keytool -exportcert failed"
+    keytool -importcert -noprompt -alias zk -file "$WORK/server.crt" -storetype JKS \
+        -keystore "$WORK/truststore.jks" -storepass zkh2test >/dev/null 2>&1 \
+        || die "keytool -importcert failed"
 }
 
 # wait until no connection on the port is still open or closing (the ruok probes must not
@@ -192,7 +222,7 @@ capture() {
     rm -f "$tmp"
     start_server "${name%.pcapng}"
     log "=== $name: capturing"
-    dumpcap -q -i lo -f "tcp port $PORT" -w "$tmp" >"$WORK/dumpcap-$name.log" 2>&1 &
+    dumpcap -q -i lo -f "tcp port $PORT or tcp port $TLS_PORT" -w "$tmp" >"$WORK/dumpcap-$name.log" 2>&1 &
     DUMPCAP_PID=$!
     # dumpcap writes the pcapng section/interface blocks once the capture is open
     for _ in $(seq 100); do
@@ -207,6 +237,12 @@ capture() {
     stop_dumpcap
     stop_server
     drop_strays "$tmp"
+    if [ -s "$WORK/keylog-$name" ]; then
+        # The TLS session keys go beside the capture (NAME.keys), not into it: editcap 4.0
+        # cannot rewrite a pcapng with a Decryption Secrets Block, so scripts/robustness
+        # could not mutate it.
+        install -m 0644 "$WORK/keylog-$name" "$OUT_DIR/${name%.pcapng}.keys"
+    fi
     chmod 0644 "$tmp"
     mkdir -p "$OUT_DIR"
     mv -f "$tmp" "$OUT_DIR/$name"
@@ -253,6 +289,11 @@ scenario_kazoo_watches() {
     "$PY" "$SCRIPT_DIR/zk_kazoo_watches.py" "$HOST:$PORT" >"$WORK/kazoo-watches.log" 2>&1 \
         || { cat "$WORK/kazoo-watches.log" >&2; die "kazoo watches scenario failed"; }
     cat "$WORK/kazoo-watches.log" >&2
+}
+
+scenario_kazoo_tls() {
+    ZK_KEYLOG="$WORK/keylog-kazoo-tls.pcapng" "$PY" "$SCRIPT_DIR/zk_kazoo_tls.py" "$HOST:$TLS_PORT" \
+        >"$WORK/kazoo-tls.log" 2>&1 || { cat "$WORK/kazoo-tls.log" >&2; die "kazoo TLS scenario failed"; }
 }
 
 scenario_zkcli() {
@@ -362,6 +403,18 @@ check() {
     "$PY" "$SCRIPT_DIR/zk_summarize.py" "$f" --port "$PORT" "$@" || die "$name: content check failed"
 }
 
+# check_tls NAME: stock tshark decrypts the capture's application data with the key log
+# beside it (the ZooKeeper PDUs inside are checked by the tshark tests, with the plugin)
+check_tls() {
+    local name=$1 f="$OUT_DIR/$1" keys="$OUT_DIR/${1%.pcapng}.keys" hello decrypted
+    [ -s "$f" ] && [ -s "$keys" ] || die "$name: capture or key log not written"
+    hello=$(tsh -n -r "$f" -Y "tls.handshake.type == 1 && tcp.dstport == $TLS_PORT" | wc -l)
+    decrypted=$(tsh -n -r "$f" -o "tls.keylog_file:$keys" -d "tls.port==$TLS_PORT,data" \
+        -Y "data && tcp.port == $TLS_PORT" | wc -l)
+    printf '\n== %s: %s ClientHello, %s frames of decrypted application data\n' "$name" "$hello" "$decrypted"
+    [ "$hello" -ge 1 ] && [ "$decrypted" -ge 10 ] || die "$name: no decryptable TLS session on $TLS_PORT"
+}
+
 # -------------------------------------------------------------------- main
 case "$WORK" in /tmp/?*|/var/tmp/?*) ;; *) die "ZK_RECORD_WORKDIR must be below /tmp or /var/tmp" ;; esac
 rm -rf "$WORK"
@@ -373,6 +426,7 @@ only kazoo-watches && capture kazoo-watches.pcapng scenario_kazoo_watches
 only zkcli         && capture zkcli.pcapng         scenario_zkcli
 only cli_mt        && capture cli_mt.pcapng        scenario_cli_mt
 only fourletter    && capture fourletter.pcapng    scenario_fourletter
+only kazoo-tls     && capture kazoo-tls.pcapng     scenario_kazoo_tls
 
 log "=== summary (captures in ${OUT_DIR#"$REPO_DIR"/})"
 only kazoo-watches && check kazoo-watches.pcapng \
@@ -393,5 +447,6 @@ only cli_mt && check cli_mt.pcapng \
     --expect-events NodeDataChanged,NodeChildrenChanged,NodeDeleted
 only fourletter && check fourletter.pcapng \
     --expect-4lw ruok,stat,srvr,conf,cons,mntr,envi,isro,wchs,dirs,stmk,gtmk
+only kazoo-tls && check_tls kazoo-tls.pcapng
 
 printf '\n[record] all captures OK in %s s\n' "$((SECONDS - START_TIME))"
