@@ -44,6 +44,9 @@ pub mod limits {
     /// Outstanding SETTINGS (not yet acknowledged) and PINGs per direction.
     pub const MAX_PENDING_SETTINGS: usize = 64;
     pub const MAX_PENDING_PINGS: usize = 1024;
+    /// Segments skipped while looking for frame boundaries (a side that never shows a
+    /// plausible frame: not HTTP/2, or garbage) whose framing is remembered for later passes.
+    pub const MAX_RESYNC_SKIPS: usize = 1_000_000;
 }
 
 /// The default SETTINGS values (RFC 9113 6.5.2).
@@ -108,6 +111,8 @@ pub enum Problem {
     PendingLimit {
         what: &'static str,
     },
+    /// Too many segments skipped while resynchronising: later passes may frame them anew.
+    ResyncLimit,
     UnknownType(u8),
     /// A response or trailers on a stream whose request was not captured.
     RequestNotCaptured,
@@ -182,6 +187,11 @@ impl std::fmt::Display for Problem {
             Problem::PendingLimit { what } => write!(
                 f,
                 "More unacknowledged {what} frames than tracked: the oldest is forgotten (its ACK will show as unmatched)"
+            ),
+            Problem::ResyncLimit => write!(
+                f,
+                "More than {} segments skipped without finding a frame boundary: their framing is no longer remembered",
+                limits::MAX_RESYNC_SKIPS
             ),
             Problem::UnknownType(t) => write!(f, "Unknown frame type 0x{t:02x}, ignored"),
             Problem::RequestNotCaptured => write!(f, "The request of this stream was not captured"),
@@ -541,6 +551,9 @@ pub struct Connection {
     /// The body size limit (bytes kept per stream direction).
     pub body_limit: usize,
     limit_noted: bool,
+    /// `skips` is full: the next skip PDU says so (once per connection).
+    resync_limit_pending: bool,
+    resync_limit_noted: bool,
 }
 
 impl Connection {
@@ -615,8 +628,11 @@ impl Connection {
                     Some(0) => side.synced = true,
                     found => {
                         let skip = found.unwrap_or(bytes.len()) as u32;
-                        if self.skips.len() < 1_000_000 {
+                        if self.skips.len() < limits::MAX_RESYNC_SKIPS {
                             self.skips.insert(key, skip);
+                        } else if !self.resync_limit_noted {
+                            // Said on the skip PDU that `process` gets next.
+                            self.resync_limit_pending = true;
                         }
                         return Framing::Skip(skip);
                     }
@@ -666,7 +682,12 @@ impl Connection {
             if first_of_side {
                 self.sides[dir].hpack = Decoder::new_mid_stream();
             }
-            return FrameInfo::new(dir, self.sent_by_client(dir), PduRole::Continuation);
+            let mut info = FrameInfo::new(dir, self.sent_by_client(dir), PduRole::Continuation);
+            if std::mem::take(&mut self.resync_limit_pending) {
+                self.resync_limit_noted = true;
+                info.problems.push(Problem::ResyncLimit);
+            }
+            return info;
         }
         if frame::starts_with_preface(bytes) && bytes.len() == frame::PREFACE.len() {
             self.set_client(dir);

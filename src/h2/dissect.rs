@@ -800,7 +800,9 @@ impl View<'_, '_> {
             Problem::HeaderBlockTooLarge { .. } => Ei::HeaderBlockTooLarge,
             // Shown at its offset by `header_block`.
             Problem::Hpack(_) => return,
-            Problem::StreamLimit | Problem::PendingLimit { .. } => Ei::StateLimit,
+            Problem::StreamLimit | Problem::PendingLimit { .. } | Problem::ResyncLimit => {
+                Ei::StateLimit
+            }
             Problem::UnknownType(_) => Ei::UnknownType,
             Problem::RequestNotCaptured => Ei::RequestNotCaptured,
         };

@@ -365,3 +365,24 @@ fn body_over_several_frames_is_stored_and_cut_at_the_limit() {
     assert!(body.truncated());
     assert_eq!((body.total_len, body.frames), (11, 2));
 }
+
+#[test]
+fn resync_skips_are_capped_and_the_cap_is_said_once() {
+    let mut c = Connection::new(1 << 20);
+    // No plausible frame header anywhere: every segment is skipped whole.
+    let garbage = [0xffu8; 12];
+    let skip_pdu = |c: &mut Connection, frame: u32| {
+        assert_eq!(c.framing(0, frame, &garbage), Framing::Skip(12));
+        let key = PduKey { frame, index: 0 };
+        c.process(key, 0, 0, &garbage, true).problems.clone()
+    };
+    // Remembering the framing of the first MAX_RESYNC_SKIPS segments needs no decision.
+    for frame in 1..=limits::MAX_RESYNC_SKIPS as u32 {
+        assert_eq!(c.framing(0, frame, &garbage), Framing::Skip(12));
+    }
+    let next = limits::MAX_RESYNC_SKIPS as u32 + 1;
+    assert_eq!(skip_pdu(&mut c, next), vec![Problem::ResyncLimit]);
+    assert!(skip_pdu(&mut c, next + 1).is_empty(), "said once");
+    // A later pass of a remembered segment frames it as before.
+    assert_eq!(c.framing(0, 7, &garbage), Framing::Skip(12));
+}
