@@ -1,7 +1,8 @@
 //! HPACK header block decoding (RFC 7541), written for a dissector: every representation is
-//! reported with its offset and length in the block, with its index and where the index
-//! resolved, with both string literals (Huffman flag, encoded length), and with the dynamic
-//! table size after it. Pure, safe Rust: no Wireshark.
+//! reported with its offset and length in the block, its resolved name and value, and the
+//! dynamic table size after it; [`Field::layout`] reads its index (and whether that is in the
+//! static table) and both string literals (Huffman flag, encoded length) back from the block
+//! when the field is shown. Pure, safe Rust: no Wireshark.
 //!
 //! One [`Decoder`] per direction of a connection holds that direction's dynamic table. The
 //! caller feeds it complete header blocks (a HEADERS or PUSH_PROMISE payload's block fragment
