@@ -869,3 +869,52 @@ fn tls_secure_port_is_decrypted_and_decoded() {
     assert_eq!(t.count(&c, "zookeeper"), 0);
     assert_eq!(t.count(&c, BAD), 0);
 }
+
+/// SASL with DIGEST-MD5 (zkCli with a JAAS login, tests/record/record-zookeeper.sh): bob
+/// logs in, then a login with a wrong password is refused.
+#[test]
+fn sasl_digest_md5_login_and_refusal() {
+    let t = Tshark::new();
+    let c = repo().join("tests/captures/zookeeper/zkcli-sasl.pcapng");
+    // Two sessions, two SASL round trips each.
+    assert_eq!(t.count(&c, "zookeeper.opcode == 102 && !zookeeper.err"), 4);
+    assert_eq!(t.count(&c, "zookeeper.opcode == 102 && zookeeper.err"), 4);
+    // The challenge, the response and the server's rspauth read as text.
+    let texts: Vec<String> = t
+        .ok(&[
+            "-r",
+            path_str(&c),
+            "-2",
+            "-Y",
+            "zookeeper.sasl.token_text",
+            "-T",
+            "fields",
+            "-e",
+            "zookeeper.sasl.token_text",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(texts.len(), 5, "{texts:?}");
+    assert!(
+        texts[0].starts_with("realm=\"zk-sasl-md5\",nonce="),
+        "{texts:?}"
+    );
+    assert!(texts[1].contains("username=\"bob\""), "{texts:?}");
+    assert!(texts[2].starts_with("rspauth="), "{texts:?}");
+    // The client's first token is empty, not missing.
+    let tree = t.ok(&[
+        "-r",
+        path_str(&c),
+        "-2",
+        "-V",
+        "-Y",
+        "zookeeper.opcode == 102",
+    ]);
+    assert_eq!(tree.matches("SASL token: empty (length 0)").count(), 2);
+    // The refusal: AUTHFAILED, and the null token the server sends with it is decoded.
+    assert_eq!(t.count(&c, "zookeeper.err == -115"), 1);
+    assert!(tree.contains("SASL token: null (length -1)"));
+    assert_eq!(t.count(&c, BAD), 0);
+    assert_eq!(t.count(&c, "zookeeper.undecoded"), 0);
+}

@@ -125,9 +125,17 @@ impl<'a> Tree<'a> {
             sys::ENC_BIG_ENDIAN
         };
         // SAFETY: prefix and data both lie within the captured bytes.
-        self.item(unsafe {
+        let item = self.item(unsafe {
             sys::proto_tree_add_item(self.raw, field.id(), self.tvb, offset as c_int, 4, enc)
-        })
+        });
+        if !utf8 && total_len == 4 {
+            // epan labels an empty byte string "<MISSING>", as if bytes had been lost.
+            item.set_text(&format!(
+                "{}: empty (length 0)",
+                field.spec().name.to_string_lossy()
+            ));
+        }
+        item
     }
 
     /// The protocol's top item covering `len` bytes, with its subtree.

@@ -348,6 +348,24 @@ fn bytes_field(t: &Tree<'_>, hf: Hf, c: &Counted<'_>, label: &str) {
     counted(t, hf, c, label, false);
 }
 
+/// A SASL token, and its text when it is printable: DIGEST-MD5, the mechanism ZooKeeper
+/// ships with, exchanges `realm="...",nonce="..."` challenges and responses, which are
+/// what one reads when an authentication fails. (GSSAPI tokens are binary.)
+fn sasl_token(t: &Tree<'_>, token: &Counted<'_>) {
+    bytes_field(t, Hf::SaslToken, token, "SASL token");
+    if let Some(v) = token.val
+        && !v.is_empty()
+        && v.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
+    {
+        t.add_string(
+            Hf::SaslTokenText,
+            token.off + 4,
+            v.len(),
+            &String::from_utf8_lossy(v),
+        );
+    }
+}
+
 fn malformed(
     pkt: &Packet<'_>,
     t: &Tree<'_>,
@@ -614,7 +632,7 @@ fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
             let n: usize = lists.iter().map(|l| l.val.len()).sum();
             let _ = write!(info, " ({n} paths)");
         }
-        RequestBody::Sasl { token } => bytes_field(t, Hf::SaslToken, token, "SASL token"),
+        RequestBody::Sasl { token } => sasl_token(t, token),
         RequestBody::Reconfig {
             joining,
             leaving,
@@ -775,8 +793,19 @@ fn reply(
     }
     let body_off = i.location_offset();
     if err != 0 || opaque {
-        // Replies with an error carry no record (the Java client reads none); anything
-        // after the header is left undecoded, without an expert item (protocol doc §3.10).
+        // A failed SASL step is the exception: the server still sends its SetSASLResponse,
+        // with a null token (ZooKeeperServer.processSasl; protocol doc §3.10).
+        if !opaque
+            && op == Some(opcode::SASL)
+            && let Some(Ok((rest, body))) = parse::reply_body(opcode::SASL, i)
+            && rest.is_empty()
+        {
+            reply_body(pkt, t, &body, info);
+            return;
+        }
+        // Other replies with an error carry no record (the Java client reads none);
+        // anything after the header is left undecoded, without an expert item (protocol
+        // doc §3.10).
         undecoded(t, body_off, bytes.len());
         return;
     }
@@ -853,7 +882,7 @@ fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, info: &mut S
                 );
             }
         }
-        ReplyBody::Sasl { token } => bytes_field(t, Hf::SaslToken, token, "SASL token"),
+        ReplyBody::Sasl { token } => sasl_token(t, token),
         ReplyBody::WhoAmI { clients } => {
             for c in &clients.val {
                 let label = if t.is_visible() {

@@ -218,6 +218,7 @@ field_table! {
         WatcherType => f(T::I32, DEC, c"zookeeper.watcher_type", c"Watcher type", c"Kind of watch to check or remove").strings(Strings::Values(WATCHER_TYPE_NAMES)),
         AddWatchMode => f(T::I32, DEC, c"zookeeper.add_watch.mode", c"Mode", c"Mode of a persistent watch").strings(Strings::Values(ADD_WATCH_MODE_NAMES)),
         SaslToken => f(T::CountedBytes, NONE, c"zookeeper.sasl.token", c"SASL token", c"SASL challenge or response"),
+        SaslTokenText => f(T::String, NONE, c"zookeeper.sasl.token_text", c"SASL token (text)", c"The token as text, when it is printable: DIGEST-MD5 challenges and responses are"),
         ReconfigJoining => f(T::CountedString, NONE, c"zookeeper.reconfig.joining", c"Joining servers", c"Servers to add"),
         ReconfigLeaving => f(T::CountedString, NONE, c"zookeeper.reconfig.leaving", c"Leaving servers", c"Servers to remove"),
         ReconfigNewMembers => f(T::CountedString, NONE, c"zookeeper.reconfig.new_members", c"New members", c"Complete new membership"),

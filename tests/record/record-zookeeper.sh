@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Record real ZooKeeper client traffic on loopback into the golden captures
-# tests/captures/zookeeper/{kazoo-basic,kazoo-watches,zkcli,cli_mt,fourletter,kazoo-tls}.pcapng.
+# tests/captures/zookeeper/{kazoo-basic,kazoo-watches,zkcli,cli_mt,fourletter,kazoo-tls,
+# zkcli-sasl}.pcapng.
 #
 #   bash tests/record/record-zookeeper.sh
 #
@@ -135,6 +136,13 @@ ssl.trustStore.location=$WORK/truststore.jks
 ssl.trustStore.password=zkh2test
 ssl.clientAuth=none"
     fi
+    local sasl_cfg="" jvm_sasl=()
+    if [ "$name" = zkcli-sasl ]; then
+        write_jaas
+        # SASL with DIGEST-MD5, ZooKeeper's built-in mechanism (user bob).
+        sasl_cfg="authProvider.sasl=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"
+        jvm_sasl=(-Djava.security.auth.login.config="$WORK/jaas-server.conf")
+    fi
     cat >"$WORK/zoo.cfg" <<EOF
 tickTime=2000
 initLimit=10
@@ -147,6 +155,7 @@ maxClientCnxns=60
 extendedTypesEnabled=true
 admin.enableServer=false
 $tls_cfg
+$sasl_cfg
 EOF
     # zookeeper.jar's manifest Class-Path pulls in all its Debian dependency jars but
     # netty-codec, which the TLS port needs; slf4j-simple (libslf4j-java) gives a readable
@@ -159,7 +168,7 @@ EOF
         -Dzookeeper.extendedTypesEnabled=true \
         -Dzookeeper.admin.enableServer=false \
         -Dzookeeper.4lw.commands.whitelist='*' \
-        -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=info "${jvm_sasl[@]}" \
         -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$WORK/zoo.cfg" \
         >"$WORK/server-$name.log" 2>&1) &
     ZK_PID=$!
@@ -173,6 +182,27 @@ EOF
         sleep 0.2
     done
     die "ZooKeeper did not answer ruok within 30 s"
+}
+
+# write_jaas: the server's SASL users, and a client login as bob with the right and with a
+# wrong password
+write_jaas() {
+    cat >"$WORK/jaas-server.conf" <<'JAAS'
+Server {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    user_bob="bobsecret";
+};
+JAAS
+    local pw
+    for pw in bobsecret wrongsecret; do
+        cat >"$WORK/jaas-client-$pw.conf" <<JAAS
+Client {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    username="bob"
+    password="$pw";
+};
+JAAS
+    done
 }
 
 # make_keystores: a fresh self-signed server key (keystore) and its certificate (truststore)
@@ -294,6 +324,26 @@ scenario_kazoo_watches() {
 scenario_kazoo_tls() {
     ZK_KEYLOG="$WORK/keylog-kazoo-tls.pcapng" "$PY" "$SCRIPT_DIR/zk_kazoo_tls.py" "$HOST:$TLS_PORT" \
         >"$WORK/kazoo-tls.log" 2>&1 || { cat "$WORK/kazoo-tls.log" >&2; die "kazoo TLS scenario failed"; }
+}
+
+scenario_zkcli_sasl() {
+    # Two zkCli sessions: bob logs in (DIGEST-MD5), creates a node only he may use, reads it;
+    # then a login with a wrong password, which the server refuses.
+    run_fed "$WORK/zkcli-sasl.log" 1 0.4 2.5 -- \
+        env ZOO_LOG_DIR="$WORK" CLIENT_JVMFLAGS="-Djava.net.preferIPv4Stack=true -Djava.security.auth.login.config=$WORK/jaas-client-bobsecret.conf" \
+        "$ZKCLI" -server "$HOST:$PORT" -- \
+        "create /sasl bob-only sasl:bob:cdrwa" \
+        "getAcl /sasl" \
+        "get /sasl" \
+        "whoami" \
+        "quit"
+    grep -q "SaslAuthenticated" "$WORK/zkcli-sasl.log" || die "bob did not authenticate"
+    run_fed "$WORK/zkcli-sasl-bad.log" 1 0.4 2.5 -- \
+        env ZOO_LOG_DIR="$WORK" CLIENT_JVMFLAGS="-Djava.net.preferIPv4Stack=true -Djava.security.auth.login.config=$WORK/jaas-client-wrongsecret.conf" \
+        "$ZKCLI" -server "$HOST:$PORT" -- \
+        "get /sasl" \
+        "quit"
+    grep -q "AuthFailed" "$WORK/zkcli-sasl-bad.log" || die "the wrong password was not refused"
 }
 
 scenario_zkcli() {
@@ -427,6 +477,7 @@ only zkcli         && capture zkcli.pcapng         scenario_zkcli
 only cli_mt        && capture cli_mt.pcapng        scenario_cli_mt
 only fourletter    && capture fourletter.pcapng    scenario_fourletter
 only kazoo-tls     && capture kazoo-tls.pcapng     scenario_kazoo_tls
+only zkcli-sasl    && capture zkcli-sasl.pcapng    scenario_zkcli_sasl
 
 log "=== summary (captures in ${OUT_DIR#"$REPO_DIR"/})"
 only kazoo-watches && check kazoo-watches.pcapng \
@@ -448,5 +499,8 @@ only cli_mt && check cli_mt.pcapng \
 only fourletter && check fourletter.pcapng \
     --expect-4lw ruok,stat,srvr,conf,cons,mntr,envi,isro,wchs,dirs,stmk,gtmk
 only kazoo-tls && check_tls kazoo-tls.pcapng
+only zkcli-sasl && check zkcli-sasl.pcapng \
+    --expect-ops connect,sasl,create,getACL,getData,whoAmI,closeSession \
+    --expect-errs AUTHFAILED
 
 printf '\n[record] all captures OK in %s s\n' "$((SECONDS - START_TIME))"
