@@ -263,3 +263,36 @@ fn shared_zktraffic_quorum_captures_decode_by_type() {
         }
     }
 }
+
+/// Without the port preferences, the heuristics (`zab_tcp`: a learner's FOLLOWERINFO or
+/// OBSERVERINFO; `zkelection_tcp`: a 3.5+ initial message) find every quorum and election
+/// connection of the ensemble, whose ports (22888-22890, 23888-23890) no table names, and
+/// the trees are the same as with the preferences. With the heuristics off, nothing is.
+#[test]
+fn heuristics_find_quorum_and_election_traffic_on_any_port() {
+    let t = Tshark::new();
+    let c = ensemble();
+    let cs = c.to_str().expect("utf-8 path");
+    let client_port = ["-o", "zookeeper.tcp.port:22181-22183"];
+    let tree = |extra: &[&str]| {
+        let mut args = vec!["-r", cs, "-2"];
+        args.extend_from_slice(&client_port);
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-V", "-O", "zab,zkelection", "-Y", "zab || zkelection"]);
+        t.ok(&args)
+    };
+    let with_prefs = tree(&PREFS[..4]);
+    let by_heuristics = tree(&[]);
+    assert!(with_prefs.lines().count() > 5000);
+    assert_eq!(
+        by_heuristics, with_prefs,
+        "heuristics decode the ensemble differently"
+    );
+    let off = tree(&[
+        "--disable-heuristic",
+        "zab_tcp",
+        "--disable-heuristic",
+        "zkelection_tcp",
+    ]);
+    assert!(off.is_empty(), "without heuristics or prefs:\n{off}");
+}

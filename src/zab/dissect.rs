@@ -68,6 +68,21 @@ impl FramedDissector for Zab {
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
     }
+
+    /// A learner's FOLLOWERINFO or OBSERVERINFO on any port: the leader is the side it is
+    /// sent to.
+    fn heuristic(pkt: &Packet<'_>, bytes: &[u8]) -> bool {
+        if !parse::looks_like_learner_hello(bytes) {
+            return false;
+        }
+        match pkt.conversation::<Session>(proto()) {
+            Some(mut s) => {
+                s.leader_port.get_or_insert(pkt.dst_port());
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 fn zxid_text(z: i64) -> String {

@@ -124,6 +124,35 @@ pub fn plausible_packet(b: &[u8], max: usize) -> bool {
     }
 }
 
+/// Whether `b` starts with a learner's first QuorumPacket (Learner.registerWithLeader), the
+/// heuristic for quorum traffic on a port that no table names: FOLLOWERINFO or OBSERVERINFO,
+/// a zxid of an epoch's start (its counter is 0), a LearnerInfo of 8 (before 3.4), 12 (3.4)
+/// or 20 bytes (3.5+, protocol version 0x10000) with a non-negative server id, and a null or
+/// empty authinfo. All of it must be in `b`: sixteen bytes of a stranger's stream matching
+/// by chance is not enough.
+pub fn looks_like_learner_hello(b: &[u8]) -> bool {
+    let Some(t) = be_i32_at(b, 0) else {
+        return false;
+    };
+    if t != ptype::FOLLOWERINFO && t != ptype::OBSERVERINFO {
+        return false;
+    }
+    let zxid_counter = be_i32_at(b, 8);
+    let dlen = be_i32_at(b, 12);
+    let sid_high = be_i32_at(b, 16);
+    let plausible_info = match dlen {
+        Some(8) => true,
+        Some(12) => true,
+        Some(20) => be_i32_at(b, 24) == Some(0x10000),
+        _ => false,
+    };
+    let auth = dlen.and_then(|n| be_i32_at(b, 16 + n.max(0) as usize));
+    zxid_counter == Some(0)
+        && plausible_info
+        && sid_high.is_some_and(|h| h >= 0)
+        && matches!(auth, Some(-1 | 0))
+}
+
 /// Where a snapshot stream starting at `b[0]` ends (just after the signature), if `b`
 /// holds its end.
 pub fn snapshot_len(b: &[u8]) -> Option<usize> {

@@ -72,6 +72,20 @@ impl FramedDissector for Election {
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
     }
+
+    /// A 3.5+ initial message on any port: the initiator is the side that sends it.
+    fn heuristic(pkt: &Packet<'_>, bytes: &[u8]) -> bool {
+        if !parse::looks_like_initial(bytes) {
+            return false;
+        }
+        match pkt.conversation::<Session>(proto()) {
+            Some(mut s) => {
+                s.server_port.get_or_insert(pkt.dst_port());
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 fn malformed(

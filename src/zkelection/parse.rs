@@ -73,6 +73,27 @@ pub fn pdu_len(b: &[u8]) -> Need {
     }
 }
 
+/// Whether `b` starts with a 3.5+ initial message (QuorumCnxManager.initiateConnection),
+/// the heuristic for election traffic on a port that no table names: the protocol version
+/// -65536 or -65535, a non-negative server id, and an address of printable text with a
+/// colon ("host:port"), all of it in `b`. (The pre-3.5 initial message, a bare sid, is too
+/// short to recognise.)
+pub fn looks_like_initial(b: &[u8]) -> bool {
+    let Need::Initial(len) = pdu_len(b) else {
+        return false;
+    };
+    let Some(addr) = b.get(20..len) else {
+        return false;
+    };
+    let sid = b
+        .get(8..16)
+        .map(|s| i64::from_be_bytes(s.try_into().unwrap_or([0xff; 8])));
+    len > 20
+        && sid.is_some_and(|s| s >= 0)
+        && addr.contains(&b':')
+        && addr.iter().all(|c| c.is_ascii_graphic())
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Initial<'a> {
     /// Absent for a pre-3.5 peer.

@@ -143,3 +143,33 @@ fn capture_starting_inside_a_snapshot_resynchronises() {
         Framing::Packet(hex(PROPOSAL).len())
     );
 }
+
+#[test]
+fn learner_hello_heuristic() {
+    let b = hex(FOLLOWERINFO);
+    assert!(looks_like_learner_hello(&b));
+    // Cut short, or any field off: not claimed.
+    assert!(!looks_like_learner_hello(&b[..b.len() - 1]));
+    let with = |off: usize, v: u8| {
+        let mut m = b.clone();
+        m[off] = v;
+        m
+    };
+    assert!(looks_like_learner_hello(&with(3, 0x10)), "OBSERVERINFO");
+    assert!(
+        !looks_like_learner_hello(&with(3, 0x0c)),
+        "UPTODATE is not a hello"
+    );
+    assert!(
+        !looks_like_learner_hello(&with(11, 1)),
+        "zxid counter not 0"
+    );
+    assert!(
+        !looks_like_learner_hello(&with(16, 0x80)),
+        "negative server id"
+    );
+    assert!(!looks_like_learner_hello(&with(26, 2)), "protocol version");
+    assert!(!looks_like_learner_hello(&with(39, 5)), "authinfo count");
+    assert!(!looks_like_learner_hello(&hex(SNAP)));
+    assert!(!looks_like_learner_hello(&hex(PROPOSAL)));
+}

@@ -58,3 +58,23 @@ fn bogus_lengths() {
     b[7] = 5; // not -65536/-65535
     assert_eq!(pdu_len(&b), Need::Bogus);
 }
+
+#[test]
+fn initial_message_heuristic() {
+    let b = hex(INITIAL);
+    assert!(looks_like_initial(&b));
+    assert!(!looks_like_initial(&b[..b.len() - 1]), "address cut short");
+    let mut v = b.clone();
+    v[7] = 2; // protocol version -65534: unknown
+    assert!(!looks_like_initial(&v));
+    let mut no_colon = b.clone();
+    let colon = no_colon.iter().rposition(|&c| c == b':').unwrap();
+    no_colon[colon] = b'.';
+    assert!(!looks_like_initial(&no_colon));
+    let mut binary = b.clone();
+    *binary.last_mut().unwrap() = 0;
+    assert!(!looks_like_initial(&binary));
+    // A notification, or a pre-3.5 bare sid, is not claimed.
+    assert!(!looks_like_initial(&hex(NOTIFICATION)));
+    assert!(!looks_like_initial(&3i64.to_be_bytes()));
+}
