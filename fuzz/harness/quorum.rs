@@ -63,6 +63,13 @@ pub fn zab_parse(data: &[u8]) {
 
 fn zab_packet(b: &[u8], from_leader: bool, max: usize) {
     let _ = zab::plausible_packet(b, max);
+    // The heuristic claims only what frames as a whole packet.
+    if zab::looks_like_learner_hello(b) {
+        assert!(
+            matches!(zab::packet_len(b, max.max(20)), ZabNeed::Complete(n) if n <= b.len()),
+            "heuristic claimed a packet that does not frame"
+        );
+    }
     if let Some(n) = zab::snapshot_len(b) {
         assert!(n <= b.len() && n >= zab::SIGNATURE.len());
     }
@@ -216,6 +223,13 @@ pub fn zkelection_parse(data: &[u8]) {
             };
             if len > b.len() {
                 break;
+            }
+            // The heuristic claims only a whole initial message.
+            if election::looks_like_initial(b) {
+                assert!(
+                    matches!(need, ElectionNeed::Initial(n) if n > 20 && n <= b.len()),
+                    "heuristic claimed a cut or non-initial message"
+                );
             }
             let pdu: Vec<u8> = buf[side].drain(..len).collect();
             let key = ElectionKey { frame, index };
