@@ -25,12 +25,16 @@ const CAPTURE: &str = "tests/captures/zookeeper/kazoo-basic.pcapng";
 const PANIC_FRAME: u32 = 9;
 
 /// The plugin built with `--features panic-trigger`: `ZKH2_PANIC_PLUGIN` (scripts/test builds
-/// it), else built here into target/panic-trigger.
+/// it), else built here into `panic-trigger/` of the target dir (`CARGO_TARGET_DIR`, else
+/// target/: a chroot of scripts/ws-versions has its own, so that its build never lands
+/// where the host's scripts/test looks).
 fn panic_plugin() -> PathBuf {
     if let Ok(p) = std::env::var("ZKH2_PANIC_PLUGIN") {
         return PathBuf::from(p);
     }
-    let dir = repo().join("target/panic-trigger");
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo().join("target"), PathBuf::from)
+        .join("panic-trigger");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--features", "panic-trigger", "--lib"])
         .env("CARGO_TARGET_DIR", &dir)
