@@ -141,8 +141,7 @@ pub fn looks_like_learner_hello(b: &[u8]) -> bool {
     let dlen = be_i32_at(b, 12);
     let sid_high = be_i32_at(b, 16);
     let plausible_info = match dlen {
-        Some(8) => true,
-        Some(12) => true,
+        Some(8 | 12) => true,
         Some(20) => be_i32_at(b, 24) == Some(0x10000),
         _ => false,
     };
