@@ -386,3 +386,20 @@ fn resync_skips_are_capped_and_the_cap_is_said_once() {
     // A later pass of a remembered segment frames it as before.
     assert_eq!(c.framing(0, 7, &garbage), Framing::Skip(12));
 }
+
+/// The per-frame and per-field records are kept for the whole capture (100,000 unanswered
+/// requests cost about 750 bytes each): a field added carelessly shows up here first.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn kept_records_stay_small() {
+    use crate::h2::hpack::{Field, Literal};
+    assert_eq!(size_of::<Field>(), 48);
+    assert_eq!(size_of::<Literal>(), 12);
+    assert!(size_of::<FrameInfo>() <= 112, "{}", size_of::<FrameInfo>());
+    assert!(
+        size_of::<DecodedBlock>() <= 96,
+        "{}",
+        size_of::<DecodedBlock>()
+    );
+    assert!(size_of::<Problems>() <= 8);
+}
