@@ -126,6 +126,27 @@ unsafe extern "C" fn pdu_trampoline<D: FramedDissector>(
     })
 }
 
+/// Registers `D::heuristic` on the heuristic table `table` ("tcp", "http"), enabled by
+/// default: when it claims a packet, `handle` (made by [`create_framed_handle`] for `D`)
+/// becomes the conversation's dissector. `display` and `internal` are the names Wireshark's
+/// "Enabled Protocols" and `--disable-heuristic` use.
+pub fn add_framed_heuristic<D: FramedDissector>(
+    table: &'static CStr,
+    handle: Handle,
+    display: &'static CStr,
+    internal: &'static CStr,
+) {
+    super::register::add_heuristic(
+        table,
+        heuristic_trampoline::<D>,
+        handle,
+        display,
+        internal,
+        D::protocol(),
+        true,
+    );
+}
+
 /// A dissector handle for `D` that reassembles with `tcp_dissect_pdus`; `desegment` is the
 /// protocol's "reassemble PDUs spanning segments" preference. With a `name` the handle is
 /// registered under it (`register_dissector`), which TLS's port table requires; the name

@@ -10,7 +10,7 @@ pub mod registry;
 pub mod stats;
 pub mod tree;
 
-pub use framing::{FramedDissector, PduLen, create_framed_handle};
+pub use framing::{FramedDissector, PduLen, add_framed_heuristic, create_framed_handle};
 pub use packet::{Nanos, Packet};
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
 pub use registry::{

@@ -82,22 +82,16 @@ pub fn register_handoff() {
         handle.add_string_with_builtin_fallback(reg.proto, c"http2", table, key);
     }
     // The preface on any TCP port, and on ports that HTTP owns (where HTTP sees it first).
-    epan::register::add_heuristic(
+    epan::add_framed_heuristic::<dissect::H2>(
         c"tcp",
-        epan::framing::heuristic_trampoline::<dissect::H2>,
         handle,
         c"HTTP/2 over TCP (zkh2, connection preface)",
         c"h2_tcp",
-        reg.proto,
-        true,
     );
-    epan::register::add_heuristic(
+    epan::add_framed_heuristic::<dissect::H2>(
         c"http",
-        epan::framing::heuristic_trampoline::<dissect::H2>,
         handle,
         c"HTTP/2 prior knowledge on HTTP ports (zkh2)",
         c"h2_http",
-        reg.proto,
-        true,
     );
 }

@@ -63,13 +63,5 @@ pub fn register_handoff() {
     let handle = epan::create_framed_handle::<dissect::Zab>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"2888");
-    epan::register::add_heuristic(
-        c"tcp",
-        epan::framing::heuristic_trampoline::<dissect::Zab>,
-        handle,
-        c"ZAB over TCP",
-        c"zab_tcp",
-        reg.proto,
-        true,
-    );
+    epan::add_framed_heuristic::<dissect::Zab>(c"tcp", handle, c"ZAB over TCP", c"zab_tcp");
 }

@@ -55,13 +55,10 @@ pub fn register_handoff() {
     let handle = epan::create_framed_handle::<dissect::Election>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"3888");
-    epan::register::add_heuristic(
+    epan::add_framed_heuristic::<dissect::Election>(
         c"tcp",
-        epan::framing::heuristic_trampoline::<dissect::Election>,
         handle,
         c"ZooKeeper leader election over TCP",
         c"zkelection_tcp",
-        reg.proto,
-        true,
     );
 }

@@ -139,13 +139,10 @@ pub fn register_handoff() {
     // Kafka's use; another port is reached with Decode As, "TLS port".
     handle.add_tls_port(SECURE_CLIENT_PORT);
     handle.add_for_decode_as(c"tls.port");
-    epan::register::add_heuristic(
+    epan::add_framed_heuristic::<dissect::ZooKeeper>(
         c"tcp",
-        epan::framing::heuristic_trampoline::<dissect::ZooKeeper>,
         handle,
         c"ZooKeeper over TCP",
         c"zookeeper_tcp",
-        reg.proto,
-        true,
     );
 }
