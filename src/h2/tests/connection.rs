@@ -55,6 +55,25 @@ impl Run {
         self.frame
     }
 
+    /// The GET request (HEADERS with END_STREAM) on `stream` and its 200 response headers;
+    /// returns their frame numbers.
+    fn request_and_response(&mut self, stream: u32) -> (u32, u32) {
+        let req = self.send(
+            CLIENT,
+            &frame(
+                kind::HEADERS,
+                flag::END_HEADERS | flag::END_STREAM,
+                stream,
+                REQUEST,
+            ),
+        );
+        let resp = self.send(
+            SERVER,
+            &frame(kind::HEADERS, flag::END_HEADERS, stream, RESPONSE),
+        );
+        (req, resp)
+    }
+
     fn info(&self, frame: u32) -> &FrameInfo {
         self.conn
             .decision(PduKey { frame, index: 0 })
@@ -65,19 +84,7 @@ impl Run {
 #[test]
 fn request_response_pairing_time_and_body() {
     let mut r = Run::new();
-    let req = r.send(
-        CLIENT,
-        &frame(
-            kind::HEADERS,
-            flag::END_HEADERS | flag::END_STREAM,
-            1,
-            REQUEST,
-        ),
-    );
-    let resp = r.send(
-        SERVER,
-        &frame(kind::HEADERS, flag::END_HEADERS, 1, RESPONSE),
-    );
+    let (req, resp) = r.request_and_response(1);
     let data = r.send(SERVER, &frame(kind::DATA, flag::END_STREAM, 1, b"hello"));
 
     let rq = r.info(req);
@@ -121,19 +128,7 @@ fn window_updates_and_initial_window_at_ack() {
     let mut r = Run::new();
     // The client lowers the server's stream windows to 100; they apply at the server's ACK.
     let settings = r.send(CLIENT, &frame(kind::SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 100]));
-    r.send(
-        CLIENT,
-        &frame(
-            kind::HEADERS,
-            flag::END_HEADERS | flag::END_STREAM,
-            1,
-            REQUEST,
-        ),
-    );
-    r.send(
-        SERVER,
-        &frame(kind::HEADERS, flag::END_HEADERS, 1, RESPONSE),
-    );
+    r.request_and_response(1);
     let d1 = r.send(SERVER, &frame(kind::DATA, 0, 1, &[0; 150]));
     // Before the ACK the stream window is still 65535.
     assert_eq!(r.info(d1).windows.unwrap().stream, Some(65_385));
@@ -344,19 +339,7 @@ fn resync_accepts_a_segment_that_starts_on_a_frame() {
 fn body_over_several_frames_is_stored_and_cut_at_the_limit() {
     let mut r = Run::new();
     r.conn.body_limit = 8;
-    r.send(
-        CLIENT,
-        &frame(
-            kind::HEADERS,
-            flag::END_HEADERS | flag::END_STREAM,
-            1,
-            REQUEST,
-        ),
-    );
-    r.send(
-        SERVER,
-        &frame(kind::HEADERS, flag::END_HEADERS, 1, RESPONSE),
-    );
+    r.request_and_response(1);
     r.send(SERVER, &frame(kind::DATA, 0, 1, b"hello "));
     let last = r.send(SERVER, &frame(kind::DATA, flag::END_STREAM, 1, b"world"));
     let body = r.info(last).body.as_ref().unwrap();
