@@ -326,23 +326,21 @@ scenario_kazoo_tls() {
         >"$WORK/kazoo-tls.log" 2>&1 || { cat "$WORK/kazoo-tls.log" >&2; die "kazoo TLS scenario failed"; }
 }
 
+# zkcli_sasl_session PASSWORD LOG LINE...: zkCli logging in as bob with PASSWORD (JAAS)
+zkcli_sasl_session() {
+    local pw=$1 logf=$2; shift 2
+    run_fed "$logf" 1 0.4 2.5 -- \
+        env ZOO_LOG_DIR="$WORK" CLIENT_JVMFLAGS="-Djava.net.preferIPv4Stack=true -Djava.security.auth.login.config=$WORK/jaas-client-$pw.conf" \
+        "$ZKCLI" -server "$HOST:$PORT" -- "$@"
+}
+
 scenario_zkcli_sasl() {
     # Two zkCli sessions: bob logs in (DIGEST-MD5), creates a node only he may use, reads it;
     # then a login with a wrong password, which the server refuses.
-    run_fed "$WORK/zkcli-sasl.log" 1 0.4 2.5 -- \
-        env ZOO_LOG_DIR="$WORK" CLIENT_JVMFLAGS="-Djava.net.preferIPv4Stack=true -Djava.security.auth.login.config=$WORK/jaas-client-bobsecret.conf" \
-        "$ZKCLI" -server "$HOST:$PORT" -- \
-        "create /sasl bob-only sasl:bob:cdrwa" \
-        "getAcl /sasl" \
-        "get /sasl" \
-        "whoami" \
-        "quit"
+    zkcli_sasl_session bobsecret "$WORK/zkcli-sasl.log" \
+        "create /sasl bob-only sasl:bob:cdrwa" "getAcl /sasl" "get /sasl" "whoami" "quit"
     grep -q "SaslAuthenticated" "$WORK/zkcli-sasl.log" || die "bob did not authenticate"
-    run_fed "$WORK/zkcli-sasl-bad.log" 1 0.4 2.5 -- \
-        env ZOO_LOG_DIR="$WORK" CLIENT_JVMFLAGS="-Djava.net.preferIPv4Stack=true -Djava.security.auth.login.config=$WORK/jaas-client-wrongsecret.conf" \
-        "$ZKCLI" -server "$HOST:$PORT" -- \
-        "get /sasl" \
-        "quit"
+    zkcli_sasl_session wrongsecret "$WORK/zkcli-sasl-bad.log" "get /sasl" "quit"
     grep -q "AuthFailed" "$WORK/zkcli-sasl-bad.log" || die "the wrong password was not refused"
 }
 
