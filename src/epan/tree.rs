@@ -128,7 +128,7 @@ impl<'a> Tree<'a> {
         let item = self.item(unsafe {
             sys::proto_tree_add_item(self.raw, field.id(), self.tvb, offset as c_int, 4, enc)
         });
-        if !utf8 && total_len == 4 {
+        if !utf8 && total_len == 4 && !item.is_null() {
             // epan labels an empty byte string "<MISSING>", as if bytes had been lost.
             item.set_text(&format!(
                 "{}: empty (length 0)",
