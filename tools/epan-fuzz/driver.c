@@ -155,6 +155,17 @@ int zkh2_fz_set_pref(const char *pref)
 
 void zkh2_fz_apply_prefs(void) { prefs_apply_all(); }
 
+/* The default value of preference `module`.`name` as `-o` takes it (free with g_free), or
+ * NULL when there is no such preference. */
+char *zkh2_fz_pref_default(const char *module, const char *name)
+{
+    module_t *m = prefs_find_module(module);
+    pref_t *p = m != NULL ? prefs_find_preference(m, name) : NULL;
+    return p != NULL ? prefs_pref_to_str(p, pref_default) : NULL;
+}
+
+void zkh2_fz_free(void *p) { g_free(p); }
+
 /* The display filter that primes the first pass when asked to: the clauses that compile
  * (a field may not exist in every version of the plugin), joined with "||". Returns the
  * number of clauses kept. */

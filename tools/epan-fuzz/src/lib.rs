@@ -38,7 +38,9 @@
 //! byte 1  order      second pass: 0 = reverse order, else a permutation seeded by it
 //! byte 2  time       bits 0-3: step between frames, 2^k microseconds; 0x10 time runs
 //!                    backwards; 0x20 every frame has the same time; 0x40 (h2 with 0x02)
-//!                    the server is on HTTP's port 80, where HTTP's heuristic table runs
+//!                    the server is on HTTP's port 80, where HTTP's heuristic table runs;
+//!                    0x80 small limits: zookeeper.max_pdu_size, zab.max_data_size and
+//!                    h2.body_max_size at 256 bytes
 //! then segments, each a control byte and its payload:
 //!         bit 7      direction: 0 client to server, 1 server to client
 //!         bits 6-5   0 data; 1 retransmission (length 0: the direction's previous
@@ -122,6 +124,7 @@ pub mod opt {
     pub const TIME_BACKWARDS: u8 = 0x10;
     pub const TIME_SAME: u8 = 0x20;
     pub const HTTP_PORT: u8 = 0x40;
+    pub const SMALL_LIMITS: u8 = 0x80;
 }
 
 pub mod seg {
@@ -132,6 +135,15 @@ pub mod seg {
     pub const DELAYED: u8 = 0x60;
     pub const LONG: u8 = 0x1f;
 }
+
+/// Size limits of our protocols (module, preference); with [`opt::SMALL_LIMITS`] each is
+/// [`SMALL_LIMIT`] bytes.
+pub const LIMITS: [(&str, &str); 3] = [
+    ("zookeeper", "max_pdu_size"),
+    ("zab", "max_data_size"),
+    ("h2", "body_max_size"),
+];
+pub const SMALL_LIMIT: u32 = 256;
 
 /// At most this many frames per input (the rest of the input is ignored).
 pub const MAX_FRAMES: usize = 2000;
@@ -155,10 +167,13 @@ pub struct Capture {
     pub second_pass: Vec<u32>,
     pub server_port: u16,
     pub options: u8,
+    /// Byte 2: time and limits.
+    pub misc: u8,
 }
 
 impl Capture {
-    /// The preferences this capture is dissected with, as `tshark -o` takes them.
+    /// The preferences this capture is dissected with, as `tshark -o` takes them (beyond
+    /// `h2.tcp.port`; a limit left out has its default value).
     pub fn prefs(&self) -> Vec<String> {
         let on = |b: bool| if b { "TRUE" } else { "FALSE" };
         let mut v = vec![
@@ -176,6 +191,11 @@ impl Capture {
                 "{p}.desegment:{}",
                 on(self.options & opt::NO_DESEGMENT == 0)
             ));
+        }
+        if self.misc & opt::SMALL_LIMITS != 0 {
+            for (module, name) in LIMITS {
+                v.push(format!("{module}.{name}:{SMALL_LIMIT}"));
+            }
         }
         v
     }
@@ -472,6 +492,7 @@ pub fn build(target: Target, data: &[u8]) -> Capture {
         second_pass,
         server_port,
         options,
+        misc: time,
     }
 }
 
@@ -487,6 +508,8 @@ unsafe extern "C" {
     fn zkh2_fz_init(plugin_register: extern "C" fn(), argv0: *const c_char) -> c_int;
     fn zkh2_fz_set_pref(pref: *const c_char) -> c_int;
     fn zkh2_fz_apply_prefs();
+    fn zkh2_fz_pref_default(module: *const c_char, name: *const c_char) -> *mut c_char;
+    fn zkh2_fz_free(p: *mut std::ffi::c_void);
     fn zkh2_fz_set_filter(clauses: *const *const c_char, n: usize) -> c_int;
     fn zkh2_fz_enable_taps(names: *const *const c_char, n: usize) -> c_int;
     fn zkh2_fz_tapped() -> u64;
@@ -536,10 +559,12 @@ const TAPS: &[&str] = &[
 ];
 
 /// What the set-up achieved; the replay test checks it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Setup {
     pub filter_clauses: usize,
     pub tap_listeners: usize,
+    /// Each limit of [`LIMITS`] that exists, as `-o` sets it back to its default.
+    pub limit_defaults: Vec<String>,
 }
 
 static SETUP: OnceLock<Setup> = OnceLock::new();
@@ -558,8 +583,8 @@ fn set_pref(p: &str) -> bool {
 }
 
 /// Initialises libwireshark with the plugin, once per process.
-pub fn init() -> Setup {
-    *SETUP.get_or_init(|| {
+pub fn init() -> &'static Setup {
+    SETUP.get_or_init(|| {
         // SAFETY: called once, before anything else in this process reads the environment
         // concurrently (libFuzzer's single thread, or under the EPAN lock in the tests).
         unsafe {
@@ -593,9 +618,23 @@ pub fn init() -> Setup {
         let ptrs: Vec<*const c_char> = taps.iter().map(|c| c.as_ptr()).collect();
         // SAFETY: as above; epan copies the names it keeps.
         let listeners = unsafe { zkh2_fz_enable_taps(ptrs.as_ptr(), ptrs.len()) };
+        let mut limit_defaults = Vec::new();
+        for (module, name) in LIMITS {
+            let (m, n) = (cstring(module), cstring(name));
+            // SAFETY: valid C strings; the result is a g_malloc'd string or NULL.
+            unsafe {
+                let v = zkh2_fz_pref_default(m.as_ptr(), n.as_ptr());
+                if !v.is_null() {
+                    let value = std::ffi::CStr::from_ptr(v).to_string_lossy().into_owned();
+                    limit_defaults.push(format!("{module}.{name}:{value}"));
+                    zkh2_fz_free(v.cast());
+                }
+            }
+        }
         Setup {
             filter_clauses: kept.max(0) as usize,
             tap_listeners: listeners.max(0) as usize,
+            limit_defaults,
         }
     })
 }
@@ -636,9 +675,23 @@ pub fn run(target: Target, data: &[u8]) -> Outcome {
 
 /// Dissects a capture built by [`build`].
 pub fn run_capture(cap: &Capture) -> Outcome {
-    init();
+    let setup = init();
     let mut applied = EPAN.lock().unwrap_or_else(|e| e.into_inner());
-    let prefs = cap.prefs();
+    let mut prefs = cap.prefs();
+    if cap.misc & opt::SMALL_LIMITS == 0 {
+        prefs.extend(setup.limit_defaults.iter().cloned());
+    } else {
+        // Only the limits that exist in this version of the plugin.
+        prefs.retain(|p| {
+            !LIMITS
+                .iter()
+                .any(|(m, n)| p.starts_with(&format!("{m}.{n}:")))
+                || setup
+                    .limit_defaults
+                    .iter()
+                    .any(|d| d.split(':').next() == p.split(':').next())
+        });
+    }
     if applied.as_ref() != Some(&prefs) {
         for p in &prefs {
             assert!(set_pref(p), "cannot set {p}");
