@@ -241,7 +241,14 @@ struct fz_srt_walk {
     int started;
 };
 
-static gboolean fz_start_srt(const void *key, void *value, void *userdata)
+/* wmem_foreach_func returns gboolean in 4.0 and bool from 4.2 on. */
+#if WS_AT_LEAST(4, 2)
+typedef bool fz_foreach_ret;
+#else
+typedef gboolean fz_foreach_ret;
+#endif
+
+static fz_foreach_ret fz_start_srt(const void *key, void *value, void *userdata)
 {
     (void)key;
     register_srt_t *srt = (register_srt_t *)value;
