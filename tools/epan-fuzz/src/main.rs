@@ -5,7 +5,8 @@
 //!
 //! TARGET is `epan_zookeeper`, `epan_zab`, `epan_zkelection` or `epan_h2` (or the protocol
 //! name alone). Prints one line per input: frames, frames that reached our protocols,
-//! panics; with --pcap, also the tshark command line that dissects the pcap the same way
+//! panics; with --pcap, also the command line (tshark with the plugin, scripts/tshark-plugin)
+//! that dissects the pcap the same way
 //! (both passes aside). Exit status 1 when an input panicked.
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,7 @@ fn main() -> ExitCode {
                 bad = true;
             } else {
                 let mut cmd = format!(
-                    "tshark -r {} -2 -V -o h2.tcp.port:{}",
+                    "scripts/tshark-plugin -r {} -2 -V -o h2.tcp.port:{}",
                     out.display(),
                     epan_fuzz::H2_PORT
                 );
