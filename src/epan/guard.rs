@@ -2,6 +2,7 @@
 //! a bug in a parser shows up as an expert error on that packet instead of aborting the
 //! user's Wireshark (a panic that reaches an `extern "C"` boundary aborts the process).
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
@@ -33,6 +34,20 @@ pub fn register() {
     let _ = PLUGIN_PROTO.set(proto);
 }
 
+thread_local! {
+    /// Guarded callbacks running on this thread (see [`active_guards`]).
+    static ACTIVE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// How many guarded callbacks are running on this thread: 0 between dissections, unless an
+/// epan exception (a longjmp) skipped a guarded Rust frame, which must never happen (the
+/// frame's destructors never ran: a `RefMut` of conversation state stays borrowed, memory
+/// leaks). Sanitizers cannot see that; the in-process fuzz harness (tools/epan-fuzz) checks
+/// this count after every capture.
+pub fn active_guards() -> u32 {
+    ACTIVE.with(Cell::get)
+}
+
 /// Runs `f`; if it panics, records an expert error on the packet and returns `fallback`.
 pub fn guard<R>(
     pinfo: *mut sys::packet_info,
@@ -51,7 +66,10 @@ pub fn guard<R>(
             f()
         }
     };
-    match catch_unwind(AssertUnwindSafe(f)) {
+    ACTIVE.with(|a| a.set(a.get() + 1));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    ACTIVE.with(|a| a.set(a.get() - 1));
+    match result {
         Ok(r) => r,
         Err(payload) => {
             let msg = payload
