@@ -16,6 +16,8 @@
 //!   list's columns, in capture order, then a second time in another order, as the GUI does
 //!   when the user clicks through the packets; taps, stats trees and SRT tables of our
 //!   protocols listen;
+//! * after every frame the driver checks that no epan exception (a longjmp) skipped a Rust
+//!   frame of the plugin, which no sanitizer would report, and aborts if one did;
 //! * the capture file then ends (`epan_free`: cleanup routines, the file scope and with it
 //!   our conversation state), so inputs are independent and memory does not grow.
 //!
@@ -505,7 +507,11 @@ struct FfiFrame {
 }
 
 unsafe extern "C" {
-    fn zkh2_fz_init(plugin_register: extern "C" fn(), argv0: *const c_char) -> c_int;
+    fn zkh2_fz_init(
+        plugin_register: extern "C" fn(),
+        active_guards: extern "C" fn() -> u32,
+        argv0: *const c_char,
+    ) -> c_int;
     fn zkh2_fz_set_pref(pref: *const c_char) -> c_int;
     fn zkh2_fz_apply_prefs();
     fn zkh2_fz_pref_default(module: *const c_char, name: *const c_char) -> *mut c_char;
@@ -604,7 +610,7 @@ pub fn init() -> &'static Setup {
             .and_then(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
             .unwrap_or_else(|| cstring("epan-fuzz"));
         // SAFETY: a valid C string and the plugin's registration entry point.
-        let rc = unsafe { zkh2_fz_init(zkh2::plugin_register, argv0.as_ptr()) };
+        let rc = unsafe { zkh2_fz_init(zkh2::plugin_register, active_guards, argv0.as_ptr()) };
         assert_eq!(rc, 0, "epan_init failed");
         let port = format!("h2.tcp.port:{H2_PORT}");
         assert!(set_pref(&port), "cannot set {port}");
@@ -637,6 +643,12 @@ pub fn init() -> &'static Setup {
             limit_defaults,
         }
     })
+}
+
+/// For the driver: the plugin's count of running guarded callbacks, which an epan exception
+/// thrown under a Rust frame leaves above zero (the driver then aborts).
+extern "C" fn active_guards() -> u32 {
+    zkh2::epan::guard::active_guards()
 }
 
 static PANICS: AtomicUsize = AtomicUsize::new(0);
