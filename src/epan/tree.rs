@@ -96,6 +96,11 @@ impl<'a> Tree<'a> {
         let Some((off, l)) = self.span(offset, len) else {
             return Item::null();
         };
+        if l == 0 && len > 0 {
+            // None of the field's bytes were captured: epan would read an integer of length 0,
+            // and throw (a longjmp through our frames).
+            return Item::null();
+        }
         // SAFETY: span checked against the captured length of this tvb.
         self.item(unsafe {
             sys::proto_tree_add_item(self.raw, field.id(), self.tvb, off, l, enc.raw())
