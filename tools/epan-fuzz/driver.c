@@ -119,8 +119,16 @@ int zkh2_fz_init(void (*plugin_register)(void), uint32_t (*active_guards)(void),
     if (fz_initialised)
         return 0;
     fz_active_guards = active_guards;
-    /* Warnings and worse only: the display filter compiler logs every filter at info. */
+    /* Warnings and worse only: the display filter compiler logs every filter at info. A
+     * critical message (Wireshark's or GLib's: a failed g_return_if_fail, say) aborts, as a
+     * dissector bug does: it says that something was called the wrong way. */
     ws_log_set_level(LOG_LEVEL_WARNING);
+#if WS_AT_LEAST(4, 2)
+    ws_log_set_fatal_level(LOG_LEVEL_CRITICAL);
+#else
+    ws_log_set_fatal(LOG_LEVEL_CRITICAL);
+#endif
+    g_log_set_always_fatal((GLogLevelFlags)(G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL));
     init_process_policies();
 #if WS_AT_LEAST(4, 6)
     char *err = configuration_init(argv0);
