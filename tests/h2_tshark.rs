@@ -170,7 +170,8 @@ fn disabling_h2_gives_back_the_builtin_byte_for_byte() {
     }
 }
 
-/// By default ours takes TLS (ALPN) and the h2c upgrade, and the built-in takes nothing.
+/// By default ours takes TLS (ALPN) and the h2c upgrade, and the built-in takes nothing:
+/// every frame that matches `http2` (ours fills the built-in's fields too) is ours.
 #[test]
 fn ours_takes_alpn_and_upgrade_by_default() {
     let t = Tshark::new();
@@ -182,10 +183,15 @@ fn ours_takes_alpn_and_upgrade_by_default() {
             &["-Y", "h2.type == 1", "-T", "fields", "-e", "frame.number"],
         );
         assert!(!ours.trim().is_empty(), "{name}: no h2 HEADERS");
-        let builtin = run(&t, &capture, &["-Y", "http2"]);
+        let builtin = run(&t, &capture, &["-Y", "http2 && !h2"]);
         assert!(
             builtin.trim().is_empty(),
             "{name}: built-in still decodes: {builtin}"
+        );
+        let both = run(&t, &capture, &["-Y", "http2 && h2"]);
+        assert!(
+            !both.trim().is_empty(),
+            "{name}: no http2 fields on h2 frames"
         );
     }
 }

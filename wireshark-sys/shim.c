@@ -306,3 +306,168 @@ int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
     dissector_add_string(table, key, ours);
     return 0;
 }
+
+/* ---- Another protocol's registrations, by name (h2's compatibility with http2) ---- */
+#include <epan/tap.h>
+#include <epan/ftypes/ftypes.h>
+
+int zkh2_field_id(const char *abbrev) { return proto_registrar_get_id_byname(abbrev); }
+int zkh2_proto_id(const char *filter_name) { return proto_get_id_by_filter_name(filter_name); }
+int zkh2_field_type(int hf)
+{
+    if (hf < 0)
+        return -1;
+    return (int)proto_registrar_get_ftype(hf);
+}
+int zkh2_tap_id(const char *name) { return find_tap_id(name); }
+int zkh2_tap_has_listener(int tap) { return tap >= 0 && have_tap_listener(tap) ? 1 : 0; }
+
+static int zkh2_layer_marker(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    (void)pinfo;
+    (void)tree;
+    (void)data;
+    /* Non-zero: call_dissector keeps the layer it added for this handle's protocol. */
+    return tvb_captured_length(tvb) > 0 ? (int)tvb_captured_length(tvb) : 1;
+}
+
+dissector_handle_t zkh2_create_layer_handle(int proto)
+{
+    return create_dissector_handle(zkh2_layer_marker, proto);
+}
+
+void zkh2_call_layer(dissector_handle_t handle, tvbuff_t *tvb, packet_info *pinfo)
+{
+    if (handle == NULL)
+        return;
+    TRY {
+        call_dissector_only(handle, tvb, pinfo, NULL, NULL);
+    }
+    CATCH_NONFATAL_ERRORS {
+    }
+    ENDTRY;
+}
+
+struct zkh2_tap_byte {
+    guint8 value;
+};
+struct zkh2_tap_follow {
+    tvbuff_t *tvb;
+    guint64 stream_id;
+};
+
+void zkh2_tap_queue_byte(packet_info *pinfo, int tap, uint8_t value)
+{
+    if (tap < 0)
+        return;
+    struct zkh2_tap_byte *t = wmem_new0(pinfo->pool, struct zkh2_tap_byte);
+    t->value = value;
+    tap_queue_packet(tap, pinfo, t);
+}
+
+void zkh2_tap_queue_follow(packet_info *pinfo, int tap, tvbuff_t *tvb, int offset, int len,
+                           const uint8_t *data, uint64_t stream_id)
+{
+    if (tap < 0 || len < 0)
+        return;
+    struct zkh2_tap_follow *f = wmem_new0(pinfo->pool, struct zkh2_tap_follow);
+    if (data != NULL) {
+        const uint8_t *copy = len ? (const uint8_t *)wmem_memdup(pinfo->pool, data, len) : NULL;
+        f->tvb = tvb_new_child_real_data(tvb, copy, len, len);
+    } else {
+        if ((unsigned)offset > tvb_captured_length(tvb) ||
+            (unsigned)len > tvb_captured_length(tvb) - (unsigned)offset)
+            return;
+        f->tvb = tvb_new_subset_length(tvb, offset, len);
+    }
+    f->stream_id = stream_id;
+    tap_queue_packet(tap, pinfo, f);
+}
+
+static dissector_table_t zkh2_http2_builtin_table;
+
+int zkh2_http2_announce_init(void)
+{
+    dissector_handle_t http2 = find_dissector("http2");
+    if (http2 == NULL)
+        return -1;
+    if (zkh2_http2_builtin_table == NULL)
+        zkh2_http2_builtin_table =
+            register_dissector_table("zkh2.http2_builtin", "Built-in HTTP/2 (zkh2 internal)",
+                                     dissector_handle_get_protocol_index(http2), FT_UINT8,
+                                     BASE_DEC);
+    dissector_add_uint("zkh2.http2_builtin", 1, http2);
+    return 0;
+}
+
+void zkh2_http2_announce_stream(tvbuff_t *tvb, packet_info *pinfo, uint32_t stream_id)
+{
+    if (zkh2_http2_builtin_table == NULL)
+        return;
+    /* Length 0, type BLOCKED (0x0b, no payload, no state), no flags, the stream id. */
+    uint8_t *frame = (uint8_t *)wmem_alloc0(pinfo->pool, 9);
+    frame[3] = 0x0b;
+    frame[5] = (uint8_t)((stream_id >> 24) & 0x7f);
+    frame[6] = (uint8_t)(stream_id >> 16);
+    frame[7] = (uint8_t)(stream_id >> 8);
+    frame[8] = (uint8_t)stream_id;
+    tvbuff_t *synthetic = tvb_new_child_real_data(tvb, frame, 9, 9);
+    /* The built-in clears Info and sets the Protocol column: hide the columns from it. It
+     * must not ask TCP for more data either. */
+    column_info *cinfo = pinfo->cinfo;
+    guint16 can_desegment = pinfo->can_desegment;
+    int desegment_offset = pinfo->desegment_offset;
+    guint32 desegment_len = pinfo->desegment_len;
+    pinfo->cinfo = NULL;
+    pinfo->can_desegment = 0;
+    TRY {
+        /* No layer is added (add_proto_name FALSE): the frame shows http2 once. */
+        dissector_try_uint_new(zkh2_http2_builtin_table, 1, synthetic, pinfo, NULL, FALSE, NULL);
+    }
+    CATCH_NONFATAL_ERRORS {
+    }
+    ENDTRY;
+    pinfo->cinfo = cinfo;
+    pinfo->can_desegment = can_desegment;
+    pinfo->desegment_offset = desegment_offset;
+    pinfo->desegment_len = desegment_len;
+}
+
+void zkh2_http_path_components(packet_info *pinfo, proto_item *item, tvbuff_t *parent,
+                               const uint8_t *path, unsigned len)
+{
+    if (item == NULL || len == 0)
+        return;
+    const uint8_t *copy = (const uint8_t *)wmem_memdup(pinfo->pool, path, len);
+    tvbuff_t *tvb = tvb_new_child_real_data(parent, copy, len, (int)len);
+    TRY {
+        http_add_path_components_to_tree(tvb, pinfo, item, 0, (int)len);
+    }
+    CATCH_NONFATAL_ERRORS {
+    }
+    ENDTRY;
+}
+
+proto_item *zkh2_tree_add_bytes_value(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                                      const uint8_t *data, int data_len)
+{
+    if (hf < 0)
+        return NULL;
+    return proto_tree_add_bytes_with_length(tree, hf, tvb, start, len, data, data_len);
+}
+
+proto_item *zkh2_tree_add_uint_text(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                                    uint32_t value, const char *text)
+{
+    if (hf < 0)
+        return NULL;
+    return proto_tree_add_uint_format(tree, hf, tvb, start, len, value, "%s", text);
+}
+
+int zkh2_string_table_has(const char *table, const char *key)
+{
+    dissector_table_t t = find_dissector_table(table);
+    if (t == NULL)
+        return 0;
+    return dissector_get_string_handle(t, key) != NULL ? 1 : 0;
+}

@@ -82,4 +82,49 @@ int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_
 int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
                                           const char *builtin_name, const char *table,
                                           const char *key);
+
+/* ---- Another protocol's registrations, by name (h2's compatibility with http2) ---- */
+/* proto_registrar_get_id_byname: -1 when no such field is registered. */
+int zkh2_field_id(const char *abbrev);
+/* proto_get_id_by_filter_name: -1 when no such protocol. */
+int zkh2_proto_id(const char *filter_name);
+/* The field's type (ftenum), or -1. */
+int zkh2_field_type(int hf);
+/* find_tap_id: -1 when no such tap. */
+int zkh2_tap_id(const char *name);
+/* have_tap_listener, as an int. */
+int zkh2_tap_has_listener(int tap);
+/* A handle that marks its protocol as a layer of the frame (pinfo->layers, frame.protocols)
+ * when called through zkh2_call_layer, and does nothing else. */
+dissector_handle_t zkh2_create_layer_handle(int proto);
+/* Calls `handle` on `tvb` without a tree; its exceptions are caught here. */
+void zkh2_call_layer(dissector_handle_t handle, tvbuff_t *tvb, packet_info *pinfo);
+/* Tap records of two common shapes: a struct holding one octet (http2's HTTP2Tap { guint8
+ * type; }), and a tvb with a 64-bit sub-stream id (the follow records of http2 and QUIC:
+ * { tvbuff_t *tvb; guint64 stream_id; }). Allocated in the packet pool. */
+void zkh2_tap_queue_byte(packet_info *pinfo, int tap, uint8_t value);
+/* The tvb is `len` bytes at `offset` of `tvb` (no copy), or, when `data` is not NULL, a copy
+ * of `data` in a new tvb that is a child of `tvb`. */
+void zkh2_tap_queue_follow(packet_info *pinfo, int tap, tvbuff_t *tvb, int offset, int len,
+                           const uint8_t *data, uint64_t stream_id);
+/* Prepares zkh2_http2_announce_stream: finds the built-in "http2" handle and puts it in a
+ * private table, so that it can be called without adding a layer. 0 when it exists. */
+int zkh2_http2_announce_init(void);
+/* Runs the built-in http2 dissector on a 9-octet BLOCKED frame header of stream `stream_id`,
+ * with no tree and no columns: the built-in then records the stream for Follow HTTP/2
+ * Stream (its stream list and its "current stream"), which the GUI reads from its own
+ * state. Exceptions are caught here. */
+void zkh2_http2_announce_stream(tvbuff_t *tvb, packet_info *pinfo, uint32_t stream_id);
+/* http_add_path_components_to_tree over a copy of `path` (HTTP's path segment fields). */
+void zkh2_http_path_components(packet_info *pinfo, proto_item *item, tvbuff_t *parent,
+                               const uint8_t *path, unsigned len);
+/* 1 when the string table `table` has a handle for `key`. */
+int zkh2_string_table_has(const char *table, const char *key);
+/* proto_tree_add_bytes_with_length: a byte field whose value is `data` (any length), shown
+ * over `len` bytes at `start` of `tvb`. */
+proto_item *zkh2_tree_add_bytes_value(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                                      const uint8_t *data, int data_len);
+/* proto_tree_add_uint_format_value-free variant of a framenum/uint item with a label. */
+proto_item *zkh2_tree_add_uint_text(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                                    uint32_t value, const char *text);
 #endif

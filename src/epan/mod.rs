@@ -2,6 +2,7 @@
 //! appears: protocol modules register tables, read packet facts, add tree items and keep
 //! per-conversation state through the types here, and never touch a raw pointer.
 
+pub mod foreign;
 pub mod framing;
 pub mod guard;
 pub mod packet;
@@ -14,7 +15,7 @@ pub use framing::{FramedDissector, PduLen, add_framed_heuristic, create_framed_h
 pub use packet::{Nanos, Packet};
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
 pub use registry::{
-    Display, ExpertSpec, ExpertTable, FieldSpec, FieldTable, FieldType, FrameNumKind, Group,
-    Severity, Strings, SubtreeTable,
+    Display, ExpertSpec, ExpertTable, FieldId, FieldSpec, FieldTable, FieldType, ForeignFieldTable,
+    FrameNumKind, Group, RawField, Severity, Strings, SubtreeTable,
 };
 pub use tree::{Enc, Item, Tree};

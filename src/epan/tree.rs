@@ -12,7 +12,7 @@ use std::ptr;
 use wireshark_sys as sys;
 
 use super::packet::Packet;
-use super::registry::{ExpertTable, FieldTable, SubtreeTable};
+use super::registry::{ExpertTable, FieldId, FieldTable, SubtreeTable};
 
 /// Byte order and string encoding for `Tree::add`.
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +21,8 @@ pub enum Enc {
     /// No byte order: byte strings, booleans of one byte.
     Na,
     Utf8,
+    /// ASCII text: octets above 0x7f show as U+FFFD.
+    Ascii,
 }
 
 impl Enc {
@@ -29,6 +31,7 @@ impl Enc {
             Enc::BigEndian => sys::ENC_BIG_ENDIAN,
             Enc::Na => sys::ENC_NA,
             Enc::Utf8 => sys::ENC_UTF_8 | sys::ENC_NA,
+            Enc::Ascii => sys::ENC_ASCII | sys::ENC_NA,
         }
     }
 }
@@ -72,6 +75,64 @@ impl<'a> Tree<'a> {
         !self.raw.is_null()
     }
 
+    pub(crate) fn tvb_raw(&self) -> *mut sys::tvbuff_t {
+        self.tvb
+    }
+
+    /// The number of bytes this tree's items may point into.
+    pub fn data_len(&self) -> usize {
+        self.len
+    }
+
+    /// epan's `proto_field_is_referenced` for this tree (false without a tree).
+    pub(crate) fn is_referenced_raw(&self, hf: c_int) -> bool {
+        if self.raw.is_null() {
+            return false;
+        }
+        // SAFETY: a valid tree and a registered id (callers check id >= 0).
+        unsafe { proto_field_is_referenced(self.raw, hf) != 0 }
+    }
+
+    /// A byte field whose value is `data` (of any length), shown over `len` bytes at
+    /// `offset`: for values that are not in this tree's bytes (a reassembled body).
+    pub fn add_bytes_value<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        data: &[u8],
+    ) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        let Ok(dlen) = c_int::try_from(data.len()) else {
+            return Item::null();
+        };
+        // SAFETY: span checked; epan copies `data`, which lives across the call.
+        self.item(unsafe {
+            sys::zkh2_tree_add_bytes_value(self.raw, hf, self.tvb, off, l, data.as_ptr(), dlen)
+        })
+    }
+
+    /// An unsigned (or frame number) field with its whole label given.
+    pub fn add_u32_text<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: u32,
+        text: &str,
+    ) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        let c = to_cstring(text);
+        // SAFETY: span checked; the label is copied by epan.
+        self.item(unsafe {
+            sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c.as_ptr())
+        })
+    }
+
     fn item(&self, raw: *mut sys::proto_item) -> Item<'a> {
         Item {
             raw,
@@ -91,15 +152,29 @@ impl<'a> Tree<'a> {
         Some((c_int::try_from(offset).ok()?, c_int::try_from(len).ok()?))
     }
 
+    /// The field id and span of an item, or None when the field is not registered in this
+    /// Wireshark (a foreign field's id is -1 then) or the span lies outside the bytes.
+    fn target<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+    ) -> Option<(c_int, c_int, c_int)> {
+        let hf = field.id();
+        if hf < 0 {
+            return None;
+        }
+        let (off, l) = self.span(offset, len)?;
+        Some((hf, off, l))
+    }
+
     /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
-    pub fn add<F: FieldTable>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add<F: FieldId>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked against the captured length of this tvb.
-        self.item(unsafe {
-            sys::proto_tree_add_item(self.raw, field.id(), self.tvb, off, l, enc.raw())
-        })
+        self.item(unsafe { sys::proto_tree_add_item(self.raw, hf, self.tvb, off, l, enc.raw()) })
     }
 
     /// A counted string or byte string (`FT_UINT_STRING`/`FT_UINT_BYTES`) whose 4-byte length
@@ -139,7 +214,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The protocol's top item covering `len` bytes, with its subtree.
-    pub fn add_protocol<F: FieldTable, T: SubtreeTable>(
+    pub fn add_protocol<F: FieldId, T: SubtreeTable>(
         &self,
         field: F,
         offset: usize,
@@ -151,7 +226,7 @@ impl<'a> Tree<'a> {
     }
 
     /// A text-only item with a subtree (an `FT_NONE` field with a custom label).
-    pub fn add_group<F: FieldTable, T: SubtreeTable>(
+    pub fn add_group<F: FieldId, T: SubtreeTable>(
         &self,
         field: F,
         offset: usize,
@@ -166,93 +241,56 @@ impl<'a> Tree<'a> {
         (item, item.subtree(ett))
     }
 
-    pub fn add_u32<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: u32,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_u32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u32) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe {
-            sys::proto_tree_add_uint(self.raw, field.id(), self.tvb, off, l, value)
-        })
+        self.item(unsafe { sys::proto_tree_add_uint(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_i32<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: i32,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_i32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i32) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe { sys::proto_tree_add_int(self.raw, field.id(), self.tvb, off, l, value) })
+        self.item(unsafe { sys::proto_tree_add_int(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_u64<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: u64,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_u64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u64) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe {
-            sys::proto_tree_add_uint64(self.raw, field.id(), self.tvb, off, l, value)
-        })
+        self.item(unsafe { sys::proto_tree_add_uint64(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_i64<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: i64,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_i64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i64) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe {
-            sys::proto_tree_add_int64(self.raw, field.id(), self.tvb, off, l, value)
-        })
+        self.item(unsafe { sys::proto_tree_add_int64(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_bool<F: FieldTable>(
+    pub fn add_bool<F: FieldId>(
         &self,
         field: F,
         offset: usize,
         len: usize,
         value: bool,
     ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked. The value parameter is guint32 in 4.0 and uint64_t in 4.4+.
         self.item(unsafe {
-            sys::proto_tree_add_boolean(
-                self.raw,
-                field.id(),
-                self.tvb,
-                off,
-                l,
-                (value as u8).into(),
-            )
+            sys::proto_tree_add_boolean(self.raw, hf, self.tvb, off, l, (value as u8).into())
         })
     }
 
     /// A string value given by the caller (for generated fields; packet strings use `add`).
-    pub fn add_string<F: FieldTable>(
+    pub fn add_string<F: FieldId>(
         &self,
         field: F,
         offset: usize,
@@ -262,22 +300,20 @@ impl<'a> Tree<'a> {
         if self.raw.is_null() {
             return Item::null();
         }
-        let Some((off, l)) = self.span(offset, len) else {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // A field that no filter, column or visible tree needs is "faked" by epan: it
         // returns the parent and never reads the value. Then skip copying the value into a
         // C string (the call itself stays: it counts tree items like any other add).
-        let c = if self.fakes(field.id()) {
+        let c = if self.fakes(hf) {
             None
         } else {
             Some(to_cstring(value))
         };
         let ptr = c.as_deref().map_or(c"".as_ptr(), CStr::as_ptr);
         // SAFETY: span checked; epan copies the string, which lives across the call.
-        self.item(unsafe {
-            sys::proto_tree_add_string(self.raw, field.id(), self.tvb, off, l, ptr)
-        })
+        self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
     }
 
     /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
@@ -296,14 +332,14 @@ impl<'a> Tree<'a> {
     }
 
     /// A duration, for FT_RELATIVE_TIME fields.
-    pub fn add_duration<F: FieldTable>(
+    pub fn add_duration<F: FieldId>(
         &self,
         field: F,
         offset: usize,
         len: usize,
         nanos: i64,
     ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         let ts = sys::nstime_t {
@@ -311,11 +347,11 @@ impl<'a> Tree<'a> {
             nsecs: nanos.rem_euclid(1_000_000_000) as _,
         };
         // SAFETY: span checked; epan copies the time.
-        self.item(unsafe { sys::proto_tree_add_time(self.raw, field.id(), self.tvb, off, l, &ts) })
+        self.item(unsafe { sys::proto_tree_add_time(self.raw, hf, self.tvb, off, l, &ts) })
     }
 
     /// An absolute time given in milliseconds since the Unix epoch (FT_ABSOLUTE_TIME).
-    pub fn add_time_ms<F: FieldTable>(
+    pub fn add_time_ms<F: FieldId>(
         &self,
         field: F,
         offset: usize,
@@ -439,6 +475,10 @@ impl<'a> Item<'a> {
 
     pub fn is_null(&self) -> bool {
         self.raw.is_null()
+    }
+
+    pub(crate) fn raw_item(&self) -> *mut sys::proto_item {
+        self.raw
     }
 
     /// Marks the item as generated (shown in brackets: not in the packet bytes).

@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::body::{self, DecodeError, Encoding};
+use super::compat::state::{CompatFrame, DataMode, Tracker};
 use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
@@ -26,7 +27,8 @@ pub type Nanos = i64;
 pub type Dir = usize;
 
 /// One PDU: the frame number and the PDU's position among this protocol's PDUs in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Ordered as the PDUs come in the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PduKey {
     pub frame: u32,
     pub index: u32,
@@ -272,6 +274,36 @@ pub struct DecodedBlock {
 }
 
 impl DecodedBlock {
+    /// The range of the block's octets that the fragment of `key` holds, when the block
+    /// came in several frames (None: it came whole in one frame).
+    pub fn fragment_range(&self, key: PduKey) -> Option<(usize, usize)> {
+        if self.fragments.len() <= 1 {
+            return None;
+        }
+        let i = self.fragments.iter().position(|f| f.0 == key)?;
+        let start = if i == 0 { 0 } else { self.fragments[i - 1].1 };
+        Some((start as usize, self.fragments[i].1 as usize))
+    }
+
+    /// True when `key` is the frame that completes the block (its only or last fragment).
+    pub fn completes_in(&self, key: PduKey) -> bool {
+        self.fragments.len() <= 1 || self.fragments.last().is_some_and(|f| f.0 == key)
+    }
+
+    /// The fields that the frame of `key` shows: those whose last octet is in its fragment
+    /// (as the built-in http2 shows a field in the frame that completes it).
+    pub fn fields_in(&self, key: PduKey) -> impl Iterator<Item = &crate::h2::hpack::Field> {
+        let range = if self.fragments.len() <= 1 {
+            Some((0, usize::MAX))
+        } else {
+            self.fragment_range(key)
+        };
+        self.decoded
+            .fields
+            .iter()
+            .filter(move |f| range.is_some_and(|(start, end)| f.end() > start && f.end() <= end))
+    }
+
     /// The first value of a header name (pseudo-headers included).
     pub fn value(&self, name: &[u8]) -> Option<&[u8]> {
         self.decoded
@@ -361,6 +393,11 @@ pub struct StreamSummary {
     pub content_type: [Option<Rc<[u8]>>; 2],
     /// Content encoding per sending direction (gzip, deflate, br).
     pub content_encoding: [Option<Encoding>; 2],
+    /// Per sending direction, the frame whose END_STREAM completed the body that the
+    /// built-in http2 reassembles (0: none): its earlier DATA frames point there.
+    pub builtin_body_end: [u32; 2],
+    /// The built-in's pairing of this stream (4.4+ shows it), as the first pass left it.
+    pub builtin_pairing: super::compat::state::Pairing,
 }
 
 /// A stream's lifecycle as a passive observer sees it (RFC 9113 5.1).
@@ -441,6 +478,10 @@ pub struct FrameInfo {
     /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
     pub ping_peer: Option<(u32, Option<Nanos>)>,
     pub problems: Problems,
+    /// DATA: how the built-in http2 treats the payload (for `compat`).
+    pub data_mode: DataMode,
+    /// What else `compat` needs to show this frame as the built-in does (rarely needed).
+    pub compat: Option<Box<CompatFrame>>,
 }
 
 impl FrameInfo {
@@ -458,7 +499,14 @@ impl FrameInfo {
             settings_peer: None,
             ping_peer: None,
             problems: Problems::default(),
+            data_mode: DataMode::None,
+            compat: None,
         }
+    }
+
+    /// The `compat` facts of this frame, created on first use.
+    fn compat_mut(&mut self) -> &mut CompatFrame {
+        self.compat.get_or_insert_default()
     }
 }
 
@@ -554,6 +602,11 @@ pub struct Connection {
     /// `skips` is full: the next skip PDU says so (once per connection).
     resync_limit_pending: bool,
     resync_limit_noted: bool,
+    /// The built-in http2's view of the live streams (for `compat`).
+    builtin: Tracker,
+    /// Which content types the built-in reassembles as a stream of messages (its
+    /// `streaming_content_type` table: gRPC). Set by the dissector from Wireshark's table.
+    pub is_streaming_type: Option<fn(&str) -> bool>,
 }
 
 impl Connection {
@@ -727,9 +780,31 @@ impl Connection {
         };
         match payload {
             Payload::Data { data, .. } => {
-                self.on_data(key, dir, time, &h, data.of(bytes), &mut info)
+                // The built-in's view first: on_data may close the stream.
+                let (mode, body) = self.builtin.data_frame(
+                    key.frame,
+                    dir,
+                    h.stream_id,
+                    data.len as u32,
+                    h.has(flag::END_STREAM),
+                );
+                self.on_data(key, dir, time, &h, data.of(bytes), &mut info);
+                info.data_mode = mode;
+                if let Some(body) = body {
+                    info.compat_mut().body = Some(body);
+                    self.note_builtin_body_end(info.summary, dir, key.frame);
+                }
             }
             Payload::Headers { fragment, .. } => {
+                if h.has(flag::END_STREAM)
+                    && let Some(body) = self.builtin.trailers_end_stream(dir, h.stream_id)
+                {
+                    info.compat_mut().body = Some(body);
+                    let summary = self.streams.get(&h.stream_id).and_then(|s| s.summary);
+                    self.note_builtin_body_end(summary, dir, key.frame);
+                }
+                self.builtin
+                    .header_frame(key, dir, h.stream_id, true, h.has(flag::END_HEADERS));
                 let pending = PendingBlock {
                     stream: h.stream_id,
                     promised: None,
@@ -774,6 +849,8 @@ impl Connection {
                 )
             }
             Payload::Continuation { fragment } => {
+                self.builtin
+                    .header_frame(key, dir, h.stream_id, false, h.has(flag::END_HEADERS));
                 self.on_fragment(key, dir, time, &h, None, fragment.of(bytes), &mut info)
             }
             Payload::Settings(settings) => self.on_settings(
@@ -793,6 +870,7 @@ impl Connection {
                     info.stream_state = Some(StreamState::Closed);
                 }
                 self.streams.remove(&h.stream_id);
+                self.builtin.remove(h.stream_id);
             }
             Payload::Ping { data } => self.on_ping(key, dir, time, &h, data.val, &mut info),
             Payload::Priority(_)
@@ -806,7 +884,47 @@ impl Connection {
             }
             Payload::Unknown { .. } => info.problems.push(Problem::UnknownType(h.kind)),
         }
+        if cfg!(ws_ge_4_4) && h.kind == kind::HEADERS {
+            // The built-in (4.4+) links HEADERS frames by what its pairing holds right now
+            // (kept in the summary: the stream may have closed in this very frame).
+            let pairing = info
+                .summary
+                .and_then(|i| self.summaries.get(i as usize))
+                .map_or_else(|| self.builtin.pairing(h.stream_id), |s| s.builtin_pairing);
+            info.compat_mut().pairing = Some(pairing);
+        }
         info
+    }
+
+    fn note_builtin_body_end(&mut self, summary: Option<u32>, dir: Dir, frame: u32) {
+        if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+            s.builtin_body_end[dir & 1] = frame;
+        }
+    }
+
+    /// The content types the built-in reassembles as message streams.
+    fn streaming_type(&self) -> fn(&str) -> bool {
+        self.is_streaming_type.unwrap_or(|ct| {
+            matches!(
+                ct,
+                "application/grpc"
+                    | "application/grpc+proto"
+                    | "application/grpc+json"
+                    | "application/grpc-web"
+                    | "application/grpc-web+proto"
+                    | "application/grpc-web-text"
+                    | "application/grpc-web-text+proto"
+            )
+        })
+    }
+
+    /// What the built-in keeps about a stream (for `compat`).
+    pub fn builtin(&self) -> &Tracker {
+        &self.builtin
+    }
+
+    pub fn builtin_mut(&mut self) -> &mut Tracker {
+        &mut self.builtin
     }
 
     /// Checks that depend only on the header and the negotiated limits.
@@ -995,6 +1113,7 @@ impl Connection {
         info.stream_state = Some(stream.state);
         if stream.state == StreamState::Closed {
             self.streams.remove(&id);
+            self.builtin.remove(id);
         }
     }
 
@@ -1098,6 +1217,15 @@ impl Connection {
         if let Some(e) = &decoded.error {
             info.problems.push(Problem::Hpack(e.to_string()));
         }
+        let streaming_type = self.streaming_type();
+        self.builtin.header_fields(
+            key,
+            dir,
+            block.stream,
+            time,
+            decoded.fields.iter(),
+            &streaming_type,
+        );
         let stream_id = block.promised.unwrap_or(block.stream);
         let field = |name: &[u8]| -> Option<Rc<[u8]>> {
             decoded
@@ -1202,6 +1330,7 @@ impl Connection {
                     s.content_type[dir] = content_type;
                     s.content_encoding[dir] = content_encoding;
                 }
+                s.builtin_pairing = self.builtin.pairing(stream_id);
             }
         }
         let decoded = Rc::new(DecodedBlock {

@@ -6,6 +6,7 @@ use std::ffi::CStr;
 use std::fmt::Write as _;
 
 use super::body::{self, DecodeError};
+use super::compat;
 use super::connection::{
     BlockRole, Body, Connection, DecodedBlock, Dir, FrameInfo, PduKey, PduRole, Problem,
     StreamSummary,
@@ -31,7 +32,7 @@ fn proto() -> Protocol {
     registered().map(|r| r.proto).unwrap_or(Protocol(-1))
 }
 
-fn body_limit() -> usize {
+pub(crate) fn body_limit() -> usize {
     registered().map_or(super::DEFAULT_BODY_LIMIT, |r| r.body_limit.get() as usize)
 }
 
@@ -40,6 +41,9 @@ fn connection<'a>(pkt: &Packet<'a>) -> Option<std::cell::RefMut<'a, Connection>>
     let mut conn = pkt.conversation::<Connection>(proto())?;
     if conn.body_limit == 0 {
         conn.body_limit = body_limit();
+    }
+    if conn.is_streaming_type.is_none() {
+        conn.is_streaming_type = Some(super::compat::is_streaming_content_type);
     }
     Some(conn)
 }
@@ -80,7 +84,8 @@ impl FramedDissector for H2 {
     }
 
     fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]) {
-        pkt.set_protocol_column(c"H2");
+        // The built-in's name: users' colouring, sorting and screenshots expect it.
+        pkt.set_protocol_column(c"HTTP2");
         let key = PduKey {
             frame: pkt.frame(),
             index: pkt.next_pdu_index(proto()),
@@ -96,6 +101,10 @@ impl FramedDissector for H2 {
             let skipped = conn.was_skip(pkt.frame(), bytes.len());
             conn.process(key, dir, pkt.time(), bytes, skipped);
         }
+        let builtin = compat::builtin();
+        if let Some(b) = builtin {
+            compat_layer(pkt, &mut conn, b, key, &tree, bytes);
+        }
         let conn = &*conn;
         let Some(info) = conn.decision(key) else {
             return;
@@ -108,11 +117,50 @@ impl FramedDissector for H2 {
             bytes,
         };
         view.dissect(tree);
+        if let Some(b) = builtin {
+            let ctx = compat::emit::Ctx {
+                pkt,
+                key,
+                conn,
+                info,
+                bytes,
+            };
+            ctx.emit(b, &tree);
+        }
     }
 
     fn heuristic(_pkt: &Packet<'_>, bytes: &[u8]) -> bool {
         // The preface is unmistakable; anything shorter than its first line is not enough.
         bytes.len() >= 16 && frame::starts_with_preface(bytes)
+    }
+}
+
+/// Marks the frame as `http2` (once per packet) and tells the built-in about new streams, so
+/// that the GUI's Follow HTTP/2 Stream (which reads the built-in's own state) offers them.
+/// Not while a tap of the built-in listens: its records would be counted twice.
+fn compat_layer(
+    pkt: &Packet<'_>,
+    conn: &mut Connection,
+    b: &compat::Builtin,
+    key: PduKey,
+    tree: &Tree<'_>,
+    bytes: &[u8],
+) {
+    if key.index == 0 {
+        pkt.add_layer(b.layer, tree);
+    }
+    if !b.announce
+        || b.stats_tap.is_some_and(|t| t.has_listener())
+        || b.follow_tap.is_some_and(|t| t.has_listener())
+    {
+        return;
+    }
+    let Some(h) = frame::parse_header(bytes).filter(|_| !frame::starts_with_preface(bytes)) else {
+        return;
+    };
+    let first = conn.builtin_mut().first_sight(h.stream_id);
+    if (first && !pkt.visited()) || (pkt.visited() && tree.is_visible()) {
+        compat::announce_stream(pkt, tree, h.stream_id);
     }
 }
 
@@ -250,12 +298,8 @@ impl View<'_, '_> {
                 if data.len > 0 {
                     t.add(Hf::Data, data.off, data.len, Enc::Na);
                 }
-                if let Some(ct) = self
-                    .summary()
-                    .and_then(|s| s.content_type[usize::from(self.info.dir)].as_ref())
-                {
-                    let _ = write!(info, " ({})", String::from_utf8_lossy(ct));
-                }
+                // The body's media dissector names its type in Info where the body
+                // completes, as under the built-in ("DATA[1] (text/html)").
                 self.pairing(t);
             }
             Payload::Headers {

@@ -200,6 +200,7 @@ field_table! {
     }
 }
 
+// Compat and CompatItem: the built-in http2's (hidden) items, nested as it nests them.
 subtree_table! {
     pub enum Ett {
         Frame,
@@ -210,6 +211,8 @@ subtree_table! {
         Setting,
         Body,
         Grpc,
+        Compat,
+        CompatItem,
     }
 }
 

@@ -10,6 +10,7 @@
 //! - this file: registration with epan, and coexistence with the built-in `http2`.
 
 pub mod body;
+pub mod compat;
 pub mod connection;
 pub mod dissect;
 pub mod fields;
@@ -68,6 +69,7 @@ pub fn register() {
 
 pub fn register_handoff() {
     let Some(reg) = registered() else { return };
+    compat::register_handoff();
     let handle = epan::create_framed_handle::<dissect::H2>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     // No default port (as the built-in): a range preference `h2.tcp.port` and Decode As.

@@ -1,0 +1,367 @@
+//! What Wireshark's built-in `http2` dissector records about a connection, computed the way
+//! it computes it (packet-http2.c: `populate_http_header_tracking`, `is_in_header_context`,
+//! `reassemble_http2_data_into_full_frame`, ...), so that `h2` can fill the built-in's fields
+//! on the same frames with the same values. Pure, and fed by `Connection` on the first pass.
+//!
+//! This is deliberately *not* our own analysis: where the built-in's bookkeeping differs
+//! from what RFC 9113 says (which header block sets a stream's content type, when a body
+//! is reassembled), this module follows the built-in, and `Connection` keeps the accurate
+//! view for `h2`'s own fields.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::h2::body::Encoding;
+use crate::h2::connection::{Nanos, PduKey};
+use crate::h2::hpack::Field;
+
+/// How the built-in treats one DATA frame's payload (`dissect_http2_data_body`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DataMode {
+    /// Not a DATA frame, or no body handling.
+    #[default]
+    None,
+    /// Not reassembled: shown as it is ("partial entity body"), because the stream's
+    /// HEADERS were not seen, or it is transfer-encoded, or a CONNECT tunnel.
+    Partial,
+    /// A fragment of a body that a later frame completes (`h2.body` there).
+    Fragment,
+    /// The frame that completes the body (END_STREAM); details in `CompatFrame::body`.
+    Complete,
+    /// The stream's content type is a streaming one (gRPC): each message is shown in the
+    /// frame that completes it; details in `CompatFrame::messages`.
+    Streaming,
+}
+
+/// How the built-in shows a completed body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletedBody {
+    /// The DATA frames whose payloads make the body, with their lengths, when there is more
+    /// than the completing frame alone. Empty: the body is the completing frame's payload
+    /// (and padding) as it is.
+    pub fragments: Box<[(u32, u32)]>,
+    /// The content-encoding that the built-in undoes (a prefix match on `gzip`, `deflate`,
+    /// `br`; not for a 206 response).
+    pub uncompress: Option<Encoding>,
+}
+
+/// The built-in's pairing of Wireshark 4.4 and later: the frame of the last `:method` and
+/// of the last `:status` of a stream, and the request's time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pairing {
+    pub request_in: u32,
+    pub response_in: u32,
+    pub request_time: Option<Nanos>,
+}
+
+/// The built-in's own flow-control arithmetic (4.4 and later), before and after a frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WindowChange {
+    pub connection: Option<(i32, i32)>,
+    pub stream: Option<(i32, i32)>,
+}
+
+/// Per-frame facts that are not plain flags (boxed: most frames need none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompatFrame {
+    pub body: Option<CompletedBody>,
+    /// HEADERS (4.4+): the pairing as the built-in saw it when it dissected this frame on
+    /// the first pass.
+    pub pairing: Option<Pairing>,
+    pub window: Option<WindowChange>,
+}
+
+/// One direction of a stream.
+#[derive(Debug, Default)]
+struct OneWay {
+    /// The first HEADERS frame of this direction, and the frame with its END_HEADERS.
+    header_start: Option<PduKey>,
+    header_end: Option<PduKey>,
+    content_type: Option<Rc<str>>,
+    content_type_params: Option<Rc<str>>,
+    content_encoding: Option<Rc<[u8]>>,
+    partial_content: bool,
+    data_initiated: bool,
+    transfer_encoded: bool,
+    /// Payload lengths of the DATA frames added to the END_STREAM-mode reassembly so far.
+    fragments: Vec<(u32, u32)>,
+    /// The first values in every header block of this direction (what `grpc` reads
+    /// through `http2_get_header_value`).
+    first_path: Option<Rc<[u8]>>,
+    first_content_type: Option<Rc<[u8]>>,
+    first_grpc_encoding: Option<Rc<[u8]>>,
+}
+
+#[derive(Debug, Default)]
+struct Stream {
+    oneway: [OneWay; 2],
+    is_connect: bool,
+    streaming: bool,
+    pairing: Pairing,
+}
+
+/// What a body's DATA frame needs to know about its stream to be handed on: the content
+/// type (with parameters), and for gRPC the path, direction and message encoding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BodyContext {
+    pub content_type: Option<Rc<str>>,
+    pub content_type_params: Option<Rc<str>>,
+    /// The `:path` of this direction's header blocks, else of the other direction's.
+    pub path: Option<Rc<[u8]>>,
+    /// True when `:path` was found in this direction (a request).
+    pub is_request: bool,
+    /// This direction's raw `content-type` and `grpc-encoding` (the first of each).
+    pub raw_content_type: Option<Rc<[u8]>>,
+    pub grpc_encoding: Option<Rc<[u8]>>,
+}
+
+/// The built-in's view of every live stream of one connection.
+#[derive(Default)]
+pub struct Tracker {
+    streams: HashMap<u32, Stream>,
+    /// Streams that the built-in has been told about (for its Follow stream list).
+    announced: std::collections::HashSet<u32>,
+}
+
+/// The name and value a header has for the built-in: a field whose entry was inserted
+/// before the capture began is `<unknown>` with an empty value (its 99 placeholder
+/// entries, `fix_partial_header_dissection_support`).
+pub fn builtin_name_value(f: &Field) -> (&[u8], &[u8]) {
+    (
+        f.name.as_deref().unwrap_or(b"<unknown>"),
+        match (&f.name, &f.value) {
+            (_, Some(v)) => v,
+            _ => b"",
+        },
+    )
+}
+
+/// `get_content_type_only`: the media type, lowercased, up to `;` or white space.
+fn content_type_only(v: &[u8]) -> Rc<str> {
+    let end = v
+        .iter()
+        .position(|&b| b == b';' || b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    Rc::from(String::from_utf8_lossy(&v[..end]).to_ascii_lowercase())
+}
+
+/// `get_content_type_parameters_only`: what follows the media type and its `;` and white
+/// space, or None.
+fn content_type_parameters(v: &[u8]) -> Option<Rc<str>> {
+    let start = v
+        .iter()
+        .position(|&b| b == b';' || b.is_ascii_whitespace())?;
+    let rest = &v[start..];
+    let skip = rest
+        .iter()
+        .position(|&b| b != b';' && !b.is_ascii_whitespace())?;
+    Some(Rc::from(String::from_utf8_lossy(&rest[skip..]).as_ref()))
+}
+
+/// The encoding the built-in undoes for a `content-encoding` value (it compares prefixes).
+fn builtin_uncompression(v: &[u8]) -> Option<Encoding> {
+    if v.starts_with(b"gzip") {
+        Some(Encoding::Gzip)
+    } else if v.starts_with(b"deflate") {
+        Some(Encoding::Deflate)
+    } else if v.starts_with(b"br") {
+        Some(Encoding::Brotli)
+    } else {
+        None
+    }
+}
+
+impl Tracker {
+    fn stream(&mut self, id: u32) -> &mut Stream {
+        self.streams.entry(id).or_default()
+    }
+
+    /// True the first time a stream id is seen on this connection.
+    pub fn first_sight(&mut self, stream: u32) -> bool {
+        self.announced.insert(stream)
+    }
+
+    /// Forgets a stream that has closed (its frames are decided; later frames on it start
+    /// afresh, as they would for the built-in only in corner cases).
+    pub fn remove(&mut self, id: u32) {
+        self.streams.remove(&id);
+    }
+
+    /// A HEADERS or CONTINUATION frame of `stream` from `dir`, before its header fields:
+    /// the built-in marks where the stream's first header block starts and ends.
+    pub fn header_frame(
+        &mut self,
+        key: PduKey,
+        dir: usize,
+        stream: u32,
+        is_headers: bool,
+        end_headers: bool,
+    ) {
+        let ow = &mut self.stream(stream).oneway[dir & 1];
+        if is_headers && ow.header_start.is_none() {
+            ow.header_start = Some(key);
+        }
+        if end_headers && ow.header_start.is_some() && ow.header_end.is_none() {
+            ow.header_end = Some(key);
+        }
+    }
+
+    /// The header fields that the built-in decodes in one frame (HEADERS, CONTINUATION or
+    /// PUSH_PROMISE) of `stream` (for PUSH_PROMISE: the stream it was sent on).
+    pub fn header_fields<'f>(
+        &mut self,
+        key: PduKey,
+        dir: usize,
+        stream: u32,
+        time: Nanos,
+        fields: impl Iterator<Item = &'f Field>,
+        is_streaming_type: &dyn Fn(&str) -> bool,
+    ) {
+        let s = self.stream(stream);
+        let dir = dir & 1;
+        let in_context = {
+            let ow = &s.oneway[dir];
+            ow.header_start.is_none_or(|start| key >= start)
+                && ow.header_end.is_none_or(|end| key <= end)
+        };
+        for f in fields {
+            if f.repr == crate::h2::hpack::Representation::SizeUpdate {
+                continue;
+            }
+            let (name, value) = builtin_name_value(f);
+            let ow = &mut s.oneway[dir];
+            match name {
+                b":path" if ow.first_path.is_none() => ow.first_path = Some(Rc::from(value)),
+                b"content-type" if ow.first_content_type.is_none() => {
+                    ow.first_content_type = Some(Rc::from(value))
+                }
+                b"grpc-encoding" if ow.first_grpc_encoding.is_none() => {
+                    ow.first_grpc_encoding = Some(Rc::from(value))
+                }
+                _ => {}
+            }
+            if !in_context {
+                continue;
+            }
+            match name {
+                b"content-encoding" if ow.content_encoding.is_none() => {
+                    ow.content_encoding = Some(Rc::from(value))
+                }
+                b":status" => {
+                    if value == b"206" {
+                        ow.partial_content = true;
+                    }
+                    ow.data_initiated = true;
+                    s.pairing.response_in = key.frame;
+                }
+                b":method" => {
+                    ow.data_initiated = true;
+                    s.pairing.request_in = key.frame;
+                    s.pairing.request_time = Some(time);
+                    if value == b"CONNECT" {
+                        s.is_connect = true;
+                    }
+                }
+                b"<unknown>" => ow.data_initiated = true,
+                b"transfer-encoding" => ow.transfer_encoded = true,
+                b"content-type" if ow.content_type.is_none() => {
+                    let ct = content_type_only(value);
+                    ow.content_type_params = content_type_parameters(value);
+                    s.streaming = is_streaming_type(&ct);
+                    ow.content_type = Some(ct);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The pairing of `stream` as it stands now (4.4+ shows it on HEADERS frames).
+    pub fn pairing(&self, stream: u32) -> Pairing {
+        self.streams
+            .get(&stream)
+            .map(|s| s.pairing)
+            .unwrap_or_default()
+    }
+
+    /// True when the stream's content type made the built-in switch it to streaming
+    /// reassembly (gRPC).
+    pub fn is_streaming(&self, stream: u32) -> bool {
+        self.streams.get(&stream).is_some_and(|s| s.streaming)
+    }
+
+    /// What a body of `stream` from `dir` is handed on with.
+    pub fn body_context(&self, stream: u32, dir: usize) -> BodyContext {
+        let Some(s) = self.streams.get(&stream) else {
+            return BodyContext::default();
+        };
+        let ow = &s.oneway[dir & 1];
+        let other = &s.oneway[(dir & 1) ^ 1];
+        BodyContext {
+            content_type: ow.content_type.clone(),
+            content_type_params: ow.content_type_params.clone(),
+            path: ow.first_path.clone().or_else(|| other.first_path.clone()),
+            is_request: ow.first_path.is_some(),
+            raw_content_type: ow.first_content_type.clone(),
+            grpc_encoding: ow.first_grpc_encoding.clone(),
+        }
+    }
+
+    /// A DATA frame of `stream` from `dir` with `len` payload octets (padding excluded), in
+    /// END_STREAM reassembly mode. Returns how the built-in shows it, and for the frame that
+    /// completes the body, the body's fragments.
+    pub fn data_frame(
+        &mut self,
+        frame: u32,
+        dir: usize,
+        stream: u32,
+        len: u32,
+        end_stream: bool,
+    ) -> (DataMode, Option<CompletedBody>) {
+        let s = self.stream(stream);
+        if s.streaming {
+            return (DataMode::Streaming, None);
+        }
+        let is_connect = s.is_connect;
+        let ow = &mut s.oneway[dir & 1];
+        if !ow.data_initiated || ow.transfer_encoded || is_connect {
+            return (DataMode::Partial, None);
+        }
+        if !end_stream {
+            ow.fragments.push((frame, len));
+            return (DataMode::Fragment, None);
+        }
+        // With no fragment before it, an END_STREAM DATA is the whole body (or, empty,
+        // nothing to reassemble); after fragments, an empty one only closes them.
+        match (ow.fragments.is_empty(), len) {
+            (true, 0) => return (DataMode::Partial, None),
+            (true, _) | (false, 0) => {}
+            (false, _) => ow.fragments.push((frame, len)),
+        }
+        (DataMode::Complete, Some(Self::completed(ow)))
+    }
+
+    /// A HEADERS frame with END_STREAM (trailers) of `stream` from `dir`: the body pending
+    /// in END_STREAM mode, if any, completes here.
+    pub fn trailers_end_stream(&mut self, dir: usize, stream: u32) -> Option<CompletedBody> {
+        let s = self.streams.get_mut(&stream)?;
+        if s.streaming {
+            return None;
+        }
+        let ow = &mut s.oneway[dir & 1];
+        if ow.fragments.is_empty() {
+            return None;
+        }
+        Some(Self::completed(ow))
+    }
+
+    fn completed(ow: &mut OneWay) -> CompletedBody {
+        CompletedBody {
+            fragments: std::mem::take(&mut ow.fragments).into_boxed_slice(),
+            uncompress: ow
+                .content_encoding
+                .as_deref()
+                .filter(|_| !ow.partial_content)
+                .and_then(builtin_uncompression),
+        }
+    }
+}
