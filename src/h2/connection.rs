@@ -475,13 +475,20 @@ pub struct FrameInfo {
     pub body: Option<Rc<Body>>,
     /// SETTINGS: the frame of the peer's ACK; SETTINGS ACK: the frame it acknowledges.
     pub settings_peer: Option<u32>,
-    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
-    pub ping_peer: Option<(u32, Option<Nanos>)>,
     pub problems: Problems,
     /// DATA: how the built-in http2 treats the payload (for `compat`).
     pub data_mode: DataMode,
-    /// What else `compat` needs to show this frame as the built-in does (rarely needed).
-    pub compat: Option<Box<CompatFrame>>,
+    /// What few frames need (boxed, to keep the record of every other frame small).
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarer per-frame facts.
+#[derive(Debug, Default)]
+struct Extra {
+    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
+    ping_peer: Option<(u32, Option<Nanos>)>,
+    /// What `compat` needs to show the frame as the built-in does.
+    compat: CompatFrame,
 }
 
 impl FrameInfo {
@@ -497,16 +504,29 @@ impl FrameInfo {
             block_part: None,
             body: None,
             settings_peer: None,
-            ping_peer: None,
             problems: Problems::default(),
             data_mode: DataMode::None,
-            compat: None,
+            extra: None,
         }
+    }
+
+    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
+    pub fn ping_peer(&self) -> Option<(u32, Option<Nanos>)> {
+        self.extra.as_ref().and_then(|e| e.ping_peer)
+    }
+
+    /// What `compat` needs beyond the common facts (None for most frames).
+    pub fn compat(&self) -> Option<&CompatFrame> {
+        self.extra.as_ref().map(|e| &e.compat)
     }
 
     /// The `compat` facts of this frame, created on first use.
     fn compat_mut(&mut self) -> &mut CompatFrame {
-        self.compat.get_or_insert_default()
+        &mut self.extra.get_or_insert_default().compat
+    }
+
+    fn set_ping_peer(&mut self, peer: (u32, Option<Nanos>)) {
+        self.extra.get_or_insert_default().ping_peer = Some(peer);
     }
 }
 
@@ -1504,9 +1524,9 @@ impl Connection {
             if let Some(pos) = pings.iter().position(|(d, _, _)| *d == data)
                 && let Some((_, ping_key, sent)) = pings.remove(pos)
             {
-                info.ping_peer = Some((ping_key.frame, Some(time - sent)));
+                info.set_ping_peer((ping_key.frame, Some(time - sent)));
                 if let Some(p) = self.decisions.get_mut(&ping_key) {
-                    p.ping_peer = Some((key.frame, None));
+                    p.set_ping_peer((key.frame, None));
                 }
             }
             return;

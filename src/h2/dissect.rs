@@ -365,7 +365,7 @@ impl View<'_, '_> {
             }
             Payload::Ping { data } => {
                 t.add(Hf::PingData, data.off, 8, Enc::BigEndian);
-                match self.info.ping_peer {
+                match self.info.ping_peer() {
                     Some((f, Some(rtt))) => {
                         t.add_u32(Hf::PingOf, 0, 0, f).generated();
                         t.add_duration(Hf::PingRtt, 0, 0, rtt).generated();

@@ -176,7 +176,7 @@ impl Ctx<'_, '_> {
                 fragment,
             } => {
                 // Trailers with END_STREAM complete a body that DATA frames left open.
-                if let Some(body) = self.info.compat.as_ref().and_then(|c| c.body.as_ref()) {
+                if let Some(body) = self.info.compat().and_then(|c| c.body.as_ref()) {
                     self.completed_body(b, st, body, &[]);
                 }
                 self.padding(st, padding);
@@ -369,7 +369,7 @@ impl Ctx<'_, '_> {
                 st.add(F::DataData, data.off, data.len, Enc::Na);
             }
             DataMode::Complete => {
-                match self.info.compat.as_ref().and_then(|c| c.body.as_ref()) {
+                match self.info.compat().and_then(|c| c.body.as_ref()) {
                     Some(body) => {
                         // A body in one frame is the rest of the frame from the data on,
                         // padding included.
@@ -622,7 +622,7 @@ impl Ctx<'_, '_> {
                 .and_then(|i| self.conn.summary(i))
                 .map(|s| s.builtin_pairing)
         } else {
-            self.info.compat.as_ref().and_then(|c| c.pairing)
+            self.info.compat().and_then(|c| c.pairing)
         };
         let Some(p) = pairing else { return };
         if now > p.request_in && p.request_in > 0 {

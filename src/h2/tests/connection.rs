@@ -266,8 +266,8 @@ fn ping_round_trip() {
         SERVER,
         &frame(kind::PING, flag::ACK, 0, &[1, 2, 3, 4, 5, 6, 7, 8]),
     );
-    assert_eq!(r.info(ack).ping_peer, Some((ping, Some(1_000_000))));
-    assert_eq!(r.info(ping).ping_peer, Some((ack, None)));
+    assert_eq!(r.info(ack).ping_peer(), Some((ping, Some(1_000_000))));
+    assert_eq!(r.info(ping).ping_peer(), Some((ack, None)));
 }
 
 #[test]
