@@ -310,6 +310,7 @@ int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
 /* ---- Another protocol's registrations, by name (h2's compatibility with http2) ---- */
 #include <epan/tap.h>
 #include <epan/ftypes/ftypes.h>
+#include <epan/prefs-int.h>
 
 int zkh2_field_id(const char *abbrev) { return proto_registrar_get_id_byname(abbrev); }
 int zkh2_proto_id(const char *filter_name) { return proto_get_id_by_filter_name(filter_name); }
@@ -470,4 +471,61 @@ int zkh2_string_table_has(const char *table, const char *key)
     if (t == NULL)
         return 0;
     return dissector_get_string_handle(t, key) != NULL ? 1 : 0;
+}
+
+int zkh2_call_string_table(const char *table, const char *key, tvbuff_t *tvb, packet_info *pinfo,
+                           proto_tree *tree, void *data)
+{
+    dissector_table_t t = find_dissector_table(table);
+    if (t == NULL)
+        return 0;
+    volatile int ret = 0;
+    TRY {
+        ret = ZKH2_TRY_STRING(t, key, tvb, pinfo, tree, data);
+    }
+    CATCH_NONFATAL_ERRORS {
+        show_exception(tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
+        ret = 1;
+    }
+    ENDTRY;
+    return ret;
+}
+
+void *zkh2_find_bool_pref(const char *module, const char *name)
+{
+    module_t *m = prefs_find_module(module);
+    if (m == NULL)
+        return NULL;
+    return prefs_find_preference(m, name);
+}
+
+int zkh2_pref_bool_current(void *pref, int fallback)
+{
+    if (pref == NULL)
+        return fallback;
+    return prefs_get_bool_value((pref_t *)pref, pref_current) ? 1 : 0;
+}
+
+void zkh2_col_append_info_raw(packet_info *pinfo, const char *text)
+{
+    col_append_str(pinfo->cinfo, COL_INFO, text);
+}
+
+void zkh2_col_set_fence_protocol(packet_info *pinfo) { col_set_fence(pinfo->cinfo, COL_PROTOCOL); }
+
+int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,
+                              proto_tree *tree)
+{
+    dissector_handle_t h = find_dissector(name);
+    if (h == NULL)
+        return 0;
+    volatile int ret = 0;
+    TRY {
+        ret = call_dissector(h, tvb, pinfo, tree);
+    }
+    CATCH_NONFATAL_ERRORS {
+        show_exception(tvb, pinfo, tree, EXCEPT_CODE, GET_MESSAGE);
+    }
+    ENDTRY;
+    return ret;
 }

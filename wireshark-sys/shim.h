@@ -118,6 +118,20 @@ void zkh2_http2_announce_stream(tvbuff_t *tvb, packet_info *pinfo, uint32_t stre
 /* http_add_path_components_to_tree over a copy of `path` (HTTP's path segment fields). */
 void zkh2_http_path_components(packet_info *pinfo, proto_item *item, tvbuff_t *parent,
                                const uint8_t *path, unsigned len);
+/* Hands `tvb` to the string table `table` under `key`, with `data` (a string, for the
+ * grpc_message_type table), on `tree`. Exceptions are caught here. Nonzero when taken. */
+int zkh2_call_string_table(const char *table, const char *key, tvbuff_t *tvb, packet_info *pinfo,
+                           proto_tree *tree, void *data);
+/* Another protocol's boolean preference, looked up once; read its current value with
+ * zkh2_pref_bool_current. NULL when it does not exist. */
+void *zkh2_find_bool_pref(const char *module, const char *name);
+int zkh2_pref_bool_current(void *pref, int fallback);
+/* col_append_str on the Info column without a separator, and col_set_fence on Protocol. */
+void zkh2_col_append_info_raw(packet_info *pinfo, const char *text);
+void zkh2_col_set_fence_protocol(packet_info *pinfo);
+/* Calls the dissector registered as `name` on `tvb` (exceptions caught). */
+int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,
+                              proto_tree *tree);
 /* 1 when the string table `table` has a handle for `key`. */
 int zkh2_string_table_has(const char *table, const char *key);
 /* proto_tree_add_bytes_with_length: a byte field whose value is `data` (any length), shown

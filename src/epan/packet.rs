@@ -88,6 +88,19 @@ impl<'a> Packet<'a> {
         unsafe { sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c.as_ptr()) };
     }
 
+    /// Appends text to the Info column as it is (no separator).
+    pub fn append_info_raw(&self, text: &str) {
+        let c = super::tree::to_cstring(text);
+        // SAFETY: valid pinfo; epan copies the text.
+        unsafe { sys::zkh2_col_append_info_raw(self.raw, c.as_ptr()) };
+    }
+
+    /// Makes the Protocol column permanent against later dissectors in this frame.
+    pub fn fence_protocol(&self) {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_col_set_fence_protocol(self.raw) };
+    }
+
     /// Makes the current Info text permanent against later `clear_info` calls of other
     /// dissectors in this frame.
     pub fn fence_info(&self) {

@@ -420,6 +420,93 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// A tree with the same parent item whose items point into `other`'s bytes (for items
+    /// about decoded data, listed under the item they belong to).
+    pub fn with_bytes_of(&self, other: &Tree<'a>) -> Tree<'a> {
+        Tree {
+            raw: self.raw,
+            tvb: other.tvb,
+            len: other.len,
+            _life: PhantomData,
+        }
+    }
+
+    /// A tree whose data is `len` bytes at `offset` of this one's (a subset tvb): what a
+    /// sub-dissector is handed.
+    pub fn subset(&self, offset: usize, len: usize) -> Tree<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Tree {
+                raw: self.raw,
+                tvb: self.tvb,
+                len: 0,
+                _life: PhantomData,
+            };
+        };
+        // SAFETY: the span lies within the captured bytes, so no exception is thrown.
+        let tvb = unsafe { sys::tvb_new_subset_length(self.tvb, off, l) };
+        Tree {
+            raw: self.raw,
+            tvb,
+            len: l as usize,
+            _life: PhantomData,
+        }
+    }
+
+    /// A text-only item (no field) with a subtree.
+    pub fn add_text<T: SubtreeTable>(
+        &self,
+        offset: usize,
+        len: usize,
+        text: &str,
+        ett: T,
+    ) -> (Item<'a>, Tree<'a>) {
+        let (off, l) = self.span(offset, len).unwrap_or((0, 0));
+        let c = to_cstring(text);
+        let mut item: *mut sys::proto_item = ptr::null_mut();
+        // SAFETY: span checked; epan copies the text.
+        let sub = unsafe {
+            sys::proto_tree_add_subtree(self.raw, self.tvb, off, l, ett.id(), &mut item, c.as_ptr())
+        };
+        (
+            self.item(item),
+            Tree {
+                raw: sub,
+                tvb: self.tvb,
+                len: self.len,
+                _life: PhantomData,
+            },
+        )
+    }
+
+    /// Calls the dissector registered as `name` on this tree's data.
+    pub fn call_dissector(&self, pkt: &Packet<'_>, name: &CStr) -> bool {
+        // SAFETY: valid tvb, pinfo and (possibly null) tree; exceptions are caught in C.
+        unsafe { sys::zkh2_call_named_dissector(name.as_ptr(), self.tvb, pkt.raw(), self.raw) != 0 }
+    }
+
+    /// Hands this tree's data to the string-keyed table `table` under `key`, with `data` (a
+    /// string) as the dissector's data. True when a dissector took it.
+    pub fn call_string_table(
+        &self,
+        pkt: &Packet<'_>,
+        table: &CStr,
+        key: &CStr,
+        data: &CStr,
+    ) -> bool {
+        // SAFETY: valid tvb, pinfo and (possibly null) tree; the strings live across the
+        // call; exceptions are caught in C.
+        unsafe {
+            sys::zkh2_call_string_table(
+                table.as_ptr(),
+                key.as_ptr(),
+                self.tvb,
+                pkt.raw(),
+                self.raw,
+                data.as_ptr() as *mut std::ffi::c_void,
+            ) != 0
+        }
+    }
+
     /// Hands this tree's whole tvb to the `media_type` table under `media_type` (for
     /// example "application/json"), with the content-type parameters. True when a
     /// dissector took it. Exceptions in that dissector are caught in C.

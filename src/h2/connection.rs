@@ -18,6 +18,7 @@ use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
 };
+use super::grpc::{Context as GrpcContext, Framer, GrpcFrame};
 use super::hpack::{Decoder, HeaderBlock};
 
 /// Nanoseconds since the Unix epoch.
@@ -489,6 +490,8 @@ struct Extra {
     ping_peer: Option<(u32, Option<Nanos>)>,
     /// What `compat` needs to show the frame as the built-in does.
     compat: CompatFrame,
+    /// DATA of a gRPC stream: the messages it ends, holds and begins.
+    grpc: Option<GrpcFrame>,
 }
 
 impl FrameInfo {
@@ -513,6 +516,11 @@ impl FrameInfo {
     /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
     pub fn ping_peer(&self) -> Option<(u32, Option<Nanos>)> {
         self.extra.as_ref().and_then(|e| e.ping_peer)
+    }
+
+    /// DATA of a gRPC stream: the messages it ends, holds and begins.
+    pub fn grpc(&self) -> Option<&GrpcFrame> {
+        self.extra.as_ref().and_then(|e| e.grpc.as_ref())
     }
 
     /// What `compat` needs beyond the common facts (None for most frames).
@@ -559,6 +567,8 @@ struct LiveStream {
 
 #[derive(Default)]
 struct BodyBuffer {
+    /// A gRPC stream direction is framed into messages as it goes, not kept as a body.
+    grpc: Option<(Framer, Rc<GrpcContext>)>,
     data: Vec<u8>,
     total: u64,
     frames: u32,
@@ -922,6 +932,23 @@ impl Connection {
         }
     }
 
+    /// When the stream carries gRPC (its content type, or for a response without one the
+    /// request's), what its messages are handed on with.
+    fn grpc_context(&self, stream: u32, dir: Dir) -> Option<GrpcContext> {
+        let ctx = self.builtin.body_context(stream, dir);
+        let content_type = ctx
+            .raw_content_type
+            .clone()
+            .or(ctx.other_content_type.clone())
+            .filter(|ct| super::body::is_grpc(&super::body::media_type(ct).into_bytes()))?;
+        Some(GrpcContext {
+            content_type,
+            path: ctx.path,
+            is_request: ctx.is_request,
+            encoding: ctx.grpc_encoding,
+        })
+    }
+
     /// The content types the built-in reassembles as message streams.
     fn streaming_type(&self) -> fn(&str) -> bool {
         self.is_streaming_type.unwrap_or(|ct| {
@@ -1019,7 +1046,7 @@ impl Connection {
 
     fn on_data(
         &mut self,
-        _key: PduKey,
+        key: PduKey,
         dir: Dir,
         _time: Nanos,
         h: &FrameHeader,
@@ -1041,6 +1068,8 @@ impl Connection {
         }
         let body_limit = self.body_limit;
         let client = self.client;
+        let frame = key.frame;
+        let grpc_context = self.grpc_context(h.stream_id, dir);
         let Some(stream) = self.stream(h.stream_id, info) else {
             info.windows = Some(Windows {
                 sender: dir as u8,
@@ -1055,11 +1084,26 @@ impl Connection {
             // DATA on a stream we never saw open: the capture began after its HEADERS.
             stream.state = StreamState::Open;
         }
+        let first_data = stream.body[dir].is_none();
         let buf = stream.body[dir].get_or_insert_default();
         buf.total += data.len() as u64;
         buf.frames += 1;
-        let room = body_limit.saturating_sub(buf.data.len());
-        buf.data.extend_from_slice(&data[..data.len().min(room)]);
+        if first_data && let Some(context) = grpc_context {
+            buf.grpc = Some((Framer::default(), Rc::new(context)));
+        }
+        match &mut buf.grpc {
+            Some((framer, context)) => {
+                let parts = framer.frame(frame, data, h.has(flag::END_STREAM), body_limit);
+                info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
+                    parts,
+                    context: context.clone(),
+                });
+            }
+            None => {
+                let room = body_limit.saturating_sub(buf.data.len());
+                buf.data.extend_from_slice(&data[..data.len().min(room)]);
+            }
+        }
         info.summary = stream.summary;
         if stream_window < 0 {
             info.problems.push(Problem::WindowExceeded {
@@ -1103,7 +1147,7 @@ impl Connection {
             buf.data.shrink_to_fit();
         }
         let summary = stream.summary;
-        if buf.frames > 0 {
+        if buf.frames > 0 && buf.grpc.is_none() {
             let s = summary.and_then(|i| self.summaries.get(i as usize));
             // 206 Partial Content cannot be decoded on its own.
             let partial = s.is_some_and(|s| s.status == Some(206));

@@ -13,6 +13,7 @@ use super::connection::{
 };
 use super::fields::{Ei, Ett, Hf};
 use super::frame::{self, At, FrameHeader, Padding, Payload, Priority, Span, flag, kind};
+use super::grpc::{self, Completed, GrpcFrame};
 use super::hpack::{self, Representation};
 use super::registered;
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
@@ -199,11 +200,11 @@ impl View<'_, '_> {
                 item.append_text(", Continuation of an earlier frame");
                 self.pkt.append_info("[continuation of an earlier frame]");
             }
-            PduRole::Frame => self.frame(item, &t),
+            PduRole::Frame => self.frame(item, &t, &tree),
         }
     }
 
-    fn frame(&self, item: Item<'_>, t: &Tree<'_>) {
+    fn frame(&self, item: Item<'_>, t: &Tree<'_>, top: &Tree<'_>) {
         let Some(parsed) = frame::parse_frame(self.bytes) else {
             return;
         };
@@ -224,6 +225,9 @@ impl View<'_, '_> {
         item.append_text(&format!(", {info_text}"));
         self.pkt.append_info(&info_text);
         // After our Info clause, so that a sub-dissector's column text follows it.
+        if let (Some(g), Ok(Payload::Data { data, .. })) = (self.info.grpc(), &parsed.payload) {
+            self.grpc_frame(t, top, *data, g);
+        }
         if let Some(body) = &self.info.body {
             let frame_data = match &parsed.payload {
                 Ok(Payload::Data { data, .. }) => data.of(self.bytes),
@@ -795,6 +799,105 @@ impl View<'_, '_> {
                 self.pkt,
                 &body::media_type(ct),
                 body::media_parameters(ct).as_deref(),
+            );
+        }
+    }
+
+    /// The gRPC messages that this DATA frame completes: our summary of each, and each as
+    /// the built-in `grpc` shows it (with protobuf and the other message dissectors).
+    fn grpc_frame(&self, t: &Tree<'_>, top: &Tree<'_>, data: Span, g: &GrpcFrame) {
+        let parts = &g.parts;
+        if parts.head.is_some() {
+            self.pkt
+                .append_info_raw(" [HTTP2 segment of a reassembled PDU]");
+        }
+        let builtin = compat::grpc::builtin();
+        let under = match builtin {
+            Some(b) if !b.embedded() => *top,
+            _ => *t,
+        };
+        let frame = self.pkt.frame();
+        for m in parts.completed() {
+            let (view, off, bytes, began, frames): (Tree<'_>, usize, &[u8], u32, u32) = match m {
+                Completed::InFrame { off, len } => {
+                    let off = data.off + off as usize;
+                    let len = len as usize;
+                    (
+                        *t,
+                        off,
+                        self.bytes.get(off..off + len).unwrap_or(&[]),
+                        frame,
+                        1,
+                    )
+                }
+                Completed::Reassembled(tail) => {
+                    let Some(msg) = &tail.message else {
+                        // Larger than the body limit: framed, not kept.
+                        t.add_expert(
+                            self.pkt,
+                            Ei::BodyTruncated,
+                            data.off,
+                            tail.len as usize,
+                            "gRPC message larger than h2.body_max_size: not reassembled",
+                        );
+                        continue;
+                    };
+                    let began = tail.fragments.first().map_or(frame, |f| f.0);
+                    let dt = t.with_data_source(self.pkt, msg, c"Reassembled gRPC message");
+                    (dt, 0, &msg[..], began, tail.fragments.len() as u32)
+                }
+            };
+            let Some(prefix) = bytes.get(..grpc::PREFIX_LEN) else {
+                continue;
+            };
+            let compressed = prefix[0] & 1 != 0;
+            let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+            let it = view.add(Hf::GrpcMessage, off, bytes.len(), Enc::Na);
+            it.set_text(&format!(
+                "gRPC message: {length} bytes{}{}",
+                if compressed { ", compressed" } else { "" },
+                if frames > 1 {
+                    format!(", over {frames} DATA frames")
+                } else {
+                    String::new()
+                }
+            ));
+            let mt = it.subtree(Ett::Grpc);
+            mt.add_bool(Hf::GrpcCompressed, off, 1, compressed);
+            mt.add_u32(Hf::GrpcLength, off + 1, 4, length);
+            if frames > 1 {
+                mt.add_u32(Hf::GrpcFrames, 0, 0, frames).generated();
+                mt.add_u32(Hf::GrpcBeganIn, 0, 0, began).generated();
+            }
+            match builtin {
+                Some(b) => b.message(
+                    self.pkt,
+                    &under.with_bytes_of(&view),
+                    off,
+                    bytes,
+                    &g.context,
+                ),
+                None => {
+                    if bytes.len() > grpc::PREFIX_LEN {
+                        mt.add(
+                            Hf::GrpcData,
+                            off + grpc::PREFIX_LEN,
+                            bytes.len() - grpc::PREFIX_LEN,
+                            Enc::Na,
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(missing) = parts.missing_at_end {
+            t.add_expert(
+                self.pkt,
+                Ei::GrpcTruncated,
+                data.off,
+                data.len,
+                &format!(
+                    "The stream ended inside a gRPC message: {missing} more bytes were announced"
+                ),
             );
         }
     }

@@ -195,6 +195,8 @@ field_table! {
         GrpcCompressed => f(T::Bool, NONE, c"h2.grpc.compressed", c"Compressed", c"The gRPC message is compressed with the grpc-encoding"),
         GrpcLength => f(T::U32, DEC, c"h2.grpc.length", c"Message length", c"Declared length of the gRPC message"),
         GrpcData => f(T::Bytes, NONE, c"h2.grpc.data", c"Message data", c"The gRPC message (usually protobuf)"),
+        GrpcFrames => f(T::U32, DEC, c"h2.grpc.frames", c"DATA frames", c"How many DATA frames the gRPC message spans"),
+        GrpcBeganIn => f(T::FrameNum(FrameNumKind::None), NONE, c"h2.grpc.began_in", c"Began in", c"The frame whose DATA holds the message's first octet"),
         GrpcStatus => f(T::U32, DEC, c"h2.grpc.status", c"gRPC status", c"grpc-status from the trailers").strings(Strings::Values(GRPC_STATUS_NAMES)),
         GrpcStatusMessage => f(T::String, NONE, c"h2.grpc.status_message", c"gRPC message", c"grpc-message from the trailers"),
     }
@@ -361,6 +363,24 @@ expert_table! {
             group: Group::ResponseCode,
             severity: Severity::Warn,
             summary: c"gRPC call failed (grpc-status not OK)",
+        },
+        GrpcTruncated => ExpertSpec {
+            abbrev: c"h2.grpc.truncated",
+            group: Group::Malformed,
+            severity: Severity::Error,
+            summary: c"The stream ended inside a gRPC message",
+        },
+        GrpcCompression => ExpertSpec {
+            abbrev: c"h2.grpc.compression",
+            group: Group::Undecoded,
+            severity: Severity::Warn,
+            summary: c"Compressed gRPC message that cannot be decompressed (no or unknown grpc-encoding)",
+        },
+        GrpcDecompress => ExpertSpec {
+            abbrev: c"h2.grpc.decompress_failed",
+            group: Group::Undecoded,
+            severity: Severity::Warn,
+            summary: c"Compressed gRPC message whose decompression failed",
         },
     }
 }

@@ -15,6 +15,7 @@ pub mod connection;
 pub mod dissect;
 pub mod fields;
 pub mod frame;
+pub mod grpc;
 pub mod hpack;
 pub mod huffman;
 

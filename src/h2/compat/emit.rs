@@ -382,13 +382,98 @@ impl Ctx<'_, '_> {
                     }
                 }
             }
-            DataMode::Streaming => {
-                // Message-by-message reassembly (gRPC): see `grpc`.
-                st.add_bytes_value(F::DataData, data.off, data.len, data.of(self.bytes));
-            }
+            DataMode::Streaming => self.streaming_body(st, data),
             DataMode::Partial | DataMode::None => {
                 st.add(F::DataData, data.off, data.len, Enc::Na);
             }
+        }
+    }
+
+    /// `reassemble_http2_data_according_to_subdissector`: the DATA payload as a whole, and
+    /// the parts of it that end, continue or begin a message reassembled over several
+    /// frames (gRPC). The messages themselves are shown by `grpc`.
+    fn streaming_body(&self, st: &Tree<'_>, data: Span) {
+        st.add_bytes_value(F::DataData, data.off, data.len, data.of(self.bytes))
+            .set_text(&format!(
+                "DATA payload ({} byte{})",
+                data.len,
+                if data.len == 1 { "" } else { "s" }
+            ));
+        let Some(g) = self.info.grpc() else {
+            return;
+        };
+        let p = &g.parts;
+        let frame = self.pkt.frame();
+        let ends_in = p
+            .ends_in
+            .as_ref()
+            .map(|c| c.get())
+            .filter(|&f| f != 0 && self.pkt.visited());
+        // The prefix is reassembled on its own first, then the message.
+        if let Some(prefix) = &p.prefix {
+            let len = prefix.len as usize;
+            st.add_u32(F::BodyReassembledIn, data.off, len, frame)
+                .generated();
+            self.fragment_tree(st, &prefix.fragments, Some(&prefix.prefix));
+            st.add(F::DataSegment, data.off, len, Enc::Na);
+        }
+        if let Some(tail) = &p.tail {
+            let (off, len) = (data.off + tail.off as usize, tail.len as usize);
+            if len > 0 || p.prefix.is_none() {
+                st.add_u32(F::BodyReassembledIn, off, len, frame)
+                    .generated();
+                self.fragment_tree(st, &tail.fragments, tail.message.as_deref());
+                st.add(F::DataSegment, off, len, Enc::Na);
+            }
+        }
+        if let Some((off, len)) = p.middle {
+            let (off, len) = (data.off + off as usize, len as usize);
+            if let Some(end) = ends_in {
+                st.add_u32(F::BodyReassembledIn, off, len, end).generated();
+            }
+            st.add(F::DataSegment, off, len, Enc::Na);
+        }
+        if let Some((off, len)) = p.head {
+            let off = data.off + off as usize;
+            if let Some(end) = ends_in {
+                st.add_u32(F::BodyReassembledIn, off, len as usize, end)
+                    .generated();
+            }
+            st.add(F::DataSegment, off, len as usize, Enc::Na);
+        }
+        if p.missing_at_end.is_some() {
+            st.add(F::ReassemblyError, data.off, data.len, Enc::Na);
+        }
+    }
+
+    /// `show_fragment_tree`: the frames a reassembled PDU came from.
+    fn fragment_tree(&self, st: &Tree<'_>, fragments: &[(u32, u32)], data: Option<&[u8]>) {
+        let total: u32 = fragments.iter().map(|f| f.1).sum();
+        let it = st.add(F::BodyFragments, 0, 0, Enc::Na).generated();
+        let ft = it.subtree(Ett::CompatItem);
+        let mut off = 0u32;
+        for &(frame, len) in fragments {
+            let text = if len == 0 {
+                format!("Frame: {frame} (no data)")
+            } else {
+                format!(
+                    "Frame: {frame}, payload: {}-{} ({len} byte{})",
+                    off,
+                    off + len - 1,
+                    if len == 1 { "" } else { "s" }
+                )
+            };
+            ft.add_u32_text(F::BodyFragment, 0, 0, frame, &text)
+                .generated();
+            off += len;
+        }
+        ft.add_u32(F::BodyFragmentCount, 0, 0, fragments.len() as u32)
+            .generated();
+        ft.add_u32(F::BodyReassembledLength, 0, 0, total)
+            .generated();
+        if let Some(d) = data {
+            ft.add_bytes_value(F::BodyReassembledData, 0, 0, d)
+                .generated();
         }
     }
 
@@ -408,31 +493,7 @@ impl Ctx<'_, '_> {
         } else {
             joined = self.joined_body(body);
             let raw: &[u8] = &joined;
-            let total: u32 = body.fragments.iter().map(|f| f.1).sum();
-            let it = st.add(F::BodyFragments, 0, 0, Enc::Na).generated();
-            let ft = it.subtree(Ett::CompatItem);
-            let mut off = 0u32;
-            for &(frame, len) in body.fragments.iter() {
-                let text = if len == 0 {
-                    format!("Frame: {frame} (no data)")
-                } else {
-                    format!(
-                        "Frame: {frame}, payload: {}-{} ({len} byte{})",
-                        off,
-                        off + len - 1,
-                        if len == 1 { "" } else { "s" }
-                    )
-                };
-                ft.add_u32_text(F::BodyFragment, 0, 0, frame, &text)
-                    .generated();
-                off += len;
-            }
-            ft.add_u32(F::BodyFragmentCount, 0, 0, body.fragments.len() as u32)
-                .generated();
-            ft.add_u32(F::BodyReassembledLength, 0, 0, total)
-                .generated();
-            ft.add_bytes_value(F::BodyReassembledData, 0, 0, raw)
-                .generated();
+            self.fragment_tree(st, &body.fragments, Some(raw));
             return self.full_body(st, body, raw);
         };
         self.full_body(st, body, raw)
@@ -455,6 +516,7 @@ impl Ctx<'_, '_> {
                     st.add_bytes_value(F::DataData, 0, 0, &decoded);
                 }
                 _ => {
+                    st.add(F::BodyDecompressionFailed, 0, 0, Enc::Na);
                     st.add_bytes_value(F::DataData, 0, 0, raw);
                 }
             },

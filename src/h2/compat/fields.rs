@@ -107,6 +107,11 @@ foreign_field_table! {
         WindowConnectionAfter => c"http2.calculated.connection.window_size.after",
         WindowStreamBefore => c"http2.calculated.stream.window_size.before",
         WindowStreamAfter => c"http2.calculated.stream.window_size.after",
+        /// Expert items, filled as plain items so that filters on them still match.
+        ReassemblyError => c"http2.reassembly_error",
+        BodyDecompressionFailed => c"http2.body_decompression_failed",
+        HeaderSizeExceeded => c"http2.header_size_exceeded",
+        HeaderLinesExceeded => c"http2.header_lines_exceeded",
     }
 }
 
@@ -117,6 +122,8 @@ foreign_field_table! {
         CompressedFlag => c"grpc.compressed_flag",
         MessageLength => c"grpc.message_length",
         MessageData => c"grpc.message_data",
+        BodyDecompressionFailed => c"grpc.body_decompression_failed",
+        BodyMalformed => c"grpc.body_malformed",
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod emit;
 pub mod fields;
+pub mod grpc;
 pub mod state;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub fn builtin() -> Option<&'static Builtin> {
 /// Looks everything up; called from h2's handoff (all built-in handoffs have run by then).
 pub fn register_handoff() {
     let _ = BUILTIN.set(find());
+    grpc::register_handoff();
 }
 
 fn find() -> Option<Builtin> {

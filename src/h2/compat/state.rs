@@ -110,9 +110,11 @@ pub struct BodyContext {
     pub path: Option<Rc<[u8]>>,
     /// True when `:path` was found in this direction (a request).
     pub is_request: bool,
-    /// This direction's raw `content-type` and `grpc-encoding` (the first of each).
+    /// This direction's raw `content-type` and `grpc-encoding` (the first of each), and the
+    /// other direction's raw `content-type`.
     pub raw_content_type: Option<Rc<[u8]>>,
     pub grpc_encoding: Option<Rc<[u8]>>,
+    pub other_content_type: Option<Rc<[u8]>>,
 }
 
 /// The built-in's view of every live stream of one connection.
@@ -303,6 +305,7 @@ impl Tracker {
             is_request: ow.first_path.is_some(),
             raw_content_type: ow.first_content_type.clone(),
             grpc_encoding: ow.first_grpc_encoding.clone(),
+            other_content_type: other.first_content_type.clone(),
         }
     }
 
