@@ -18,8 +18,8 @@ use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
 };
-use super::grpc::{Context as GrpcContext, Framer, GrpcFrame};
-use super::hpack::{Decoder, HeaderBlock};
+use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame};
+use super::hpack::{Decoder, HeaderBlock, Progress};
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -263,6 +263,9 @@ pub struct DecodedBlock {
     /// The stream whose headers these are (for PUSH_PROMISE: the promised stream).
     pub stream: u32,
     pub role: BlockRole,
+    /// False for the part of a block decoded so far (shown on the first pass in a frame
+    /// whose block continues); later passes show the complete block.
+    pub complete: bool,
     /// The concatenated fragments, when the block was split over several frames.
     pub joined: Option<Rc<[u8]>>,
     /// Each fragment's PDU and where it ends in `joined`, in order: a header field is shown
@@ -288,7 +291,8 @@ impl DecodedBlock {
 
     /// True when `key` is the frame that completes the block (its only or last fragment).
     pub fn completes_in(&self, key: PduKey) -> bool {
-        self.fragments.len() <= 1 || self.fragments.last().is_some_and(|f| f.0 == key)
+        self.complete
+            && (self.fragments.len() <= 1 || self.fragments.last().is_some_and(|f| f.0 == key))
     }
 
     /// The fields that the frame of `key` shows: those whose last octet is in its fragment
@@ -550,7 +554,14 @@ struct PendingBlock {
     ends: Vec<usize>,
     bytes: Vec<u8>,
     too_large: bool,
+    /// The representations decoded so far (each fragment is decoded as it arrives).
+    progress: Progress,
 }
+
+/// A block of this many fragments or octets at most is also shown, on the first pass,
+/// before it completes (a copy per fragment; CONTINUATION floods get none).
+const PROVISIONAL_FRAGMENTS: usize = 8;
+const PROVISIONAL_BYTES: usize = 256 * 1024;
 
 /// Per-stream live state (removed when the stream closes).
 struct LiveStream {
@@ -844,6 +855,7 @@ impl Connection {
                     ends: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
+                    progress: Progress::default(),
                 };
                 self.on_fragment(
                     key,
@@ -867,6 +879,7 @@ impl Connection {
                     ends: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
+                    progress: Progress::default(),
                 };
                 self.on_fragment(
                     key,
@@ -1138,6 +1151,20 @@ impl Connection {
         };
         stream.end_stream[dir] = true;
         let mut buf = stream.body[dir].take().map(|b| *b).unwrap_or_default();
+        // Trailers ending a gRPC stream inside a message (DATA with END_STREAM is framed
+        // in `on_data`).
+        if !by_data
+            && let Some((framer, context)) = &buf.grpc
+            && let Some(missing) = framer.missing()
+        {
+            info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
+                parts: FrameParts {
+                    missing_at_end: Some(missing),
+                    ..Default::default()
+                },
+                context: context.clone(),
+            });
+        }
         let in_frame = by_data && buf.frames == 1;
         let kept = buf.data.len();
         if in_frame {
@@ -1219,7 +1246,23 @@ impl Connection {
             block.bytes.extend_from_slice(fragment);
         }
         block.ends.push(block.bytes.len());
-        if !h.has(flag::END_HEADERS) {
+        let end_headers = h.has(flag::END_HEADERS);
+        if !block.too_large {
+            // Decode what is complete now, as the built-in's inflater does frame by frame.
+            let before = block.progress.fields().len();
+            side.hpack
+                .decode_more(&block.bytes, &mut block.progress, end_headers);
+            let streaming_type = self.streaming_type();
+            self.builtin.header_fields(
+                key,
+                dir,
+                block.stream,
+                time,
+                block.progress.fields()[before..].iter(),
+                &streaming_type,
+            );
+        }
+        if !end_headers {
             info.block_part = Some(BlockPart {
                 started_in: block.started.frame,
                 completed_in: None,
@@ -1227,10 +1270,41 @@ impl Connection {
             if let Some(s) = self.streams.get(&block.stream) {
                 info.summary = s.summary;
             }
-            side.block = Some(block);
+            info.block = self.provisional_block(dir, &block);
+            self.sides[dir].block = Some(block);
             return;
         }
         self.finish_block(key, dir, time, block, info);
+    }
+
+    /// The part of a block decoded so far, shown in the frame that brought it until the
+    /// block completes (later passes show the complete block).
+    fn provisional_block(&self, dir: Dir, block: &PendingBlock) -> Option<Rc<DecodedBlock>> {
+        if block.too_large
+            || block.fragments.len() > PROVISIONAL_FRAGMENTS
+            || block.bytes.len() > PROVISIONAL_BYTES
+        {
+            return None;
+        }
+        let hpack = &self.sides[dir].hpack;
+        Some(Rc::new(DecodedBlock {
+            stream: block.promised.unwrap_or(block.stream),
+            role: BlockRole::Unknown,
+            complete: false,
+            joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
+            fragments: block
+                .fragments
+                .iter()
+                .copied()
+                .zip(block.ends.iter().map(|&e| e as u32))
+                .collect(),
+            decoded: HeaderBlock {
+                fields: block.progress.fields().into(),
+                error: None,
+            },
+            table_size: hpack.table_size(),
+            table_len: hpack.table_len() as u32,
+        }))
     }
 
     /// Decodes a complete header block and applies what it says to its stream.
@@ -1277,19 +1351,11 @@ impl Connection {
             self.sides[dir].hpack = Decoder::new_mid_stream();
             return;
         }
-        let decoded = self.sides[dir].hpack.decode_block(&block.bytes);
+        // Decoded as the fragments came (`on_fragment`).
+        let decoded = block.progress.into_block();
         if let Some(e) = &decoded.error {
             info.problems.push(Problem::Hpack(e.to_string()));
         }
-        let streaming_type = self.streaming_type();
-        self.builtin.header_fields(
-            key,
-            dir,
-            block.stream,
-            time,
-            decoded.fields.iter(),
-            &streaming_type,
-        );
         let stream_id = block.promised.unwrap_or(block.stream);
         let field = |name: &[u8]| -> Option<Rc<[u8]>> {
             decoded
@@ -1400,6 +1466,7 @@ impl Connection {
         let decoded = Rc::new(DecodedBlock {
             stream: stream_id,
             role,
+            complete: true,
             joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
             fragments: block
                 .fragments

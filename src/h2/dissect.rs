@@ -225,8 +225,16 @@ impl View<'_, '_> {
         item.append_text(&format!(", {info_text}"));
         self.pkt.append_info(&info_text);
         // After our Info clause, so that a sub-dissector's column text follows it.
-        if let (Some(g), Ok(Payload::Data { data, .. })) = (self.info.grpc(), &parsed.payload) {
-            self.grpc_frame(t, top, *data, g);
+        if let Some(g) = self.info.grpc() {
+            // DATA frames carry messages; trailers may end the stream inside one.
+            let data = match &parsed.payload {
+                Ok(Payload::Data { data, .. }) => *data,
+                _ => Span {
+                    off: 0,
+                    len: self.bytes.len(),
+                },
+            };
+            self.grpc_frame(t, top, data, g);
         }
         if let Some(body) = &self.info.body {
             let frame_data = match &parsed.payload {
@@ -490,7 +498,7 @@ impl View<'_, '_> {
             let start = if i == 0 { 0 } else { block.fragments[i - 1].1 };
             (start as usize, block.fragments[i].1 as usize)
         });
-        let completing = block.fragments.len() <= 1 || position == Some(block.fragments.len() - 1);
+        let completing = block.completes_in(self.key);
         self.header_block(
             t,
             &view,

@@ -194,12 +194,16 @@ impl Framer {
             parts.ends_in = Some(self.ends_in.clone());
             pos = data.len();
         }
-        if end_stream && self.seen > 0 {
-            let total = self.total.unwrap_or(PREFIX_LEN as u64);
-            parts.missing_at_end = Some(total - self.seen);
+        if end_stream && let Some(missing) = self.missing() {
+            parts.missing_at_end = Some(missing);
             *self = Framer::default();
         }
         parts
+    }
+
+    /// Octets still missing from the message in progress, if one is.
+    pub fn missing(&self) -> Option<u64> {
+        (self.seen > 0).then(|| self.total.unwrap_or(PREFIX_LEN as u64) - self.seen)
     }
 
     /// Adds octets to the message in progress.

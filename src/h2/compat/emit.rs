@@ -183,6 +183,14 @@ impl Ctx<'_, '_> {
                 if let Some(p) = priority {
                     self.priority(st, p);
                 }
+                // END_STREAM while a streamed message is incomplete.
+                if self
+                    .info
+                    .grpc()
+                    .is_some_and(|g| g.parts.missing_at_end.is_some())
+                {
+                    st.add(F::ReassemblyError, 0, self.bytes.len(), Enc::Na);
+                }
                 st.add(F::Headers, fragment.off, fragment.len, Enc::Na);
                 self.header_fields_items(b, st, *fragment);
                 self.pairing(st);
