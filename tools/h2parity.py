@@ -89,6 +89,8 @@ def main():
     ap.add_argument("--prefix", default="http2.,grpc.")
     ap.add_argument("--two-pass", action="store_true")
     ap.add_argument("--show", type=int, default=3)
+    ap.add_argument("--superset", action="store_true",
+                    help="only require that ours holds every built-in value (mid-stream captures)")
     ap.add_argument("--plugin", default=os.environ.get("ZKH2_PLUGIN", str(ROOT / "target/release/libzkh2.so")))
     ap.add_argument("-o", action="append", default=[], dest="opts")
     a = ap.parse_args()
@@ -118,8 +120,19 @@ def main():
     for num in sorted(set(theirs) | set(mine)):
         t, m = theirs.get(num, {}), mine.get(num, {})
         for f in sorted(set(t) | set(m)):
-            if t.get(f) != m.get(f):
-                diffs.setdefault(f, []).append((num, t.get(f), m.get(f)))
+            tv, mv = t.get(f), m.get(f)
+            if a.superset:
+                rest = list(mv or [])
+                ok = True
+                for v in tv or []:
+                    if v in rest:
+                        rest.remove(v)
+                    else:
+                        ok = False
+                if ok:
+                    continue
+            if tv != mv:
+                diffs.setdefault(f, []).append((num, tv, mv))
     total = sum(len(v) for v in diffs.values())
     for f, rows in sorted(diffs.items()):
         print("%s: %d frames differ" % (f, len(rows)))

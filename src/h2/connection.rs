@@ -829,6 +829,15 @@ impl Connection {
                     data.len as u32,
                     h.has(flag::END_STREAM),
                 );
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                    info.compat_mut().window = Some(self.builtin.window_data(
+                        key.frame,
+                        dir,
+                        h.stream_id,
+                        data.len as u32,
+                    ));
+                }
                 self.on_data(key, dir, time, &h, data.of(bytes), &mut info);
                 info.data_mode = mode;
                 if let Some(body) = body {
@@ -846,6 +855,9 @@ impl Connection {
                 }
                 self.builtin
                     .header_frame(key, dir, h.stream_id, true, h.has(flag::END_HEADERS));
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                }
                 let pending = PendingBlock {
                     stream: h.stream_id,
                     promised: None,
@@ -870,6 +882,10 @@ impl Connection {
             Payload::PushPromise {
                 promised, fragment, ..
             } => {
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                    self.builtin.window_touch(promised.val.1, dir);
+                }
                 let pending = PendingBlock {
                     stream: h.stream_id,
                     promised: Some(promised.val.1),
@@ -894,16 +910,37 @@ impl Connection {
             Payload::Continuation { fragment } => {
                 self.builtin
                     .header_frame(key, dir, h.stream_id, false, h.has(flag::END_HEADERS));
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                }
                 self.on_fragment(key, dir, time, &h, None, fragment.of(bytes), &mut info)
             }
-            Payload::Settings(settings) => self.on_settings(
-                key,
-                dir,
-                &h,
-                settings.iter().map(|s| s.val).collect(),
-                &mut info,
-            ),
+            Payload::Settings(settings) => {
+                if cfg!(ws_ge_4_4) {
+                    for st in settings
+                        .iter()
+                        .filter(|st| st.val.0 == setting::INITIAL_WINDOW_SIZE)
+                    {
+                        self.builtin.window_initial(dir, st.val.1);
+                    }
+                }
+                self.on_settings(
+                    key,
+                    dir,
+                    &h,
+                    settings.iter().map(|s| s.val).collect(),
+                    &mut info,
+                )
+            }
             Payload::WindowUpdate { increment } => {
+                if cfg!(ws_ge_4_4) {
+                    info.compat_mut().window = Some(self.builtin.window_update(
+                        key.frame,
+                        dir,
+                        h.stream_id,
+                        increment.val.1,
+                    ));
+                }
                 self.on_window_update(dir, &h, increment.val.1, &mut info)
             }
             Payload::RstStream { .. } => {

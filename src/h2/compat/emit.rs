@@ -169,6 +169,7 @@ impl Ctx<'_, '_> {
                 self.padding(st, padding);
                 self.data_body(b, st, *data, padding);
                 self.padding_bytes(st, F::DataPadding, padding);
+                self.window(st);
             }
             Payload::Headers {
                 padding,
@@ -253,6 +254,7 @@ impl Ctx<'_, '_> {
             Payload::WindowUpdate { increment } => {
                 st.add(F::WindowUpdateR, increment.off, 4, Enc::BigEndian);
                 st.add(F::WindowUpdateIncrement, increment.off, 4, Enc::BigEndian);
+                self.window(st);
             }
             Payload::Continuation { fragment } => {
                 let padding = self.continuation_padding(h);
@@ -676,6 +678,23 @@ impl Ctx<'_, '_> {
                 )
             };
             st.add_string(F::RequestFullUri, 0, 0, &uri).generated();
+        }
+    }
+
+    /// 4.4 and later: the built-in's flow-control windows before and after the frame.
+    fn window(&self, st: &Tree<'_>) {
+        let Some(w) = self.info.compat().and_then(|c| c.window) else {
+            return;
+        };
+        if let Some((before, after)) = w.connection {
+            st.add_i32(F::WindowConnectionBefore, 0, 0, before)
+                .generated();
+            st.add_i32(F::WindowConnectionAfter, 0, 0, after)
+                .generated();
+        }
+        if let Some((before, after)) = w.stream {
+            st.add_i32(F::WindowStreamBefore, 0, 0, before).generated();
+            st.add_i32(F::WindowStreamAfter, 0, 0, after).generated();
         }
     }
 

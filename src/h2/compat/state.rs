@@ -117,10 +117,85 @@ pub struct BodyContext {
     pub other_content_type: Option<Rc<[u8]>>,
 }
 
+/// The built-in's flow-control arithmetic (4.4 and later: `adjust_window_size`): windows
+/// per direction, new streams starting at the receiver's SETTINGS_INITIAL_WINDOW_SIZE as
+/// the SETTINGS frame (not its ACK) declared it, DATA counted without padding. Its
+/// "before" value is kept per packet, not per frame: a second DATA or WINDOW_UPDATE in
+/// the same packet starts from the first one's "before" and leaves the totals alone.
+#[derive(Debug)]
+struct Windows {
+    initial: [i32; 2],
+    connection: [i32; 2],
+    /// Stream windows per sending direction; None until the built-in first looks at the
+    /// stream from that direction.
+    streams: HashMap<u32, [Option<i32>; 2]>,
+    /// The packet whose first adjustment set `before`.
+    packet: u32,
+    connection_before: Option<i32>,
+    stream_before: Option<i32>,
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Windows {
+            initial: [65_535; 2],
+            connection: [65_535; 2],
+            streams: HashMap::new(),
+            packet: 0,
+            connection_before: None,
+            stream_before: None,
+        }
+    }
+}
+
+impl Windows {
+    fn touch(&mut self, stream: u32, dir: usize) -> &mut i32 {
+        let initial = self.initial[dir];
+        self.streams.entry(stream).or_default()[dir].get_or_insert(initial)
+    }
+
+    fn new_packet(&mut self, frame: u32) {
+        if self.packet != frame {
+            self.packet = frame;
+            self.connection_before = None;
+            self.stream_before = None;
+        }
+    }
+
+    fn adjust_connection(&mut self, dir: usize, by: i32) -> (i32, i32) {
+        let before = match self.connection_before {
+            Some(b) => b,
+            None => {
+                let b = self.connection[dir];
+                self.connection[dir] = b.wrapping_add(by);
+                self.connection_before = Some(b);
+                b
+            }
+        };
+        (before, before.wrapping_add(by))
+    }
+
+    fn adjust_stream(&mut self, stream: u32, dir: usize, by: i32) -> (i32, i32) {
+        let before = match self.stream_before {
+            Some(b) => b,
+            None => {
+                let w = self.touch(stream, dir);
+                let b = *w;
+                *w = b.wrapping_add(by);
+                self.stream_before = Some(b);
+                b
+            }
+        };
+        (before, before.wrapping_add(by))
+    }
+}
+
 /// The built-in's view of every live stream of one connection.
 #[derive(Default)]
 pub struct Tracker {
     streams: HashMap<u32, Stream>,
+    /// 4.4 and later only.
+    windows: Windows,
     /// Streams that the built-in has been told about (for its Follow stream list).
     announced: std::collections::HashSet<u32>,
 }
@@ -176,6 +251,63 @@ fn builtin_uncompression(v: &[u8]) -> Option<Encoding> {
 impl Tracker {
     fn stream(&mut self, id: u32) -> &mut Stream {
         self.streams.entry(id).or_default()
+    }
+
+    /// 4.4+: a frame of `stream` from `dir` that makes the built-in look at the stream (a
+    /// header block or DATA): its window in that direction starts now if it has not yet.
+    pub fn window_touch(&mut self, stream: u32, dir: usize) {
+        self.windows.touch(stream, dir & 1);
+    }
+
+    /// 4.4+: SETTINGS_INITIAL_WINDOW_SIZE from `dir` sets the windows of the other
+    /// direction: existing streams move by the difference, new ones start there.
+    pub fn window_initial(&mut self, dir: usize, value: u32) {
+        let to = (dir & 1) ^ 1;
+        let new = value as i32;
+        let diff = new.wrapping_sub(self.windows.initial[to]);
+        if diff != 0 {
+            for w in self.windows.streams.values_mut() {
+                if let Some(w) = &mut w[to] {
+                    *w = w.wrapping_add(diff);
+                }
+            }
+        }
+        self.windows.initial[to] = new;
+    }
+
+    /// 4.4+: a DATA frame of `len` octets (padding excluded) in packet `frame`.
+    pub fn window_data(&mut self, frame: u32, dir: usize, stream: u32, len: u32) -> WindowChange {
+        let dir = dir & 1;
+        self.windows.new_packet(frame);
+        let by = (len as i32).wrapping_neg();
+        WindowChange {
+            connection: Some(self.windows.adjust_connection(dir, by)),
+            stream: Some(self.windows.adjust_stream(stream, dir, by)),
+        }
+    }
+
+    /// 4.4+: a WINDOW_UPDATE from `dir`: it opens the other direction's window.
+    pub fn window_update(
+        &mut self,
+        frame: u32,
+        dir: usize,
+        stream: u32,
+        increment: u32,
+    ) -> WindowChange {
+        let to = (dir & 1) ^ 1;
+        self.windows.new_packet(frame);
+        let by = increment as i32;
+        if stream == 0 {
+            WindowChange {
+                connection: Some(self.windows.adjust_connection(to, by)),
+                stream: None,
+            }
+        } else {
+            WindowChange {
+                connection: None,
+                stream: Some(self.windows.adjust_stream(stream, to, by)),
+            }
+        }
     }
 
     /// True the first time a stream id is seen on this connection.
