@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::body::{self, DecodeError, Encoding};
-use super::compat::state::{CompatFrame, DataMode, Tracker};
+use super::compat::state::{CompatFrame, DataMode, HeaderFrame, Tracker};
 use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
@@ -769,6 +769,9 @@ impl Connection {
         bytes: &[u8],
         skipped: bool,
     ) -> FrameInfo {
+        // Streams closed by the previous frame: the built-in's view of them is not needed
+        // any more (kept until now for that frame's own links).
+        self.builtin.flush_removals();
         let first_of_side = !self.sides[dir].started;
         self.sides[dir].started = true;
         if skipped {
@@ -853,8 +856,13 @@ impl Connection {
                     let summary = self.streams.get(&h.stream_id).and_then(|s| s.summary);
                     self.note_builtin_body_end(summary, dir, key.frame);
                 }
-                self.builtin
-                    .header_frame(key, dir, h.stream_id, true, h.has(flag::END_HEADERS));
+                self.builtin.header_frame(
+                    key,
+                    dir,
+                    h.stream_id,
+                    HeaderFrame::Headers,
+                    h.has(flag::END_HEADERS),
+                );
                 if cfg!(ws_ge_4_4) {
                     self.builtin.window_touch(h.stream_id, dir);
                 }
@@ -882,6 +890,15 @@ impl Connection {
             Payload::PushPromise {
                 promised, fragment, ..
             } => {
+                self.builtin.header_frame(
+                    key,
+                    dir,
+                    h.stream_id,
+                    HeaderFrame::PushPromise {
+                        promised: promised.val.1,
+                    },
+                    h.has(flag::END_HEADERS),
+                );
                 if cfg!(ws_ge_4_4) {
                     self.builtin.window_touch(h.stream_id, dir);
                     self.builtin.window_touch(promised.val.1, dir);
@@ -908,8 +925,13 @@ impl Connection {
                 )
             }
             Payload::Continuation { fragment } => {
-                self.builtin
-                    .header_frame(key, dir, h.stream_id, false, h.has(flag::END_HEADERS));
+                self.builtin.header_frame(
+                    key,
+                    dir,
+                    h.stream_id,
+                    HeaderFrame::Continuation,
+                    h.has(flag::END_HEADERS),
+                );
                 if cfg!(ws_ge_4_4) {
                     self.builtin.window_touch(h.stream_id, dir);
                 }
@@ -967,10 +989,7 @@ impl Connection {
         if cfg!(ws_ge_4_4) && h.kind == kind::HEADERS {
             // The built-in (4.4+) links HEADERS frames by what its pairing holds right now
             // (kept in the summary: the stream may have closed in this very frame).
-            let pairing = info
-                .summary
-                .and_then(|i| self.summaries.get(i as usize))
-                .map_or_else(|| self.builtin.pairing(h.stream_id), |s| s.builtin_pairing);
+            let pairing = self.builtin.pairing(h.stream_id);
             info.compat_mut().pairing = Some(pairing);
         }
         info
@@ -1290,7 +1309,7 @@ impl Connection {
             side.hpack
                 .decode_more(&block.bytes, &mut block.progress, end_headers);
             let streaming_type = self.streaming_type();
-            self.builtin.header_fields(
+            let target = self.builtin.header_fields(
                 key,
                 dir,
                 block.stream,
@@ -1298,6 +1317,12 @@ impl Connection {
                 block.progress.fields()[before..].iter(),
                 &streaming_type,
             );
+            // Later passes show the pairing as the first pass leaves it.
+            let pairing = self.builtin.pairing(target);
+            let summary = self.streams.get(&target).and_then(|s| s.summary);
+            if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+                s.builtin_pairing = pairing;
+            }
         }
         if !end_headers {
             info.block_part = Some(BlockPart {

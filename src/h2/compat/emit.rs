@@ -427,17 +427,31 @@ impl Ctx<'_, '_> {
             self.fragment_tree(st, &prefix.fragments, Some(&prefix.prefix));
             st.add(F::DataSegment, data.off, len, Enc::Na);
         }
+        // 4.4's generic streaming reassembly counts the prefix octets of this frame again
+        // as part of the message's own fragment of this frame.
+        let merged = cfg!(ws_ge_4_4) && p.prefix.is_some();
+        let again = |off: u32, len: u32| {
+            if merged {
+                (data.off, (off + len) as usize)
+            } else {
+                (data.off + off as usize, len as usize)
+            }
+        };
         if let Some(tail) = &p.tail {
-            let (off, len) = (data.off + tail.off as usize, tail.len as usize);
-            if len > 0 || p.prefix.is_none() {
+            let (off, len) = again(tail.off, tail.len);
+            if tail.len > 0 || p.prefix.is_none() {
                 st.add_u32(F::BodyReassembledIn, off, len, frame)
                     .generated();
-                self.fragment_tree(st, &tail.fragments, tail.message.as_deref());
+                if merged {
+                    self.fragment_tree(st, &merge_last(&tail.fragments), tail.message.as_deref());
+                } else {
+                    self.fragment_tree(st, &tail.fragments, tail.message.as_deref());
+                }
                 st.add(F::DataSegment, off, len, Enc::Na);
             }
         }
         if let Some((off, len)) = p.middle {
-            let (off, len) = (data.off + off as usize, len as usize);
+            let (off, len) = again(off, len);
             if let Some(end) = ends_in {
                 st.add_u32(F::BodyReassembledIn, off, len, end).generated();
             }
@@ -725,6 +739,19 @@ impl Ctx<'_, '_> {
             st.add_u32(F::ResponseIn, 0, 0, p.response_in).generated();
         }
     }
+}
+
+/// The fragments with the last two joined when they are of the same frame.
+fn merge_last(fragments: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = fragments.to_vec();
+    if let [.., a, b] = out.as_slice()
+        && a.0 == b.0
+    {
+        let joined = (a.0, a.1 + b.1);
+        out.truncate(out.len() - 2);
+        out.push(joined);
+    }
+    out
 }
 
 /// `g_uri_unescape_string(value, NULL)`: `%XX` escapes decoded; None when an escape is

@@ -71,12 +71,22 @@ pub struct CompatFrame {
     pub window: Option<WindowChange>,
 }
 
+/// The frames that carry a header block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderFrame {
+    Headers,
+    PushPromise { promised: u32 },
+    Continuation,
+}
+
 /// One direction of a stream.
 #[derive(Debug, Default)]
 struct OneWay {
-    /// The first HEADERS frame of this direction, and the frame with its END_HEADERS.
+    /// Where the built-in's header context starts and ends (see `Tracker::header_frame`),
+    /// and (4.4+) the stream that the block in it is about.
     header_start: Option<PduKey>,
     header_end: Option<PduKey>,
+    header_stream: Option<u32>,
     content_type: Option<Rc<str>>,
     content_type_params: Option<Rc<str>>,
     content_encoding: Option<Rc<[u8]>>,
@@ -198,6 +208,8 @@ pub struct Tracker {
     windows: Windows,
     /// Streams that the built-in has been told about (for its Follow stream list).
     announced: std::collections::HashSet<u32>,
+    /// Streams closed by the frame being decided (forgotten at the next one).
+    closed: Vec<u32>,
 }
 
 /// The name and value a header has for the built-in: a field whose entry was inserted
@@ -315,33 +327,66 @@ impl Tracker {
         self.announced.insert(stream)
     }
 
-    /// Forgets a stream that has closed (its frames are decided; later frames on it start
-    /// afresh, as they would for the built-in only in corner cases).
+    /// Forgets a stream that has closed, once the current frame is done (its frames are
+    /// decided; later frames on it start afresh, as for the built-in only in corner cases).
     pub fn remove(&mut self, id: u32) {
-        self.streams.remove(&id);
+        self.closed.push(id);
     }
 
-    /// A HEADERS or CONTINUATION frame of `stream` from `dir`, before its header fields:
-    /// the built-in marks where the stream's first header block starts and ends.
+    /// Forgets the streams closed by the frames before this one.
+    pub fn flush_removals(&mut self) {
+        for id in self.closed.drain(..) {
+            self.streams.remove(&id);
+        }
+    }
+
+    /// A HEADERS, PUSH_PROMISE or CONTINUATION frame of `stream` from `dir`, before its
+    /// header fields: where the built-in's "header context" starts and ends (so that it
+    /// can tell a HEADERS block from a PUSH_PROMISE one when it reads header values), and
+    /// (4.4+) which stream the block's values are about (for PUSH_PROMISE: `promised`).
+    ///
+    /// 4.0 marks only a stream direction's first HEADERS block; 4.4 marks every HEADERS
+    /// and PUSH_PROMISE block.
     pub fn header_frame(
         &mut self,
         key: PduKey,
         dir: usize,
         stream: u32,
-        is_headers: bool,
+        kind: HeaderFrame,
         end_headers: bool,
     ) {
         let ow = &mut self.stream(stream).oneway[dir & 1];
-        if is_headers && ow.header_start.is_none() {
-            ow.header_start = Some(key);
-        }
-        if end_headers && ow.header_start.is_some() && ow.header_end.is_none() {
-            ow.header_end = Some(key);
+        match kind {
+            HeaderFrame::Headers if cfg!(ws_ge_4_4) => {
+                ow.header_start = Some(key);
+                ow.header_end = end_headers.then_some(key);
+                ow.header_stream = Some(stream);
+            }
+            HeaderFrame::PushPromise { promised } if cfg!(ws_ge_4_4) => {
+                ow.header_start = Some(key);
+                ow.header_end = end_headers.then_some(key);
+                ow.header_stream = Some(promised);
+            }
+            HeaderFrame::Headers => {
+                if ow.header_start.is_none() {
+                    ow.header_start = Some(key);
+                }
+                if end_headers && ow.header_end.is_none() {
+                    ow.header_end = Some(key);
+                }
+            }
+            HeaderFrame::PushPromise { .. } => {}
+            HeaderFrame::Continuation => {
+                if end_headers && ow.header_start.is_some() && ow.header_end.is_none() {
+                    ow.header_end = Some(key);
+                }
+            }
         }
     }
 
     /// The header fields that the built-in decodes in one frame (HEADERS, CONTINUATION or
-    /// PUSH_PROMISE) of `stream` (for PUSH_PROMISE: the stream it was sent on).
+    /// PUSH_PROMISE) of `stream` (for PUSH_PROMISE: the stream it was sent on). Returns the
+    /// stream whose pairing the fields may have changed.
     pub fn header_fields<'f>(
         &mut self,
         key: PduKey,
@@ -350,33 +395,43 @@ impl Tracker {
         time: Nanos,
         fields: impl Iterator<Item = &'f Field>,
         is_streaming_type: &dyn Fn(&str) -> bool,
-    ) {
-        let s = self.stream(stream);
+    ) -> u32 {
         let dir = dir & 1;
-        let in_context = {
-            let ow = &s.oneway[dir];
-            ow.header_start.is_none_or(|start| key >= start)
-                && ow.header_end.is_none_or(|end| key <= end)
+        let (in_context, target) = {
+            let ow = &self.stream(stream).oneway[dir];
+            let in_context = ow.header_start.is_none_or(|start| key >= start)
+                && ow.header_end.is_none_or(|end| key <= end);
+            (in_context, ow.header_stream.unwrap_or(stream))
         };
-        for f in fields {
-            if f.repr == crate::h2::hpack::Representation::SizeUpdate {
-                continue;
+        // Values read back later (grpc's path, content type, encoding) come from every
+        // block on the stream the frame was sent on.
+        let mut populate = Vec::new();
+        {
+            let ow = &mut self.stream(stream).oneway[dir];
+            for f in fields {
+                if f.repr == crate::h2::hpack::Representation::SizeUpdate {
+                    continue;
+                }
+                let (name, value) = builtin_name_value(f);
+                match name {
+                    b":path" if ow.first_path.is_none() => ow.first_path = Some(Rc::from(value)),
+                    b"content-type" if ow.first_content_type.is_none() => {
+                        ow.first_content_type = Some(Rc::from(value))
+                    }
+                    b"grpc-encoding" if ow.first_grpc_encoding.is_none() => {
+                        ow.first_grpc_encoding = Some(Rc::from(value))
+                    }
+                    _ => {}
+                }
+                if in_context {
+                    populate.push((name, value));
+                }
             }
-            let (name, value) = builtin_name_value(f);
+        }
+        // `populate_http_header_tracking`, on the stream the block is about.
+        let s = self.stream(target);
+        for (name, value) in populate {
             let ow = &mut s.oneway[dir];
-            match name {
-                b":path" if ow.first_path.is_none() => ow.first_path = Some(Rc::from(value)),
-                b"content-type" if ow.first_content_type.is_none() => {
-                    ow.first_content_type = Some(Rc::from(value))
-                }
-                b"grpc-encoding" if ow.first_grpc_encoding.is_none() => {
-                    ow.first_grpc_encoding = Some(Rc::from(value))
-                }
-                _ => {}
-            }
-            if !in_context {
-                continue;
-            }
             match name {
                 b"content-encoding" if ow.content_encoding.is_none() => {
                     ow.content_encoding = Some(Rc::from(value))
@@ -407,6 +462,7 @@ impl Tracker {
                 _ => {}
             }
         }
+        target
     }
 
     /// The pairing of `stream` as it stands now (4.4+ shows it on HEADERS frames).
