@@ -995,6 +995,15 @@ impl Connection {
         info
     }
 
+    /// Copies what the built-in knows of a stream into its summary, for later passes.
+    fn sync_builtin_summary(&mut self, stream: u32) {
+        let pairing = self.builtin.pairing(stream);
+        let summary = self.streams.get(&stream).and_then(|s| s.summary);
+        if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+            s.builtin_pairing = pairing;
+        }
+    }
+
     fn note_builtin_body_end(&mut self, summary: Option<u32>, dir: Dir, frame: u32) {
         if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
             s.builtin_body_end[dir & 1] = frame;
@@ -1317,12 +1326,8 @@ impl Connection {
                 block.progress.fields()[before..].iter(),
                 &streaming_type,
             );
-            // Later passes show the pairing as the first pass leaves it.
-            let pairing = self.builtin.pairing(target);
-            let summary = self.streams.get(&target).and_then(|s| s.summary);
-            if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
-                s.builtin_pairing = pairing;
-            }
+            // Later passes show the pairing and URI as the first pass leaves them.
+            self.sync_builtin_summary(target);
         }
         if !end_headers {
             info.block_part = Some(BlockPart {

@@ -80,7 +80,13 @@ impl Ctx<'_, '_> {
         let Ok(payload) = &parsed.payload else {
             return;
         };
-        self.payload(b, &st, &h, payload);
+        let uri_shown = self.payload(b, &st, &h, payload);
+        if cfg!(ws_ge_4_6) && h.stream_id > 0 && !uri_shown {
+            // 4.6 shows the stream's request URI on each of its frames.
+            if let Some(uri) = self.conn.builtin().full_uri(h.stream_id) {
+                st.add_string(F::RequestFullUri, 0, 0, &uri).generated();
+            }
+        }
     }
 
     /// The `http2` statistics tap (every frame but the preface) and Follow HTTP/2 Stream.
@@ -162,8 +168,11 @@ impl Ctx<'_, '_> {
         st.add(F::StreamId, 5, 4, Enc::BigEndian);
     }
 
-    fn payload(&self, b: &Builtin, st: &Tree<'_>, h: &FrameHeader, payload: &Payload) {
+    /// The payload's items. True when they include the request URI of the frame's own
+    /// stream (a request's header block with `:authority`).
+    fn payload(&self, b: &Builtin, st: &Tree<'_>, h: &FrameHeader, payload: &Payload) -> bool {
         let end = frame::HEADER_LEN + h.length as usize;
+        let mut uri_shown = false;
         match payload {
             Payload::Data { padding, data } => {
                 self.padding(st, padding);
@@ -193,7 +202,7 @@ impl Ctx<'_, '_> {
                     st.add(F::ReassemblyError, 0, self.bytes.len(), Enc::Na);
                 }
                 st.add(F::Headers, fragment.off, fragment.len, Enc::Na);
-                self.header_fields_items(b, st, *fragment);
+                uri_shown = self.header_fields_items(b, st, *fragment);
                 self.pairing(st);
                 self.padding_bytes(st, F::HeadersPadding, padding);
             }
@@ -306,6 +315,7 @@ impl Ctx<'_, '_> {
                 st.add(F::Unknown, data.off, end.saturating_sub(data.off), Enc::Na);
             }
         }
+        uri_shown
     }
 
     /// `dissect_frame_padding`: the Pad Length octet when PADDED, and always the generated
@@ -572,16 +582,17 @@ impl Ctx<'_, '_> {
         Some(out)
     }
 
-    /// `inflate_http2_header_block`: the decoded header fields of this frame.
-    fn header_fields_items(&self, b: &Builtin, st: &Tree<'_>, fragment: Span) {
+    /// `inflate_http2_header_block`: the decoded header fields of this frame. True when
+    /// they include a request URI (`:authority`).
+    fn header_fields_items(&self, b: &Builtin, st: &Tree<'_>, fragment: Span) -> bool {
         let Some(block) = self.info.block.as_deref() else {
-            return;
+            return false;
         };
         let Some(fields) = self.header_fields() else {
-            return;
+            return false;
         };
         if fields.is_empty() {
-            return;
+            return false;
         }
         let block_bytes: &[u8] = match &block.joined {
             Some(j) => j,
@@ -692,7 +703,9 @@ impl Ctx<'_, '_> {
                 )
             };
             st.add_string(F::RequestFullUri, 0, 0, &uri).generated();
+            return true;
         }
+        false
     }
 
     /// 4.4 and later: the built-in's flow-control windows before and after the frame.

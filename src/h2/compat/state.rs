@@ -110,6 +110,16 @@ struct Stream {
     pairing: Pairing,
 }
 
+/// A stream's request URI parts as the built-in keeps them (4.6 shows the URI on every frame
+/// of the stream, also after it closed).
+#[derive(Debug, Default)]
+struct RequestUri {
+    connect: bool,
+    scheme: Option<Rc<[u8]>>,
+    authority: Option<Rc<[u8]>>,
+    path: Option<Rc<[u8]>>,
+}
+
 /// What a body's DATA frame needs to know about its stream to be handed on: the content
 /// type (with parameters), and for gRPC the path, direction and message encoding.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -210,6 +220,8 @@ pub struct Tracker {
     announced: std::collections::HashSet<u32>,
     /// Streams closed by the frame being decided (forgotten at the next one).
     closed: Vec<u32>,
+    /// 4.6+: the request URI parts of every stream, kept after it closes.
+    uris: HashMap<u32, RequestUri>,
 }
 
 /// The name and value a header has for the built-in: a field whose entry was inserted
@@ -429,6 +441,24 @@ impl Tracker {
             }
         }
         // `populate_http_header_tracking`, on the stream the block is about.
+        if cfg!(ws_ge_4_6) {
+            for &(name, value) in &populate {
+                let part = match name {
+                    b":scheme" | b":authority" | b":path" => Some(Rc::from(value)),
+                    b":method" if value == b"CONNECT" => {
+                        self.uris.entry(target).or_default().connect = true;
+                        continue;
+                    }
+                    _ => continue,
+                };
+                let uri = self.uris.entry(target).or_default();
+                match name {
+                    b":scheme" => uri.scheme = part,
+                    b":authority" => uri.authority = part,
+                    _ => uri.path = part,
+                }
+            }
+        }
         let s = self.stream(target);
         for (name, value) in populate {
             let ow = &mut s.oneway[dir];
@@ -471,6 +501,21 @@ impl Tracker {
             .get(&stream)
             .map(|s| s.pairing)
             .unwrap_or_default()
+    }
+
+    /// The stream's request URI as 4.6 shows it on the stream's frames.
+    pub fn full_uri(&self, stream: u32) -> Option<String> {
+        let uri = self.uris.get(&stream)?;
+        let authority = String::from_utf8_lossy(uri.authority.as_deref()?);
+        if uri.connect {
+            return Some(authority.into_owned());
+        }
+        let path = String::from_utf8_lossy(uri.path.as_deref()?);
+        let scheme = uri
+            .scheme
+            .as_deref()
+            .map_or("(null)".into(), String::from_utf8_lossy);
+        Some(format!("{scheme}://{authority}{path}"))
     }
 
     /// True when the stream's content type made the built-in switch it to streaming
