@@ -822,6 +822,11 @@ impl Connection {
                 return info;
             }
         };
+        // The frame kind, and for PUSH_PROMISE the promised stream (for `compat`).
+        let parsed_kind = Some(match &payload {
+            Payload::PushPromise { promised, .. } => (kind::PUSH_PROMISE, promised.val.1),
+            _ => (h.kind, 0),
+        });
         match payload {
             Payload::Data { data, .. } => {
                 // The built-in's view first: on_data may close the stream.
@@ -986,11 +991,17 @@ impl Connection {
             }
             Payload::Unknown { .. } => info.problems.push(Problem::UnknownType(h.kind)),
         }
-        if cfg!(ws_ge_4_4) && h.kind == kind::HEADERS {
-            // The built-in (4.4+) links HEADERS frames by what its pairing holds right now
-            // (kept in the summary: the stream may have closed in this very frame).
-            let pairing = self.builtin.pairing(h.stream_id);
-            info.compat_mut().pairing = Some(pairing);
+        if cfg!(ws_ge_4_4) {
+            // The built-in (4.4+) links HEADERS (and PUSH_PROMISE to the promised stream's
+            // response) by what its pairing holds right now.
+            let stream = match &parsed_kind {
+                Some((kind::HEADERS, _)) => Some(h.stream_id),
+                Some((kind::PUSH_PROMISE, promised)) => Some(*promised),
+                _ => None,
+            };
+            if let Some(stream) = stream {
+                info.compat_mut().pairing = Some(self.builtin.pairing(stream));
+            }
         }
         info
     }
@@ -1334,7 +1345,10 @@ impl Connection {
                 started_in: block.started.frame,
                 completed_in: None,
             });
-            if let Some(s) = self.streams.get(&block.stream) {
+            if block.promised.is_none() {
+                // The HEADERS frame of a block that continues belongs to its stream already.
+                info.summary = self.stream(block.stream, info).and_then(|s| s.summary);
+            } else if let Some(s) = self.streams.get(&block.stream) {
                 info.summary = s.summary;
             }
             info.block = self.provisional_block(dir, &block);

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use super::Builtin;
 use super::fields::Http2 as F;
-use super::state::{CompletedBody, DataMode, builtin_name_value};
+use super::state::{self, CompletedBody, DataMode, builtin_name_value};
 use crate::epan::{Enc, Packet, Tree};
 use crate::h2::body;
 use crate::h2::connection::{Connection, DecodedBlock, FrameInfo, PduKey, PduRole};
@@ -240,6 +240,13 @@ impl Ctx<'_, '_> {
                 st.add(F::PushPromiseStreamId, promised.off, 4, Enc::BigEndian);
                 st.add(F::PushPromiseHeader, fragment.off, fragment.len, Enc::Na);
                 self.header_fields_items(b, st, *fragment);
+                // 4.4+: the promised stream's response, once known.
+                if let Some(p) = self.pairing_now() {
+                    let now = self.pkt.frame();
+                    if now == p.request_in && p.response_in > 0 {
+                        st.add_u32(F::ResponseIn, 0, 0, p.response_in).generated();
+                    }
+                }
                 self.padding_bytes(st, F::PushPromisePadding, padding);
             }
             Payload::Ping { data } => {
@@ -429,17 +436,18 @@ impl Ctx<'_, '_> {
             .as_ref()
             .map(|c| c.get())
             .filter(|&f| f != 0 && self.pkt.visited());
-        // The prefix is reassembled on its own first, then the message.
-        if let Some(prefix) = &p.prefix {
+        // On the first pass, 4.0 reassembles the prefix on its own first, then the message;
+        // 4.4's generic reassembly (and 4.0 on later passes, which replays the first pass's
+        // message boundaries) counts the prefix octets as part of the message's fragment.
+        // Later passes replay the message's boundaries and skip the prefix reassembly.
+        let merged = p.prefix.is_some() && (cfg!(ws_ge_4_4) || self.pkt.visited());
+        if let Some(prefix) = p.prefix.as_ref().filter(|_| !self.pkt.visited()) {
             let len = prefix.len as usize;
             st.add_u32(F::BodyReassembledIn, data.off, len, frame)
                 .generated();
             self.fragment_tree(st, &prefix.fragments, Some(&prefix.prefix));
             st.add(F::DataSegment, data.off, len, Enc::Na);
         }
-        // 4.4's generic streaming reassembly counts the prefix octets of this frame again
-        // as part of the message's own fragment of this frame.
-        let merged = cfg!(ws_ge_4_4) && p.prefix.is_some();
         let again = |off: u32, len: u32| {
             if merged {
                 (data.off, (off + len) as usize)
@@ -452,7 +460,7 @@ impl Ctx<'_, '_> {
             if tail.len > 0 || p.prefix.is_none() {
                 st.add_u32(F::BodyReassembledIn, off, len, frame)
                     .generated();
-                if merged {
+                if merged && cfg!(ws_ge_4_4) {
                     self.fragment_tree(st, &merge_last(&tail.fragments), tail.message.as_deref());
                 } else {
                     self.fragment_tree(st, &tail.fragments, tail.message.as_deref());
@@ -725,22 +733,30 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// 4.4 and later: the request/response links that the built-in shows on HEADERS.
-    fn pairing(&self, st: &Tree<'_>) {
+    /// 4.4+: the pairing of the frame's stream (for PUSH_PROMISE: the promised stream) as
+    /// the built-in sees it now: on the first pass as it stood at this frame, on later
+    /// passes as the first pass left it.
+    fn pairing_now(&self) -> Option<state::Pairing> {
         if !cfg!(ws_ge_4_4) {
-            return;
+            return None;
         }
-        let now = self.pkt.frame();
-        let pairing = if self.pkt.visited() {
-            // Later passes see the pairing as the first pass left it.
+        if self.pkt.visited() {
             self.info
                 .summary
                 .and_then(|i| self.conn.summary(i))
                 .map(|s| s.builtin_pairing)
         } else {
             self.info.compat().and_then(|c| c.pairing)
-        };
-        let Some(p) = pairing else { return };
+        }
+    }
+
+    /// 4.4 and later: the request/response links that the built-in shows on HEADERS.
+    fn pairing(&self, st: &Tree<'_>) {
+        if !cfg!(ws_ge_4_4) {
+            return;
+        }
+        let now = self.pkt.frame();
+        let Some(p) = self.pairing_now() else { return };
         if now > p.request_in && p.request_in > 0 {
             if let Some(t) = p.request_time {
                 st.add_duration(F::Time, 0, 0, self.pkt.time() - t)
