@@ -351,3 +351,22 @@ fn connection_window_follows_data_and_window_updates() {
     }
     assert!(checked >= 20, "only {checked} window values checked");
 }
+
+/// 4xx and 5xx responses carry an expert note also when no tree is built (`-q -z expert`).
+#[test]
+fn error_status_expert_without_a_tree() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/h2-errors.pcapng");
+    let out = run(&t, &capture, &["-q", "-z", "expert,note"]);
+    for status in [
+        "404 Not Found",
+        "500 Internal Server Error",
+        "503 Service Unavailable",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(" H2 ") && l.ends_with(status)),
+            "no expert note for {status}:\n{out}"
+        );
+    }
+}

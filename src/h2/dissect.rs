@@ -556,6 +556,20 @@ impl View<'_, '_> {
         if !completing {
             return;
         }
+        // Also without a tree: `tshark -q -z expert` counts it.
+        if let Some(code) = block
+            .value(b":status")
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok())
+            .filter(|&c| c >= 400)
+        {
+            t.add_expert(
+                self.pkt,
+                Ei::ErrorStatus,
+                0,
+                0,
+                &format!("{code} {}", reason_phrase(code).unwrap_or("")),
+            );
+        }
         t.add_u32(Hf::BlockRole, 0, 0, block.role as u32)
             .generated();
         let count = block
@@ -680,14 +694,7 @@ impl View<'_, '_> {
             Some(b"content-type") => Some(Hf::ContentType),
             Some(b":status") => {
                 if let Ok(code) = value.parse::<u32>() {
-                    let st = t.add_u32(Hf::Status, 0, 0, code).generated();
-                    if code >= 400 {
-                        st.expert(
-                            self.pkt,
-                            Ei::ErrorStatus,
-                            &format!("{code} {}", reason_phrase(code as u16).unwrap_or("")),
-                        );
-                    }
+                    t.add_u32(Hf::Status, 0, 0, code).generated();
                 }
                 None
             }

@@ -11,6 +11,7 @@
 #   h2-features.pcapng             nghttp/curl -> h2_server.py: trailers, gRPC-like response
 #                                  with grpc-status trailers, PUSH_PROMISE, RST_STREAM,
 #                                  CONTINUATION both ways (20-40 KB headers), PING, GOAWAY
+#   h2-errors.pcapng               nghttp -> nghttpd (404) and h2_server.py (500, 503)
 #   *-midstream.pcapng             h2load and nghttp-prior-knowledge with their first
 #                                  packets cut off (editcap): HPACK context partly missing
 #
@@ -249,6 +250,14 @@ capture tls.pcapng "$P_TLS" scenario_tls
 cp "$WORK/tls.keys" "$OUT_DIR/tls.keys"
 chmod 0644 "$OUT_DIR/tls.keys"
 capture h2-features.pcapng "$P_PY" scenario_features
+
+scenario_errors() {
+    # error responses: nghttpd's 404 for a missing file; 500 and 503 from the Python server
+    # (nghttp exits non-zero on none of them)
+    run nghttp -n "$N/missing.html"
+    run nghttp -n "$Y/status/500" "$Y/status/503"
+}
+capture h2-errors.pcapng "$P_NGHTTPD $P_PY" scenario_errors
 
 # ---------------------------------------------------------------- midstream
 # midstream NAME PORT NTH: cut everything up to and including the packet that carries the
