@@ -529,3 +529,180 @@ int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinf
     ENDTRY;
     return ret;
 }
+
+/* ---- User tables (UATs) ---- */
+#include <epan/uat-int.h>
+
+#define ZKH2_UAT_COLS 8
+typedef struct {
+    char *col[ZKH2_UAT_COLS];
+} zkh2_uat_rec;
+
+#define ZKH2_UAT_SLOTS 4
+static struct {
+    zkh2_uat_rec *recs;
+    unsigned num;
+    int ncols;
+    void (*post_update)(void);
+} zkh2_uat_slots[ZKH2_UAT_SLOTS];
+static int zkh2_uat_used;
+
+static void *zkh2_uat_copy(void *dest, const void *source, size_t len)
+{
+    (void)len;
+    zkh2_uat_rec *d = (zkh2_uat_rec *)dest;
+    const zkh2_uat_rec *s = (const zkh2_uat_rec *)source;
+    for (int i = 0; i < ZKH2_UAT_COLS; i++)
+        d->col[i] = g_strdup(s->col[i]);
+    return d;
+}
+
+static void zkh2_uat_free_rec(void *r)
+{
+    zkh2_uat_rec *rec = (zkh2_uat_rec *)r;
+    for (int i = 0; i < ZKH2_UAT_COLS; i++) {
+        g_free(rec->col[i]);
+        rec->col[i] = NULL;
+    }
+}
+
+/* The column index is the field's fld_data: uat_load passes cbdata.chk, not cbdata.set, to
+ * the set callback, but fld_data the same way everywhere. */
+static void zkh2_uat_set(void *r, const char *buf, unsigned len, const void *u1, const void *u2)
+{
+    (void)u1;
+    zkh2_uat_rec *rec = (zkh2_uat_rec *)r;
+    int c = GPOINTER_TO_INT(u2);
+    g_free(rec->col[c]);
+    rec->col[c] = g_strndup(buf, len);
+}
+
+static void zkh2_uat_tostr(void *r, char **out, unsigned *len, const void *u1, const void *u2)
+{
+    (void)u1;
+    const zkh2_uat_rec *rec = (const zkh2_uat_rec *)r;
+    int c = GPOINTER_TO_INT(u2);
+    *out = g_strdup(rec->col[c] ? rec->col[c] : "");
+    *len = (unsigned)strlen(*out);
+}
+
+#define ZKH2_UAT_POST(i)                                                                   \
+    static void zkh2_uat_post_##i(void)                                                    \
+    {                                                                                      \
+        if (zkh2_uat_slots[i].post_update)                                                 \
+            zkh2_uat_slots[i].post_update();                                               \
+    }
+ZKH2_UAT_POST(0)
+ZKH2_UAT_POST(1)
+ZKH2_UAT_POST(2)
+ZKH2_UAT_POST(3)
+static uat_post_update_cb_t zkh2_uat_posts[ZKH2_UAT_SLOTS] = {
+    zkh2_uat_post_0, zkh2_uat_post_1, zkh2_uat_post_2, zkh2_uat_post_3,
+};
+
+void *zkh2_uat_new(module_t *module, const char *pref_name, const char *pref_title,
+                   const char *uat_name, const char *filename, const char *help,
+                   unsigned flags, int ncols, const char *const *col_names,
+                   const char *const *col_titles, const char *const *col_descs,
+                   void (*post_update)(void))
+{
+    if (zkh2_uat_used >= ZKH2_UAT_SLOTS || ncols < 1 || ncols > ZKH2_UAT_COLS)
+        return NULL;
+    int i = zkh2_uat_used++;
+    zkh2_uat_slots[i].ncols = ncols;
+    zkh2_uat_slots[i].post_update = post_update;
+    uat_field_t *flds = g_new0(uat_field_t, ncols + 1);
+    for (int c = 0; c < ncols; c++) {
+        flds[c].name = col_names[c];
+        flds[c].title = col_titles[c];
+        flds[c].mode = PT_TXTMOD_STRING;
+        flds[c].cb.set = zkh2_uat_set;
+        flds[c].cb.tostr = zkh2_uat_tostr;
+        flds[c].fld_data = GINT_TO_POINTER(c);
+        flds[c].desc = col_descs[c];
+    }
+    uat_t *u = uat_new(uat_name, sizeof(zkh2_uat_rec), filename, TRUE, &zkh2_uat_slots[i].recs,
+                       &zkh2_uat_slots[i].num, flags, help, zkh2_uat_copy, NULL,
+                       zkh2_uat_free_rec, zkh2_uat_posts[i], NULL, flds);
+    prefs_register_uat_preference(module, pref_name, pref_title, help, u);
+    return u;
+}
+
+static uat_field_t *zkh2_uat_field(uat_t *u, const char *column)
+{
+    for (uat_field_t *f = u->fields; f != NULL && f->name != NULL; f++) {
+        if (strcmp(f->name, column) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+int zkh2_uat_rows(const char *uat_name)
+{
+    uat_t *u = uat_get_table_by_name(uat_name);
+    if (u == NULL || u->user_data == NULL)
+        return 0;
+    return (int)u->user_data->len;
+}
+
+char *zkh2_uat_cell(const char *uat_name, int row, const char *column)
+{
+    uat_t *u = uat_get_table_by_name(uat_name);
+    if (u == NULL || u->user_data == NULL || row < 0 || (unsigned)row >= u->user_data->len)
+        return NULL;
+    uat_field_t *f = zkh2_uat_field(u, column);
+    if (f == NULL)
+        return NULL;
+    return uat_fld_tostr(UAT_USER_INDEX_PTR(u, row), f);
+}
+
+void zkh2_free(void *p) { g_free(p); }
+
+static hf_register_info *zkh2_dyn_hf;
+static int zkh2_dyn_n;
+
+void zkh2_dynamic_fields(int proto, int n, const char *const *abbrevs, const char *const *names,
+                         const char *const *blurbs, const int *kinds, int *ids)
+{
+    if (zkh2_dyn_hf != NULL) {
+        for (int i = 0; i < zkh2_dyn_n; i++) {
+            proto_deregister_field(proto, *(zkh2_dyn_hf[i].p_id));
+            g_free(zkh2_dyn_hf[i].p_id);
+        }
+        proto_add_deregistered_data(zkh2_dyn_hf);
+        zkh2_dyn_hf = NULL;
+        zkh2_dyn_n = 0;
+    }
+    if (n <= 0)
+        return;
+    zkh2_dyn_hf = g_new0(hf_register_info, n);
+    zkh2_dyn_n = n;
+    for (int i = 0; i < n; i++) {
+        int *id = g_new(int, 1);
+        *id = -1;
+        zkh2_dyn_hf[i].p_id = id;
+        zkh2_dyn_hf[i].hfinfo.name = g_strdup(names[i]);
+        zkh2_dyn_hf[i].hfinfo.abbrev = g_strdup(abbrevs[i]);
+        zkh2_dyn_hf[i].hfinfo.type = kinds[i] == 1 ? FT_UINT64 : FT_STRING;
+        zkh2_dyn_hf[i].hfinfo.display = kinds[i] == 1 ? BASE_DEC : BASE_NONE;
+        zkh2_dyn_hf[i].hfinfo.blurb = g_strdup(blurbs[i]);
+        HFILL_INIT(zkh2_dyn_hf[i]);
+    }
+    proto_register_field_array(proto, zkh2_dyn_hf, n);
+    for (int i = 0; i < n; i++)
+        ids[i] = *(zkh2_dyn_hf[i].p_id);
+}
+
+void zkh2_register_init(void (*fn)(void)) { register_init_routine(fn); }
+
+int zkh2_value_in_range_str(const char *ranges, uint32_t value)
+{
+    range_t *r = NULL;
+    if (range_convert_str(NULL, &r, ranges, 65535) != CVT_NO_ERROR) {
+        wmem_free(NULL, r);
+        return 0;
+    }
+    int in = value_is_in_range(r, value) ? 1 : 0;
+    wmem_free(NULL, r);
+    return in;
+}

@@ -132,6 +132,29 @@ void zkh2_col_set_fence_protocol(packet_info *pinfo);
 /* Calls the dissector registered as `name` on `tvb` (exceptions caught). */
 int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,
                               proto_tree *tree);
+/* ---- User tables (UATs) ---- */
+/* A UAT of up to 8 string columns, owned by the plugin and shown under `module`'s
+ * preferences as `pref_name`. The strings must be static. `post_update` runs whenever the
+ * table is loaded or changed (before display filters are compiled). NULL on failure. */
+void *zkh2_uat_new(module_t *module, const char *pref_name, const char *pref_title,
+                   const char *uat_name, const char *filename, const char *help,
+                   unsigned flags, int ncols, const char *const *col_names,
+                   const char *const *col_titles, const char *const *col_descs,
+                   void (*post_update)(void));
+/* The valid rows of the UAT named `uat_name` (any UAT, also another protocol's), and one
+ * cell by column name as a string (g_free it with zkh2_free), or NULL. */
+int zkh2_uat_rows(const char *uat_name);
+char *zkh2_uat_cell(const char *uat_name, int row, const char *column);
+void zkh2_free(void *p);
+/* Replaces the fields that this function registered for `proto` before with `n` new ones:
+ * kind 0 is a string, 1 an unsigned 64-bit number. Their ids go to `ids`. The strings are
+ * copied. */
+void zkh2_dynamic_fields(int proto, int n, const char *const *abbrevs, const char *const *names,
+                         const char *const *blurbs, const int *kinds, int *ids);
+/* register_init_routine. */
+void zkh2_register_init(void (*fn)(void));
+/* 1 when `value` is in the range preference string `ranges` ("50051,60051-60054"). */
+int zkh2_value_in_range_str(const char *ranges, uint32_t value);
 /* 1 when the string table `table` has a handle for `key`. */
 int zkh2_string_table_has(const char *table, const char *key);
 /* proto_tree_add_bytes_with_length: a byte field whose value is `data` (any length), shown

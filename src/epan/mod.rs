@@ -10,6 +10,7 @@ pub mod register;
 pub mod registry;
 pub mod stats;
 pub mod tree;
+pub mod uat;
 
 pub use framing::{FramedDissector, PduLen, add_framed_heuristic, create_framed_handle};
 pub use packet::{Nanos, Packet};

@@ -267,6 +267,10 @@ impl Prefs {
         Prefs(unsafe { sys::prefs_register_protocol(proto.0, None) })
     }
 
+    pub(crate) fn raw(&self) -> *mut sys::module_t {
+        self.0
+    }
+
     pub fn uint(
         &self,
         name: &'static CStr,

@@ -443,6 +443,18 @@ pub struct Windows {
     pub stream: Option<i64>,
 }
 
+/// A header to assume for a stream direction whose HEADERS were not captured (the user's
+/// fake headers tables), already matched to a direction by server port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeHeader {
+    /// The stream it applies to; 0 for every stream.
+    pub stream: u32,
+    pub name: Rc<[u8]>,
+    pub value: Rc<[u8]>,
+    /// Also replaces a header that was captured.
+    pub override_real: bool,
+}
+
 /// Where a header-block fragment went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockPart {
@@ -648,6 +660,10 @@ pub struct Connection {
     /// Which content types the built-in reassembles as a stream of messages (its
     /// `streaming_content_type` table: gRPC). Set by the dissector from Wireshark's table.
     pub is_streaming_type: Option<fn(&str) -> bool>,
+    /// Per direction, the user's fake headers for it (None: no table has a row). Set by
+    /// the dissector from the tables and the connection's ports.
+    pub fake_headers: [Option<Rc<[FakeHeader]>>; 2],
+    fake_headers_set: [bool; 2],
 }
 
 impl Connection {
@@ -829,6 +845,14 @@ impl Connection {
         });
         match payload {
             Payload::Data { data, .. } => {
+                // The user's fake headers stand in for HEADERS that were not captured.
+                if self
+                    .streams
+                    .get(&h.stream_id)
+                    .is_none_or(|s| s.body[dir].is_none())
+                {
+                    self.apply_fake_headers(key, dir, time, h.stream_id, &mut info);
+                }
                 // The built-in's view first: on_data may close the stream.
                 let (mode, body) = self.builtin.data_frame(
                     key.frame,
@@ -1004,6 +1028,57 @@ impl Connection {
             }
         }
         info
+    }
+
+    /// Sets the user's fake headers for the side `dir` sends (see `FakeHeader`).
+    pub fn set_fake_headers(&mut self, dir: Dir, fakes: Option<Rc<[FakeHeader]>>) {
+        self.builtin.track_names |= fakes.is_some();
+        self.fake_headers[dir & 1] = fakes;
+        self.fake_headers_set[dir & 1] = true;
+    }
+
+    /// True once the fake headers of side `dir` are set.
+    pub fn has_fake_headers_set(&self, dir: Dir) -> bool {
+        self.fake_headers_set[dir & 1]
+    }
+
+    /// At the first DATA frame of a stream direction: the fake headers that apply, for the
+    /// built-in's view and for ours (content type, encoding, path where none was seen).
+    fn apply_fake_headers(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        stream: u32,
+        info: &mut FrameInfo,
+    ) {
+        let Some(fakes) = self.fake_headers[dir & 1].clone() else {
+            return;
+        };
+        let streaming_type = self.streaming_type();
+        let Some(applied) =
+            self.builtin
+                .apply_fake_headers(key, dir, stream, time, &fakes, &streaming_type)
+        else {
+            return;
+        };
+        let summary = self.stream(stream, info).and_then(|s| s.summary);
+        if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+            for (name, value) in applied.iter() {
+                let overriding = fakes.iter().any(|f| f.name == *name && f.override_real);
+                match &**name {
+                    b"content-type" if s.content_type[dir].is_none() || overriding => {
+                        s.content_type[dir] = Some(value.clone())
+                    }
+                    b"content-encoding" if s.content_encoding[dir].is_none() || overriding => {
+                        s.content_encoding[dir] = Encoding::from_header(value)
+                    }
+                    b":path" if s.path.is_none() => s.path = Some(value.clone()),
+                    _ => {}
+                }
+            }
+        }
+        info.compat_mut().fakes = Some(applied);
     }
 
     /// Copies what the built-in knows of a stream into its summary, for later passes.

@@ -52,6 +52,14 @@ fn connection<'a>(pkt: &Packet<'a>) -> Option<std::cell::RefMut<'a, Connection>>
 /// The side of a packet, and the client side when the server port is known.
 fn direction(conn: &mut Connection, pkt: &Packet<'_>) -> Dir {
     let dir = conn.direction(pkt.src_port(), pkt.dst_port());
+    if !conn.has_fake_headers_set(dir) {
+        // The user's fake headers for this side (each file starts a new connection state,
+        // so changed tables apply to the next dissection).
+        conn.set_fake_headers(
+            dir,
+            super::user_tables::fake_headers_for(pkt.src_port(), pkt.dst_port()),
+        );
+    }
     let server_port = pkt.match_uint();
     if server_port != 0 && conn.client().is_none() {
         if pkt.dst_port() == server_port && pkt.src_port() != server_port {
@@ -313,6 +321,21 @@ impl View<'_, '_> {
                 // The body's media dissector names its type in Info where the body
                 // completes, as under the built-in ("DATA[1] (text/html)").
                 self.pairing(t);
+                if let Some(fakes) = self.info.compat().and_then(|c| c.fakes.as_ref()) {
+                    for (name, value) in fakes.iter() {
+                        t.add_string(
+                            Hf::FakeHeader,
+                            0,
+                            0,
+                            &format!(
+                                "{}: {}",
+                                String::from_utf8_lossy(name),
+                                String::from_utf8_lossy(value)
+                            ),
+                        )
+                        .generated();
+                    }
+                }
             }
             Payload::Headers {
                 padding,
@@ -700,6 +723,14 @@ impl View<'_, '_> {
             }
             _ => None,
         };
+        // The user's own header fields (h2.headers.<name>).
+        if let Some(c) = f.name.as_deref().and_then(super::user_tables::custom_field) {
+            if !c.numeric {
+                t.add_string(c.field, 0, 0, &value).generated();
+            } else if let Ok(n) = value.trim().parse::<u64>() {
+                t.add_u64(c.field, 0, 0, n).generated();
+            }
+        }
         if let Some(field) = named {
             t.add_string(field, 0, 0, &value).generated();
         }

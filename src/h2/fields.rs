@@ -195,6 +195,7 @@ field_table! {
         GrpcCompressed => f(T::Bool, NONE, c"h2.grpc.compressed", c"Compressed", c"The gRPC message is compressed with the grpc-encoding"),
         GrpcLength => f(T::U32, DEC, c"h2.grpc.length", c"Message length", c"Declared length of the gRPC message"),
         GrpcData => f(T::Bytes, NONE, c"h2.grpc.data", c"Message data", c"The gRPC message (usually protobuf)"),
+        FakeHeader => f(T::String, NONE, c"h2.fake_header", c"Fake header", c"A header assumed from the fake headers tables (h2's or the built-in HTTP2's), for a stream direction whose HEADERS were not captured"),
         GrpcFrames => f(T::U32, DEC, c"h2.grpc.frames", c"DATA frames", c"How many DATA frames the gRPC message spans"),
         GrpcBeganIn => f(T::FrameNum(FrameNumKind::None), NONE, c"h2.grpc.began_in", c"Began in", c"The frame whose DATA holds the message's first octet"),
         GrpcStatus => f(T::U32, DEC, c"h2.grpc.status", c"gRPC status", c"grpc-status from the trailers").strings(Strings::Values(GRPC_STATUS_NAMES)),

@@ -18,6 +18,7 @@ pub mod frame;
 pub mod grpc;
 pub mod hpack;
 pub mod huffman;
+pub mod user_tables;
 
 use std::sync::OnceLock;
 
@@ -60,6 +61,7 @@ pub fn register() {
         c"Whether the h2 dissector should reassemble frames spanning multiple TCP segments. To use this option, you must also enable \"Allow subdissectors to reassemble TCP streams\" in the TCP protocol settings.",
         true,
     );
+    user_tables::register(proto, &prefs);
     let _ = REGISTERED.set(Registered {
         proto,
         body_limit,

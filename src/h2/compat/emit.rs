@@ -7,6 +7,7 @@
 //! ...), so a difference can be traced to its C counterpart.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use super::Builtin;
 use super::fields::Http2 as F;
@@ -385,6 +386,9 @@ impl Ctx<'_, '_> {
 
     /// `dissect_http2_data_body` in END_STREAM reassembly mode.
     fn data_body(&self, b: &Builtin, st: &Tree<'_>, data: Span, padding: &Option<Padding>) {
+        if let Some(fakes) = self.info.compat().and_then(|c| c.fakes.as_ref()) {
+            self.fake_headers(st, data, fakes);
+        }
         match self.info.data_mode {
             DataMode::Fragment => {
                 // On later passes the built-in knows where the body was completed.
@@ -516,6 +520,20 @@ impl Ctx<'_, '_> {
         if let Some(d) = data {
             ft.add_bytes_value(F::BodyReassembledData, 0, 0, d)
                 .generated();
+        }
+    }
+
+    /// `try_init_stream_with_fake_headers`: the fake headers used for this stream direction.
+    fn fake_headers(&self, st: &Tree<'_>, data: Span, fakes: &[(Rc<[u8]>, Rc<[u8]>)]) {
+        st.add_u32(F::FakeHeaderCount, data.off, 0, fakes.len() as u32)
+            .generated();
+        for (name, value) in fakes {
+            let (n, v) = (ascii(name), ascii(value));
+            let it = st.add(F::FakeHeader, data.off, 0, Enc::Na).generated();
+            it.append_text(&format!(": {n}: {v}"));
+            let ht = it.subtree(Ett::CompatItem);
+            ht.add_string(F::HeaderName, data.off, 0, &n).generated();
+            ht.add_string(F::HeaderValue, data.off, 0, &v).generated();
         }
     }
 

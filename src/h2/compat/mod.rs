@@ -40,7 +40,12 @@ static BUILTIN: OnceLock<Option<Builtin>> = OnceLock::new();
 
 /// The built-in's registrations, when they exist and `http2` is enabled.
 pub fn builtin() -> Option<&'static Builtin> {
-    BUILTIN.get()?.as_ref().filter(|b| b.http2.is_enabled())
+    builtin_any().filter(|b| b.http2.is_enabled())
+}
+
+/// The built-in's registrations, also while `http2` is disabled.
+pub fn builtin_any() -> Option<&'static Builtin> {
+    BUILTIN.get()?.as_ref()
 }
 
 /// Looks everything up; called from h2's handoff (all built-in handoffs have run by then).
@@ -75,6 +80,15 @@ impl Builtin {
         for (name, abbrev) in fields::NAMED_HEADERS {
             if let Some(f) = foreign::field_by_name(abbrev) {
                 map.insert(name.as_bytes().to_vec(), (f, foreign::field_kind(f)));
+            }
+        }
+        // The user's own `http2.headers.<name>` fields (the built-in registers them from
+        // its table when a capture is opened).
+        for row in crate::epan::uat::rows(c"Custom HTTP2 Header Fields", &[c"header_name"]) {
+            let name = row[0].trim();
+            if let Some(f) = Self::field(&format!("http2.headers.{name}")) {
+                map.entry(name.to_ascii_lowercase().into_bytes())
+                    .or_insert((f, foreign::field_kind(f)));
             }
         }
         if let Ok(mut named) = self.named.lock() {

@@ -69,6 +69,9 @@ pub struct CompatFrame {
     /// the first pass.
     pub pairing: Option<Pairing>,
     pub window: Option<WindowChange>,
+    /// The first DATA frame of a stream direction, when the user has fake headers: those
+    /// that applied (maybe none), as (name, value).
+    pub fakes: Option<Box<[(Rc<[u8]>, Rc<[u8]>)]>>,
 }
 
 /// The frames that carry a header block.
@@ -100,6 +103,11 @@ struct OneWay {
     first_path: Option<Rc<[u8]>>,
     first_content_type: Option<Rc<[u8]>>,
     first_grpc_encoding: Option<Rc<[u8]>>,
+    /// Every header name seen in this direction (kept only while the user has fake headers:
+    /// a fake one applies only where no real one came).
+    names: Vec<Rc<[u8]>>,
+    /// Fake headers were looked at for this direction (at its first DATA frame).
+    fakes_done: bool,
 }
 
 #[derive(Debug, Default)]
@@ -222,6 +230,8 @@ pub struct Tracker {
     closed: Vec<u32>,
     /// 4.6+: the request URI parts of every stream, kept after it closes.
     uris: HashMap<u32, RequestUri>,
+    /// The user has fake headers: remember the header names each direction sent.
+    pub track_names: bool,
 }
 
 /// The name and value a header has for the built-in: a field whose entry was inserted
@@ -418,6 +428,7 @@ impl Tracker {
         // Values read back later (grpc's path, content type, encoding) come from every
         // block on the stream the frame was sent on.
         let mut populate = Vec::new();
+        let track_names = self.track_names;
         {
             let ow = &mut self.stream(stream).oneway[dir];
             for f in fields {
@@ -425,6 +436,9 @@ impl Tracker {
                     continue;
                 }
                 let (name, value) = builtin_name_value(f);
+                if track_names && !ow.names.iter().any(|n| **n == *name) {
+                    ow.names.push(Rc::from(name));
+                }
                 match name {
                     b":path" if ow.first_path.is_none() => ow.first_path = Some(Rc::from(value)),
                     b"content-type" if ow.first_content_type.is_none() => {
@@ -459,40 +473,119 @@ impl Tracker {
                 }
             }
         }
-        let s = self.stream(target);
         for (name, value) in populate {
-            let ow = &mut s.oneway[dir];
-            match name {
-                b"content-encoding" if ow.content_encoding.is_none() => {
-                    ow.content_encoding = Some(Rc::from(value))
+            self.populate(
+                target,
+                dir,
+                key,
+                time,
+                name,
+                value,
+                false,
+                is_streaming_type,
+            );
+        }
+        target
+    }
+
+    /// `populate_http_header_tracking`: what one header tells the built-in about the stream
+    /// the block is about. `overriding`: a fake header that replaces a captured one.
+    #[allow(clippy::too_many_arguments)]
+    fn populate(
+        &mut self,
+        stream: u32,
+        dir: usize,
+        key: PduKey,
+        time: Nanos,
+        name: &[u8],
+        value: &[u8],
+        overriding: bool,
+        is_streaming_type: &dyn Fn(&str) -> bool,
+    ) {
+        let s = self.stream(stream);
+        let ow = &mut s.oneway[dir];
+        match name {
+            b"content-encoding" if ow.content_encoding.is_none() || overriding => {
+                ow.content_encoding = Some(Rc::from(value))
+            }
+            b":status" => {
+                if value == b"206" {
+                    ow.partial_content = true;
                 }
-                b":status" => {
-                    if value == b"206" {
-                        ow.partial_content = true;
-                    }
-                    ow.data_initiated = true;
-                    s.pairing.response_in = key.frame;
+                ow.data_initiated = true;
+                s.pairing.response_in = key.frame;
+            }
+            b":method" => {
+                ow.data_initiated = true;
+                s.pairing.request_in = key.frame;
+                s.pairing.request_time = Some(time);
+                if value == b"CONNECT" {
+                    s.is_connect = true;
                 }
-                b":method" => {
-                    ow.data_initiated = true;
-                    s.pairing.request_in = key.frame;
-                    s.pairing.request_time = Some(time);
-                    if value == b"CONNECT" {
-                        s.is_connect = true;
-                    }
+            }
+            b"<unknown>" => ow.data_initiated = true,
+            b"transfer-encoding" => ow.transfer_encoded = true,
+            b"content-type" if ow.content_type.is_none() || overriding => {
+                let ct = content_type_only(value);
+                ow.content_type_params = content_type_parameters(value);
+                s.streaming = is_streaming_type(&ct);
+                ow.content_type = Some(ct);
+            }
+            _ => {}
+        }
+    }
+
+    /// `try_init_stream_with_fake_headers`, at the first DATA frame of `stream` from `dir`:
+    /// the fake headers whose name this direction did not send (or that override it) are
+    /// taken as if received. Returns those that applied.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_fake_headers(
+        &mut self,
+        key: PduKey,
+        dir: usize,
+        stream: u32,
+        time: Nanos,
+        fakes: &[crate::h2::connection::FakeHeader],
+        is_streaming_type: &dyn Fn(&str) -> bool,
+    ) -> Option<Box<[(Rc<[u8]>, Rc<[u8]>)]>> {
+        let dir = dir & 1;
+        let ow = &mut self.stream(stream).oneway[dir];
+        if ow.fakes_done {
+            return None;
+        }
+        ow.fakes_done = true;
+        ow.data_initiated = true;
+        let mut applied = Vec::new();
+        for f in fakes.iter().filter(|f| f.stream == 0 || f.stream == stream) {
+            let ow = &mut self.stream(stream).oneway[dir];
+            let real = ow.names.iter().any(|n| **n == *f.name);
+            if real && !f.override_real {
+                continue;
+            }
+            // What grpc reads back falls back on fake headers.
+            match &*f.name {
+                b":path" if ow.first_path.is_none() => ow.first_path = Some(f.value.clone()),
+                b"content-type" if ow.first_content_type.is_none() => {
+                    ow.first_content_type = Some(f.value.clone())
                 }
-                b"<unknown>" => ow.data_initiated = true,
-                b"transfer-encoding" => ow.transfer_encoded = true,
-                b"content-type" if ow.content_type.is_none() => {
-                    let ct = content_type_only(value);
-                    ow.content_type_params = content_type_parameters(value);
-                    s.streaming = is_streaming_type(&ct);
-                    ow.content_type = Some(ct);
+                b"grpc-encoding" if ow.first_grpc_encoding.is_none() => {
+                    ow.first_grpc_encoding = Some(f.value.clone())
                 }
                 _ => {}
             }
+            self.populate(
+                stream,
+                dir,
+                key,
+                time,
+                &f.name,
+                &f.value,
+                f.override_real,
+                is_streaming_type,
+            );
+            applied.push((f.name.clone(), f.value.clone()));
         }
-        target
+        Some(applied.into_boxed_slice())
     }
 
     /// The pairing of `stream` as it stands now (4.4+ shows it on HEADERS frames).
