@@ -7,7 +7,6 @@
 //! ...), so a difference can be traced to its C counterpart.
 
 use std::borrow::Cow;
-use std::rc::Rc;
 
 use super::Builtin;
 use super::fields::Http2 as F;
@@ -524,7 +523,7 @@ impl Ctx<'_, '_> {
     }
 
     /// `try_init_stream_with_fake_headers`: the fake headers used for this stream direction.
-    fn fake_headers(&self, st: &Tree<'_>, data: Span, fakes: &[(Rc<[u8]>, Rc<[u8]>)]) {
+    fn fake_headers(&self, st: &Tree<'_>, data: Span, fakes: &[state::NameValue]) {
         st.add_u32(F::FakeHeaderCount, data.off, 0, fakes.len() as u32)
             .generated();
         for (name, value) in fakes {

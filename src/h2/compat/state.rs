@@ -61,6 +61,9 @@ pub struct WindowChange {
     pub stream: Option<(i32, i32)>,
 }
 
+/// A header as (name, value).
+pub type NameValue = (Rc<[u8]>, Rc<[u8]>);
+
 /// Per-frame facts that are not plain flags (boxed: most frames need none).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CompatFrame {
@@ -71,7 +74,7 @@ pub struct CompatFrame {
     pub window: Option<WindowChange>,
     /// The first DATA frame of a stream direction, when the user has fake headers: those
     /// that applied (maybe none), as (name, value).
-    pub fakes: Option<Box<[(Rc<[u8]>, Rc<[u8]>)]>>,
+    pub fakes: Option<Box<[NameValue]>>,
 }
 
 /// The frames that carry a header block.
@@ -547,7 +550,7 @@ impl Tracker {
         time: Nanos,
         fakes: &[crate::h2::connection::FakeHeader],
         is_streaming_type: &dyn Fn(&str) -> bool,
-    ) -> Option<Box<[(Rc<[u8]>, Rc<[u8]>)]>> {
+    ) -> Option<Box<[NameValue]>> {
         let dir = dir & 1;
         let ow = &mut self.stream(stream).oneway[dir];
         if ow.fakes_done {
