@@ -141,13 +141,42 @@ struct zkh2_framed {
     zkh2_pdu_len_fn get_pdu_len;
     dissector_t dissect_pdu;
     const zkh2_pref_bool *desegment;
+    /* A handle reached by TLS ALPN: when the user chose `builtin` for this TLS port (Decode
+     * As, table "tls.port"), hand the data to it instead. */
+    dissector_handle_t builtin;
 };
+
+/* The handle that the user's Decode As put in "tls.port" for either port, if any. */
+static dissector_handle_t zkh2_tls_port_choice(packet_info *pinfo)
+{
+    static dissector_table_t tls_port = NULL;
+    if (tls_port == NULL)
+        tls_port = find_dissector_table("tls.port");
+    if (tls_port == NULL)
+        return NULL;
+    dissector_handle_t h = dissector_get_uint_handle(tls_port, pinfo->srcport);
+    if (h == NULL)
+        h = dissector_get_uint_handle(tls_port, pinfo->destport);
+    return h;
+}
 static struct zkh2_framed zkh2_framed_slots[ZKH2_FRAMED_SLOTS];
 static int zkh2_framed_used;
 
 static int zkh2_framed_dissect(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
                                proto_tree *tree, void *data)
 {
+    if (f->builtin != NULL && zkh2_tls_port_choice(pinfo) == f->builtin) {
+        /* As if TLS had called it directly: without our layer (call_dissector added it
+         * for our handle), and with can_desegment as TLS left it (each call level takes one
+         * off it). */
+        wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
+        if (last != NULL) {
+            wmem_list_remove_frame(pinfo->layers, last);
+            pinfo->curr_layer_num--;
+        }
+        pinfo->can_desegment = pinfo->saved_can_desegment;
+        return call_dissector_only(f->builtin, tvb, pinfo, tree, data);
+    }
     tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
                      f->dissect_pdu, data);
     return (int)tvb_captured_length(tvb);
@@ -272,9 +301,12 @@ static int zkh2_switch_proto = -1;
 static dissector_handle_t zkh2_switch_ours;
 static dissector_handle_t zkh2_switch_builtin;
 
+static const zkh2_pref_bool *zkh2_switch_take;
+
 static void zkh2_switch_init(void)
 {
-    int ours = zkh2_switch_proto >= 0 && zkh2_proto_is_enabled(zkh2_switch_proto);
+    int ours = zkh2_switch_proto >= 0 && zkh2_proto_is_enabled(zkh2_switch_proto) &&
+               (zkh2_switch_take == NULL || zkh2_switch_take->value);
     for (int i = 0; i < zkh2_switch_used; i++) {
         if (ours)
             dissector_add_string(zkh2_switch_entries[i].table, zkh2_switch_entries[i].key,
@@ -705,4 +737,26 @@ int zkh2_value_in_range_str(const char *ranges, uint32_t value)
     int in = value_is_in_range(r, value) ? 1 : 0;
     wmem_free(NULL, r);
     return in;
+}
+
+dissector_handle_t zkh2_create_routed_handle(int proto, unsigned fixed_len,
+                                            zkh2_pdu_len_fn get_pdu_len, dissector_t dissect_pdu,
+                                            const zkh2_pref_bool *desegment,
+                                            const char *builtin_name)
+{
+    dissector_handle_t h = zkh2_create_framed_handle(NULL, proto, fixed_len, get_pdu_len,
+                                                     dissect_pdu, desegment);
+    if (h == NULL)
+        return NULL;
+    dissector_handle_t builtin = find_dissector(builtin_name);
+    zkh2_framed_slots[zkh2_framed_used - 1].builtin = builtin;
+    /* Make the built-in choosable per TLS port: `-d tls.port==443,http2`. */
+    if (builtin != NULL)
+        dissector_add_for_decode_as("tls.port", builtin);
+    return h;
+}
+
+void zkh2_switch_set_pref(const zkh2_pref_bool *take)
+{
+    zkh2_switch_take = take;
 }

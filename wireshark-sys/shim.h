@@ -61,6 +61,14 @@ dissector_handle_t zkh2_create_framed_handle(const char *name, int proto, unsign
                                              dissector_t dissect_pdu,
                                              const zkh2_pref_bool *desegment);
 
+/* Like zkh2_create_framed_handle, for a handle reached by TLS ALPN or HTTP Upgrade: when
+ * the user chose the built-in dissector `builtin_name` for a TLS port (Decode As
+ * tls.port, which this makes possible), data on that port goes to it instead. */
+dissector_handle_t zkh2_create_routed_handle(int proto, unsigned fixed_len,
+                                            zkh2_pdu_len_fn get_pdu_len, dissector_t dissect_pdu,
+                                            const zkh2_pref_bool *desegment,
+                                            const char *builtin_name);
+
 /* Boolean preferences are gboolean (int) in 4.0 and bool in 4.4+, so the storage is
  * allocated here, in the right C type, and read back through zkh2_pref_bool_value. */
 zkh2_pref_bool *zkh2_prefs_register_bool(module_t *module, const char *name, const char *title,
@@ -79,6 +87,9 @@ int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_
 /* Adds `ours` to a string table ("tls.alpn", "http.upgrade") and re-points the entry at
  * each capture's init: to `ours` while `proto` is enabled, else to the built-in handle named
  * `builtin_name`. `table` and `key` must be static. Returns -1 when the slots are full. */
+/* The preference that keeps the switched entries at ours (when it is off, they point at the
+ * built-in as when our protocol is disabled). */
+void zkh2_switch_set_pref(const zkh2_pref_bool *take);
 int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
                                           const char *builtin_name, const char *table,
                                           const char *key);

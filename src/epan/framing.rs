@@ -170,3 +170,26 @@ pub fn create_framed_handle<D: FramedDissector>(
     assert!(!raw.is_null(), "framed handle table is full");
     Handle(raw)
 }
+
+/// Like [`create_framed_handle`], for the entries that TLS ALPN and the HTTP/1.1 Upgrade
+/// reach (which Decode As cannot): on a TLS port for which the user chose the built-in
+/// dissector named `builtin` (`-d tls.port==443,http2`, which this makes possible), the
+/// data goes to the built-in instead.
+pub fn create_routed_handle<D: FramedDissector>(
+    desegment: BoolPref,
+    builtin: &'static CStr,
+) -> Handle {
+    // SAFETY: as in create_framed_handle; the name is static.
+    let raw = unsafe {
+        sys::zkh2_create_routed_handle(
+            D::protocol().id(),
+            D::HEADER_LEN,
+            Some(pdu_len_trampoline::<D>),
+            Some(pdu_trampoline::<D>),
+            desegment.raw(),
+            builtin.as_ptr(),
+        )
+    };
+    assert!(!raw.is_null(), "framed handle table is full");
+    Handle(raw)
+}

@@ -12,7 +12,9 @@ pub mod stats;
 pub mod tree;
 pub mod uat;
 
-pub use framing::{FramedDissector, PduLen, add_framed_heuristic, create_framed_handle};
+pub use framing::{
+    FramedDissector, PduLen, add_framed_heuristic, create_framed_handle, create_routed_handle,
+};
 pub use packet::{Nanos, Packet};
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
 pub use registry::{

@@ -30,6 +30,8 @@ pub(crate) struct Registered {
     /// Bytes of body kept (and produced by decoding) per stream direction.
     pub body_limit: UintPref,
     pub desegment: BoolPref,
+    /// TLS ALPN and the HTTP/1.1 Upgrade go to h2 (else to the built-in http2).
+    pub take_negotiated: BoolPref,
     pub handle: OnceLock<Handle>,
 }
 
@@ -62,10 +64,17 @@ pub fn register() {
         true,
     );
     user_tables::register(proto, &prefs);
+    let take_negotiated = prefs.bool(
+        c"take_alpn_and_upgrade",
+        c"Dissect HTTP/2 negotiated by TLS ALPN or HTTP/1.1 Upgrade with h2",
+        c"When off, HTTP/2 that TLS ALPN (h2) or an HTTP/1.1 Upgrade (h2, h2c) starts goes to Wireshark's built-in http2 dissector, as without this plugin; h2 still dissects prior-knowledge HTTP/2 it finds by its preface and ports given to it. For one TLS port only, use Decode As: tls.port N as http2.",
+        true,
+    );
     let _ = REGISTERED.set(Registered {
         proto,
         body_limit,
         desegment,
+        take_negotiated,
         handle: OnceLock::new(),
     });
 }
@@ -79,12 +88,14 @@ pub fn register_handoff() {
     handle.add_uint_range_with_preference(c"tcp.port", c"");
     // TLS ALPN and the HTTP/1.1 upgrade cannot be reached by Decode As; while h2 is
     // disabled they point at the built-in `http2` (see the shim).
+    let negotiated = epan::create_routed_handle::<dissect::H2>(reg.desegment, c"http2");
+    Handle::builtin_fallback_unless(reg.take_negotiated);
     for (table, key) in [
         (c"tls.alpn", c"h2"),
         (c"http.upgrade", c"h2"),
         (c"http.upgrade", c"h2c"),
     ] {
-        handle.add_string_with_builtin_fallback(reg.proto, c"http2", table, key);
+        negotiated.add_string_with_builtin_fallback(reg.proto, c"http2", table, key);
     }
     // The preface on any TCP port, and on ports that HTTP owns (where HTTP sees it first).
     epan::add_framed_heuristic::<dissect::H2>(
