@@ -370,3 +370,44 @@ fn error_status_expert_without_a_tree() {
         );
     }
 }
+
+/// `-z h2,srt` times responses per method and status class; `-z h2,tree` counts requests,
+/// responses by status, resets and GOAWAYs.
+#[test]
+fn statistics_srt_and_tree() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/h2-errors.pcapng");
+    let out = run(&t, &capture, &["-q", "-z", "h2,srt", "-z", "h2,tree"]);
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .starts_with(name)
+            })
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
+    };
+    // Index, name..., calls: the GET row counts the three responses.
+    assert_eq!(row("GET")[2], "3", "{out}");
+    assert_eq!(row("4xx Client error")[4], "1", "{out}");
+    assert_eq!(row("5xx Server error")[4], "2", "{out}");
+    let tree_count = |label: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| {
+                l.trim_start()[label.len()..]
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| panic!("no tree node {label}:\n{out}"))
+    };
+    assert_eq!(tree_count("Requests by method"), "3");
+    assert_eq!(tree_count("404"), "1");
+    assert_eq!(tree_count("500"), "1");
+    assert_eq!(tree_count("503"), "1");
+    assert_eq!(tree_count("GOAWAY by error code"), "2");
+}

@@ -126,6 +126,12 @@ impl FramedDissector for H2 {
             bytes,
         };
         view.dissect(tree);
+        if let Some(stats) = super::stats::wanted() {
+            let completes = info.block.as_deref().is_some_and(|b| b.completes_in(key));
+            if let Some(rec) = super::stats::record(conn, info, bytes, completes) {
+                stats.queue(pkt, &rec);
+            }
+        }
         if let Some(b) = builtin {
             let ctx = compat::emit::Ctx {
                 pkt,

@@ -18,6 +18,7 @@ pub mod frame;
 pub mod grpc;
 pub mod hpack;
 pub mod huffman;
+pub mod stats;
 pub mod user_tables;
 
 use std::sync::OnceLock;
@@ -64,6 +65,7 @@ pub fn register() {
         true,
     );
     user_tables::register(proto, &prefs);
+    stats::register(proto);
     let take_negotiated = prefs.bool(
         c"take_alpn_and_upgrade",
         c"Dissect HTTP/2 negotiated by TLS ALPN or HTTP/1.1 Upgrade with h2",
