@@ -18,7 +18,7 @@ use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
 };
-use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame};
+use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
 use super::hpack::{Decoder, HeaderBlock, Progress};
 
 /// Nanoseconds since the Unix epoch.
@@ -570,6 +570,13 @@ struct PendingBlock {
     progress: Progress,
 }
 
+/// How a gRPC stream direction's messages are framed.
+enum GrpcFraming {
+    Binary(Framer),
+    /// gRPC-Web text: base64.
+    Text(TextFramer),
+}
+
 /// A block of this many fragments or octets at most is also shown, on the first pass,
 /// before it completes (a copy per fragment; CONTINUATION floods get none).
 const PROVISIONAL_FRAGMENTS: usize = 8;
@@ -591,7 +598,7 @@ struct LiveStream {
 #[derive(Default)]
 struct BodyBuffer {
     /// A gRPC stream direction is framed into messages as it goes, not kept as a body.
-    grpc: Option<(Framer, Rc<GrpcContext>)>,
+    grpc: Option<(GrpcFraming, Rc<GrpcContext>)>,
     data: Vec<u8>,
     total: u64,
     frames: u32,
@@ -1104,7 +1111,7 @@ impl Connection {
             .raw_content_type
             .clone()
             .or(ctx.other_content_type.clone())
-            .filter(|ct| super::body::is_grpc(&super::body::media_type(ct).into_bytes()))?;
+            .filter(|ct| super::body::media_type(ct).starts_with("application/grpc"))?;
         Some(GrpcContext {
             content_type,
             path: ctx.path,
@@ -1253,14 +1260,24 @@ impl Connection {
         buf.total += data.len() as u64;
         buf.frames += 1;
         if first_data && let Some(context) = grpc_context {
-            buf.grpc = Some((Framer::default(), Rc::new(context)));
+            let framing = if context.is_web_text() {
+                GrpcFraming::Text(TextFramer::default())
+            } else {
+                GrpcFraming::Binary(Framer::default())
+            };
+            buf.grpc = Some((framing, Rc::new(context)));
         }
+        let end = h.has(flag::END_STREAM);
         match &mut buf.grpc {
-            Some((framer, context)) => {
-                let parts = framer.frame(frame, data, h.has(flag::END_STREAM), body_limit);
+            Some((framing, context)) => {
+                let (parts, decoded) = match framing {
+                    GrpcFraming::Binary(f) => (f.frame(frame, data, end, body_limit), Vec::new()),
+                    GrpcFraming::Text(f) => f.frame(frame, data, end, body_limit),
+                };
                 info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
                     parts,
                     context: context.clone(),
+                    decoded,
                 });
             }
             None => {
@@ -1305,8 +1322,11 @@ impl Connection {
         // Trailers ending a gRPC stream inside a message (DATA with END_STREAM is framed
         // in `on_data`).
         if !by_data
-            && let Some((framer, context)) = &buf.grpc
-            && let Some(missing) = framer.missing()
+            && let Some((framing, context)) = &buf.grpc
+            && let Some(missing) = match framing {
+                GrpcFraming::Binary(f) => f.missing(),
+                GrpcFraming::Text(f) => f.missing(),
+            }
         {
             info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
                 parts: FrameParts {
@@ -1314,6 +1334,7 @@ impl Connection {
                     ..Default::default()
                 },
                 context: context.clone(),
+                decoded: Vec::new(),
             });
         }
         let in_frame = by_data && buf.frames == 1;

@@ -868,8 +868,40 @@ impl View<'_, '_> {
             Some(b) if !b.embedded() => *top,
             _ => *t,
         };
+        if g.context.is_web_text() {
+            self.grpc_web_text(t, under, g);
+        } else {
+            self.grpc_binary(t, under, data, g);
+        }
+        if let Some(missing) = parts.missing_at_end {
+            t.add_expert(
+                self.pkt,
+                Ei::GrpcTruncated,
+                data.off,
+                data.len,
+                &format!(
+                    "The stream ended inside a gRPC message: {missing} more bytes were announced"
+                ),
+            );
+        }
+    }
+
+    /// gRPC-Web text: the base64 text this frame completes, decoded, and its messages.
+    fn grpc_web_text(&self, t: &Tree<'_>, under: Tree<'_>, g: &GrpcFrame) {
+        for text in &g.decoded {
+            let dt = t.with_data_source(self.pkt, &text.data, c"Decoded base64 body");
+            for &(off, len) in &text.messages {
+                let (off, len) = (off as usize, len as usize);
+                let bytes = text.data.get(off..off + len).unwrap_or(&[]);
+                self.grpc_message(&dt, under, off, bytes, None, g);
+            }
+        }
+    }
+
+    /// Binary gRPC: the messages that end in this frame, in it or reassembled.
+    fn grpc_binary(&self, t: &Tree<'_>, under: Tree<'_>, data: Span, g: &GrpcFrame) {
         let frame = self.pkt.frame();
-        for m in parts.completed() {
+        for m in g.parts.completed() {
             let (view, off, bytes, began, frames): (Tree<'_>, usize, &[u8], u32, u32) = match m {
                 Completed::InFrame { off, len } => {
                     let off = data.off + off as usize;
@@ -899,58 +931,56 @@ impl View<'_, '_> {
                     (dt, 0, &msg[..], began, tail.fragments.len() as u32)
                 }
             };
-            let Some(prefix) = bytes.get(..grpc::PREFIX_LEN) else {
-                continue;
-            };
-            let compressed = prefix[0] & 1 != 0;
-            let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
-            let it = view.add(Hf::GrpcMessage, off, bytes.len(), Enc::Na);
-            it.set_text(&format!(
-                "gRPC message: {length} bytes{}{}",
-                if compressed { ", compressed" } else { "" },
-                if frames > 1 {
-                    format!(", over {frames} DATA frames")
-                } else {
-                    String::new()
-                }
-            ));
-            let mt = it.subtree(Ett::Grpc);
-            mt.add_bool(Hf::GrpcCompressed, off, 1, compressed);
-            mt.add_u32(Hf::GrpcLength, off + 1, 4, length);
-            if frames > 1 {
-                mt.add_u32(Hf::GrpcFrames, 0, 0, frames).generated();
-                mt.add_u32(Hf::GrpcBeganIn, 0, 0, began).generated();
-            }
-            match builtin {
-                Some(b) => b.message(
-                    self.pkt,
-                    &under.with_bytes_of(&view),
-                    off,
-                    bytes,
-                    &g.context,
-                ),
-                None => {
-                    if bytes.len() > grpc::PREFIX_LEN {
-                        mt.add(
-                            Hf::GrpcData,
-                            off + grpc::PREFIX_LEN,
-                            bytes.len() - grpc::PREFIX_LEN,
-                            Enc::Na,
-                        );
-                    }
-                }
-            }
+            let over = (frames > 1).then_some((frames, began));
+            self.grpc_message(&view, under, off, bytes, over, g);
         }
-        if let Some(missing) = parts.missing_at_end {
-            t.add_expert(
-                self.pkt,
-                Ei::GrpcTruncated,
-                data.off,
-                data.len,
-                &format!(
-                    "The stream ended inside a gRPC message: {missing} more bytes were announced"
-                ),
-            );
+    }
+
+    /// One message (prefix included) at `off` of `view`'s data: our summary, then the
+    /// built-in grpc's view of it (under `under`). `over` is (frames, first frame) for a
+    /// message reassembled from several DATA frames.
+    fn grpc_message(
+        &self,
+        view: &Tree<'_>,
+        under: Tree<'_>,
+        off: usize,
+        bytes: &[u8],
+        over: Option<(u32, u32)>,
+        g: &GrpcFrame,
+    ) {
+        let Some(prefix) = bytes.get(..grpc::PREFIX_LEN) else {
+            return;
+        };
+        let compressed = prefix[0] & 1 != 0;
+        let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+        let it = view.add(Hf::GrpcMessage, off, bytes.len(), Enc::Na);
+        it.set_text(&format!(
+            "gRPC message: {length} bytes{}{}",
+            if compressed { ", compressed" } else { "" },
+            match over {
+                Some((frames, _)) => format!(", over {frames} DATA frames"),
+                None => String::new(),
+            }
+        ));
+        let mt = it.subtree(Ett::Grpc);
+        mt.add_bool(Hf::GrpcCompressed, off, 1, compressed);
+        mt.add_u32(Hf::GrpcLength, off + 1, 4, length);
+        if let Some((frames, began)) = over {
+            mt.add_u32(Hf::GrpcFrames, 0, 0, frames).generated();
+            mt.add_u32(Hf::GrpcBeganIn, 0, 0, began).generated();
+        }
+        match compat::grpc::builtin() {
+            Some(b) => b.message(self.pkt, &under.with_bytes_of(view), off, bytes, &g.context),
+            None => {
+                if bytes.len() > grpc::PREFIX_LEN {
+                    mt.add(
+                        Hf::GrpcData,
+                        off + grpc::PREFIX_LEN,
+                        bytes.len() - grpc::PREFIX_LEN,
+                        Enc::Na,
+                    );
+                }
+            }
         }
     }
 

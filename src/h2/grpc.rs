@@ -32,6 +32,11 @@ impl Context {
     pub fn is_web(&self) -> bool {
         self.content_type.starts_with(b"application/grpc-web")
     }
+
+    /// gRPC-Web text: the messages are base64 text.
+    pub fn is_web_text(&self) -> bool {
+        self.content_type.starts_with(b"application/grpc-web-text")
+    }
 }
 
 /// One DATA frame of a gRPC stream: its parts and the stream's context.
@@ -39,6 +44,17 @@ impl Context {
 pub struct GrpcFrame {
     pub parts: FrameParts,
     pub context: Rc<Context>,
+    /// gRPC-Web text: the base64 text this frame completes, decoded, with the messages in
+    /// it (the parts above are in text octets then).
+    pub decoded: Vec<DecodedText>,
+}
+
+/// Base64 text decoded in one frame (as one gRPC call on it sees it), and the messages in
+/// it as `(offset, length)` in the decoded octets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedText {
+    pub data: Rc<[u8]>,
+    pub messages: Vec<(u32, u32)>,
 }
 
 /// The 5-octet prefix: compressed flag (and, for gRPC-Web, the trailer bit) and length.
@@ -65,7 +81,8 @@ pub struct PrefixPart {
     pub len: u32,
     /// The frames of the prefix and their octets, this one last.
     pub fragments: Box<[(u32, u32)]>,
-    pub prefix: [u8; PREFIX_LEN],
+    /// The reassembled octets so far (the prefix; for gRPC-Web text, the base64 text).
+    pub data: Rc<[u8]>,
 }
 
 /// How one DATA frame's payload splits into messages.
@@ -148,12 +165,10 @@ impl Framer {
                     .filter(|_| self.total.is_some())
                 {
                     self.fragments.push((frame, take as u32));
-                    let mut prefix = [0u8; PREFIX_LEN];
-                    prefix.copy_from_slice(p);
                     parts.prefix = Some(PrefixPart {
                         len: take as u32,
                         fragments: self.fragments.clone().into_boxed_slice(),
-                        prefix,
+                        data: Rc::from(p),
                     });
                 }
             }
@@ -244,6 +259,191 @@ impl Framer {
         *self = Framer::default();
         tail
     }
+}
+
+/// `g_base64_decode` as GLib does it: characters outside the alphabet are skipped, `=`
+/// counts as a zero that drops output octets of its quartet, and an incomplete last quartet
+/// is dropped.
+pub fn glib_base64_decode(text: &[u8]) -> Vec<u8> {
+    let rank = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => 0,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut v, mut i, mut last) = (0u32, 0, [0u8; 2]);
+    for &c in text {
+        let Some(r) = rank(c) else { continue };
+        last = [c, last[0]];
+        v = (v << 6) | r;
+        i += 1;
+        if i == 4 {
+            out.push((v >> 16) as u8);
+            if last[1] != b'=' {
+                out.push((v >> 8) as u8);
+            }
+            if last[0] != b'=' {
+                out.push(v as u8);
+            }
+            i = 0;
+            v = 0;
+        }
+    }
+    out
+}
+
+/// `BASE64_ENCODE_SIZE` of the built-in grpc: how it turns decoded octets into text octets.
+fn text_len(decoded: usize) -> usize {
+    decoded / 3 * 4 + if decoded % 3 == 0 { 0 } else { 4 }
+}
+
+/// What the built-in grpc makes of some gRPC-Web text: the decoded octets, the complete
+/// messages in them, and, when one is cut short, where it starts and how much more text it
+/// asks for (in text octets, by its arithmetic).
+fn scan_text(text: &[u8]) -> (DecodedText, Option<(usize, usize)>) {
+    let data = glib_base64_decode(text);
+    let mut messages = Vec::new();
+    let mut off = 0;
+    let mut more = None;
+    while off < data.len() {
+        let rest = data.len() - off;
+        if rest < PREFIX_LEN {
+            more = Some((text_len(off), text_len(PREFIX_LEN - rest)));
+            break;
+        }
+        let total = PREFIX_LEN
+            + u32::from_be_bytes([data[off + 1], data[off + 2], data[off + 3], data[off + 4]])
+                as usize;
+        if rest < total {
+            more = Some((text_len(off), text_len(total - rest)));
+            break;
+        }
+        messages.push((off as u32, total as u32));
+        off += total;
+    }
+    (
+        DecodedText {
+            data: Rc::from(data),
+            messages,
+        },
+        more,
+    )
+}
+
+/// gRPC-Web text framed as the built-in http2 and grpc frame it on the first pass: the text
+/// reassembled until it holds as many octets as grpc asked for (in its base64 arithmetic),
+/// then decoded and parsed; a message still cut short asks again.
+#[derive(Debug, Default)]
+pub struct TextFramer {
+    /// Text octets the message in progress still asks for.
+    wanted: usize,
+    text: Vec<u8>,
+    fragments: Vec<(u32, u32)>,
+    ends_in: Rc<Cell<u32>>,
+}
+
+impl TextFramer {
+    pub fn frame(
+        &mut self,
+        frame: u32,
+        data: &[u8],
+        end_stream: bool,
+        limit: usize,
+    ) -> (FrameParts, Vec<DecodedText>) {
+        let mut parts = FrameParts::default();
+        let mut decoded = Vec::new();
+        let mut pos = 0;
+        let mut first_round = true;
+        while self.wanted > 0 && pos < data.len() {
+            let take = self.wanted.min(data.len() - pos);
+            self.wanted -= take;
+            if self.text.len() + take <= limit {
+                self.text.extend_from_slice(&data[pos..pos + take]);
+            }
+            self.fragments.push((frame, take as u32));
+            let start = pos;
+            pos += take;
+            if self.wanted > 0 {
+                parts.middle = Some((start as u32, take as u32));
+                parts.ends_in = Some(self.ends_in.clone());
+                break;
+            }
+            let (call, more) = scan_text(&self.text);
+            if !call.messages.is_empty() {
+                decoded.push(call);
+            }
+            let part = PrefixPart {
+                len: take as u32,
+                fragments: self.fragments.clone().into_boxed_slice(),
+                data: Rc::from(self.text.as_slice()),
+            };
+            match more {
+                // Still cut short: grpc asks for more of the same message.
+                Some((0, want)) => {
+                    if first_round {
+                        parts.prefix = Some(part);
+                    }
+                    self.wanted = want;
+                    first_round = false;
+                }
+                // The built-in asserts here (a message after the first one is cut short):
+                // the rest of the frame is lost and the reassembly starts afresh.
+                Some(_) => {
+                    *self = TextFramer::default();
+                    return (parts, decoded);
+                }
+                None => {
+                    self.ends_in.set(frame);
+                    parts.tail = Some(Tail {
+                        off: part_start(&parts, start),
+                        len: (pos - part_start(&parts, start) as usize) as u32,
+                        message: Some(part.data),
+                        fragments: part.fragments,
+                    });
+                    *self = TextFramer::default();
+                }
+            }
+        }
+        if pos < data.len() && self.wanted == 0 {
+            let (call, more) = scan_text(&data[pos..]);
+            if !call.messages.is_empty() {
+                decoded.push(call);
+            }
+            if let Some((off, want)) = more {
+                let head = (pos + off).min(data.len());
+                *self = TextFramer::default();
+                self.text
+                    .extend_from_slice(&data[head..data.len().min(head + limit)]);
+                self.fragments.push((frame, (data.len() - head) as u32));
+                self.wanted = want;
+                parts.head = Some((head as u32, (data.len() - head) as u32));
+                parts.ends_in = Some(self.ends_in.clone());
+            }
+        }
+        if end_stream && self.wanted > 0 {
+            parts.missing_at_end = Some(self.wanted as u64);
+            *self = TextFramer::default();
+        }
+        (parts, decoded)
+    }
+}
+
+impl TextFramer {
+    /// Text octets still asked for, if a message is in progress.
+    pub fn missing(&self) -> Option<u64> {
+        (self.wanted > 0).then_some(self.wanted as u64)
+    }
+}
+
+/// Where a tail's own octets start: after a first round (`prefix`), or at `start`.
+fn part_start(parts: &FrameParts, start: usize) -> u32 {
+    parts.prefix.as_ref().map_or(start as u32, |p| p.len)
 }
 
 #[cfg(test)]

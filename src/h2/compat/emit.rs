@@ -448,7 +448,7 @@ impl Ctx<'_, '_> {
             let len = prefix.len as usize;
             st.add_u32(F::BodyReassembledIn, data.off, len, frame)
                 .generated();
-            self.fragment_tree(st, &prefix.fragments, Some(&prefix.prefix));
+            self.fragment_tree(st, &prefix.fragments, Some(&prefix.data));
             st.add(F::DataSegment, data.off, len, Enc::Na);
         }
         let again = |off: u32, len: u32| {

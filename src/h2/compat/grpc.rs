@@ -72,8 +72,13 @@ impl GrpcBuiltin {
             return;
         };
         let web = ctx.is_web();
-        let name = if web { "GRPC-Web" } else { "GRPC" };
-        let proto_col: &'static CStr = if web { c"GRPC-Web" } else { c"GRPC" };
+        let (name, proto_col): (&str, &'static CStr) = if ctx.is_web_text() {
+            ("GRPC-Web-Text", c"GRPC-Web-Text")
+        } else if web {
+            ("GRPC-Web", c"GRPC-Web")
+        } else {
+            ("GRPC", c"GRPC")
+        };
         pkt.set_protocol_column(proto_col);
         pkt.append_info_raw(&format!(" ({name})"));
         pkt.fence_protocol();
