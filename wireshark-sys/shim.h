@@ -82,4 +82,18 @@ int zkh2_call_media_type(const char *media_type, const char *parameters, tvbuff_
 int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
                                           const char *builtin_name, const char *table,
                                           const char *key);
+
+/* ---- TCP facts: where a PDU starts in its side's byte stream ---- */
+#define ZKH2_START_UNKNOWN 0     /* not carried by TCP: nothing known */
+#define ZKH2_START_AT 1          /* directly on TCP, this side's SYN captured: *pos set */
+#define ZKH2_START_NO_SYN 2      /* this side's SYN not captured */
+#define ZKH2_START_CARRIED 3     /* carried by another protocol over TCP (TLS, HTTP after an
+                                  * Upgrade) on a side whose SYN was captured */
+#define ZKH2_START_UNAVAILABLE 4 /* directly on TCP, but TCP's facts could not be read */
+/* For the byte at `offset` of the tvb handed to the dissector `self_proto` with `data`:
+ * whether this side's SYN was captured and, directly on TCP, how many bytes after the
+ * side's first payload byte it lies (*pos). Reads TCP's conversation data and preferences;
+ * creates nothing, never throws. */
+int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int self_proto,
+                          uint32_t *pos);
 #endif

@@ -32,6 +32,7 @@ pub trait FramedDissector: 'static {
 
     /// The length of the PDU that starts at `bytes[0]`. `bytes` holds what was captured
     /// from there on (at least `HEADER_LEN` bytes unless desegmentation is off).
+    /// `pkt.stream_start()` tells where that PDU lies in its side's stream.
     fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen;
 
     /// Dissects one complete PDU.
@@ -89,14 +90,14 @@ unsafe extern "C" fn pdu_len_trampoline<D: FramedDissector>(
     pinfo: *mut sys::packet_info,
     tvb: *mut sys::tvbuff_t,
     offset: c_int,
-    _data: *mut c_void,
+    data: *mut c_void,
 ) -> c_uint {
     // SAFETY: epan passes valid pointers for the duration of the call.
     let bytes = unsafe { tvb_bytes(tvb, offset.max(0) as usize) };
     let rest = (bytes.len() as u32).max(D::HEADER_LEN);
     guard(pinfo, std::ptr::null_mut(), tvb, rest, || {
-        // SAFETY: as above.
-        let pkt = unsafe { Packet::from_raw(pinfo) };
+        // SAFETY: as above; `data` is the dissector data that tcp_dissect_pdus passes on.
+        let pkt = unsafe { Packet::in_stream(pinfo, data, offset, D::protocol()) };
         match D::pdu_len(&pkt, bytes) {
             // tcp_dissect_pdus rejects lengths below its fixed length as malformed.
             PduLen::Exactly(n) => n.max(D::HEADER_LEN),

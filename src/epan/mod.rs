@@ -8,6 +8,7 @@ pub mod packet;
 pub mod register;
 pub mod registry;
 pub mod stats;
+pub mod tcp;
 pub mod tree;
 
 pub use framing::{FramedDissector, PduLen, add_framed_heuristic, create_framed_handle};
@@ -17,4 +18,5 @@ pub use registry::{
     Display, ExpertSpec, ExpertTable, FieldSpec, FieldTable, FieldType, FrameNumKind, Group,
     Severity, Strings, SubtreeTable,
 };
+pub use tcp::{SideSync, StreamStart};
 pub use tree::{Enc, Item, Tree};
