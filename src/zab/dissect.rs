@@ -39,7 +39,14 @@ impl FramedDissector for Zab {
             return PduLen::RestOfSegment;
         };
         let from_leader = s.from_leader(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
-        match s.framing(from_leader, pkt.frame(), !pkt.visited(), bytes, max_len()) {
+        match s.framing_at(
+            from_leader,
+            pkt.frame(),
+            !pkt.visited(),
+            bytes,
+            max_len(),
+            || pkt.stream_start(),
+        ) {
             Framing::Packet(n) | Framing::Snapshot(n) | Framing::Unsynced(Some(n)) => {
                 PduLen::Exactly(clamp(n))
             }

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::parse::{self, Need, packet_len, plausible_packet, ptype, snapshot_len};
+use crate::epan::{SideSync, StreamStart};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Mode {
@@ -98,7 +99,8 @@ impl Session {
     }
 
     /// Framing of the bytes at the start of a PDU. `first_pass` is false when the frame was
-    /// visited before: then only recorded facts are used.
+    /// visited before: then only recorded facts are used. Without TCP's facts: see
+    /// [`Session::framing_at`].
     pub fn framing(
         &mut self,
         from_leader: bool,
@@ -106,6 +108,24 @@ impl Session {
         first_pass: bool,
         bytes: &[u8],
         max: usize,
+    ) -> Framing {
+        self.framing_at(from_leader, frame, first_pass, bytes, max, || {
+            StreamStart::Unknown
+        })
+    }
+
+    /// Framing, with `start` telling where the bytes lie in their side's stream (asked at a
+    /// side's first PDU): a side captured from its first byte starts with a QuorumPacket
+    /// there, whatever it looks like; only a side whose start is missing (or when TCP has
+    /// nothing to say) is judged by plausibility.
+    pub fn framing_at(
+        &mut self,
+        from_leader: bool,
+        frame: u32,
+        first_pass: bool,
+        bytes: &[u8],
+        max: usize,
+        start: impl FnOnce() -> StreamStart,
     ) -> Framing {
         if !first_pass {
             return match self.chunk(frame, bytes) {
@@ -115,14 +135,17 @@ impl Session {
             };
         }
         let d = usize::from(!from_leader);
+        let mut start = Some(start);
         loop {
             match self.modes[d] {
                 Mode::Start => {
-                    self.modes[d] = if plausible_packet(bytes, max) {
-                        Mode::Packets
-                    } else {
-                        Mode::Unsynced
-                    };
+                    let at = start.take().map_or(StreamStart::Unknown, |f| f());
+                    self.modes[d] =
+                        if at.first_pdu() == SideSync::FromStart || plausible_packet(bytes, max) {
+                            Mode::Packets
+                        } else {
+                            Mode::Unsynced
+                        };
                 }
                 Mode::Packets => {
                     let f = packet_framing(bytes, max);
