@@ -18,6 +18,7 @@ use super::frame::{
     PayloadError, flag, kind, setting,
 };
 use super::hpack::{Decoder, HeaderBlock};
+use crate::epan::{SideSync, StreamStart};
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -503,6 +504,8 @@ struct Side {
     started: bool,
     /// Framing is in step with frame boundaries.
     synced: bool,
+    /// Where the side's stream starts was asked (at its first framing call).
+    start_known: bool,
     /// This side's SETTINGS waiting for the peer's ACK, with the frame they came in.
     pending_settings: VecDeque<(PduKey, Vec<(u16, u32)>)>,
     /// What this side may send: limits from the peer's acknowledged SETTINGS.
@@ -521,6 +524,7 @@ impl Default for Side {
             hpack: Decoder::new(),
             started: false,
             synced: false,
+            start_known: false,
             pending_settings: VecDeque::new(),
             max_frame_size: DEFAULT_MAX_FRAME,
             initial_window: DEFAULT_WINDOW,
@@ -600,7 +604,30 @@ impl Connection {
     /// the segment is shorter). In a capture that starts mid-connection, the first bytes of
     /// a side may be the middle of a frame: they are skipped up to the first offset from
     /// which a chain of plausible frame headers follows.
+    /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Connection::framing_at`].
     pub fn framing(&mut self, dir: Dir, frame_num: u32, bytes: &[u8]) -> Framing {
+        self.framing_at(dir, frame_num, bytes, || StreamStart::Unknown)
+    }
+
+    /// Framing, with `start` telling where the bytes lie in their side's stream (asked once
+    /// per side, at its first PDU). A side whose first byte was captured is synchronised
+    /// from it: a partial preface or a partial 9-octet frame header asks for more bytes and
+    /// is never skipped. Only a side whose start is missing (or when TCP has nothing to say)
+    /// is searched for frame boundaries.
+    pub fn framing_at(
+        &mut self,
+        dir: Dir,
+        frame_num: u32,
+        bytes: &[u8],
+        start: impl FnOnce() -> StreamStart,
+    ) -> Framing {
+        let side = &mut self.sides[dir & 1];
+        if !side.started && !side.synced && !side.start_known {
+            side.start_known = true;
+            if start().first_pdu() == SideSync::FromStart {
+                side.synced = true;
+            }
+        }
         let answer = self.frame_or_skip(dir, frame_num, bytes);
         self.last_skip = match answer {
             Framing::Skip(n) => Some((frame_num, n)),
