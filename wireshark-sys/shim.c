@@ -145,11 +145,15 @@ struct zkh2_framed {
 static struct zkh2_framed zkh2_framed_slots[ZKH2_FRAMED_SLOTS];
 static int zkh2_framed_used;
 
+/* The framed dissector running now (innermost), for zkh2_framed_can_ask_more. */
+static const struct zkh2_framed *zkh2_framed_current;
+static void zkh2_framed_run(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
+                            proto_tree *tree, void *data);
+
 static int zkh2_framed_dissect(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
                                proto_tree *tree, void *data)
 {
-    tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
-                     f->dissect_pdu, data);
+    zkh2_framed_run(f, tvb, pinfo, tree, data);
     return (int)tvb_captured_length(tvb);
 }
 #define ZKH2_FRAMED_TRAMPOLINE(i)                                                            \
@@ -387,4 +391,27 @@ int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int 
     /* The SYN takes relative sequence number 0; the first payload byte is 1. */
     *pos = rel - 1;
     return ZKH2_START_AT;
+}
+
+/* ---- Asking TCP for one more segment when a PDU's length cannot be told yet ---- */
+#include <epan/exceptions.h>
+static void zkh2_framed_run(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
+                            proto_tree *tree, void *data)
+{
+    const struct zkh2_framed *volatile saved = zkh2_framed_current;
+    zkh2_framed_current = f;
+    TRY {
+        tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
+                         f->dissect_pdu, data);
+    }
+    FINALLY {
+        zkh2_framed_current = saved;
+    }
+    ENDTRY;
+}
+
+int zkh2_framed_can_ask_more(const packet_info *pinfo)
+{
+    return zkh2_framed_current != NULL && zkh2_framed_current->desegment->value &&
+           pinfo->can_desegment;
 }

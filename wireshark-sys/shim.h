@@ -96,4 +96,7 @@ int zkh2_add_string_with_builtin_fallback(int proto, dissector_handle_t ours,
  * creates nothing, never throws. */
 int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int self_proto,
                           uint32_t *pos);
+/* In a framed dissector's PDU-length callback: 1 when returning 0 makes tcp_dissect_pdus
+ * ask for one more segment (reassembly allowed by the protocol's preference and by TCP). */
+int zkh2_framed_can_ask_more(const packet_info *pinfo);
 #endif

@@ -22,6 +22,12 @@ pub enum PduLen {
     /// The bytes cannot start a PDU (bogus length): take what this segment has, so the
     /// dissector can show it as undecoded, instead of waiting for data that never comes.
     RestOfSegment,
+    /// The length cannot be told from these bytes yet (a header cut short): reassemble them
+    /// with the next segment and ask again. An exact request for the rest of a header would
+    /// be followed by a second one for the body, and TCP loses a PDU whose second request
+    /// falls inside the segment that completed the first. Without reassembly: the rest of
+    /// the segment.
+    NeedMore,
 }
 
 pub trait FramedDissector: 'static {
@@ -102,6 +108,9 @@ unsafe extern "C" fn pdu_len_trampoline<D: FramedDissector>(
             // tcp_dissect_pdus rejects lengths below its fixed length as malformed.
             PduLen::Exactly(n) => n.max(D::HEADER_LEN),
             PduLen::RestOfSegment => rest,
+            // SAFETY: valid pinfo. tcp_dissect_pdus answers 0 with DESEGMENT_ONE_MORE_SEGMENT.
+            PduLen::NeedMore if unsafe { sys::zkh2_framed_can_ask_more(pinfo) } != 0 => 0,
+            PduLen::NeedMore => rest,
         }
     })
 }

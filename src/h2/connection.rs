@@ -18,7 +18,7 @@ use super::frame::{
     PayloadError, flag, kind, setting,
 };
 use super::hpack::{Decoder, HeaderBlock};
-use crate::epan::{SideSync, StreamStart};
+use crate::epan::{PduLen, SideSync, StreamStart};
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -604,6 +604,25 @@ impl Connection {
     /// the segment is shorter). In a capture that starts mid-connection, the first bytes of
     /// a side may be the middle of a frame: they are skipped up to the first offset from
     /// which a chain of plausible frame headers follows.
+    /// The framing answer as `tcp_dissect_pdus` needs it: [`Connection::framing_at`], except
+    /// that a frame header (or preface) cut short on a synchronised side asks for the next
+    /// segment rather than for exactly 9 bytes, because TCP cannot then extend the request
+    /// to the frame's payload when that lies in the same segment.
+    pub fn pdu_len_at(
+        &mut self,
+        dir: Dir,
+        frame_num: u32,
+        bytes: &[u8],
+        start: impl FnOnce() -> StreamStart,
+    ) -> PduLen {
+        match self.framing_at(dir, frame_num, bytes, start) {
+            Framing::Pdu(n) if n as usize > bytes.len() && bytes.len() < HEADER_LEN => {
+                PduLen::NeedMore
+            }
+            Framing::Pdu(n) | Framing::Skip(n) => PduLen::Exactly(n.max(1)),
+        }
+    }
+
     /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Connection::framing_at`].
     pub fn framing(&mut self, dir: Dir, frame_num: u32, bytes: &[u8]) -> Framing {
         self.framing_at(dir, frame_num, bytes, || StreamStart::Unknown)
