@@ -297,6 +297,7 @@ fn read_manifest(path: &Path) -> Vec<Conn> {
 struct Pdu {
     frame: u32,
     src_port: u16,
+    dst_port: u16,
     proto: String,
     summary: String,
     size: usize,
@@ -447,8 +448,19 @@ fn parse_pdml(reader: impl BufRead, protos: &[&str]) -> Vec<(Key, Vec<Pdu>)> {
     let mut stream: Option<u32> = None;
     let mut cur: Option<Pdu> = None;
     let mut depth = 0usize;
-    for line in reader.lines() {
-        let line = line.expect("tshark output");
+    let mut lines = reader.lines();
+    while let Some(line) = lines.next() {
+        let mut line = line.expect("tshark output");
+        // An attribute value with a newline in it (a four-letter word's text) spans lines.
+        while line.matches('"').count() % 2 == 1 {
+            match lines.next() {
+                Some(more) => {
+                    line.push('\n');
+                    line.push_str(&more.expect("tshark output"));
+                }
+                None => break,
+            }
+        }
         let l = line.trim_start();
         if let Some(pdu) = cur.as_mut() {
             if l.starts_with("</proto>") {
@@ -516,6 +528,7 @@ fn parse_pdml(reader: impl BufRead, protos: &[&str]) -> Vec<(Key, Vec<Pdu>)> {
                 cur = Some(Pdu {
                     frame,
                     src_port: ports.0,
+                    dst_port: ports.1,
                     summary: attr(l, "showname").unwrap_or_default(),
                     size: attr(l, "size").and_then(|s| s.parse().ok()).unwrap_or(0),
                     proto: name,
@@ -557,10 +570,6 @@ fn original_by_connection(original: &[(Key, Vec<Pdu>)]) -> HashMap<(u16, u16, us
     let mut seen: HashMap<(u16, u16), usize> = HashMap::new();
     let mut out = HashMap::new();
     for (_, pdus) in streams {
-        let Some(first) = pdus.first() else { continue };
-        // The connection's ports, from its first PDU and the frames' ports: the lower-level
-        // check is done with the case's server ports when rendering; here any PDU tells them.
-        let _ = first;
         let (a, b) = ports_of(pdus);
         let n = seen.entry((a, b)).or_default();
         out.insert((a, b, *n), pdus.clone());
@@ -569,10 +578,10 @@ fn original_by_connection(original: &[(Key, Vec<Pdu>)]) -> HashMap<(u16, u16, us
     out
 }
 
-/// (client port, server port) of a connection's PDUs: the server port is the one the
-/// manifest names; here the two ports are told apart as the case's server ports are.
+/// (client port, server port) of a connection's PDUs: the server's is the one that
+/// `SERVER_PORTS` (the captures' server ports) names.
 fn ports_of(pdus: &[Pdu]) -> (u16, u16) {
-    let mut ports: Vec<u16> = pdus.iter().map(|p| p.src_port).collect();
+    let mut ports: Vec<u16> = pdus.iter().flat_map(|p| [p.src_port, p.dst_port]).collect();
     ports.sort_unstable();
     ports.dedup();
     let server = ports
@@ -596,6 +605,13 @@ fn stream_like(p: &Pdu) -> Option<&'static str> {
         .any(|(f, _)| f == "zookeeper.four_letter.response")
     {
         Some("zookeeper.four_letter.response")
+    } else if p
+        .fields
+        .iter()
+        .any(|(f, _)| f == "zookeeper.four_letter.command")
+    {
+        // The command and whatever the client sends after it (a newline).
+        Some("zookeeper.four_letter.command")
     } else if p.fields.iter().any(|(f, _)| f == "zab.snapshot") {
         Some("zab.snapshot")
     } else {
@@ -603,20 +619,29 @@ fn stream_like(p: &Pdu) -> Option<&'static str> {
     }
 }
 
-/// The comparable form of a connection's PDU list.
+/// The comparable form of a connection's PDU list: the client's PDUs in order, then the
+/// server's. (Which of two PDUs going opposite ways completes first depends on where the
+/// segments end: a PDU whose length is told piece by piece may be shown one segment later.)
+/// A link to a frame becomes the position of the PDU it means, as `c>s#3`.
 fn render(pdus: &[Pdu], server_port: u16) -> Vec<String> {
-    // Join runs of segment-cut text first.
-    let mut joined: Vec<Pdu> = Vec::with_capacity(pdus.len());
+    // Per direction, with runs of segment-cut text joined.
+    let mut sides: [Vec<Pdu>; 2] = [Vec::new(), Vec::new()];
     for p in pdus {
-        if let (Some(kind), Some(last)) = (stream_like(p), joined.last_mut())
+        let side = &mut sides[usize::from(p.src_port == server_port)];
+        if let (Some(kind), Some(last)) = (stream_like(p), side.last_mut())
             && stream_like(last) == Some(kind)
-            && last.src_port == p.src_port
         {
             last.size += p.size;
             continue;
         }
-        joined.push(p.clone());
+        side.push(p.clone());
     }
+    const DIRS: [&str; 2] = ["c>s", "s>c"];
+    let all: Vec<(usize, usize, &Pdu)> = sides
+        .iter()
+        .enumerate()
+        .flat_map(|(d, v)| v.iter().enumerate().map(move |(k, p)| (d, k, p)))
+        .collect();
     let key = |p: &Pdu| {
         p.fields
             .iter()
@@ -632,7 +657,7 @@ fn render(pdus: &[Pdu], server_port: u16) -> Vec<String> {
     // A link names a frame, which may hold several PDUs: it means the one of the other side
     // with the same xid or stream id (and path), and for HTTP/2 pairing its HEADERS (or the
     // PUSH_PROMISE that promised the stream).
-    let index_of = |from: &Pdu, link: &str, frame: u32| -> String {
+    let resolve = |from: &Pdu, link: &str, frame: u32| -> Option<(usize, usize, &Pdu)> {
         let want_type = match link {
             "h2.request_in" | "h2.response_in" => Some("1"),
             "h2.push_promise.promised_in" => Some("5"),
@@ -656,92 +681,82 @@ fn render(pdus: &[Pdu], server_port: u16) -> Vec<String> {
             }
             s
         };
-        joined
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.frame == frame)
-            .max_by_key(|(i, p)| (score(p), std::cmp::Reverse(*i)))
-            .map_or_else(|| "?".to_string(), |(i, _)| i.to_string())
+        all.iter()
+            .filter(|(_, _, p)| p.frame == frame)
+            .max_by_key(|(d, k, p)| (score(p), std::cmp::Reverse((*d, *k))))
+            .copied()
     };
-    let in_frame_other_side = |from: &Pdu, frame: u32| -> Vec<usize> {
-        joined
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.frame == frame && p.src_port != from.src_port)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    joined
-        .iter()
-        .map(|p| {
-            let dir = if p.src_port == server_port {
-                "s>c"
-            } else {
-                "c>s"
-            };
-            let mut s = format!("{dir} {}", p.proto);
-            if p.proto != "h2" {
-                if stream_like(p) == Some("zab.snapshot") {
-                    s.push_str(&format!(" [{} bytes]", p.size));
-                } else if stream_like(p).is_some() {
-                    // A reply's last 1 to 3 bytes, when cut off into a segment of their own,
-                    // wait for the 4 bytes tcp_dissect_pdus needs first: its length varies.
-                    s.push_str(" [four-letter word reply]");
-                } else {
-                    s.push_str(&format!(" {}", p.summary));
+    let mut out = Vec::with_capacity(pdus.len());
+    for (d, _, p) in &all {
+        let mut s = format!("{} {}", DIRS[*d], p.proto);
+        if p.proto != "h2" {
+            match stream_like(p) {
+                Some("zab.snapshot") => s.push_str(&format!(" [{} bytes]", p.size)),
+                Some("zookeeper.four_letter.command") => {
+                    s.push_str(&format!(" {} [{} bytes]", p.summary, p.size))
                 }
+                Some(_) => s.push_str(&format!(" [four-letter word reply, {} bytes]", p.size)),
+                None => s.push_str(&format!(" {}", p.summary)),
             }
-            for (f, v) in &p.fields {
-                // Segment-cut text is compared by its joined length (above).
-                if stream_like(p).is_some_and(|k| f.starts_with(k)) {
-                    continue;
-                }
+        }
+        for (f, v) in &p.fields {
+            // Segment-cut text is compared by its joined length (above).
+            let cut = match stream_like(p) {
+                Some("zab.snapshot") => f.starts_with("zab.snapshot"),
+                Some(_) => f.starts_with("zookeeper.four_letter"),
+                None => false,
+            };
+            if !cut {
                 s.push_str(&format!(" {f}={v}"));
             }
-            let mut watch_links: std::collections::BTreeMap<
-                &str,
-                std::collections::BTreeSet<usize>,
-            > = Default::default();
-            for (f, frame) in &p.links {
-                if p.proto == "h2" {
-                    // Which links a frame shows depends on which frames share its packet
-                    // (h2/dissect.rs); the pairing itself shows on the request HEADERS: it
-                    // must point at the other side's frame of the same stream.
-                    if f != "h2.response_in" || field(p, "h2.type").as_deref() != Some("1") {
-                        continue;
+        }
+        let mut watch_links: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> =
+            Default::default();
+        for (f, frame) in &p.links {
+            if p.proto == "h2" {
+                // Which links a frame shows depends on which frames share its packet
+                // (h2/dissect.rs); the pairing itself shows on the client's HEADERS: it must
+                // point at the other side's frame of the same stream.
+                if f != "h2.response_in"
+                    || field(p, "h2.type").as_deref() != Some("1")
+                    || p.src_port == server_port
+                {
+                    continue;
+                }
+                let target = resolve(p, f, *frame)
+                    .filter(|(_, _, t)| t.src_port != p.src_port)
+                    .and_then(|(_, _, t)| key(t));
+                s.push_str(&format!(" {f}->stream {}", target.unwrap_or_default()));
+                continue;
+            }
+            if f == "zookeeper.watch.fired_in" || f == "zookeeper.watch.set_in" {
+                // One link per frame: notifications that share a frame share a link.
+                let wanted = |t: &Pdu| {
+                    if f == "zookeeper.watch.fired_in" {
+                        field(t, "zookeeper.xid").as_deref() == Some("-1")
+                    } else {
+                        field(t, "zookeeper.opcode").is_some_and(|o| {
+                            ["3", "4", "8", "12", "101", "105", "106"].contains(&o.as_str())
+                        })
                     }
-                    let target: Option<String> = index_of(p, f, *frame)
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| joined.get(i))
-                        .and_then(|t| (t.src_port != p.src_port).then(|| key(t)).flatten());
-                    s.push_str(&format!(" {f}->stream {}", target.unwrap_or_default()));
-                    continue;
-                }
-                if f == "zookeeper.watch.fired_in" || f == "zookeeper.watch.set_in" {
-                    // One link per frame: notifications that share a frame share a link.
-                    let wanted = |t: &Pdu| {
-                        if f == "zookeeper.watch.fired_in" {
-                            field(t, "zookeeper.xid").as_deref() == Some("-1")
-                        } else {
-                            field(t, "zookeeper.opcode").is_some_and(|o| {
-                                ["3", "4", "8", "12", "101", "105", "106"].contains(&o.as_str())
-                            })
-                        }
-                    };
-                    watch_links.entry(f.as_str()).or_default().extend(
-                        in_frame_other_side(p, *frame)
-                            .into_iter()
-                            .filter(|&i| wanted(&joined[i])),
-                    );
-                    continue;
-                }
-                s.push_str(&format!(" {f}->#{}", index_of(p, f, *frame)));
+                };
+                watch_links.entry(f.as_str()).or_default().extend(
+                    all.iter()
+                        .filter(|(_, _, t)| {
+                            t.frame == *frame && t.src_port != p.src_port && wanted(t)
+                        })
+                        .map(|(d, k, _)| format!("{}#{k}", DIRS[*d])),
+                );
+                continue;
             }
-            for (f, set) in watch_links {
-                s.push_str(&format!(" {f}->{set:?}"));
-            }
-            s
-        })
-        .collect()
+            let target = resolve(p, f, *frame)
+                .map_or_else(|| "?".to_string(), |(d, k, _)| format!("{}#{k}", DIRS[d]));
+            s.push_str(&format!(" {f}->{target}"));
+        }
+        for (f, set) in watch_links {
+            s.push_str(&format!(" {f}->{set:?}"));
+        }
+        out.push(s);
+    }
+    out
 }

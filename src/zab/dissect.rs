@@ -47,6 +47,9 @@ impl FramedDissector for Zab {
             max_len(),
             || pkt.stream_start(),
         ) {
+            Framing::Packet(n) if n > bytes.len() && parse::awaits_authinfo(bytes, max_len()) => {
+                PduLen::NeedMore
+            }
             Framing::Packet(n) | Framing::Snapshot(n) | Framing::Unsynced(Some(n)) => {
                 PduLen::Exactly(clamp(n))
             }

@@ -26,7 +26,10 @@ fn max_pdu() -> u32 {
 }
 
 impl FramedDissector for ZooKeeper {
-    const HEADER_LEN: u32 = 4;
+    /// One byte: the length prefix (4 bytes) is asked for in `pdu_len`, so that the last
+    /// 1 to 3 bytes of a four-letter word's plain-text reply, alone in a segment, are shown
+    /// rather than left waiting for a length prefix that never comes.
+    const HEADER_LEN: u32 = 1;
 
     fn protocol() -> Protocol {
         proto()
@@ -37,6 +40,15 @@ impl FramedDissector for ZooKeeper {
             return PduLen::RestOfSegment;
         };
         let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        if bytes.len() < 4 {
+            // Plain text after a four-letter word is taken as it comes; anything else needs
+            // its 4-byte length prefix first.
+            return if session.is_four_letter(pkt.frame()) {
+                PduLen::RestOfSegment
+            } else {
+                PduLen::NeedMore
+            };
+        }
         match session.framing_at(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited(), || {
             pkt.stream_start()
         }) {
