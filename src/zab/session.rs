@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::parse::{self, Need, packet_len, plausible_packet, ptype, snapshot_len};
+use super::parse::{self, Need, SNAPSHOT_END, packet_len, plausible_packet, ptype, snapshot_len};
 use crate::epan::{SideSync, StreamStart};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +37,8 @@ enum Mode {
 pub enum Chunk {
     /// Part of the snapshot stream that follows SNAP.
     Snapshot,
+    /// The part of the snapshot stream that ends with its end marker and signature.
+    SnapshotEnd,
     /// Bytes before the first recognisable packet.
     Unsynced,
 }
@@ -61,6 +63,11 @@ pub struct Session {
     /// Mode per direction: [from leader, from learner].
     modes: [Mode; 2],
     chunks: HashMap<(u32, u64), Chunk>,
+    /// The last bytes of the snapshot stream so far, per direction, to see an end marker
+    /// that two chunks share.
+    snap_tail: [Vec<u8>; 2],
+    /// Length of each snapshot chunk, decided on the first pass.
+    snap_lens: HashMap<(u32, u64), usize>,
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {
@@ -129,7 +136,12 @@ impl Session {
     ) -> Framing {
         if !first_pass {
             return match self.chunk(frame, bytes) {
-                Some(Chunk::Snapshot) => snapshot_framing(bytes),
+                Some(Chunk::Snapshot | Chunk::SnapshotEnd) => {
+                    match self.snap_lens.get(&(frame, fingerprint(bytes))) {
+                        Some(&n) => Framing::Snapshot(n),
+                        None => snapshot_framing(bytes),
+                    }
+                }
                 Some(Chunk::Unsynced) => unsynced_framing(bytes),
                 None => packet_framing(bytes, max),
             };
@@ -158,18 +170,19 @@ impl Session {
                     return f;
                 }
                 Mode::Snapshot => {
-                    let f = snapshot_framing(bytes);
-                    let len = match f {
-                        Framing::Snapshot(n) if n <= bytes.len() => {
-                            if snapshot_len(bytes) == Some(n) {
-                                self.modes[d] = Mode::Packets;
-                            }
-                            Some(n)
-                        }
-                        _ => None,
+                    let (n, end) = self.snapshot_chunk(d, bytes);
+                    if end {
+                        self.modes[d] = Mode::Packets;
+                        self.snap_tail[d].clear();
+                    }
+                    let chunk = if end {
+                        Chunk::SnapshotEnd
+                    } else {
+                        Chunk::Snapshot
                     };
-                    self.record(frame, bytes, len, Chunk::Snapshot);
-                    return f;
+                    self.record(frame, bytes, Some(n), chunk);
+                    self.snap_lens.insert((frame, fingerprint(bytes)), n);
+                    return Framing::Snapshot(n);
                 }
                 Mode::Unsynced => {
                     if snapshot_len(bytes).is_none() && plausible_packet(bytes, max) {
@@ -187,6 +200,60 @@ impl Session {
                     self.record(frame, bytes, len, Chunk::Unsynced);
                     return f;
                 }
+            }
+        }
+    }
+}
+
+impl Session {
+    /// True when `bytes` (fewer than a QuorumPacket's 16-byte head) must wait for more
+    /// before framing: anywhere but inside the snapshot stream or unsynchronised bytes,
+    /// which are taken as they come.
+    pub fn needs_header(
+        &self,
+        from_leader: bool,
+        frame: u32,
+        first_pass: bool,
+        bytes: &[u8],
+    ) -> bool {
+        if bytes.len() >= 16 {
+            return false;
+        }
+        if !first_pass {
+            return self.chunk(frame, bytes).is_none();
+        }
+        matches!(
+            self.modes[usize::from(!from_leader)],
+            Mode::Start | Mode::Packets
+        )
+    }
+
+    /// One chunk of the snapshot stream: everything up to its end marker when that ends in
+    /// `bytes` (also when it began in the previous chunk), else all of `bytes`. Never a tail
+    /// held back for the next segment: a PDU boundary placed inside reassembled bytes with
+    /// nothing else to justify it made TCP drop the bytes after it.
+    fn snapshot_chunk(&mut self, d: usize, bytes: &[u8]) -> (usize, bool) {
+        let end = SNAPSHOT_END;
+        let tail = &self.snap_tail[d];
+        // The marker begun in the previous chunk: its first k bytes there, the rest here.
+        let straddle = (1..end.len())
+            .rev()
+            .find(|&k| tail.ends_with(&end[..k]) && bytes.starts_with(&end[k..]))
+            .map(|k| end.len() - k);
+        let found = match straddle {
+            Some(n) => Some(n),
+            None => snapshot_len(bytes),
+        };
+        match found {
+            Some(n) => (n, true),
+            None => {
+                let tail = &mut self.snap_tail[d];
+                tail.extend_from_slice(bytes);
+                let keep = end.len() - 1;
+                if tail.len() > keep {
+                    tail.drain(..tail.len() - keep);
+                }
+                (bytes.len(), false)
             }
         }
     }
