@@ -273,3 +273,7 @@ fn snapshot_framing(bytes: &[u8]) -> Framing {
 fn unsynced_framing(bytes: &[u8]) -> Framing {
     Framing::Unsynced(parse::snapshot_len(bytes))
 }
+
+#[cfg(test)]
+#[path = "tests/session.rs"]
+mod tests;
