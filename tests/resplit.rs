@@ -87,13 +87,46 @@ fn env_u32(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-const VARIANTS: &[(&str, &[&str])] = &[
+/// (pcapgen variant, tshark preferences).
+type Variant = (&'static str, &'static [&'static str]);
+
+const VARIANTS: &[Variant] = &[
     ("plain", &[]),
     ("duplicates", &[]),
     ("swaps", &["-o", "tcp.reassemble_out_of_order:TRUE"]),
 ];
 
+/// Where a side starts comes from TCP's facts whatever its sequence number preferences:
+/// with analysis off, or absolute numbers, TCP still records each side's ISN.
+#[test]
+fn sequence_number_preferences_do_not_matter() {
+    const PREFS: &[Variant] = &[
+        ("plain", &["-o", "tcp.analyze_sequence_numbers:FALSE"]),
+        ("plain", &["-o", "tcp.relative_sequence_numbers:FALSE"]),
+    ];
+    for case in [
+        Case {
+            file: "tests/captures/zookeeper/tokio-zookeeper.pcapng",
+            ports: &[2181],
+            protos: ZK_PROTOS,
+            args: &[],
+        },
+        Case {
+            file: "tests/captures/h2/nghttp-prior-knowledge.pcapng",
+            ports: &[18180, 18181],
+            protos: H2_PROTOS,
+            args: H2_PRIOR,
+        },
+    ] {
+        run_variants(&case, PREFS);
+    }
+}
+
 fn run_case(case: &Case) {
+    run_variants(case, VARIANTS);
+}
+
+fn run_variants(case: &Case, variants: &[Variant]) {
     let capture = repo().join(case.file);
     assert!(capture.exists(), "{} is missing", capture.display());
     let seeds = env_u32("ZKH2_RESPLIT_SEEDS", 20);
@@ -105,7 +138,7 @@ fn run_case(case: &Case) {
     let by_conn = original_by_connection(&original);
     let mut failures = Vec::new();
     let mut compared = 0usize;
-    for (variant, prefs) in VARIANTS {
+    for (variant, prefs) in variants {
         let out = tmp.0.join(format!("{variant}.pcap"));
         let manifest = tmp.0.join(format!("{variant}.txt"));
         pcapgen(case, variant, seeds, first, &out, &manifest);
@@ -145,7 +178,7 @@ fn run_case(case: &Case) {
     eprintln!(
         "{}: {compared} re-split connections compared ({seeds} seeds x {} variants)",
         case.file,
-        VARIANTS.len()
+        variants.len()
     );
     assert!(compared > 0, "no connection with a SYN in {}", case.file);
     assert!(
@@ -159,6 +192,95 @@ fn run_case(case: &Case) {
             .cloned()
             .collect::<Vec<_>>()
             .join("\n")
+    );
+}
+
+/// No PDU of any test capture is shown as the continuation of one sent before the capture
+/// (`zookeeper.continuation`, `h2.continuation_of_earlier_frame`, `zab.unsynced`) on a side
+/// whose SYN (or SYN-ACK) is in the capture.
+#[test]
+fn no_continuation_on_a_side_whose_start_was_captured() {
+    let t = Tshark::new();
+    let keys = |dir: &str, name: &str| repo().join(dir).join(name);
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for dir in [
+        "tests/captures/zookeeper",
+        "tests/captures/synthetic",
+        "tests/captures/h2",
+        "tests/captures/ensemble",
+        "tests/captures/adversarial",
+    ] {
+        for capture in support::captures(dir) {
+            let c = capture.to_str().expect("utf-8 path").to_string();
+            let mut args: Vec<String> = vec!["-r".into(), c.clone(), "-2".into()];
+            let extra: Vec<String> = match dir {
+                "tests/captures/ensemble" => ENSEMBLE_PREFS.iter().map(|s| s.to_string()).collect(),
+                "tests/captures/h2" => {
+                    let mut v = vec![
+                        "-o".to_string(),
+                        format!("tls.keylog_file:{}", keys(dir, "tls.keys").display()),
+                        "-d".into(),
+                        "tcp.port==18181,http".into(),
+                    ];
+                    if c.contains("midstream") {
+                        v.extend(["-d".into(), "tcp.port==18180,h2".into()]);
+                    }
+                    v
+                }
+                "tests/captures/zookeeper" => vec![
+                    "-o".into(),
+                    format!("tls.keylog_file:{}", keys(dir, "kazoo-tls.keys").display()),
+                ],
+                "tests/captures/synthetic" => vec!["-d".into(), "tcp.port==2182,zookeeper".into()],
+                _ => vec!["-d".into(), "tcp.port==8080,h2".into()],
+            };
+            args.extend(extra);
+            let fields = [
+                "-T",
+                "fields",
+                "-e",
+                "tcp.stream",
+                "-e",
+                "tcp.srcport",
+                "-e",
+                "frame.number",
+            ];
+            let run = |filter: &str| -> Vec<(String, String, String)> {
+                let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+                a.extend(["-Y", filter]);
+                a.extend(fields);
+                t.ok(&a)
+                    .lines()
+                    .filter_map(|l| {
+                        let f: Vec<&str> = l.split('\t').collect();
+                        (f.len() >= 3)
+                            .then(|| (f[0].to_string(), f[1].to_string(), f[2].to_string()))
+                    })
+                    .collect()
+            };
+            let starts: std::collections::HashSet<(String, String)> = run("tcp.flags.syn == 1")
+                .into_iter()
+                .map(|(s, p, _)| (s, p))
+                .collect();
+            for (stream, port, frame) in
+                run("zookeeper.continuation || h2.continuation_of_earlier_frame || zab.unsynced")
+            {
+                if starts.contains(&(stream.clone(), port.clone())) {
+                    bad.push(format!(
+                        "{}: frame {frame} (TCP stream {stream}, from port {port})",
+                        capture.display()
+                    ));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked} captures");
+    assert!(
+        bad.is_empty(),
+        "continuation items on sides whose SYN is in the capture:\n{}",
+        bad.join("\n")
     );
 }
 
