@@ -513,6 +513,18 @@ fn decode(
     parsed
 }
 
+/// A long value (a 200 KB znode's data) as its length and hash: 500 seeds' copies of a
+/// capture stay small in memory.
+fn compact(v: String) -> String {
+    use std::hash::{Hash, Hasher};
+    if v.len() <= 256 {
+        return v;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    format!("<{} chars, hash {:016x}>", v.len(), h.finish())
+}
+
 fn attr(line: &str, name: &str) -> Option<String> {
     let pat = format!(" {name}=\"");
     let start = line.find(&pat)? + pat.len();
@@ -612,7 +624,7 @@ fn parse_pdml(reader: impl BufRead, protos: &[&str]) -> Vec<(Key, Vec<Pdu>)> {
                         pdu.links.push((name, f));
                     }
                 } else if kept(&pdu.proto, &name) {
-                    pdu.fields.push((name, show.unwrap_or_default()));
+                    pdu.fields.push((name, compact(show.unwrap_or_default())));
                 }
             }
             continue;
