@@ -12,13 +12,14 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+use crate::epan::{PduLen, SideSync, StreamStart};
+
 use super::body::{self, DecodeError, Encoding};
 use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
 };
 use super::hpack::{Decoder, HeaderBlock};
-use crate::epan::{PduLen, SideSync, StreamStart};
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i64;
