@@ -35,11 +35,7 @@ async fn main() {
 
     let (watch, stat) = zk.with_watcher().exists("/tokio").await.expect("exists");
     assert!(stat.is_some());
-    let (data, _) = zk
-        .get_data("/tokio")
-        .await
-        .expect("getData")
-        .expect("node");
+    let (data, _) = zk.get_data("/tokio").await.expect("getData").expect("node");
     assert_eq!(data, b"hello");
     zk.set_data("/tokio", None, &b"world"[..])
         .await
@@ -55,14 +51,27 @@ async fn main() {
     assert!(children.is_some());
     let acl = zk.get_acl("/tokio").await.expect("getACL call");
     assert!(acl.is_ok());
-    let missing = zk.get_data("/tokio-missing").await.expect("getData missing");
+    let missing = zk
+        .get_data("/tokio-missing")
+        .await
+        .expect("getData missing");
     assert!(missing.is_none());
 
     // A multi whose second op fails (the node exists): nothing is applied.
     let results = zk
         .multi()
-        .create("/tokio/a", &b""[..], Acl::open_unsafe(), CreateMode::Persistent)
-        .create("/tokio", &b""[..], Acl::open_unsafe(), CreateMode::Persistent)
+        .create(
+            "/tokio/a",
+            &b""[..],
+            Acl::open_unsafe(),
+            CreateMode::Persistent,
+        )
+        .create(
+            "/tokio",
+            &b""[..],
+            Acl::open_unsafe(),
+            CreateMode::Persistent,
+        )
         .run()
         .await
         .expect("multi call");
