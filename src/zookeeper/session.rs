@@ -430,8 +430,7 @@ impl Session {
                 self.client_started = true;
                 // On a side captured from its start the first PDU is the ConnectRequest by
                 // position, whatever its length; elsewhere its shape must say so.
-                if first && self.synced_from_start(dir)
-                    || first && parse::looks_like_connect_request(body)
+                if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
                     || self.looks_like_extended_connect(first, body)
                 {
                     self.saw_connect_request = true;
