@@ -162,6 +162,11 @@ static dissector_handle_t zkh2_tls_port_choice(packet_info *pinfo)
 static struct zkh2_framed zkh2_framed_slots[ZKH2_FRAMED_SLOTS];
 static int zkh2_framed_used;
 
+/* The framed dissector running now (innermost), for zkh2_framed_can_ask_more. */
+static const struct zkh2_framed *zkh2_framed_current;
+static void zkh2_framed_run(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
+                            proto_tree *tree, void *data);
+
 static int zkh2_framed_dissect(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
                                proto_tree *tree, void *data)
 {
@@ -177,8 +182,7 @@ static int zkh2_framed_dissect(const struct zkh2_framed *f, tvbuff_t *tvb, packe
         pinfo->can_desegment = pinfo->saved_can_desegment;
         return call_dissector_only(f->builtin, tvb, pinfo, tree, data);
     }
-    tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
-                     f->dissect_pdu, data);
+    zkh2_framed_run(f, tvb, pinfo, tree, data);
     return (int)tvb_captured_length(tvb);
 }
 #define ZKH2_FRAMED_TRAMPOLINE(i)                                                            \
@@ -759,4 +763,109 @@ dissector_handle_t zkh2_create_routed_handle(int proto, unsigned fixed_len,
 void zkh2_switch_set_pref(const zkh2_pref_bool *take)
 {
     zkh2_switch_take = take;
+}
+
+/* ---- TCP facts: where a PDU starts in its side's byte stream ---- */
+#include <epan/prefs-int.h>
+/* A tcp_flow_t's static_flags (packet-tcp.c, the same in 4.0, 4.4 and 4.6):
+ * TCP_S_BASE_SEQ_SET 0x01, TCP_S_SAW_SYN 0x03, TCP_S_SAW_SYNACK 0x05. Bits 0x02 and 0x04 say
+ * that the flow's base_seq is the ISN of its own SYN (or SYN-ACK), seen in the capture. */
+#define ZKH2_TCP_S_SAW_SYN_BITS 0x06
+
+static int zkh2_proto_tcp_id(void)
+{
+    static int id = -1;
+    if (id < 0)
+        id = proto_get_id_by_filter_name("tcp");
+    return id;
+}
+
+/* tcp.analyze_sequence_numbers && tcp.relative_sequence_numbers: then TCP hands its
+ * subdissectors relative sequence numbers (packet-tcp.c subtracts base_seq only then).
+ * -1 when the preferences cannot be found. */
+static int zkh2_tcp_relative_seq(void)
+{
+    static pref_t *analyze = NULL, *relative = NULL;
+    if (analyze == NULL || relative == NULL) {
+        module_t *tcp = prefs_find_module("tcp");
+        if (tcp == NULL)
+            return -1;
+        analyze = prefs_find_preference(tcp, "analyze_sequence_numbers");
+        relative = prefs_find_preference(tcp, "relative_sequence_numbers");
+        if (analyze == NULL || relative == NULL)
+            return -1;
+    }
+    return prefs_get_bool_value(analyze, pref_current) && prefs_get_bool_value(relative, pref_current)
+               ? 1
+               : 0;
+}
+
+int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int self_proto,
+                          uint32_t *pos)
+{
+    int tcp = zkh2_proto_tcp_id();
+    if (tcp < 0 || pinfo->layers == NULL)
+        return ZKH2_START_UNKNOWN;
+    /* The layers below ours (ours may be listed twice: heuristic, then the handle). */
+    wmem_list_frame_t *f = wmem_list_tail(pinfo->layers);
+    while (f != NULL && GPOINTER_TO_INT(wmem_list_frame_data(f)) == self_proto)
+        f = wmem_list_frame_prev(f);
+    if (f == NULL)
+        return ZKH2_START_UNKNOWN;
+    int direct = GPOINTER_TO_INT(wmem_list_frame_data(f)) == tcp;
+    int carried = 0;
+    for (wmem_list_frame_t *g = f; g != NULL && !direct && !carried; g = wmem_list_frame_prev(g))
+        carried = GPOINTER_TO_INT(wmem_list_frame_data(g)) == tcp;
+    if (!direct && !carried)
+        return ZKH2_START_UNKNOWN;
+
+    /* TCP's own record of the connection, read without creating anything (unlike
+     * get_tcp_conversation_data, which would start a new TCP stream in a conversation that
+     * has none). Its direction rule is get_tcp_conversation_data's. */
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    struct tcp_analysis *tcpd =
+        conv ? (struct tcp_analysis *)conversation_get_proto_data(conv, tcp) : NULL;
+    if (tcpd == NULL)
+        return direct ? ZKH2_START_UNAVAILABLE : ZKH2_START_UNKNOWN;
+    int direction = cmp_address(&pinfo->src, &pinfo->dst);
+    if (direction == 0)
+        direction = (pinfo->srcport > pinfo->destport) ? 1 : -1;
+    const tcp_flow_t *fwd = direction >= 0 ? &tcpd->flow1 : &tcpd->flow2;
+    if (!(fwd->static_flags & ZKH2_TCP_S_SAW_SYN_BITS))
+        return ZKH2_START_NO_SYN;
+    if (!direct)
+        return ZKH2_START_CARRIED;
+    int relative = zkh2_tcp_relative_seq();
+    if (data == NULL || relative < 0)
+        return ZKH2_START_UNAVAILABLE;
+    /* The dissector's data from TCP is its struct tcpinfo: seq is the sequence number of the
+     * tvb's first byte (of the reassembled bytes, for a reassembled PDU). */
+    uint32_t seq = ((const struct tcpinfo *)data)->seq + (uint32_t)offset;
+    uint32_t rel = relative ? seq : seq - fwd->base_seq;
+    /* The SYN takes relative sequence number 0; the first payload byte is 1. */
+    *pos = rel - 1;
+    return ZKH2_START_AT;
+}
+
+/* ---- Asking TCP for one more segment when a PDU's length cannot be told yet ---- */
+#include <epan/exceptions.h>
+static void zkh2_framed_run(const struct zkh2_framed *f, tvbuff_t *tvb, packet_info *pinfo,
+                            proto_tree *tree, void *data)
+{
+    const struct zkh2_framed *volatile saved = zkh2_framed_current;
+    zkh2_framed_current = f;
+    TRY {
+        tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
+                         f->dissect_pdu, data);
+    }
+    FINALLY {
+        zkh2_framed_current = saved;
+    }
+    ENDTRY;
+}
+
+int zkh2_framed_can_ask_more(const packet_info *pinfo)
+{
+    return zkh2_framed_current != NULL && zkh2_framed_current->desegment->value &&
+           pinfo->can_desegment;
 }

@@ -175,4 +175,21 @@ proto_item *zkh2_tree_add_bytes_value(proto_tree *tree, int hf, tvbuff_t *tvb, i
 /* proto_tree_add_uint_format_value-free variant of a framenum/uint item with a label. */
 proto_item *zkh2_tree_add_uint_text(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
                                     uint32_t value, const char *text);
+
+/* ---- TCP facts: where a PDU starts in its side's byte stream ---- */
+#define ZKH2_START_UNKNOWN 0     /* not carried by TCP: nothing known */
+#define ZKH2_START_AT 1          /* directly on TCP, this side's SYN captured: *pos set */
+#define ZKH2_START_NO_SYN 2      /* this side's SYN not captured */
+#define ZKH2_START_CARRIED 3     /* carried by another protocol over TCP (TLS, HTTP after an
+                                  * Upgrade) on a side whose SYN was captured */
+#define ZKH2_START_UNAVAILABLE 4 /* directly on TCP, but TCP's facts could not be read */
+/* For the byte at `offset` of the tvb handed to the dissector `self_proto` with `data`:
+ * whether this side's SYN was captured and, directly on TCP, how many bytes after the
+ * side's first payload byte it lies (*pos). Reads TCP's conversation data and preferences;
+ * creates nothing, never throws. */
+int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int self_proto,
+                          uint32_t *pos);
+/* In a framed dissector's PDU-length callback: 1 when returning 0 makes tcp_dissect_pdus
+ * ask for one more segment (reassembly allowed by the protocol's preference and by TCP). */
+int zkh2_framed_can_ask_more(const packet_info *pinfo);
 #endif

@@ -9,6 +9,7 @@ pub mod packet;
 pub mod register;
 pub mod registry;
 pub mod stats;
+pub mod tcp;
 pub mod tree;
 pub mod uat;
 
@@ -21,4 +22,5 @@ pub use registry::{
     Display, ExpertSpec, ExpertTable, FieldId, FieldSpec, FieldTable, FieldType, ForeignFieldTable,
     FrameNumKind, Group, RawField, Severity, Strings, SubtreeTable,
 };
+pub use tcp::{SideSync, StreamStart};
 pub use tree::{Enc, Item, Tree};

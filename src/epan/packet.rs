@@ -9,10 +9,13 @@ use std::marker::PhantomData;
 use wireshark_sys as sys;
 
 use super::register::Protocol;
+use super::tcp::StreamCtx;
 
 /// The `packet_info` of the current dissection.
 pub struct Packet<'a> {
     raw: *mut sys::packet_info,
+    /// Set in the framing callback: where the PDU lies in what TCP handed over.
+    stream: Option<StreamCtx>,
     _life: PhantomData<&'a mut ()>,
 }
 
@@ -25,8 +28,35 @@ impl<'a> Packet<'a> {
     pub(crate) unsafe fn from_raw(raw: *mut sys::packet_info) -> Self {
         Packet {
             raw,
+            stream: None,
             _life: PhantomData,
         }
+    }
+
+    /// The packet seen from the framing callback, which knows the dissector's `data` (TCP's
+    /// struct tcpinfo when TCP called it) and the PDU's offset in the tvb.
+    ///
+    /// # Safety
+    /// As `from_raw`; `data` is the dissector data epan passed to the running dissection.
+    pub(crate) unsafe fn in_stream(
+        raw: *mut sys::packet_info,
+        data: *const c_void,
+        offset: std::ffi::c_int,
+        proto: Protocol,
+    ) -> Self {
+        Packet {
+            raw,
+            stream: Some(StreamCtx {
+                data,
+                offset,
+                proto: proto.id(),
+            }),
+            _life: PhantomData,
+        }
+    }
+
+    pub(crate) fn stream_ctx(&self) -> Option<StreamCtx> {
+        self.stream
     }
 
     pub(crate) fn raw(&self) -> *mut sys::packet_info {

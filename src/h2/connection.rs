@@ -12,6 +12,8 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+use crate::epan::{PduLen, SideSync, StreamStart};
+
 use super::body::{self, DecodeError, Encoding};
 use super::compat::state::{CompatFrame, DataMode, HeaderFrame, Tracker};
 use super::frame::{
@@ -611,6 +613,8 @@ struct Side {
     started: bool,
     /// Framing is in step with frame boundaries.
     synced: bool,
+    /// Where the side's stream starts was asked (at its first framing call).
+    start_known: bool,
     /// This side's SETTINGS waiting for the peer's ACK, with the frame they came in.
     pending_settings: VecDeque<(PduKey, Vec<(u16, u32)>)>,
     /// What this side may send: limits from the peer's acknowledged SETTINGS.
@@ -629,6 +633,7 @@ impl Default for Side {
             hpack: Decoder::new(),
             started: false,
             synced: false,
+            start_known: false,
             pending_settings: VecDeque::new(),
             max_frame_size: DEFAULT_MAX_FRAME,
             initial_window: DEFAULT_WINDOW,
@@ -717,7 +722,49 @@ impl Connection {
     /// the segment is shorter). In a capture that starts mid-connection, the first bytes of
     /// a side may be the middle of a frame: they are skipped up to the first offset from
     /// which a chain of plausible frame headers follows.
+    /// The framing answer as `tcp_dissect_pdus` needs it: [`Connection::framing_at`], except
+    /// that a frame header (or preface) cut short on a synchronised side asks for the next
+    /// segment rather than for exactly 9 bytes, because TCP cannot then extend the request
+    /// to the frame's payload when that lies in the same segment.
+    pub fn pdu_len_at(
+        &mut self,
+        dir: Dir,
+        frame_num: u32,
+        bytes: &[u8],
+        start: impl FnOnce() -> StreamStart,
+    ) -> PduLen {
+        match self.framing_at(dir, frame_num, bytes, start) {
+            Framing::Pdu(n) if n as usize > bytes.len() && bytes.len() < HEADER_LEN => {
+                PduLen::NeedMore
+            }
+            Framing::Pdu(n) | Framing::Skip(n) => PduLen::Exactly(n.max(1)),
+        }
+    }
+
+    /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Connection::framing_at`].
     pub fn framing(&mut self, dir: Dir, frame_num: u32, bytes: &[u8]) -> Framing {
+        self.framing_at(dir, frame_num, bytes, || StreamStart::Unknown)
+    }
+
+    /// Framing, with `start` telling where the bytes lie in their side's stream (asked once
+    /// per side, at its first PDU). A side whose first byte was captured is synchronised
+    /// from it: a partial preface or a partial 9-octet frame header asks for more bytes and
+    /// is never skipped. Only a side whose start is missing (or when TCP has nothing to say)
+    /// is searched for frame boundaries.
+    pub fn framing_at(
+        &mut self,
+        dir: Dir,
+        frame_num: u32,
+        bytes: &[u8],
+        start: impl FnOnce() -> StreamStart,
+    ) -> Framing {
+        let side = &mut self.sides[dir & 1];
+        if !side.started && !side.synced && !side.start_known {
+            side.start_known = true;
+            if start().first_pdu() == SideSync::FromStart {
+                side.synced = true;
+            }
+        }
         let answer = self.frame_or_skip(dir, frame_num, bytes);
         self.last_skip = match answer {
             Framing::Skip(n) => Some((frame_num, n)),

@@ -85,11 +85,7 @@ impl FramedDissector for H2 {
             return PduLen::RestOfSegment;
         };
         let dir = direction(&mut conn, pkt);
-        match conn.framing(dir, pkt.frame(), bytes) {
-            super::connection::Framing::Pdu(n) | super::connection::Framing::Skip(n) => {
-                PduLen::Exactly(n.max(1))
-            }
-        }
+        conn.pdu_len_at(dir, pkt.frame(), bytes, || pkt.stream_start())
     }
 
     fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]) {

@@ -393,3 +393,62 @@ fn kept_records_stay_small() {
     );
     assert!(size_of::<Problems>() <= 8);
 }
+
+#[test]
+fn a_side_captured_from_its_start_asks_for_a_cut_header_instead_of_skipping_it() {
+    // The client preface in pieces of 1 to 7 bytes: without TCP's facts the first piece
+    // would be skipped; from the side's first byte it asks for more.
+    let mut c = Connection::new(1 << 20);
+    assert_eq!(
+        c.pdu_len_at(0, 4, &PREFACE[..5], || StreamStart::At(0)),
+        PduLen::NeedMore
+    );
+    assert_eq!(
+        c.pdu_len_at(0, 5, &PREFACE[..12], || StreamStart::At(0)),
+        PduLen::Exactly(24)
+    );
+    assert!(!c.was_skip(5, 12));
+    // The server's SETTINGS header cut after 3 octets: more, never a skip.
+    let settings = frame(kind::SETTINGS, 0, 0, &[0, 3, 0, 0, 0, 100]);
+    assert_eq!(
+        c.pdu_len_at(1, 6, &settings[..3], || StreamStart::Carried),
+        PduLen::NeedMore
+    );
+    assert_eq!(
+        c.pdu_len_at(1, 7, &settings, || StreamStart::At(0)),
+        PduLen::Exactly(settings.len() as u32)
+    );
+}
+
+#[test]
+fn a_side_whose_start_is_missing_still_resynchronises() {
+    for start in [
+        StreamStart::NoSyn,
+        StreamStart::At(900),
+        StreamStart::Unknown,
+    ] {
+        let mut c = Connection::new(1 << 20);
+        let ping = frame(kind::PING, 0, 0, &[0; 8]);
+        let mut seg = vec![0xaa, 0xbb, 0xcc];
+        seg.extend_from_slice(&ping);
+        assert_eq!(
+            c.framing_at(0, 3, &seg, || start),
+            Framing::Skip(3),
+            "{start:?}"
+        );
+    }
+}
+
+#[test]
+fn the_start_is_asked_at_a_sides_first_framing_only() {
+    let mut c = Connection::new(1 << 20);
+    let mut asked = 0;
+    let ping = frame(kind::PING, 0, 0, &[0; 8]);
+    for f in 1..4 {
+        c.framing_at(0, f, &ping, || {
+            asked += 1;
+            StreamStart::At(0)
+        });
+    }
+    assert_eq!(asked, 1);
+}
