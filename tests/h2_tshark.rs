@@ -7,6 +7,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -410,4 +411,100 @@ fn statistics_srt_and_tree() {
     assert_eq!(tree_count("500"), "1");
     assert_eq!(tree_count("503"), "1");
     assert_eq!(tree_count("GOAWAY by error code"), "2");
+}
+
+/// `h2`'s own names for what the built-in's fields hold: the full request URI, the named
+/// settings and common headers, and the header pair as one string. In the same run the
+/// compatibility layer fills the built-in's `http2.*` (equal to the built-in's own, which
+/// tests/h2_parity.rs checks), so ours are compared with those, frame by frame.
+#[test]
+fn own_fields_for_uri_settings_and_common_headers() {
+    let t = Tshark::new();
+    let pairs = [
+        (
+            "h2.settings.initial_window_size",
+            "http2.settings.initial_window_size",
+        ),
+        (
+            "h2.settings.max_concurrent_streams",
+            "http2.settings.max_concurrent_streams",
+        ),
+        (
+            "h2.settings.header_table_size",
+            "http2.settings.header_table_size",
+        ),
+        ("h2.headers.user_agent", "http2.headers.user_agent"),
+        ("h2.headers.server", "http2.headers.server"),
+        ("h2.headers.content_length", "http2.headers.content_length"),
+    ];
+    let (mut uris, mut agents, mut settings) = (0, 0, 0);
+    for capture in h2_captures() {
+        if capture.to_string_lossy().contains("midstream") {
+            continue;
+        }
+        let (mut ours_uris, mut builtin_uris) = (BTreeSet::new(), BTreeSet::new());
+        let mut fields = vec!["h2.request.full_uri", "http2.request.full_uri"];
+        for (a, b) in pairs {
+            fields.extend([a, b]);
+        }
+        for row in rows(&t, &capture, "h2", &fields) {
+            let (ours_uri, builtin_uri) = (&row[2], &row[3]);
+            // Ours shows the URI where the request's header block completes, the built-in
+            // where :authority is (4.6: on every frame of the stream): compared as sets.
+            ours_uris.extend(
+                ours_uri
+                    .split(',')
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string),
+            );
+            builtin_uris.extend(
+                builtin_uri
+                    .split(',')
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string),
+            );
+            for (i, (a, b)) in pairs.iter().enumerate() {
+                let (o, w) = (&row[4 + 2 * i], &row[5 + 2 * i]);
+                assert_eq!(o, w, "{}: frame {}: {a} vs {b}", capture.display(), row[0]);
+                if !o.is_empty() && a.contains("settings") {
+                    settings += 1;
+                }
+                if !o.is_empty() && a.contains("user_agent") {
+                    agents += 1;
+                }
+            }
+        }
+        assert_eq!(
+            ours_uris,
+            builtin_uris,
+            "{}: request URIs",
+            capture.display()
+        );
+        uris += ours_uris.len();
+        // A name and value filtered together match where the named field has that value.
+        let agent_values: BTreeSet<String> = rows(
+            &t,
+            &capture,
+            "h2.headers.user_agent",
+            &["h2.headers.user_agent"],
+        )
+        .into_iter()
+        .flat_map(|r| r[2].split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect();
+        for ua in agent_values {
+            let pair = format!("h2.header == \"user-agent: {ua}\"");
+            let named = format!("h2.headers.user_agent == \"{ua}\"");
+            let frames = |f: &str| rows(&t, &capture, f, &[]).len();
+            assert_eq!(
+                frames(&pair),
+                frames(&named),
+                "{}: {pair}",
+                capture.display()
+            );
+        }
+    }
+    assert!(
+        uris > 10 && agents > 10 && settings > 10,
+        "too few values to compare: {uris} URIs, {agents} user agents, {settings} settings"
+    );
 }

@@ -375,6 +375,9 @@ impl View<'_, '_> {
                     let st = it.subtree(Ett::Setting);
                     st.add(Hf::SettingId, s.off, 2, Enc::BigEndian);
                     st.add(Hf::SettingValue, s.off + 2, 4, Enc::BigEndian);
+                    if let Some(field) = super::fields::setting_field(s.val.0) {
+                        st.add(field, s.off + 2, 4, Enc::BigEndian);
+                    }
                 }
                 match (h.has(flag::ACK), self.info.settings_peer) {
                     (false, Some(f)) => {
@@ -597,6 +600,9 @@ impl View<'_, '_> {
         }
         t.add_u32(Hf::BlockRole, 0, 0, block.role as u32)
             .generated();
+        if let Some(uri) = full_uri(block) {
+            t.add_string(Hf::FullUri, 0, 0, &uri).generated();
+        }
         let count = block
             .decoded
             .fields
@@ -636,8 +642,6 @@ impl View<'_, '_> {
         let layout = f.layout(view.bytes);
         let off = base + f.off as usize;
         let len = f.len as usize;
-        let it = bt.add(Hf::Header, off, len, Enc::Na);
-        let ht = it.subtree(Ett::Header);
         let repr = match f.repr {
             Representation::Indexed => 0,
             Representation::LiteralIncremental => 1,
@@ -647,6 +651,8 @@ impl View<'_, '_> {
         };
         if f.repr == Representation::SizeUpdate {
             let size = layout.new_size.unwrap_or(0);
+            let it = bt.add_string(Hf::Header, off, len, "");
+            let ht = it.subtree(Ett::Header);
             it.set_text(&format!("Dynamic Table Size Update: {size}"));
             ht.add_u32(Hf::HeaderRepr, off, 1, repr);
             ht.add_u32(Hf::HeaderTableSizeUpdate, off, len, size);
@@ -660,7 +666,11 @@ impl View<'_, '_> {
             .value
             .as_deref()
             .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
+        // The pair as one string value, so that a filter can match name and value together
+        // when a block holds several headers.
+        let it = bt.add_string(Hf::Header, off, len, &format!("{name}: {value}"));
         it.set_text(&format!("Header: {name}: {value}"));
+        let ht = it.subtree(Ett::Header);
         // The index integer runs from the first octet up to the first literal.
         let index_len = layout
             .name_literal
@@ -735,6 +745,21 @@ impl View<'_, '_> {
         }
         if let Some(field) = named {
             t.add_string(field, 0, 0, &value).generated();
+        }
+        // A common header's own field, under the header (over its value's octets).
+        if let Some(field) = f
+            .name
+            .as_deref()
+            .and_then(super::fields::named_header_field)
+        {
+            let (v_off, v_len) = value_span;
+            if field == Hf::HdrContentLength {
+                if let Ok(n) = value.trim().parse::<u64>() {
+                    ht.add_u64(field, v_off, v_len, n);
+                }
+            } else {
+                ht.add_string(field, v_off, v_len, &value);
+            }
         }
     }
 
@@ -1087,4 +1112,17 @@ fn reason_phrase(code: u16) -> Option<&'static str> {
         505 => "HTTP Version Not Supported",
         _ => return None,
     })
+}
+
+/// A request block's URI as the built-in http2 builds it: `scheme://authority path`, the
+/// authority alone for CONNECT; none without an authority (or a path, but for CONNECT).
+fn full_uri(block: &DecodedBlock) -> Option<String> {
+    let text = |name: &[u8]| block.value(name).map(String::from_utf8_lossy);
+    let authority = text(b":authority")?;
+    if block.value(b":method") == Some(b"CONNECT") {
+        return Some(authority.into_owned());
+    }
+    let path = text(b":path")?;
+    let scheme = text(b":scheme").unwrap_or("(null)".into());
+    Some(format!("{scheme}://{authority}{path}"))
 }
