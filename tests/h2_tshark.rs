@@ -508,3 +508,36 @@ fn own_fields_for_uri_settings_and_common_headers() {
         "too few values to compare: {uris} URIs, {agents} user agents, {settings} settings"
     );
 }
+
+/// `h2.builtin_compat` off: only h2's own items. No `http2` field, no gRPC handed to the
+/// grpc and protobuf dissectors (h2 shows each message's data itself), no http2 tap.
+#[test]
+fn builtin_compatibility_can_be_turned_off() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/grpc/grpc-h2c.pcapng");
+    let count = |compat: &str, filter: &str| {
+        let pref = format!("h2.builtin_compat:{compat}");
+        let args = [
+            "-r",
+            capture.to_str().unwrap(),
+            "-d",
+            "tcp.port==45051,h2",
+            "-o",
+            &pref,
+            "-Y",
+            filter,
+        ];
+        t.ok(&args).lines().count()
+    };
+    let h2 = count("TRUE", "h2");
+    assert!(h2 > 10, "{h2} h2 frames");
+    assert_eq!(count("TRUE", "http2"), h2);
+    assert!(count("TRUE", "protobuf") > 0);
+    assert_eq!(count("FALSE", "h2"), h2);
+    assert_eq!(count("FALSE", "http2"), 0);
+    assert_eq!(count("FALSE", "grpc || protobuf"), 0);
+    assert_eq!(
+        count("FALSE", "h2.grpc.data"),
+        count("TRUE", "grpc.message_data")
+    );
+}

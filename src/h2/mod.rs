@@ -33,6 +33,8 @@ pub(crate) struct Registered {
     pub desegment: BoolPref,
     /// TLS ALPN and the HTTP/1.1 Upgrade go to h2 (else to the built-in http2).
     pub take_negotiated: BoolPref,
+    /// Fill the built-in http2's fields and taps and hand gRPC to its message dissectors.
+    pub compat: BoolPref,
     pub handle: OnceLock<Handle>,
 }
 
@@ -72,11 +74,18 @@ pub fn register() {
         c"When off, HTTP/2 that TLS ALPN (h2) or an HTTP/1.1 Upgrade (h2, h2c) starts goes to Wireshark's built-in http2 dissector, as without this plugin; h2 still dissects prior-knowledge HTTP/2 it finds by its preface and ports given to it. For one TLS port only, use Decode As: tls.port N as http2.",
         true,
     );
+    let compat = prefs.bool(
+        c"builtin_compat",
+        c"Also fill the built-in http2 fields and taps; gRPC to grpc/protobuf",
+        c"On (the default), every frame h2 dissects also carries the built-in http2 dissector's fields (hidden), so http2.* filters, columns and colouring rules keep working; it feeds -z http2,tree and Follow HTTP/2 Stream, and hands gRPC messages to the grpc and protobuf dissectors. Off: only h2's own items (a little faster). Disabling the http2 protocol also turns this off.",
+        true,
+    );
     let _ = REGISTERED.set(Registered {
         proto,
         body_limit,
         desegment,
         take_negotiated,
+        compat,
         handle: OnceLock::new(),
     });
 }

@@ -55,7 +55,9 @@ pub fn register_handoff() {
 
 /// The built-in grpc, when it exists and is enabled.
 pub fn builtin() -> Option<&'static GrpcBuiltin> {
-    GRPC.get()?.as_ref().filter(|g| g.proto.is_enabled())
+    GRPC.get()?
+        .as_ref()
+        .filter(|g| g.proto.is_enabled() && super::enabled())
 }
 
 impl GrpcBuiltin {

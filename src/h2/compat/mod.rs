@@ -38,9 +38,15 @@ pub struct Builtin {
 
 static BUILTIN: OnceLock<Option<Builtin>> = OnceLock::new();
 
-/// The built-in's registrations, when they exist and `http2` is enabled.
+/// The built-in's registrations, when they exist, `http2` is enabled and the preference
+/// `h2.builtin_compat` is on.
 pub fn builtin() -> Option<&'static Builtin> {
-    builtin_any().filter(|b| b.http2.is_enabled())
+    builtin_any().filter(|b| b.http2.is_enabled() && enabled())
+}
+
+/// The preference `h2.builtin_compat`.
+pub fn enabled() -> bool {
+    crate::h2::registered().is_none_or(|r| r.compat.get())
 }
 
 /// The built-in's registrations, also while `http2` is disabled.
