@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::h2::body::Encoding;
+use crate::h2::connection::limits::MAX_OPEN_STREAMS;
 use crate::h2::connection::{Nanos, PduKey};
 use crate::h2::hpack::Field;
 
@@ -115,10 +116,19 @@ struct OneWay {
 
 #[derive(Debug, Default)]
 struct Stream {
-    oneway: [OneWay; 2],
+    /// Each direction's bookkeeping, made when the direction first sends (boxed: a stream
+    /// one side never answers costs no second one).
+    oneway: [Option<Box<OneWay>>; 2],
     is_connect: bool,
     streaming: bool,
     pairing: Pairing,
+}
+
+impl Stream {
+    /// The bookkeeping of the direction `dir` (made on first use).
+    fn way(&mut self, dir: usize) -> &mut OneWay {
+        self.oneway[dir & 1].get_or_insert_default()
+    }
 }
 
 /// A stream's request URI parts as the built-in keeps them (4.6 shows the URI on every frame
@@ -224,7 +234,12 @@ impl Windows {
 /// The built-in's view of every live stream of one connection.
 #[derive(Default)]
 pub struct Tracker {
-    streams: HashMap<u32, Stream>,
+    /// Boxed: a stream's entry is large (two directions' header values), and the table of
+    /// 100,000 open streams then resizes in small steps.
+    streams: HashMap<u32, Box<Stream>>,
+    /// Where the bookkeeping of a stream beyond the open-stream cap goes (h2 flags the cap
+    /// with `h2.state.limit`; the built-in has no cap, ours must).
+    overflow: Box<Stream>,
     /// 4.4 and later only.
     windows: Windows,
     /// Streams that the built-in has been told about (for its Follow stream list).
@@ -287,6 +302,10 @@ fn builtin_uncompression(v: &[u8]) -> Option<Encoding> {
 
 impl Tracker {
     fn stream(&mut self, id: u32) -> &mut Stream {
+        if self.streams.len() >= MAX_OPEN_STREAMS && !self.streams.contains_key(&id) {
+            self.overflow = Box::default();
+            return &mut self.overflow;
+        }
         self.streams.entry(id).or_default()
     }
 
@@ -380,7 +399,7 @@ impl Tracker {
         kind: HeaderFrame,
         end_headers: bool,
     ) {
-        let ow = &mut self.stream(stream).oneway[dir & 1];
+        let ow = self.stream(stream).way(dir);
         match kind {
             HeaderFrame::Headers if cfg!(ws_ge_4_4) => {
                 ow.header_start = Some(key);
@@ -423,7 +442,7 @@ impl Tracker {
     ) -> u32 {
         let dir = dir & 1;
         let (in_context, target) = {
-            let ow = &self.stream(stream).oneway[dir];
+            let ow = self.stream(stream).way(dir);
             let in_context = ow.header_start.is_none_or(|start| key >= start)
                 && ow.header_end.is_none_or(|end| key <= end);
             (in_context, ow.header_stream.unwrap_or(stream))
@@ -433,7 +452,7 @@ impl Tracker {
         let mut populate = Vec::new();
         let track_names = self.track_names;
         {
-            let ow = &mut self.stream(stream).oneway[dir];
+            let ow = self.stream(stream).way(dir);
             for f in fields {
                 if f.repr == crate::h2::hpack::Representation::SizeUpdate {
                     continue;
@@ -506,7 +525,7 @@ impl Tracker {
         is_streaming_type: &dyn Fn(&str) -> bool,
     ) {
         let s = self.stream(stream);
-        let ow = &mut s.oneway[dir];
+        let ow = s.oneway[dir & 1].get_or_insert_default();
         match name {
             b"content-encoding" if ow.content_encoding.is_none() || overriding => {
                 ow.content_encoding = Some(Rc::from(value))
@@ -552,7 +571,7 @@ impl Tracker {
         is_streaming_type: &dyn Fn(&str) -> bool,
     ) -> Option<Box<[NameValue]>> {
         let dir = dir & 1;
-        let ow = &mut self.stream(stream).oneway[dir];
+        let ow = self.stream(stream).way(dir);
         if ow.fakes_done {
             return None;
         }
@@ -560,7 +579,7 @@ impl Tracker {
         ow.data_initiated = true;
         let mut applied = Vec::new();
         for f in fakes.iter().filter(|f| f.stream == 0 || f.stream == stream) {
-            let ow = &mut self.stream(stream).oneway[dir];
+            let ow = self.stream(stream).way(dir);
             let real = ow.names.iter().any(|n| **n == *f.name);
             if real && !f.override_real {
                 continue;
@@ -625,8 +644,9 @@ impl Tracker {
         let Some(s) = self.streams.get(&stream) else {
             return BodyContext::default();
         };
-        let ow = &s.oneway[dir & 1];
-        let other = &s.oneway[(dir & 1) ^ 1];
+        let empty = OneWay::default();
+        let ow = s.oneway[dir & 1].as_deref().unwrap_or(&empty);
+        let other = s.oneway[(dir & 1) ^ 1].as_deref().unwrap_or(&empty);
         BodyContext {
             content_type: ow.content_type.clone(),
             content_type_params: ow.content_type_params.clone(),
@@ -654,7 +674,7 @@ impl Tracker {
             return (DataMode::Streaming, None);
         }
         let is_connect = s.is_connect;
-        let ow = &mut s.oneway[dir & 1];
+        let ow = s.way(dir);
         if !ow.data_initiated || ow.transfer_encoded || is_connect {
             return (DataMode::Partial, None);
         }
@@ -679,7 +699,7 @@ impl Tracker {
         if s.streaming {
             return None;
         }
-        let ow = &mut s.oneway[dir & 1];
+        let ow = s.way(dir);
         if ow.fragments.is_empty() {
             return None;
         }
