@@ -541,3 +541,44 @@ fn builtin_compatibility_can_be_turned_off() {
         count("TRUE", "grpc.message_data")
     );
 }
+
+/// The built-in's fields are hidden items: `h2` builds them wherever an output can show
+/// them (JSON and PDML print hidden items; `-T fields -e http2.*` and filters name them)
+/// and leaves them out where nothing would (tshark -V, -T fields of other fields).
+#[test]
+fn builtin_fields_in_every_output_that_shows_them() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/curl-prior-knowledge.pcapng");
+    let cap = capture.to_str().unwrap();
+    let ours = |extra: &[&str]| {
+        let mut args = vec!["-r", cap, "-d", "tcp.port==18180,h2"];
+        args.extend_from_slice(extra);
+        t.ok(&args)
+    };
+    let stock = |extra: &[&str]| {
+        let mut args: Vec<String> = ["-r", cap, "-d", "tcp.port==18180,http2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        stock_tshark(&args)
+    };
+    let count = |out: &str, what: &str| out.matches(what).count();
+    for (extra, what) in [
+        (&["-T", "json"][..], "\"http2.streamid\""),
+        (&["-T", "pdml"][..], "name=\"http2.streamid\""),
+        (
+            &["-T", "json", "-e", "http2.streamid"][..],
+            "\"http2.streamid\"",
+        ),
+    ] {
+        let (o, s) = (count(&ours(extra), what), count(&stock(extra), what));
+        assert!(s > 5, "{extra:?}: the built-in shows {s}");
+        assert_eq!(o, s, "{extra:?}: {what}");
+    }
+    let fields = ["-T", "fields", "-e", "http2.streamid", "-e", "http2.type"];
+    assert_eq!(ours(&fields), stock(&fields));
+    // A filter on an http2 field in a -V run: the frames and the fields both there.
+    let v = ours(&["-V", "-Y", "http2.type == 1"]);
+    assert!(count(&v, "HEADERS[") > 3, "{v}");
+}

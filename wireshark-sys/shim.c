@@ -869,3 +869,37 @@ int zkh2_framed_can_ask_more(const packet_info *pinfo)
     return zkh2_framed_current != NULL && zkh2_framed_current->desegment->value &&
            pinfo->can_desegment;
 }
+
+/* ---- What a visible tree's output will show ---- */
+#include <epan/prefs.h>
+
+/* Whether a filter, column, colouring rule or -e names the field, or one of its children
+ * (epan sets ref_type when it primes a tree with a filter's fields), whatever the tree's
+ * visibility (proto_field_is_referenced answers TRUE for every field of a visible tree). */
+int zkh2_field_is_primed(int hf)
+{
+    header_field_info *hfinfo;
+    if (hf < 0)
+        return 0;
+    hfinfo = proto_registrar_get_nth((guint)hf);
+    return hfinfo != NULL && hfinfo->ref_type != HF_REF_TYPE_NONE;
+}
+
+/* Whether the tree is visible (printed or shown), as opposed to built for a filter only. */
+int zkh2_tree_is_visible(proto_tree *tree)
+{
+    return tree != NULL && PTREE_DATA(tree) != NULL && PTREE_DATA(tree)->visible;
+}
+
+/* Whether protocol items are kept even when nothing references them (the protocol
+ * hierarchy statistics walk them). */
+int zkh2_tree_keeps_protocols(proto_tree *tree)
+{
+    return tree != NULL && PTREE_DATA(tree) != NULL && !PTREE_DATA(tree)->fake_protocols;
+}
+
+/* The preference that shows hidden items in the GUI and in tshark -V. */
+int zkh2_display_hidden_items(void)
+{
+    return prefs.display_hidden_proto_items ? 1 : 0;
+}

@@ -192,4 +192,9 @@ int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int 
 /* In a framed dissector's PDU-length callback: 1 when returning 0 makes tcp_dissect_pdus
  * ask for one more segment (reassembly allowed by the protocol's preference and by TCP). */
 int zkh2_framed_can_ask_more(const packet_info *pinfo);
+/* ---- What a visible tree's output will show ---- */
+int zkh2_field_is_primed(int hf);
+int zkh2_tree_is_visible(proto_tree *tree);
+int zkh2_tree_keeps_protocols(proto_tree *tree);
+int zkh2_display_hidden_items(void);
 #endif

@@ -5,6 +5,7 @@
 pub mod foreign;
 pub mod framing;
 pub mod guard;
+pub mod output;
 pub mod packet;
 pub mod register;
 pub mod registry;

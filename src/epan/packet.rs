@@ -113,16 +113,18 @@ impl<'a> Packet<'a> {
 
     /// Appends one clause to the Info column, separated from the previous one by ", ".
     pub fn append_info(&self, text: &str) {
-        let c = super::tree::to_cstring(text);
         // SAFETY: valid pinfo; epan copies the text.
-        unsafe { sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c.as_ptr()) };
+        super::tree::with_c_str(text, |c| unsafe {
+            sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c)
+        });
     }
 
     /// Appends text to the Info column as it is (no separator).
     pub fn append_info_raw(&self, text: &str) {
-        let c = super::tree::to_cstring(text);
         // SAFETY: valid pinfo; epan copies the text.
-        unsafe { sys::zkh2_col_append_info_raw(self.raw, c.as_ptr()) };
+        super::tree::with_c_str(text, |c| unsafe {
+            sys::zkh2_col_append_info_raw(self.raw, c)
+        });
     }
 
     /// Makes the Protocol column permanent against later dissectors in this frame.

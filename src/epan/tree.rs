@@ -85,6 +85,26 @@ impl<'a> Tree<'a> {
     }
 
     /// epan's `proto_field_is_referenced` for this tree (false without a tree).
+    /// Whether a filter, column, colouring rule or `-e` names the field or one of its
+    /// children, whether or not the tree is visible.
+    pub fn is_primed<F: FieldId>(&self, field: F) -> bool {
+        // SAFETY: reads the registered field's ref_type only.
+        !self.raw.is_null() && unsafe { sys::zkh2_field_is_primed(field.id()) } != 0
+    }
+
+    /// Whether the tree is built to be shown or printed (else only for a filter or a tap).
+    pub fn is_shown(&self) -> bool {
+        // SAFETY: null or a valid tree.
+        unsafe { sys::zkh2_tree_is_visible(self.raw) != 0 }
+    }
+
+    /// Whether protocol items are kept even when nothing references them (the protocol
+    /// hierarchy statistics count them).
+    pub fn keeps_protocols(&self) -> bool {
+        // SAFETY: null or a valid tree.
+        unsafe { sys::zkh2_tree_keeps_protocols(self.raw) != 0 }
+    }
+
     pub(crate) fn is_referenced_raw(&self, hf: c_int) -> bool {
         if self.raw.is_null() {
             return false;
@@ -126,11 +146,10 @@ impl<'a> Tree<'a> {
         let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
-        let c = to_cstring(text);
         // SAFETY: span checked; the label is copied by epan.
-        self.item(unsafe {
-            sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c.as_ptr())
-        })
+        self.item(with_c_str(text, |c| unsafe {
+            sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c)
+        }))
     }
 
     fn item(&self, raw: *mut sys::proto_item) -> Item<'a> {
@@ -306,20 +325,55 @@ impl<'a> Tree<'a> {
         // A field that no filter, column or visible tree needs is "faked" by epan: it
         // returns the parent and never reads the value. Then skip copying the value into a
         // C string (the call itself stays: it counts tree items like any other add).
-        let c = if self.fakes(hf) {
-            None
-        } else {
-            Some(to_cstring(value))
+        let add = |ptr| {
+            // SAFETY: span checked; epan copies the string, which lives across the call.
+            self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
         };
-        let ptr = c.as_deref().map_or(c"".as_ptr(), CStr::as_ptr);
-        // SAFETY: span checked; epan copies the string, which lives across the call.
-        self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
+        if self.fakes(hf) {
+            add(c"".as_ptr())
+        } else {
+            with_c_str(value, add)
+        }
     }
 
     /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
     /// is not visible, the field is not referenced (by a filter, a column or `-e`), and
     /// the tree is not the packet's root (whose items are never faked). This is exactly
     /// the condition of epan's TRY_TO_FAKE_THIS_ITEM, minus its cases that keep the item.
+    /// A string field whose value is `parts` joined (built in place, without a `String`).
+    pub fn add_string_joined<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        parts: &[&str],
+    ) -> Item<'a> {
+        if self.raw.is_null() {
+            return Item::null();
+        }
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        let add = |ptr| {
+            // SAFETY: span checked; epan copies the string, which lives across the call.
+            self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
+        };
+        if self.fakes(hf) {
+            return add(c"".as_ptr());
+        }
+        C_STR.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) if parts.iter().all(|p| !p.as_bytes().contains(&0)) => {
+                buf.clear();
+                for p in parts {
+                    buf.extend_from_slice(p.as_bytes());
+                }
+                buf.push(0);
+                add(buf.as_ptr().cast())
+            }
+            _ => with_c_str(&parts.concat(), add),
+        })
+    }
+
     fn fakes(&self, hf: c_int) -> bool {
         if self.raw.is_null() {
             return false;
@@ -531,6 +585,30 @@ impl<'a> Tree<'a> {
     }
 }
 
+thread_local! {
+    /// The buffer `with_c_str` builds its C strings in (epan copies every string it is
+    /// given, so one buffer serves every call; labels and values are made per item, and an
+    /// allocation each was a measurable part of a full tree).
+    static C_STR: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with `s` as a NUL-terminated C string (NUL bytes spelled `\0`), built in a
+/// reused buffer. A nested call (from inside `f`) falls back to an allocation of its own.
+pub(crate) fn with_c_str<R>(s: &str, f: impl FnOnce(*const std::ffi::c_char) -> R) -> R {
+    C_STR.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) if !s.as_bytes().contains(&0) => {
+            buf.clear();
+            buf.extend_from_slice(s.as_bytes());
+            buf.push(0);
+            f(buf.as_ptr().cast())
+        }
+        _ => {
+            let c = to_cstring(s);
+            f(c.as_ptr())
+        }
+    })
+}
+
 /// `s` as a C string, with NUL bytes spelled `\0`. One allocation when there is no NUL.
 pub(crate) fn to_cstring(s: &str) -> CString {
     let bytes = if s.as_bytes().contains(&0) {
@@ -601,18 +679,20 @@ impl<'a> Item<'a> {
         if self.raw.is_null() {
             return;
         }
-        let c = to_cstring(text);
         // SAFETY: valid item; "%s" with a C string.
-        unsafe { sys::proto_item_append_text(self.raw, c"%s".as_ptr(), c.as_ptr()) };
+        with_c_str(text, |c| unsafe {
+            sys::proto_item_append_text(self.raw, c"%s".as_ptr(), c)
+        });
     }
 
     pub fn set_text(&self, text: &str) {
         if self.raw.is_null() {
             return;
         }
-        let c = to_cstring(text);
         // SAFETY: valid item; "%s" with a C string.
-        unsafe { sys::proto_item_set_text(self.raw, c"%s".as_ptr(), c.as_ptr()) };
+        with_c_str(text, |c| unsafe {
+            sys::proto_item_set_text(self.raw, c"%s".as_ptr(), c)
+        });
     }
 
     pub fn set_len(&self, len: usize) {

@@ -667,9 +667,9 @@ impl View<'_, '_> {
             .as_deref()
             .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
         // The pair as one string value, so that a filter can match name and value together
-        // when a block holds several headers.
-        let it = bt.add_string(Hf::Header, off, len, &format!("{name}: {value}"));
-        it.set_text(&format!("Header: {name}: {value}"));
+        // when a block holds several headers. Its label is the field's own ("Header: name:
+        // value"), made only when the tree is printed.
+        let it = bt.add_string_joined(Hf::Header, off, len, &[&name, ": ", &value]);
         let ht = it.subtree(Ett::Header);
         // The index integer runs from the first octet up to the first literal.
         let index_len = layout

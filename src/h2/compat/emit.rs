@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use super::Builtin;
 use super::fields::Http2 as F;
 use super::state::{self, CompletedBody, DataMode, builtin_name_value};
-use crate::epan::{Enc, Packet, Tree};
+use crate::epan::{Enc, Packet, Tree, output};
 use crate::h2::body;
 use crate::h2::connection::{Connection, DecodedBlock, FrameInfo, PduKey, PduRole};
 use crate::h2::fields::Ett;
@@ -64,7 +64,14 @@ impl Ctx<'_, '_> {
         if let Some(f) = &parsed {
             self.taps(b, parent, f);
         }
-        if !parent.wants(b.http2.field()) {
+        // The items are hidden: only what names an http2 field sees them, and an output that
+        // prints hidden items (JSON, PDML, exports, the GUI's details). Where neither is the
+        // case (tshark -V or -T fields without an http2 field), they would be built for
+        // nobody; they are as many as the built-in's own, half of a full tree's cost.
+        if !parent.wants(b.http2.field())
+            || !(parent.is_primed(b.http2.field())
+                || parent.is_shown() && output::hidden_items_may_show(c"http2"))
+        {
             return;
         }
         let (top, t) = parent.add_protocol(b.http2.field(), 0, self.bytes.len(), Ett::Compat);
