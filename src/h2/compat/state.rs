@@ -303,7 +303,7 @@ fn builtin_uncompression(v: &[u8]) -> Option<Encoding> {
 impl Tracker {
     fn stream(&mut self, id: u32) -> &mut Stream {
         if self.streams.len() >= MAX_OPEN_STREAMS && !self.streams.contains_key(&id) {
-            self.overflow = Box::default();
+            *self.overflow = Stream::default();
             return &mut self.overflow;
         }
         self.streams.entry(id).or_default()
