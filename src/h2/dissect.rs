@@ -863,11 +863,13 @@ impl View<'_, '_> {
             None => {}
         }
         let Some(ct) = &body.content_type else { return };
+        // gRPC streams are framed into messages as their DATA comes (`grpc_frame`); a body
+        // kept whole (its content type was not known at its first DATA frame) is split
+        // here. No application/grpc* body goes to media_type: Wireshark's grpc dissector
+        // asserts when it is not called from its own http2.
         if body::is_grpc(ct) {
             self.grpc(&sub, &bt, decoded);
         } else if err.is_none() && !ct.starts_with(b"application/grpc") {
-            // (Wireshark's gRPC dissector asserts when it is not called from its own
-            // http2, so gRPC-Web text bodies stay bytes.)
             bt.call_media_type(
                 self.pkt,
                 &body::media_type(ct),
