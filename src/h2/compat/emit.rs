@@ -105,14 +105,58 @@ impl Ctx<'_, '_> {
         let Some(tap) = b.follow_tap.filter(|t| t.has_listener()) else {
             return;
         };
+        // 4.2 and later follow a body as the octets it hands on (content-encoding undone),
+        // in the frame that completes it: its END_STREAM DATA, or the trailers after it.
+        let body = self.info.compat().and_then(|c| c.body.as_ref());
         match h.kind {
             // Header blocks follow as their decoded header list (see `header_fields`).
             kind::HEADERS | kind::PUSH_PROMISE | kind::CONTINUATION => {
+                if cfg!(ws_ge_4_2)
+                    && h.kind == kind::HEADERS
+                    && let Some(body) = body
+                {
+                    let data = self.body_octets(body, &[]);
+                    parent.http2_follow_tap_data(self.pkt, tap, &data, h.stream_id);
+                }
                 if let Some(data) = self.follow_headers() {
                     parent.http2_follow_tap_data(self.pkt, tap, &data, h.stream_id);
                 }
             }
+            kind::DATA if cfg!(ws_ge_4_2) => {
+                if let (DataMode::Complete, Some(body)) = (self.info.data_mode, body) {
+                    let data = self.body_octets(body, self.single_body(f));
+                    parent.http2_follow_tap_data(self.pkt, tap, &data, h.stream_id);
+                }
+            }
+            // 4.0 follows every other frame of the stream whole, DATA included.
             _ => parent.http2_follow_tap_range(self.pkt, tap, 0, self.bytes.len(), h.stream_id),
+        }
+    }
+
+    /// A body in one DATA frame, as the built-in takes it: the rest of the frame from the
+    /// data on, padding included.
+    fn single_body(&self, f: &frame::Frame) -> &[u8] {
+        let Ok(Payload::Data { data, padding }) = &f.payload else {
+            return &[];
+        };
+        let start = padding.as_ref().map_or(data.off, |p| p.pad_length.off + 1);
+        self.bytes.get(start..).unwrap_or(&[])
+    }
+
+    /// The octets a completed body hands on: decoded when its content-encoding could be
+    /// undone, else as sent.
+    fn body_octets(&self, body: &CompletedBody, single: &[u8]) -> Vec<u8> {
+        let raw = if body.fragments.is_empty() {
+            single.to_vec()
+        } else {
+            self.joined_body(body)
+        };
+        match body.uncompress {
+            Some(enc) => match body::decode(enc, &raw, crate::h2::dissect::body_limit()) {
+                (decoded, None) => decoded,
+                _ => raw,
+            },
+            None => raw,
         }
     }
 
