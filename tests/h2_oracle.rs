@@ -21,7 +21,8 @@
 //! - bodies: (packet, stream id, bytes), one per stream direction that ends with END_STREAM
 //!   and carried data. Built-in: the `http2.data.data` of the frame that ends the stream
 //!   when it is reassembled or content-decoded there, else the concatenated
-//!   `http2.data.data` of the stream's DATA frames. Ours: every `h2.body`.
+//!   `http2.data.data` of the stream's DATA frames. Ours: every `h2.body`, and for a gRPC
+//!   stream (framed into messages as they come, no body kept) the concatenated `h2.data`.
 //!
 //! Mid-connection captures (`*-midstream*`): every entry of the built-in must appear in ours in
 //! order; ours may decode more (it resynchronises on frame boundaries the built-in skips).
@@ -87,6 +88,7 @@ oracle_tests! {
     ours_h2load_midstream => Case { file: "tests/captures/h2/h2load-midstream.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
     ours_tls => Case { file: "tests/captures/h2/tls.pcapng", shared: false, h2_ports: &[], http_ports: &[], keylog: Some("tests/captures/h2/tls.keys") };
     ours_h2_features => Case { file: "tests/captures/h2/h2-features.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
+    ours_h2_errors => Case { file: "tests/captures/h2/h2-errors.pcapng", shared: false, h2_ports: OUR_PLAIN_PORTS, http_ports: &[], keylog: None };
     shared_h2c_prior_knowledge_ports => Case { file: "generated/h2c-prior-knowledge-ports-8088-39081.pcapng", shared: true, h2_ports: &[8088, 39081], http_ports: &[], keylog: None };
     shared_packet_h2_14_headers => Case { file: "wireshark-4.0.17-test/captures/packet-h2-14_headers.pcapng", shared: true, h2_ports: &[3000], http_ports: &[], keylog: None };
     shared_http2_brotli => Case { file: "wireshark-4.0.17-test/captures/http2-brotli.pcapng", shared: true, h2_ports: &[], http_ports: &[], keylog: None };
@@ -403,6 +405,9 @@ struct Item {
     segments: Vec<Vec<u8>>,
     /// The built-in reassembled something in this frame (`http2.body.fragments`).
     reassembled: bool,
+    /// Ours: the DATA frame's payload (`h2.data`), for gRPC streams, which ours frames into
+    /// messages as they come instead of keeping a body.
+    payload: Vec<Vec<u8>>,
 }
 
 fn num(s: &str) -> Option<u64> {
@@ -466,6 +471,8 @@ fn walk(side: Side, v: &J, it: &mut Item) {
             || (side == Side::Ours && k == "h2.body")
         {
             it.data.extend(strings(val).into_iter().map(hex_bytes));
+        } else if side == Side::Ours && k == "h2.data" {
+            it.payload.extend(strings(val).into_iter().map(hex_bytes));
         } else if side == Side::Builtin && k == "http2.data.segment" {
             it.segments.extend(strings(val).into_iter().map(hex_bytes));
         } else if side == Side::Builtin && k == "http2.body.fragments" {
@@ -487,6 +494,8 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
     let mut ex = Extract::default();
     // built-in bodies: (tcp stream, source port, stream id) -> (concatenated DATA, final body)
     let mut pending: HashMap<(u32, u32, u32), PendingBody> = HashMap::new();
+    // ours: the gRPC streams, (tcp stream, stream id), by their content type
+    let mut grpc_streams: std::collections::HashSet<(u32, u32)> = Default::default();
     // header blocks not ended yet, per (tcp stream, source port)
     let mut blocks: HashMap<(u32, u32), HeaderBlock> = HashMap::new();
     for p in &packets {
@@ -537,6 +546,13 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
             // it, ours may show the block at its end.
             let flags = it.flags.unwrap_or(0);
             let key = conv.get(&packet).copied().unwrap_or((0, 0));
+            if it
+                .headers
+                .iter()
+                .any(|(n, v)| n == "content-type" && v.starts_with("application/grpc"))
+            {
+                grpc_streams.insert((key.0, stream));
+            }
             let block = blocks.entry(key).or_default();
             block.0 = packet;
             block.1.extend(
@@ -548,6 +564,24 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
                 flush_block(&mut ex.headers, block);
             }
             match side {
+                Side::Ours if grpc_streams.contains(&(key.0, stream)) => {
+                    // As the built-in's streaming mode: the DATA payloads up to END_STREAM.
+                    let slot = pending.entry((key.0, key.1, stream)).or_default();
+                    for d in &it.payload {
+                        slot.0.extend_from_slice(d);
+                    }
+                    if it.flags.unwrap_or(0) & 1 == 1 && (ftype == 0 || ftype == 1) {
+                        if let Some((bytes, _)) = pending.remove(&(key.0, key.1, stream)) {
+                            if !bytes.is_empty() {
+                                ex.bodies.push(BodyRec {
+                                    packet,
+                                    stream,
+                                    bytes,
+                                });
+                            }
+                        }
+                    }
+                }
                 Side::Ours => {
                     for bytes in it.data.drain(..) {
                         if !bytes.is_empty() {

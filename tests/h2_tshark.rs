@@ -7,6 +7,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -170,7 +171,8 @@ fn disabling_h2_gives_back_the_builtin_byte_for_byte() {
     }
 }
 
-/// By default ours takes TLS (ALPN) and the h2c upgrade, and the built-in takes nothing.
+/// By default ours takes TLS (ALPN) and the h2c upgrade, and the built-in takes nothing:
+/// every frame that matches `http2` (ours fills the built-in's fields too) is ours.
 #[test]
 fn ours_takes_alpn_and_upgrade_by_default() {
     let t = Tshark::new();
@@ -182,10 +184,15 @@ fn ours_takes_alpn_and_upgrade_by_default() {
             &["-Y", "h2.type == 1", "-T", "fields", "-e", "frame.number"],
         );
         assert!(!ours.trim().is_empty(), "{name}: no h2 HEADERS");
-        let builtin = run(&t, &capture, &["-Y", "http2"]);
+        let builtin = run(&t, &capture, &["-Y", "http2 && !h2"]);
         assert!(
             builtin.trim().is_empty(),
             "{name}: built-in still decodes: {builtin}"
+        );
+        let both = run(&t, &capture, &["-Y", "http2 && h2"]);
+        assert!(
+            !both.trim().is_empty(),
+            "{name}: no http2 fields on h2 frames"
         );
     }
 }
@@ -344,4 +351,234 @@ fn connection_window_follows_data_and_window_updates() {
         }
     }
     assert!(checked >= 20, "only {checked} window values checked");
+}
+
+/// 4xx and 5xx responses carry an expert note also when no tree is built (`-q -z expert`).
+#[test]
+fn error_status_expert_without_a_tree() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/h2-errors.pcapng");
+    let out = run(&t, &capture, &["-q", "-z", "expert,note"]);
+    for status in [
+        "404 Not Found",
+        "500 Internal Server Error",
+        "503 Service Unavailable",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(" H2 ") && l.ends_with(status)),
+            "no expert note for {status}:\n{out}"
+        );
+    }
+}
+
+/// `-z h2,srt` times responses per method and status class; `-z h2,tree` counts requests,
+/// responses by status, resets and GOAWAYs.
+#[test]
+fn statistics_srt_and_tree() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/h2-errors.pcapng");
+    let out = run(&t, &capture, &["-q", "-z", "h2,srt", "-z", "h2,tree"]);
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .starts_with(name)
+            })
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
+    };
+    // Index, name..., calls: the GET row counts the three responses.
+    assert_eq!(row("GET")[2], "3", "{out}");
+    assert_eq!(row("4xx Client error")[4], "1", "{out}");
+    assert_eq!(row("5xx Server error")[4], "2", "{out}");
+    let tree_count = |label: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| {
+                l.trim_start()[label.len()..]
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| panic!("no tree node {label}:\n{out}"))
+    };
+    assert_eq!(tree_count("Requests by method"), "3");
+    assert_eq!(tree_count("404"), "1");
+    assert_eq!(tree_count("500"), "1");
+    assert_eq!(tree_count("503"), "1");
+    assert_eq!(tree_count("GOAWAY by error code"), "2");
+}
+
+/// `h2`'s own names for what the built-in's fields hold: the full request URI, the named
+/// settings and common headers, and the header pair as one string. In the same run the
+/// compatibility layer fills the built-in's `http2.*` (equal to the built-in's own, which
+/// tests/h2_parity.rs checks), so ours are compared with those, frame by frame.
+#[test]
+fn own_fields_for_uri_settings_and_common_headers() {
+    let t = Tshark::new();
+    let pairs = [
+        (
+            "h2.settings.initial_window_size",
+            "http2.settings.initial_window_size",
+        ),
+        (
+            "h2.settings.max_concurrent_streams",
+            "http2.settings.max_concurrent_streams",
+        ),
+        (
+            "h2.settings.header_table_size",
+            "http2.settings.header_table_size",
+        ),
+        ("h2.headers.user_agent", "http2.headers.user_agent"),
+        ("h2.headers.server", "http2.headers.server"),
+        ("h2.headers.content_length", "http2.headers.content_length"),
+    ];
+    let (mut uris, mut agents, mut settings) = (0, 0, 0);
+    for capture in h2_captures() {
+        if capture.to_string_lossy().contains("midstream") {
+            continue;
+        }
+        let (mut ours_uris, mut builtin_uris) = (BTreeSet::new(), BTreeSet::new());
+        let mut fields = vec!["h2.request.full_uri", "http2.request.full_uri"];
+        for (a, b) in pairs {
+            fields.extend([a, b]);
+        }
+        for row in rows(&t, &capture, "h2", &fields) {
+            let (ours_uri, builtin_uri) = (&row[2], &row[3]);
+            // Ours shows the URI where the request's header block completes, the built-in
+            // where :authority is (4.6: on every frame of the stream): compared as sets.
+            ours_uris.extend(
+                ours_uri
+                    .split(',')
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string),
+            );
+            builtin_uris.extend(
+                builtin_uri
+                    .split(',')
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string),
+            );
+            for (i, (a, b)) in pairs.iter().enumerate() {
+                let (o, w) = (&row[4 + 2 * i], &row[5 + 2 * i]);
+                assert_eq!(o, w, "{}: frame {}: {a} vs {b}", capture.display(), row[0]);
+                if !o.is_empty() && a.contains("settings") {
+                    settings += 1;
+                }
+                if !o.is_empty() && a.contains("user_agent") {
+                    agents += 1;
+                }
+            }
+        }
+        assert_eq!(
+            ours_uris,
+            builtin_uris,
+            "{}: request URIs",
+            capture.display()
+        );
+        uris += ours_uris.len();
+        // A name and value filtered together match where the named field has that value.
+        let agent_values: BTreeSet<String> = rows(
+            &t,
+            &capture,
+            "h2.headers.user_agent",
+            &["h2.headers.user_agent"],
+        )
+        .into_iter()
+        .flat_map(|r| r[2].split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect();
+        for ua in agent_values {
+            let pair = format!("h2.header == \"user-agent: {ua}\"");
+            let named = format!("h2.headers.user_agent == \"{ua}\"");
+            let frames = |f: &str| rows(&t, &capture, f, &[]).len();
+            assert_eq!(
+                frames(&pair),
+                frames(&named),
+                "{}: {pair}",
+                capture.display()
+            );
+        }
+    }
+    assert!(
+        uris > 10 && agents > 10 && settings > 10,
+        "too few values to compare: {uris} URIs, {agents} user agents, {settings} settings"
+    );
+}
+
+/// `h2.builtin_compat` off: only h2's own items. No `http2` field, no gRPC handed to the
+/// grpc and protobuf dissectors (h2 shows each message's data itself), no http2 tap.
+#[test]
+fn builtin_compatibility_can_be_turned_off() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/grpc/grpc-h2c.pcapng");
+    let count = |compat: &str, filter: &str| {
+        let pref = format!("h2.builtin_compat:{compat}");
+        let args = [
+            "-r",
+            capture.to_str().unwrap(),
+            "-d",
+            "tcp.port==45051,h2",
+            "-o",
+            &pref,
+            "-Y",
+            filter,
+        ];
+        t.ok(&args).lines().count()
+    };
+    let h2 = count("TRUE", "h2");
+    assert!(h2 > 10, "{h2} h2 frames");
+    assert_eq!(count("TRUE", "http2"), h2);
+    assert!(count("TRUE", "protobuf") > 0);
+    assert_eq!(count("FALSE", "h2"), h2);
+    assert_eq!(count("FALSE", "http2"), 0);
+    assert_eq!(count("FALSE", "grpc || protobuf"), 0);
+    assert_eq!(
+        count("FALSE", "h2.grpc.data"),
+        count("TRUE", "grpc.message_data")
+    );
+}
+
+/// The built-in's fields are hidden items: `h2` builds them wherever an output can show
+/// them (JSON and PDML print hidden items; `-T fields -e http2.*` and filters name them)
+/// and leaves them out where nothing would (tshark -V, -T fields of other fields).
+#[test]
+fn builtin_fields_in_every_output_that_shows_them() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/curl-prior-knowledge.pcapng");
+    let cap = capture.to_str().unwrap();
+    let ours = |extra: &[&str]| {
+        let mut args = vec!["-r", cap, "-d", "tcp.port==18180,h2"];
+        args.extend_from_slice(extra);
+        t.ok(&args)
+    };
+    let stock = |extra: &[&str]| {
+        let mut args: Vec<String> = ["-r", cap, "-d", "tcp.port==18180,http2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        stock_tshark(&args)
+    };
+    let count = |out: &str, what: &str| out.matches(what).count();
+    for (extra, what) in [
+        (&["-T", "json"][..], "\"http2.streamid\""),
+        (&["-T", "pdml"][..], "name=\"http2.streamid\""),
+        (
+            &["-T", "json", "-e", "http2.streamid"][..],
+            "\"http2.streamid\"",
+        ),
+    ] {
+        let (o, s) = (count(&ours(extra), what), count(&stock(extra), what));
+        assert!(s > 5, "{extra:?}: the built-in shows {s}");
+        assert_eq!(o, s, "{extra:?}: {what}");
+    }
+    let fields = ["-T", "fields", "-e", "http2.streamid", "-e", "http2.type"];
+    assert_eq!(ours(&fields), stock(&fields));
+    // A filter on an http2 field in a -V run: the frames and the fields both there.
+    let v = ours(&["-V", "-Y", "http2.type == 1"]);
+    assert!(count(&v, "HEADERS[") > 3, "{v}");
 }

@@ -479,8 +479,10 @@ fn adversarial_h2_continuation_flood() {
 
 /// 100,010 requests never answered: the open-stream cap (limits::MAX_OPEN_STREAMS, 100,000)
 /// is reached once, on one frame. Every request's HEADERS keeps its decoded block and its
-/// per-frame record for later passes: about 750 bytes per request (it was 1.5 kB, 157 MB
-/// above plain tshark, before header fields stopped storing their layout).
+/// per-frame record for later passes (about 850 bytes per request), and the built-in
+/// http2's bookkeeping that h2 keeps for its fields (about 400 bytes per open stream, also
+/// capped): 127 MB above plain tshark, where the built-in http2 alone takes 128 MB
+/// (measured 2026-12-02: plain 161 MB, ours 288 MB, built-in 289 MB).
 #[test]
 fn adversarial_h2_many_streams() {
     check_case(&Case {
@@ -489,7 +491,7 @@ fn adversarial_h2_many_streams() {
         expert: "h2.state.limit",
         frames: (1, 1),
         more: &[("h2.request_in", 0)],
-        max_extra_mb: None,
+        max_extra_mb: Some(140),
     });
 }
 

@@ -87,11 +87,16 @@ fn real_captures_decode_cleanly_and_pair_every_reply() {
             "{}: unpaired replies",
             capture.display()
         );
-        // Every request is answered in these recordings, so every request links its reply.
-        let unanswered = t.count(
-            &capture,
-            "zookeeper && zookeeper.response == 0 && zookeeper.xid && !zookeeper.response_in",
-        );
+        // Every request is answered in these recordings, so every request links its reply;
+        // except tokio-zookeeper's closeSession: that client closes its socket right after
+        // sending it, and the server closes without a reply.
+        let mut filter =
+            "zookeeper && zookeeper.response == 0 && zookeeper.xid && !zookeeper.response_in"
+                .to_string();
+        if capture.ends_with("tokio-zookeeper.pcapng") {
+            filter.push_str(" && zookeeper.opcode != -11");
+        }
+        let unanswered = t.count(&capture, &filter);
         assert_eq!(
             unanswered,
             0,

@@ -418,7 +418,7 @@ fn late(i: &FrameInfo) -> Late {
             .map(|b| Rc::as_ptr(b) as *const u8 as usize),
         completed_in: i.block_part.map(|p| p.completed_in),
         settings_peer: i.settings_peer,
-        ping_peer: i.ping_peer,
+        ping_peer: i.ping_peer(),
     }
 }
 

@@ -22,6 +22,12 @@ pub enum PduLen {
     /// The bytes cannot start a PDU (bogus length): take what this segment has, so the
     /// dissector can show it as undecoded, instead of waiting for data that never comes.
     RestOfSegment,
+    /// The length cannot be told from these bytes yet (a header cut short): reassemble them
+    /// with the next segment and ask again. An exact request for the rest of a header would
+    /// be followed by a second one for the body, and TCP loses a PDU whose second request
+    /// falls inside the segment that completed the first. Without reassembly: the rest of
+    /// the segment.
+    NeedMore,
 }
 
 pub trait FramedDissector: 'static {
@@ -32,6 +38,7 @@ pub trait FramedDissector: 'static {
 
     /// The length of the PDU that starts at `bytes[0]`. `bytes` holds what was captured
     /// from there on (at least `HEADER_LEN` bytes unless desegmentation is off).
+    /// `pkt.stream_start()` tells where that PDU lies in its side's stream.
     fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen;
 
     /// Dissects one complete PDU.
@@ -89,18 +96,21 @@ unsafe extern "C" fn pdu_len_trampoline<D: FramedDissector>(
     pinfo: *mut sys::packet_info,
     tvb: *mut sys::tvbuff_t,
     offset: c_int,
-    _data: *mut c_void,
+    data: *mut c_void,
 ) -> c_uint {
     // SAFETY: epan passes valid pointers for the duration of the call.
     let bytes = unsafe { tvb_bytes(tvb, offset.max(0) as usize) };
     let rest = (bytes.len() as u32).max(D::HEADER_LEN);
     guard(pinfo, std::ptr::null_mut(), tvb, rest, || {
-        // SAFETY: as above.
-        let pkt = unsafe { Packet::from_raw(pinfo) };
+        // SAFETY: as above; `data` is the dissector data that tcp_dissect_pdus passes on.
+        let pkt = unsafe { Packet::in_stream(pinfo, data, offset, D::protocol()) };
         match D::pdu_len(&pkt, bytes) {
             // tcp_dissect_pdus rejects lengths below its fixed length as malformed.
             PduLen::Exactly(n) => n.max(D::HEADER_LEN),
             PduLen::RestOfSegment => rest,
+            // SAFETY: valid pinfo. tcp_dissect_pdus answers 0 with DESEGMENT_ONE_MORE_SEGMENT.
+            PduLen::NeedMore if unsafe { sys::zkh2_framed_can_ask_more(pinfo) } != 0 => 0,
+            PduLen::NeedMore => rest,
         }
     })
 }
@@ -165,6 +175,29 @@ pub fn create_framed_handle<D: FramedDissector>(
             Some(pdu_len_trampoline::<D>),
             Some(pdu_trampoline::<D>),
             desegment.raw(),
+        )
+    };
+    assert!(!raw.is_null(), "framed handle table is full");
+    Handle(raw)
+}
+
+/// Like [`create_framed_handle`], for the entries that TLS ALPN and the HTTP/1.1 Upgrade
+/// reach (which Decode As cannot): on a TLS port for which the user chose the built-in
+/// dissector named `builtin` (`-d tls.port==443,http2`, which this makes possible), the
+/// data goes to the built-in instead.
+pub fn create_routed_handle<D: FramedDissector>(
+    desegment: BoolPref,
+    builtin: &'static CStr,
+) -> Handle {
+    // SAFETY: as in create_framed_handle; the name is static.
+    let raw = unsafe {
+        sys::zkh2_create_routed_handle(
+            D::protocol().id(),
+            D::HEADER_LEN,
+            Some(pdu_len_trampoline::<D>),
+            Some(pdu_trampoline::<D>),
+            desegment.raw(),
+            builtin.as_ptr(),
         )
     };
     assert!(!raw.is_null(), "framed handle table is full");

@@ -2,19 +2,26 @@
 //! appears: protocol modules register tables, read packet facts, add tree items and keep
 //! per-conversation state through the types here, and never touch a raw pointer.
 
+pub mod foreign;
 pub mod framing;
 pub mod guard;
+pub mod output;
 pub mod packet;
 pub mod register;
 pub mod registry;
 pub mod stats;
+pub mod tcp;
 pub mod tree;
+pub mod uat;
 
-pub use framing::{FramedDissector, PduLen, add_framed_heuristic, create_framed_handle};
+pub use framing::{
+    FramedDissector, PduLen, add_framed_heuristic, create_framed_handle, create_routed_handle,
+};
 pub use packet::{Nanos, Packet};
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
 pub use registry::{
-    Display, ExpertSpec, ExpertTable, FieldSpec, FieldTable, FieldType, FrameNumKind, Group,
-    Severity, Strings, SubtreeTable,
+    Display, ExpertSpec, ExpertTable, FieldId, FieldSpec, FieldTable, FieldType, ForeignFieldTable,
+    FrameNumKind, Group, RawField, Severity, Strings, SubtreeTable,
 };
+pub use tcp::{SideSync, StreamStart};
 pub use tree::{Enc, Item, Tree};

@@ -9,10 +9,13 @@ use std::marker::PhantomData;
 use wireshark_sys as sys;
 
 use super::register::Protocol;
+use super::tcp::StreamCtx;
 
 /// The `packet_info` of the current dissection.
 pub struct Packet<'a> {
     raw: *mut sys::packet_info,
+    /// Set in the framing callback: where the PDU lies in what TCP handed over.
+    stream: Option<StreamCtx>,
     _life: PhantomData<&'a mut ()>,
 }
 
@@ -25,8 +28,35 @@ impl<'a> Packet<'a> {
     pub(crate) unsafe fn from_raw(raw: *mut sys::packet_info) -> Self {
         Packet {
             raw,
+            stream: None,
             _life: PhantomData,
         }
+    }
+
+    /// The packet seen from the framing callback, which knows the dissector's `data` (TCP's
+    /// struct tcpinfo when TCP called it) and the PDU's offset in the tvb.
+    ///
+    /// # Safety
+    /// As `from_raw`; `data` is the dissector data epan passed to the running dissection.
+    pub(crate) unsafe fn in_stream(
+        raw: *mut sys::packet_info,
+        data: *const c_void,
+        offset: std::ffi::c_int,
+        proto: Protocol,
+    ) -> Self {
+        Packet {
+            raw,
+            stream: Some(StreamCtx {
+                data,
+                offset,
+                proto: proto.id(),
+            }),
+            _life: PhantomData,
+        }
+    }
+
+    pub(crate) fn stream_ctx(&self) -> Option<StreamCtx> {
+        self.stream
     }
 
     pub(crate) fn raw(&self) -> *mut sys::packet_info {
@@ -83,9 +113,24 @@ impl<'a> Packet<'a> {
 
     /// Appends one clause to the Info column, separated from the previous one by ", ".
     pub fn append_info(&self, text: &str) {
-        let c = super::tree::to_cstring(text);
         // SAFETY: valid pinfo; epan copies the text.
-        unsafe { sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c.as_ptr()) };
+        super::tree::with_c_str(text, |c| unsafe {
+            sys::zkh2_col_append_info(self.raw, c", ".as_ptr(), c)
+        });
+    }
+
+    /// Appends text to the Info column as it is (no separator).
+    pub fn append_info_raw(&self, text: &str) {
+        // SAFETY: valid pinfo; epan copies the text.
+        super::tree::with_c_str(text, |c| unsafe {
+            sys::zkh2_col_append_info_raw(self.raw, c)
+        });
+    }
+
+    /// Makes the Protocol column permanent against later dissectors in this frame.
+    pub fn fence_protocol(&self) {
+        // SAFETY: valid pinfo.
+        unsafe { sys::zkh2_col_set_fence_protocol(self.raw) };
     }
 
     /// Makes the current Info text permanent against later `clear_info` calls of other

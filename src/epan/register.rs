@@ -267,6 +267,10 @@ impl Prefs {
         Prefs(unsafe { sys::prefs_register_protocol(proto.0, None) })
     }
 
+    pub(crate) fn raw(&self) -> *mut sys::module_t {
+        self.0
+    }
+
     pub fn uint(
         &self,
         name: &'static CStr,
@@ -349,6 +353,13 @@ impl Handle {
             )
         };
         debug_assert_eq!(rc, 0, "string table switch slots are full");
+    }
+
+    /// While `pref` is off, the entries made by `add_string_with_builtin_fallback` point at
+    /// the built-in dissector, as while our protocol is disabled.
+    pub fn builtin_fallback_unless(pref: BoolPref) {
+        // SAFETY: the preference storage lives for the life of the process.
+        unsafe { sys::zkh2_switch_set_pref(pref.raw()) }
     }
 
     /// Claims TCP `port` for TLS, and the data TLS decrypts there for this handle (as

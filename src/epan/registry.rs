@@ -150,6 +150,13 @@ pub struct ExpertSpec {
     pub summary: &'static CStr,
 }
 
+/// Anything that names a registered header field: our own fields (`field_table!`) and
+/// another protocol's fields looked up by name (`foreign_field_table!`). A negative id means
+/// "not registered in this Wireshark": the tree then adds nothing.
+pub trait FieldId: Copy {
+    fn id(self) -> i32;
+}
+
 /// Implemented by the enums that `field_table!` declares.
 pub trait FieldTable: Copy + 'static {
     const ALL: &'static [Self];
@@ -198,7 +205,64 @@ macro_rules! field_table {
                 &IDS[self as usize]
             }
         }
+
+        impl $crate::epan::registry::FieldId for $name {
+            fn id(self) -> i32 {
+                <Self as $crate::epan::registry::FieldTable>::id(self)
+            }
+        }
     };
+}
+
+/// Implemented by the enums that `foreign_field_table!` declares: fields that another
+/// protocol registered (the built-in `http2`, `grpc`), found by their filter name once the
+/// registration is done (`epan::foreign::resolve_fields`).
+pub trait ForeignFieldTable: Copy + 'static {
+    const ALL: &'static [Self];
+    fn abbrev(self) -> &'static CStr;
+    fn id_cell(self) -> &'static AtomicI32;
+}
+
+/// Declares an enum of another protocol's fields by filter name:
+/// `foreign_field_table! { pub enum Http2 { StreamId => c"http2.streamid", ... } }`.
+/// A field that this Wireshark version does not register keeps the id -1, and the tree
+/// skips it, so one table serves every version.
+#[macro_export]
+macro_rules! foreign_field_table {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $abbrev:expr ),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name { $( $(#[$vmeta])* $variant ),* }
+
+        impl $crate::epan::registry::ForeignFieldTable for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),*];
+            fn abbrev(self) -> &'static ::std::ffi::CStr {
+                match self { $( $name::$variant => $abbrev ),* }
+            }
+            fn id_cell(self) -> &'static ::std::sync::atomic::AtomicI32 {
+                static IDS: [::std::sync::atomic::AtomicI32; [$(stringify!($variant)),*].len()] =
+                    [$( { let _ = stringify!($variant); ::std::sync::atomic::AtomicI32::new(-1) } ),*];
+                &IDS[self as usize]
+            }
+        }
+
+        impl $crate::epan::registry::FieldId for $name {
+            fn id(self) -> i32 {
+                <Self as $crate::epan::registry::ForeignFieldTable>::id_cell(self)
+                    .load(::std::sync::atomic::Ordering::Relaxed)
+            }
+        }
+    };
+}
+
+/// A field id found at run time (a user-defined header field, say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawField(pub i32);
+
+impl FieldId for RawField {
+    fn id(self) -> i32 {
+        self.0
+    }
 }
 
 /// Declares a subtree (ett) enum: `subtree_table! { pub enum Ett { Pdu, Header } }`.

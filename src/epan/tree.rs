@@ -12,7 +12,7 @@ use std::ptr;
 use wireshark_sys as sys;
 
 use super::packet::Packet;
-use super::registry::{ExpertTable, FieldTable, SubtreeTable};
+use super::registry::{ExpertTable, FieldId, FieldTable, SubtreeTable};
 
 /// Byte order and string encoding for `Tree::add`.
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +21,8 @@ pub enum Enc {
     /// No byte order: byte strings, booleans of one byte.
     Na,
     Utf8,
+    /// ASCII text: octets above 0x7f show as U+FFFD.
+    Ascii,
 }
 
 impl Enc {
@@ -29,6 +31,7 @@ impl Enc {
             Enc::BigEndian => sys::ENC_BIG_ENDIAN,
             Enc::Na => sys::ENC_NA,
             Enc::Utf8 => sys::ENC_UTF_8 | sys::ENC_NA,
+            Enc::Ascii => sys::ENC_ASCII | sys::ENC_NA,
         }
     }
 }
@@ -72,6 +75,83 @@ impl<'a> Tree<'a> {
         !self.raw.is_null()
     }
 
+    pub(crate) fn tvb_raw(&self) -> *mut sys::tvbuff_t {
+        self.tvb
+    }
+
+    /// The number of bytes this tree's items may point into.
+    pub fn data_len(&self) -> usize {
+        self.len
+    }
+
+    /// epan's `proto_field_is_referenced` for this tree (false without a tree).
+    /// Whether a filter, column, colouring rule or `-e` names the field or one of its
+    /// children, whether or not the tree is visible.
+    pub fn is_primed<F: FieldId>(&self, field: F) -> bool {
+        // SAFETY: reads the registered field's ref_type only.
+        !self.raw.is_null() && unsafe { sys::zkh2_field_is_primed(field.id()) } != 0
+    }
+
+    /// Whether the tree is built to be shown or printed (else only for a filter or a tap).
+    pub fn is_shown(&self) -> bool {
+        // SAFETY: null or a valid tree.
+        unsafe { sys::zkh2_tree_is_visible(self.raw) != 0 }
+    }
+
+    /// Whether protocol items are kept even when nothing references them (the protocol
+    /// hierarchy statistics count them).
+    pub fn keeps_protocols(&self) -> bool {
+        // SAFETY: null or a valid tree.
+        unsafe { sys::zkh2_tree_keeps_protocols(self.raw) != 0 }
+    }
+
+    pub(crate) fn is_referenced_raw(&self, hf: c_int) -> bool {
+        if self.raw.is_null() {
+            return false;
+        }
+        // SAFETY: a valid tree and a registered id (callers check id >= 0).
+        unsafe { proto_field_is_referenced(self.raw, hf) != 0 }
+    }
+
+    /// A byte field whose value is `data` (of any length), shown over `len` bytes at
+    /// `offset`: for values that are not in this tree's bytes (a reassembled body).
+    pub fn add_bytes_value<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        data: &[u8],
+    ) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        let Ok(dlen) = c_int::try_from(data.len()) else {
+            return Item::null();
+        };
+        // SAFETY: span checked; epan copies `data`, which lives across the call.
+        self.item(unsafe {
+            sys::zkh2_tree_add_bytes_value(self.raw, hf, self.tvb, off, l, data.as_ptr(), dlen)
+        })
+    }
+
+    /// An unsigned (or frame number) field with its whole label given.
+    pub fn add_u32_text<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        value: u32,
+        text: &str,
+    ) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        // SAFETY: span checked; the label is copied by epan.
+        self.item(with_c_str(text, |c| unsafe {
+            sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c)
+        }))
+    }
+
     fn item(&self, raw: *mut sys::proto_item) -> Item<'a> {
         Item {
             raw,
@@ -91,9 +171,25 @@ impl<'a> Tree<'a> {
         Some((c_int::try_from(offset).ok()?, c_int::try_from(len).ok()?))
     }
 
+    /// The field id and span of an item, or None when the field is not registered in this
+    /// Wireshark (a foreign field's id is -1 then) or the span lies outside the bytes.
+    fn target<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+    ) -> Option<(c_int, c_int, c_int)> {
+        let hf = field.id();
+        if hf < 0 {
+            return None;
+        }
+        let (off, l) = self.span(offset, len)?;
+        Some((hf, off, l))
+    }
+
     /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
-    pub fn add<F: FieldTable>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add<F: FieldId>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         if l == 0 && len > 0 {
@@ -102,9 +198,7 @@ impl<'a> Tree<'a> {
             return Item::null();
         }
         // SAFETY: span checked against the captured length of this tvb.
-        self.item(unsafe {
-            sys::proto_tree_add_item(self.raw, field.id(), self.tvb, off, l, enc.raw())
-        })
+        self.item(unsafe { sys::proto_tree_add_item(self.raw, hf, self.tvb, off, l, enc.raw()) })
     }
 
     /// A counted string or byte string (`FT_UINT_STRING`/`FT_UINT_BYTES`) whose 4-byte length
@@ -144,7 +238,7 @@ impl<'a> Tree<'a> {
     }
 
     /// The protocol's top item covering `len` bytes, with its subtree.
-    pub fn add_protocol<F: FieldTable, T: SubtreeTable>(
+    pub fn add_protocol<F: FieldId, T: SubtreeTable>(
         &self,
         field: F,
         offset: usize,
@@ -156,7 +250,7 @@ impl<'a> Tree<'a> {
     }
 
     /// A text-only item with a subtree (an `FT_NONE` field with a custom label).
-    pub fn add_group<F: FieldTable, T: SubtreeTable>(
+    pub fn add_group<F: FieldId, T: SubtreeTable>(
         &self,
         field: F,
         offset: usize,
@@ -171,93 +265,56 @@ impl<'a> Tree<'a> {
         (item, item.subtree(ett))
     }
 
-    pub fn add_u32<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: u32,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_u32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u32) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe {
-            sys::proto_tree_add_uint(self.raw, field.id(), self.tvb, off, l, value)
-        })
+        self.item(unsafe { sys::proto_tree_add_uint(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_i32<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: i32,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_i32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i32) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe { sys::proto_tree_add_int(self.raw, field.id(), self.tvb, off, l, value) })
+        self.item(unsafe { sys::proto_tree_add_int(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_u64<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: u64,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_u64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u64) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe {
-            sys::proto_tree_add_uint64(self.raw, field.id(), self.tvb, off, l, value)
-        })
+        self.item(unsafe { sys::proto_tree_add_uint64(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_i64<F: FieldTable>(
-        &self,
-        field: F,
-        offset: usize,
-        len: usize,
-        value: i64,
-    ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+    pub fn add_i64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i64) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked.
-        self.item(unsafe {
-            sys::proto_tree_add_int64(self.raw, field.id(), self.tvb, off, l, value)
-        })
+        self.item(unsafe { sys::proto_tree_add_int64(self.raw, hf, self.tvb, off, l, value) })
     }
 
-    pub fn add_bool<F: FieldTable>(
+    pub fn add_bool<F: FieldId>(
         &self,
         field: F,
         offset: usize,
         len: usize,
         value: bool,
     ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // SAFETY: span checked. The value parameter is guint32 in 4.0 and uint64_t in 4.4+.
         self.item(unsafe {
-            sys::proto_tree_add_boolean(
-                self.raw,
-                field.id(),
-                self.tvb,
-                off,
-                l,
-                (value as u8).into(),
-            )
+            sys::proto_tree_add_boolean(self.raw, hf, self.tvb, off, l, (value as u8).into())
         })
     }
 
     /// A string value given by the caller (for generated fields; packet strings use `add`).
-    pub fn add_string<F: FieldTable>(
+    pub fn add_string<F: FieldId>(
         &self,
         field: F,
         offset: usize,
@@ -267,28 +324,61 @@ impl<'a> Tree<'a> {
         if self.raw.is_null() {
             return Item::null();
         }
-        let Some((off, l)) = self.span(offset, len) else {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         // A field that no filter, column or visible tree needs is "faked" by epan: it
         // returns the parent and never reads the value. Then skip copying the value into a
         // C string (the call itself stays: it counts tree items like any other add).
-        let c = if self.fakes(field.id()) {
-            None
-        } else {
-            Some(to_cstring(value))
+        let add = |ptr| {
+            // SAFETY: span checked; epan copies the string, which lives across the call.
+            self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
         };
-        let ptr = c.as_deref().map_or(c"".as_ptr(), CStr::as_ptr);
-        // SAFETY: span checked; epan copies the string, which lives across the call.
-        self.item(unsafe {
-            sys::proto_tree_add_string(self.raw, field.id(), self.tvb, off, l, ptr)
-        })
+        if self.fakes(hf) {
+            add(c"".as_ptr())
+        } else {
+            with_c_str(value, add)
+        }
     }
 
     /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
     /// is not visible, the field is not referenced (by a filter, a column or `-e`), and
     /// the tree is not the packet's root (whose items are never faked). This is exactly
     /// the condition of epan's TRY_TO_FAKE_THIS_ITEM, minus its cases that keep the item.
+    /// A string field whose value is `parts` joined (built in place, without a `String`).
+    pub fn add_string_joined<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        parts: &[&str],
+    ) -> Item<'a> {
+        if self.raw.is_null() {
+            return Item::null();
+        }
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        let add = |ptr| {
+            // SAFETY: span checked; epan copies the string, which lives across the call.
+            self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
+        };
+        if self.fakes(hf) {
+            return add(c"".as_ptr());
+        }
+        C_STR.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) if parts.iter().all(|p| !p.as_bytes().contains(&0)) => {
+                buf.clear();
+                for p in parts {
+                    buf.extend_from_slice(p.as_bytes());
+                }
+                buf.push(0);
+                add(buf.as_ptr().cast())
+            }
+            _ => with_c_str(&parts.concat(), add),
+        })
+    }
+
     fn fakes(&self, hf: c_int) -> bool {
         if self.raw.is_null() {
             return false;
@@ -301,14 +391,14 @@ impl<'a> Tree<'a> {
     }
 
     /// A duration, for FT_RELATIVE_TIME fields.
-    pub fn add_duration<F: FieldTable>(
+    pub fn add_duration<F: FieldId>(
         &self,
         field: F,
         offset: usize,
         len: usize,
         nanos: i64,
     ) -> Item<'a> {
-        let Some((off, l)) = self.span(offset, len) else {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
         let ts = sys::nstime_t {
@@ -316,11 +406,11 @@ impl<'a> Tree<'a> {
             nsecs: nanos.rem_euclid(1_000_000_000) as _,
         };
         // SAFETY: span checked; epan copies the time.
-        self.item(unsafe { sys::proto_tree_add_time(self.raw, field.id(), self.tvb, off, l, &ts) })
+        self.item(unsafe { sys::proto_tree_add_time(self.raw, hf, self.tvb, off, l, &ts) })
     }
 
     /// An absolute time given in milliseconds since the Unix epoch (FT_ABSOLUTE_TIME).
-    pub fn add_time_ms<F: FieldTable>(
+    pub fn add_time_ms<F: FieldId>(
         &self,
         field: F,
         offset: usize,
@@ -389,6 +479,93 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// A tree with the same parent item whose items point into `other`'s bytes (for items
+    /// about decoded data, listed under the item they belong to).
+    pub fn with_bytes_of(&self, other: &Tree<'a>) -> Tree<'a> {
+        Tree {
+            raw: self.raw,
+            tvb: other.tvb,
+            len: other.len,
+            _life: PhantomData,
+        }
+    }
+
+    /// A tree whose data is `len` bytes at `offset` of this one's (a subset tvb): what a
+    /// sub-dissector is handed.
+    pub fn subset(&self, offset: usize, len: usize) -> Tree<'a> {
+        let Some((off, l)) = self.span(offset, len) else {
+            return Tree {
+                raw: self.raw,
+                tvb: self.tvb,
+                len: 0,
+                _life: PhantomData,
+            };
+        };
+        // SAFETY: the span lies within the captured bytes, so no exception is thrown.
+        let tvb = unsafe { sys::tvb_new_subset_length(self.tvb, off, l) };
+        Tree {
+            raw: self.raw,
+            tvb,
+            len: l as usize,
+            _life: PhantomData,
+        }
+    }
+
+    /// A text-only item (no field) with a subtree.
+    pub fn add_text<T: SubtreeTable>(
+        &self,
+        offset: usize,
+        len: usize,
+        text: &str,
+        ett: T,
+    ) -> (Item<'a>, Tree<'a>) {
+        let (off, l) = self.span(offset, len).unwrap_or((0, 0));
+        let c = to_cstring(text);
+        let mut item: *mut sys::proto_item = ptr::null_mut();
+        // SAFETY: span checked; epan copies the text.
+        let sub = unsafe {
+            sys::proto_tree_add_subtree(self.raw, self.tvb, off, l, ett.id(), &mut item, c.as_ptr())
+        };
+        (
+            self.item(item),
+            Tree {
+                raw: sub,
+                tvb: self.tvb,
+                len: self.len,
+                _life: PhantomData,
+            },
+        )
+    }
+
+    /// Calls the dissector registered as `name` on this tree's data.
+    pub fn call_dissector(&self, pkt: &Packet<'_>, name: &CStr) -> bool {
+        // SAFETY: valid tvb, pinfo and (possibly null) tree; exceptions are caught in C.
+        unsafe { sys::zkh2_call_named_dissector(name.as_ptr(), self.tvb, pkt.raw(), self.raw) != 0 }
+    }
+
+    /// Hands this tree's data to the string-keyed table `table` under `key`, with `data` (a
+    /// string) as the dissector's data. True when a dissector took it.
+    pub fn call_string_table(
+        &self,
+        pkt: &Packet<'_>,
+        table: &CStr,
+        key: &CStr,
+        data: &CStr,
+    ) -> bool {
+        // SAFETY: valid tvb, pinfo and (possibly null) tree; the strings live across the
+        // call; exceptions are caught in C.
+        unsafe {
+            sys::zkh2_call_string_table(
+                table.as_ptr(),
+                key.as_ptr(),
+                self.tvb,
+                pkt.raw(),
+                self.raw,
+                data.as_ptr() as *mut std::ffi::c_void,
+            ) != 0
+        }
+    }
+
     /// Hands this tree's whole tvb to the `media_type` table under `media_type` (for
     /// example "application/json"), with the content-type parameters. True when a
     /// dissector took it. Exceptions in that dissector are caught in C.
@@ -411,6 +588,30 @@ impl<'a> Tree<'a> {
             ) != 0
         }
     }
+}
+
+thread_local! {
+    /// The buffer `with_c_str` builds its C strings in (epan copies every string it is
+    /// given, so one buffer serves every call; labels and values are made per item, and an
+    /// allocation each was a measurable part of a full tree).
+    static C_STR: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with `s` as a NUL-terminated C string (NUL bytes spelled `\0`), built in a
+/// reused buffer. A nested call (from inside `f`) falls back to an allocation of its own.
+pub(crate) fn with_c_str<R>(s: &str, f: impl FnOnce(*const std::ffi::c_char) -> R) -> R {
+    C_STR.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) if !s.as_bytes().contains(&0) => {
+            buf.clear();
+            buf.extend_from_slice(s.as_bytes());
+            buf.push(0);
+            f(buf.as_ptr().cast())
+        }
+        _ => {
+            let c = to_cstring(s);
+            f(c.as_ptr())
+        }
+    })
 }
 
 /// `s` as a C string, with NUL bytes spelled `\0`. One allocation when there is no NUL.
@@ -446,6 +647,10 @@ impl<'a> Item<'a> {
         self.raw.is_null()
     }
 
+    pub(crate) fn raw_item(&self) -> *mut sys::proto_item {
+        self.raw
+    }
+
     /// Marks the item as generated (shown in brackets: not in the packet bytes).
     pub fn generated(self) -> Self {
         if !self.raw.is_null() {
@@ -479,18 +684,20 @@ impl<'a> Item<'a> {
         if self.raw.is_null() {
             return;
         }
-        let c = to_cstring(text);
         // SAFETY: valid item; "%s" with a C string.
-        unsafe { sys::proto_item_append_text(self.raw, c"%s".as_ptr(), c.as_ptr()) };
+        with_c_str(text, |c| unsafe {
+            sys::proto_item_append_text(self.raw, c"%s".as_ptr(), c)
+        });
     }
 
     pub fn set_text(&self, text: &str) {
         if self.raw.is_null() {
             return;
         }
-        let c = to_cstring(text);
         // SAFETY: valid item; "%s" with a C string.
-        unsafe { sys::proto_item_set_text(self.raw, c"%s".as_ptr(), c.as_ptr()) };
+        with_c_str(text, |c| unsafe {
+            sys::proto_item_set_text(self.raw, c"%s".as_ptr(), c)
+        });
     }
 
     pub fn set_len(&self, len: usize) {

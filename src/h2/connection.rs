@@ -12,12 +12,16 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+use crate::epan::{PduLen, SideSync, StreamStart};
+
 use super::body::{self, DecodeError, Encoding};
+use super::compat::state::{CompatFrame, DataMode, HeaderFrame, Tracker};
 use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
 };
-use super::hpack::{Decoder, HeaderBlock};
+use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
+use super::hpack::{Decoder, HeaderBlock, Progress};
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -26,7 +30,8 @@ pub type Nanos = i64;
 pub type Dir = usize;
 
 /// One PDU: the frame number and the PDU's position among this protocol's PDUs in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Ordered as the PDUs come in the capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PduKey {
     pub frame: u32,
     pub index: u32,
@@ -260,6 +265,9 @@ pub struct DecodedBlock {
     /// The stream whose headers these are (for PUSH_PROMISE: the promised stream).
     pub stream: u32,
     pub role: BlockRole,
+    /// False for the part of a block decoded so far (shown on the first pass in a frame
+    /// whose block continues); later passes show the complete block.
+    pub complete: bool,
     /// The concatenated fragments, when the block was split over several frames.
     pub joined: Option<Rc<[u8]>>,
     /// Each fragment's PDU and where it ends in `joined`, in order: a header field is shown
@@ -272,6 +280,37 @@ pub struct DecodedBlock {
 }
 
 impl DecodedBlock {
+    /// The range of the block's octets that the fragment of `key` holds, when the block
+    /// came in several frames (None: it came whole in one frame).
+    pub fn fragment_range(&self, key: PduKey) -> Option<(usize, usize)> {
+        if self.fragments.len() <= 1 {
+            return None;
+        }
+        let i = self.fragments.iter().position(|f| f.0 == key)?;
+        let start = if i == 0 { 0 } else { self.fragments[i - 1].1 };
+        Some((start as usize, self.fragments[i].1 as usize))
+    }
+
+    /// True when `key` is the frame that completes the block (its only or last fragment).
+    pub fn completes_in(&self, key: PduKey) -> bool {
+        self.complete
+            && (self.fragments.len() <= 1 || self.fragments.last().is_some_and(|f| f.0 == key))
+    }
+
+    /// The fields that the frame of `key` shows: those whose last octet is in its fragment
+    /// (as the built-in http2 shows a field in the frame that completes it).
+    pub fn fields_in(&self, key: PduKey) -> impl Iterator<Item = &crate::h2::hpack::Field> {
+        let range = if self.fragments.len() <= 1 {
+            Some((0, usize::MAX))
+        } else {
+            self.fragment_range(key)
+        };
+        self.decoded
+            .fields
+            .iter()
+            .filter(move |f| range.is_some_and(|(start, end)| f.end() > start && f.end() <= end))
+    }
+
     /// The first value of a header name (pseudo-headers included).
     pub fn value(&self, name: &[u8]) -> Option<&[u8]> {
         self.decoded
@@ -361,6 +400,11 @@ pub struct StreamSummary {
     pub content_type: [Option<Rc<[u8]>>; 2],
     /// Content encoding per sending direction (gzip, deflate, br).
     pub content_encoding: [Option<Encoding>; 2],
+    /// Per sending direction, the frame whose END_STREAM completed the body that the
+    /// built-in http2 reassembles (0: none): its earlier DATA frames point there.
+    pub builtin_body_end: [u32; 2],
+    /// The built-in's pairing of this stream (4.4+ shows it), as the first pass left it.
+    pub builtin_pairing: super::compat::state::Pairing,
 }
 
 /// A stream's lifecycle as a passive observer sees it (RFC 9113 5.1).
@@ -401,6 +445,18 @@ pub struct Windows {
     pub stream: Option<i64>,
 }
 
+/// A header to assume for a stream direction whose HEADERS were not captured (the user's
+/// fake headers tables), already matched to a direction by server port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeHeader {
+    /// The stream it applies to; 0 for every stream.
+    pub stream: u32,
+    pub name: Rc<[u8]>,
+    pub value: Rc<[u8]>,
+    /// Also replaces a header that was captured.
+    pub override_real: bool,
+}
+
 /// Where a header-block fragment went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockPart {
@@ -438,9 +494,22 @@ pub struct FrameInfo {
     pub body: Option<Rc<Body>>,
     /// SETTINGS: the frame of the peer's ACK; SETTINGS ACK: the frame it acknowledges.
     pub settings_peer: Option<u32>,
-    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
-    pub ping_peer: Option<(u32, Option<Nanos>)>,
     pub problems: Problems,
+    /// DATA: how the built-in http2 treats the payload (for `compat`).
+    pub data_mode: DataMode,
+    /// What few frames need (boxed, to keep the record of every other frame small).
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarer per-frame facts.
+#[derive(Debug, Default)]
+struct Extra {
+    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
+    ping_peer: Option<(u32, Option<Nanos>)>,
+    /// What `compat` needs to show the frame as the built-in does.
+    compat: CompatFrame,
+    /// DATA of a gRPC stream: the messages it ends, holds and begins.
+    grpc: Option<GrpcFrame>,
 }
 
 impl FrameInfo {
@@ -456,9 +525,34 @@ impl FrameInfo {
             block_part: None,
             body: None,
             settings_peer: None,
-            ping_peer: None,
             problems: Problems::default(),
+            data_mode: DataMode::None,
+            extra: None,
         }
+    }
+
+    /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
+    pub fn ping_peer(&self) -> Option<(u32, Option<Nanos>)> {
+        self.extra.as_ref().and_then(|e| e.ping_peer)
+    }
+
+    /// DATA of a gRPC stream: the messages it ends, holds and begins.
+    pub fn grpc(&self) -> Option<&GrpcFrame> {
+        self.extra.as_ref().and_then(|e| e.grpc.as_ref())
+    }
+
+    /// What `compat` needs beyond the common facts (None for most frames).
+    pub fn compat(&self) -> Option<&CompatFrame> {
+        self.extra.as_ref().map(|e| &e.compat)
+    }
+
+    /// The `compat` facts of this frame, created on first use.
+    fn compat_mut(&mut self) -> &mut CompatFrame {
+        &mut self.extra.get_or_insert_default().compat
+    }
+
+    fn set_ping_peer(&mut self, peer: (u32, Option<Nanos>)) {
+        self.extra.get_or_insert_default().ping_peer = Some(peer);
     }
 }
 
@@ -474,7 +568,21 @@ struct PendingBlock {
     ends: Vec<usize>,
     bytes: Vec<u8>,
     too_large: bool,
+    /// The representations decoded so far (each fragment is decoded as it arrives).
+    progress: Progress,
 }
+
+/// How a gRPC stream direction's messages are framed.
+enum GrpcFraming {
+    Binary(Framer),
+    /// gRPC-Web text: base64.
+    Text(TextFramer),
+}
+
+/// A block of this many fragments or octets at most is also shown, on the first pass,
+/// before it completes (a copy per fragment; CONTINUATION floods get none).
+const PROVISIONAL_FRAGMENTS: usize = 8;
+const PROVISIONAL_BYTES: usize = 256 * 1024;
 
 /// Per-stream live state (removed when the stream closes).
 struct LiveStream {
@@ -491,6 +599,8 @@ struct LiveStream {
 
 #[derive(Default)]
 struct BodyBuffer {
+    /// A gRPC stream direction is framed into messages as it goes, not kept as a body.
+    grpc: Option<(GrpcFraming, Rc<GrpcContext>)>,
     data: Vec<u8>,
     total: u64,
     frames: u32,
@@ -503,6 +613,8 @@ struct Side {
     started: bool,
     /// Framing is in step with frame boundaries.
     synced: bool,
+    /// Where the side's stream starts was asked (at its first framing call).
+    start_known: bool,
     /// This side's SETTINGS waiting for the peer's ACK, with the frame they came in.
     pending_settings: VecDeque<(PduKey, Vec<(u16, u32)>)>,
     /// What this side may send: limits from the peer's acknowledged SETTINGS.
@@ -521,6 +633,7 @@ impl Default for Side {
             hpack: Decoder::new(),
             started: false,
             synced: false,
+            start_known: false,
             pending_settings: VecDeque::new(),
             max_frame_size: DEFAULT_MAX_FRAME,
             initial_window: DEFAULT_WINDOW,
@@ -554,6 +667,15 @@ pub struct Connection {
     /// `skips` is full: the next skip PDU says so (once per connection).
     resync_limit_pending: bool,
     resync_limit_noted: bool,
+    /// The built-in http2's view of the live streams (for `compat`).
+    builtin: Tracker,
+    /// Which content types the built-in reassembles as a stream of messages (its
+    /// `streaming_content_type` table: gRPC). Set by the dissector from Wireshark's table.
+    pub is_streaming_type: Option<fn(&str) -> bool>,
+    /// Per direction, the user's fake headers for it (None: no table has a row). Set by
+    /// the dissector from the tables and the connection's ports.
+    pub fake_headers: [Option<Rc<[FakeHeader]>>; 2],
+    fake_headers_set: [bool; 2],
 }
 
 impl Connection {
@@ -600,7 +722,49 @@ impl Connection {
     /// the segment is shorter). In a capture that starts mid-connection, the first bytes of
     /// a side may be the middle of a frame: they are skipped up to the first offset from
     /// which a chain of plausible frame headers follows.
+    /// The framing answer as `tcp_dissect_pdus` needs it: [`Connection::framing_at`], except
+    /// that a frame header (or preface) cut short on a synchronised side asks for the next
+    /// segment rather than for exactly 9 bytes, because TCP cannot then extend the request
+    /// to the frame's payload when that lies in the same segment.
+    pub fn pdu_len_at(
+        &mut self,
+        dir: Dir,
+        frame_num: u32,
+        bytes: &[u8],
+        start: impl FnOnce() -> StreamStart,
+    ) -> PduLen {
+        match self.framing_at(dir, frame_num, bytes, start) {
+            Framing::Pdu(n) if n as usize > bytes.len() && bytes.len() < HEADER_LEN => {
+                PduLen::NeedMore
+            }
+            Framing::Pdu(n) | Framing::Skip(n) => PduLen::Exactly(n.max(1)),
+        }
+    }
+
+    /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Connection::framing_at`].
     pub fn framing(&mut self, dir: Dir, frame_num: u32, bytes: &[u8]) -> Framing {
+        self.framing_at(dir, frame_num, bytes, || StreamStart::Unknown)
+    }
+
+    /// Framing, with `start` telling where the bytes lie in their side's stream (asked once
+    /// per side, at its first PDU). A side whose first byte was captured is synchronised
+    /// from it: a partial preface or a partial 9-octet frame header asks for more bytes and
+    /// is never skipped. Only a side whose start is missing (or when TCP has nothing to say)
+    /// is searched for frame boundaries.
+    pub fn framing_at(
+        &mut self,
+        dir: Dir,
+        frame_num: u32,
+        bytes: &[u8],
+        start: impl FnOnce() -> StreamStart,
+    ) -> Framing {
+        let side = &mut self.sides[dir & 1];
+        if !side.started && !side.synced && !side.start_known {
+            side.start_known = true;
+            if start().first_pdu() == SideSync::FromStart {
+                side.synced = true;
+            }
+        }
         let answer = self.frame_or_skip(dir, frame_num, bytes);
         self.last_skip = match answer {
             Framing::Skip(n) => Some((frame_num, n)),
@@ -675,6 +839,9 @@ impl Connection {
         bytes: &[u8],
         skipped: bool,
     ) -> FrameInfo {
+        // Streams closed by the previous frame: the built-in's view of them is not needed
+        // any more (kept until now for that frame's own links).
+        self.builtin.flush_removals();
         let first_of_side = !self.sides[dir].started;
         self.sides[dir].started = true;
         if skipped {
@@ -725,11 +892,63 @@ impl Connection {
                 return info;
             }
         };
+        // The frame kind, and for PUSH_PROMISE the promised stream (for `compat`).
+        let parsed_kind = Some(match &payload {
+            Payload::PushPromise { promised, .. } => (kind::PUSH_PROMISE, promised.val.1),
+            _ => (h.kind, 0),
+        });
         match payload {
             Payload::Data { data, .. } => {
-                self.on_data(key, dir, time, &h, data.of(bytes), &mut info)
+                // The user's fake headers stand in for HEADERS that were not captured.
+                if self
+                    .streams
+                    .get(&h.stream_id)
+                    .is_none_or(|s| s.body[dir].is_none())
+                {
+                    self.apply_fake_headers(key, dir, time, h.stream_id, &mut info);
+                }
+                // The built-in's view first: on_data may close the stream.
+                let (mode, body) = self.builtin.data_frame(
+                    key.frame,
+                    dir,
+                    h.stream_id,
+                    data.len as u32,
+                    h.has(flag::END_STREAM),
+                );
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                    info.compat_mut().window = Some(self.builtin.window_data(
+                        key.frame,
+                        dir,
+                        h.stream_id,
+                        data.len as u32,
+                    ));
+                }
+                self.on_data(key, dir, time, &h, data.of(bytes), &mut info);
+                info.data_mode = mode;
+                if let Some(body) = body {
+                    info.compat_mut().body = Some(body);
+                    self.note_builtin_body_end(info.summary, dir, key.frame);
+                }
             }
             Payload::Headers { fragment, .. } => {
+                if h.has(flag::END_STREAM)
+                    && let Some(body) = self.builtin.trailers_end_stream(dir, h.stream_id)
+                {
+                    info.compat_mut().body = Some(body);
+                    let summary = self.streams.get(&h.stream_id).and_then(|s| s.summary);
+                    self.note_builtin_body_end(summary, dir, key.frame);
+                }
+                self.builtin.header_frame(
+                    key,
+                    dir,
+                    h.stream_id,
+                    HeaderFrame::Headers,
+                    h.has(flag::END_HEADERS),
+                );
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                }
                 let pending = PendingBlock {
                     stream: h.stream_id,
                     promised: None,
@@ -739,6 +958,7 @@ impl Connection {
                     ends: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
+                    progress: Progress::default(),
                 };
                 self.on_fragment(
                     key,
@@ -753,6 +973,19 @@ impl Connection {
             Payload::PushPromise {
                 promised, fragment, ..
             } => {
+                self.builtin.header_frame(
+                    key,
+                    dir,
+                    h.stream_id,
+                    HeaderFrame::PushPromise {
+                        promised: promised.val.1,
+                    },
+                    h.has(flag::END_HEADERS),
+                );
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                    self.builtin.window_touch(promised.val.1, dir);
+                }
                 let pending = PendingBlock {
                     stream: h.stream_id,
                     promised: Some(promised.val.1),
@@ -762,6 +995,7 @@ impl Connection {
                     ends: Vec::new(),
                     bytes: Vec::new(),
                     too_large: false,
+                    progress: Progress::default(),
                 };
                 self.on_fragment(
                     key,
@@ -774,16 +1008,44 @@ impl Connection {
                 )
             }
             Payload::Continuation { fragment } => {
+                self.builtin.header_frame(
+                    key,
+                    dir,
+                    h.stream_id,
+                    HeaderFrame::Continuation,
+                    h.has(flag::END_HEADERS),
+                );
+                if cfg!(ws_ge_4_4) {
+                    self.builtin.window_touch(h.stream_id, dir);
+                }
                 self.on_fragment(key, dir, time, &h, None, fragment.of(bytes), &mut info)
             }
-            Payload::Settings(settings) => self.on_settings(
-                key,
-                dir,
-                &h,
-                settings.iter().map(|s| s.val).collect(),
-                &mut info,
-            ),
+            Payload::Settings(settings) => {
+                if cfg!(ws_ge_4_4) {
+                    for st in settings
+                        .iter()
+                        .filter(|st| st.val.0 == setting::INITIAL_WINDOW_SIZE)
+                    {
+                        self.builtin.window_initial(dir, st.val.1);
+                    }
+                }
+                self.on_settings(
+                    key,
+                    dir,
+                    &h,
+                    settings.iter().map(|s| s.val).collect(),
+                    &mut info,
+                )
+            }
             Payload::WindowUpdate { increment } => {
+                if cfg!(ws_ge_4_4) {
+                    info.compat_mut().window = Some(self.builtin.window_update(
+                        key.frame,
+                        dir,
+                        h.stream_id,
+                        increment.val.1,
+                    ));
+                }
                 self.on_window_update(dir, &h, increment.val.1, &mut info)
             }
             Payload::RstStream { .. } => {
@@ -793,6 +1055,7 @@ impl Connection {
                     info.stream_state = Some(StreamState::Closed);
                 }
                 self.streams.remove(&h.stream_id);
+                self.builtin.remove(h.stream_id);
             }
             Payload::Ping { data } => self.on_ping(key, dir, time, &h, data.val, &mut info),
             Payload::Priority(_)
@@ -806,7 +1069,127 @@ impl Connection {
             }
             Payload::Unknown { .. } => info.problems.push(Problem::UnknownType(h.kind)),
         }
+        if cfg!(ws_ge_4_4) {
+            // The built-in (4.4+) links HEADERS (and PUSH_PROMISE to the promised stream's
+            // response) by what its pairing holds right now.
+            let stream = match &parsed_kind {
+                Some((kind::HEADERS, _)) => Some(h.stream_id),
+                Some((kind::PUSH_PROMISE, promised)) => Some(*promised),
+                _ => None,
+            };
+            if let Some(stream) = stream {
+                info.compat_mut().pairing = Some(self.builtin.pairing(stream));
+            }
+        }
         info
+    }
+
+    /// Sets the user's fake headers for the side `dir` sends (see `FakeHeader`).
+    pub fn set_fake_headers(&mut self, dir: Dir, fakes: Option<Rc<[FakeHeader]>>) {
+        self.builtin.track_names |= fakes.is_some();
+        self.fake_headers[dir & 1] = fakes;
+        self.fake_headers_set[dir & 1] = true;
+    }
+
+    /// True once the fake headers of side `dir` are set.
+    pub fn has_fake_headers_set(&self, dir: Dir) -> bool {
+        self.fake_headers_set[dir & 1]
+    }
+
+    /// At the first DATA frame of a stream direction: the fake headers that apply, for the
+    /// built-in's view and for ours (content type, encoding, path where none was seen).
+    fn apply_fake_headers(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        stream: u32,
+        info: &mut FrameInfo,
+    ) {
+        let Some(fakes) = self.fake_headers[dir & 1].clone() else {
+            return;
+        };
+        let streaming_type = self.streaming_type();
+        let Some(applied) =
+            self.builtin
+                .apply_fake_headers(key, dir, stream, time, &fakes, &streaming_type)
+        else {
+            return;
+        };
+        let summary = self.stream(stream, info).and_then(|s| s.summary);
+        if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+            for (name, value) in applied.iter() {
+                let overriding = fakes.iter().any(|f| f.name == *name && f.override_real);
+                match &**name {
+                    b"content-type" if s.content_type[dir].is_none() || overriding => {
+                        s.content_type[dir] = Some(value.clone())
+                    }
+                    b"content-encoding" if s.content_encoding[dir].is_none() || overriding => {
+                        s.content_encoding[dir] = Encoding::from_header(value)
+                    }
+                    b":path" if s.path.is_none() => s.path = Some(value.clone()),
+                    _ => {}
+                }
+            }
+        }
+        info.compat_mut().fakes = Some(applied);
+    }
+
+    /// Copies what the built-in knows of a stream into its summary, for later passes.
+    fn sync_builtin_summary(&mut self, stream: u32) {
+        let pairing = self.builtin.pairing(stream);
+        let summary = self.streams.get(&stream).and_then(|s| s.summary);
+        if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+            s.builtin_pairing = pairing;
+        }
+    }
+
+    fn note_builtin_body_end(&mut self, summary: Option<u32>, dir: Dir, frame: u32) {
+        if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
+            s.builtin_body_end[dir & 1] = frame;
+        }
+    }
+
+    /// When the stream carries gRPC (its content type, or for a response without one the
+    /// request's), what its messages are handed on with.
+    fn grpc_context(&self, stream: u32, dir: Dir) -> Option<GrpcContext> {
+        let ctx = self.builtin.body_context(stream, dir);
+        let content_type = ctx
+            .raw_content_type
+            .clone()
+            .or(ctx.other_content_type.clone())
+            .filter(|ct| super::body::media_type(ct).starts_with("application/grpc"))?;
+        Some(GrpcContext {
+            content_type,
+            path: ctx.path,
+            is_request: ctx.is_request,
+            encoding: ctx.grpc_encoding,
+        })
+    }
+
+    /// The content types the built-in reassembles as message streams.
+    fn streaming_type(&self) -> fn(&str) -> bool {
+        self.is_streaming_type.unwrap_or(|ct| {
+            matches!(
+                ct,
+                "application/grpc"
+                    | "application/grpc+proto"
+                    | "application/grpc+json"
+                    | "application/grpc-web"
+                    | "application/grpc-web+proto"
+                    | "application/grpc-web-text"
+                    | "application/grpc-web-text+proto"
+            )
+        })
+    }
+
+    /// What the built-in keeps about a stream (for `compat`).
+    pub fn builtin(&self) -> &Tracker {
+        &self.builtin
+    }
+
+    pub fn builtin_mut(&mut self) -> &mut Tracker {
+        &mut self.builtin
     }
 
     /// Checks that depend only on the header and the negotiated limits.
@@ -881,7 +1264,7 @@ impl Connection {
 
     fn on_data(
         &mut self,
-        _key: PduKey,
+        key: PduKey,
         dir: Dir,
         _time: Nanos,
         h: &FrameHeader,
@@ -903,6 +1286,8 @@ impl Connection {
         }
         let body_limit = self.body_limit;
         let client = self.client;
+        let frame = key.frame;
+        let grpc_context = self.grpc_context(h.stream_id, dir);
         let Some(stream) = self.stream(h.stream_id, info) else {
             info.windows = Some(Windows {
                 sender: dir as u8,
@@ -917,11 +1302,36 @@ impl Connection {
             // DATA on a stream we never saw open: the capture began after its HEADERS.
             stream.state = StreamState::Open;
         }
+        let first_data = stream.body[dir].is_none();
         let buf = stream.body[dir].get_or_insert_default();
         buf.total += data.len() as u64;
         buf.frames += 1;
-        let room = body_limit.saturating_sub(buf.data.len());
-        buf.data.extend_from_slice(&data[..data.len().min(room)]);
+        if first_data && let Some(context) = grpc_context {
+            let framing = if context.is_web_text() {
+                GrpcFraming::Text(TextFramer::default())
+            } else {
+                GrpcFraming::Binary(Framer::default())
+            };
+            buf.grpc = Some((framing, Rc::new(context)));
+        }
+        let end = h.has(flag::END_STREAM);
+        match &mut buf.grpc {
+            Some((framing, context)) => {
+                let (parts, decoded) = match framing {
+                    GrpcFraming::Binary(f) => (f.frame(frame, data, end, body_limit), Vec::new()),
+                    GrpcFraming::Text(f) => f.frame(frame, data, end, body_limit),
+                };
+                info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
+                    parts,
+                    context: context.clone(),
+                    decoded,
+                });
+            }
+            None => {
+                let room = body_limit.saturating_sub(buf.data.len());
+                buf.data.extend_from_slice(&data[..data.len().min(room)]);
+            }
+        }
         info.summary = stream.summary;
         if stream_window < 0 {
             info.problems.push(Problem::WindowExceeded {
@@ -956,6 +1366,24 @@ impl Connection {
         };
         stream.end_stream[dir] = true;
         let mut buf = stream.body[dir].take().map(|b| *b).unwrap_or_default();
+        // Trailers ending a gRPC stream inside a message (DATA with END_STREAM is framed
+        // in `on_data`).
+        if !by_data
+            && let Some((framing, context)) = &buf.grpc
+            && let Some(missing) = match framing {
+                GrpcFraming::Binary(f) => f.missing(),
+                GrpcFraming::Text(f) => f.missing(),
+            }
+        {
+            info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
+                parts: FrameParts {
+                    missing_at_end: Some(missing),
+                    ..Default::default()
+                },
+                context: context.clone(),
+                decoded: Vec::new(),
+            });
+        }
         let in_frame = by_data && buf.frames == 1;
         let kept = buf.data.len();
         if in_frame {
@@ -965,7 +1393,7 @@ impl Connection {
             buf.data.shrink_to_fit();
         }
         let summary = stream.summary;
-        if buf.frames > 0 {
+        if buf.frames > 0 && buf.grpc.is_none() {
             let s = summary.and_then(|i| self.summaries.get(i as usize));
             // 206 Partial Content cannot be decoded on its own.
             let partial = s.is_some_and(|s| s.status == Some(206));
@@ -995,6 +1423,7 @@ impl Connection {
         info.stream_state = Some(stream.state);
         if stream.state == StreamState::Closed {
             self.streams.remove(&id);
+            self.builtin.remove(id);
         }
     }
 
@@ -1036,18 +1465,70 @@ impl Connection {
             block.bytes.extend_from_slice(fragment);
         }
         block.ends.push(block.bytes.len());
-        if !h.has(flag::END_HEADERS) {
+        let end_headers = h.has(flag::END_HEADERS);
+        if !block.too_large {
+            // Decode what is complete now, as the built-in's inflater does frame by frame.
+            let before = block.progress.fields().len();
+            side.hpack
+                .decode_more(&block.bytes, &mut block.progress, end_headers);
+            let streaming_type = self.streaming_type();
+            let target = self.builtin.header_fields(
+                key,
+                dir,
+                block.stream,
+                time,
+                block.progress.fields()[before..].iter(),
+                &streaming_type,
+            );
+            // Later passes show the pairing and URI as the first pass leaves them.
+            self.sync_builtin_summary(target);
+        }
+        if !end_headers {
             info.block_part = Some(BlockPart {
                 started_in: block.started.frame,
                 completed_in: None,
             });
-            if let Some(s) = self.streams.get(&block.stream) {
+            if block.promised.is_none() {
+                // The HEADERS frame of a block that continues belongs to its stream already.
+                info.summary = self.stream(block.stream, info).and_then(|s| s.summary);
+            } else if let Some(s) = self.streams.get(&block.stream) {
                 info.summary = s.summary;
             }
-            side.block = Some(block);
+            info.block = self.provisional_block(dir, &block);
+            self.sides[dir].block = Some(block);
             return;
         }
         self.finish_block(key, dir, time, block, info);
+    }
+
+    /// The part of a block decoded so far, shown in the frame that brought it until the
+    /// block completes (later passes show the complete block).
+    fn provisional_block(&self, dir: Dir, block: &PendingBlock) -> Option<Rc<DecodedBlock>> {
+        if block.too_large
+            || block.fragments.len() > PROVISIONAL_FRAGMENTS
+            || block.bytes.len() > PROVISIONAL_BYTES
+        {
+            return None;
+        }
+        let hpack = &self.sides[dir].hpack;
+        Some(Rc::new(DecodedBlock {
+            stream: block.promised.unwrap_or(block.stream),
+            role: BlockRole::Unknown,
+            complete: false,
+            joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
+            fragments: block
+                .fragments
+                .iter()
+                .copied()
+                .zip(block.ends.iter().map(|&e| e as u32))
+                .collect(),
+            decoded: HeaderBlock {
+                fields: block.progress.fields().into(),
+                error: None,
+            },
+            table_size: hpack.table_size(),
+            table_len: hpack.table_len() as u32,
+        }))
     }
 
     /// Decodes a complete header block and applies what it says to its stream.
@@ -1094,7 +1575,8 @@ impl Connection {
             self.sides[dir].hpack = Decoder::new_mid_stream();
             return;
         }
-        let decoded = self.sides[dir].hpack.decode_block(&block.bytes);
+        // Decoded as the fragments came (`on_fragment`).
+        let decoded = block.progress.into_block();
         if let Some(e) = &decoded.error {
             info.problems.push(Problem::Hpack(e.to_string()));
         }
@@ -1202,11 +1684,13 @@ impl Connection {
                     s.content_type[dir] = content_type;
                     s.content_encoding[dir] = content_encoding;
                 }
+                s.builtin_pairing = self.builtin.pairing(stream_id);
             }
         }
         let decoded = Rc::new(DecodedBlock {
             stream: stream_id,
             role,
+            complete: true,
             joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
             fragments: block
                 .fragments
@@ -1375,9 +1859,9 @@ impl Connection {
             if let Some(pos) = pings.iter().position(|(d, _, _)| *d == data)
                 && let Some((_, ping_key, sent)) = pings.remove(pos)
             {
-                info.ping_peer = Some((ping_key.frame, Some(time - sent)));
+                info.set_ping_peer((ping_key.frame, Some(time - sent)));
                 if let Some(p) = self.decisions.get_mut(&ping_key) {
-                    p.ping_peer = Some((key.frame, None));
+                    p.set_ping_peer((key.frame, None));
                 }
             }
             return;

@@ -6,12 +6,14 @@ use std::ffi::CStr;
 use std::fmt::Write as _;
 
 use super::body::{self, DecodeError};
+use super::compat;
 use super::connection::{
     BlockRole, Body, Connection, DecodedBlock, Dir, FrameInfo, PduKey, PduRole, Problem,
     StreamSummary,
 };
 use super::fields::{Ei, Ett, Hf};
 use super::frame::{self, At, FrameHeader, Padding, Payload, Priority, Span, flag, kind};
+use super::grpc::{self, Completed, GrpcFrame};
 use super::hpack::{self, Representation};
 use super::registered;
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
@@ -31,7 +33,7 @@ fn proto() -> Protocol {
     registered().map(|r| r.proto).unwrap_or(Protocol(-1))
 }
 
-fn body_limit() -> usize {
+pub(crate) fn body_limit() -> usize {
     registered().map_or(super::DEFAULT_BODY_LIMIT, |r| r.body_limit.get() as usize)
 }
 
@@ -41,12 +43,23 @@ fn connection<'a>(pkt: &Packet<'a>) -> Option<std::cell::RefMut<'a, Connection>>
     if conn.body_limit == 0 {
         conn.body_limit = body_limit();
     }
+    if conn.is_streaming_type.is_none() {
+        conn.is_streaming_type = Some(super::compat::is_streaming_content_type);
+    }
     Some(conn)
 }
 
 /// The side of a packet, and the client side when the server port is known.
 fn direction(conn: &mut Connection, pkt: &Packet<'_>) -> Dir {
     let dir = conn.direction(pkt.src_port(), pkt.dst_port());
+    if !conn.has_fake_headers_set(dir) {
+        // The user's fake headers for this side (each file starts a new connection state,
+        // so changed tables apply to the next dissection).
+        conn.set_fake_headers(
+            dir,
+            super::user_tables::fake_headers_for(pkt.src_port(), pkt.dst_port()),
+        );
+    }
     let server_port = pkt.match_uint();
     if server_port != 0 && conn.client().is_none() {
         if pkt.dst_port() == server_port && pkt.src_port() != server_port {
@@ -72,15 +85,12 @@ impl FramedDissector for H2 {
             return PduLen::RestOfSegment;
         };
         let dir = direction(&mut conn, pkt);
-        match conn.framing(dir, pkt.frame(), bytes) {
-            super::connection::Framing::Pdu(n) | super::connection::Framing::Skip(n) => {
-                PduLen::Exactly(n.max(1))
-            }
-        }
+        conn.pdu_len_at(dir, pkt.frame(), bytes, || pkt.stream_start())
     }
 
     fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]) {
-        pkt.set_protocol_column(c"H2");
+        // The built-in's name: users' colouring, sorting and screenshots expect it.
+        pkt.set_protocol_column(c"HTTP2");
         let key = PduKey {
             frame: pkt.frame(),
             index: pkt.next_pdu_index(proto()),
@@ -96,6 +106,10 @@ impl FramedDissector for H2 {
             let skipped = conn.was_skip(pkt.frame(), bytes.len());
             conn.process(key, dir, pkt.time(), bytes, skipped);
         }
+        let builtin = compat::builtin();
+        if let Some(b) = builtin {
+            compat_layer(pkt, &mut conn, b, key, &tree, bytes);
+        }
         let conn = &*conn;
         let Some(info) = conn.decision(key) else {
             return;
@@ -108,11 +122,56 @@ impl FramedDissector for H2 {
             bytes,
         };
         view.dissect(tree);
+        if let Some(stats) = super::stats::wanted() {
+            let completes = info.block.as_deref().is_some_and(|b| b.completes_in(key));
+            if let Some(rec) = super::stats::record(conn, info, bytes, completes) {
+                stats.queue(pkt, &rec);
+            }
+        }
+        if let Some(b) = builtin {
+            let ctx = compat::emit::Ctx {
+                pkt,
+                key,
+                conn,
+                info,
+                bytes,
+            };
+            ctx.emit(b, &tree);
+        }
     }
 
     fn heuristic(_pkt: &Packet<'_>, bytes: &[u8]) -> bool {
         // The preface is unmistakable; anything shorter than its first line is not enough.
         bytes.len() >= 16 && frame::starts_with_preface(bytes)
+    }
+}
+
+/// Marks the frame as `http2` (once per packet) and tells the built-in about new streams, so
+/// that the GUI's Follow HTTP/2 Stream (which reads the built-in's own state) offers them.
+/// Not while a tap of the built-in listens: its records would be counted twice.
+fn compat_layer(
+    pkt: &Packet<'_>,
+    conn: &mut Connection,
+    b: &compat::Builtin,
+    key: PduKey,
+    tree: &Tree<'_>,
+    bytes: &[u8],
+) {
+    if key.index == 0 {
+        pkt.add_layer(b.layer, tree);
+    }
+    if !b.announce
+        || b.stats_tap.is_some_and(|t| t.has_listener())
+        || b.follow_tap.is_some_and(|t| t.has_listener())
+    {
+        return;
+    }
+    let Some(h) = frame::parse_header(bytes).filter(|_| !frame::starts_with_preface(bytes)) else {
+        return;
+    };
+    let first = conn.builtin_mut().first_sight(h.stream_id);
+    if (first && !pkt.visited()) || (pkt.visited() && tree.is_visible()) {
+        compat::announce_stream(pkt, tree, h.stream_id);
     }
 }
 
@@ -151,11 +210,11 @@ impl View<'_, '_> {
                 item.append_text(", Continuation of an earlier frame");
                 self.pkt.append_info("[continuation of an earlier frame]");
             }
-            PduRole::Frame => self.frame(item, &t),
+            PduRole::Frame => self.frame(item, &t, &tree),
         }
     }
 
-    fn frame(&self, item: Item<'_>, t: &Tree<'_>) {
+    fn frame(&self, item: Item<'_>, t: &Tree<'_>, top: &Tree<'_>) {
         let Some(parsed) = frame::parse_frame(self.bytes) else {
             return;
         };
@@ -176,6 +235,17 @@ impl View<'_, '_> {
         item.append_text(&format!(", {info_text}"));
         self.pkt.append_info(&info_text);
         // After our Info clause, so that a sub-dissector's column text follows it.
+        if let Some(g) = self.info.grpc() {
+            // DATA frames carry messages; trailers may end the stream inside one.
+            let data = match &parsed.payload {
+                Ok(Payload::Data { data, .. }) => *data,
+                _ => Span {
+                    off: 0,
+                    len: self.bytes.len(),
+                },
+            };
+            self.grpc_frame(t, top, data, g);
+        }
         if let Some(body) = &self.info.body {
             let frame_data = match &parsed.payload {
                 Ok(Payload::Data { data, .. }) => data.of(self.bytes),
@@ -250,13 +320,24 @@ impl View<'_, '_> {
                 if data.len > 0 {
                     t.add(Hf::Data, data.off, data.len, Enc::Na);
                 }
-                if let Some(ct) = self
-                    .summary()
-                    .and_then(|s| s.content_type[usize::from(self.info.dir)].as_ref())
-                {
-                    let _ = write!(info, " ({})", String::from_utf8_lossy(ct));
-                }
+                // The body's media dissector names its type in Info where the body
+                // completes, as under the built-in ("DATA[1] (text/html)").
                 self.pairing(t);
+                if let Some(fakes) = self.info.compat().and_then(|c| c.fakes.as_ref()) {
+                    for (name, value) in fakes.iter() {
+                        t.add_string(
+                            Hf::FakeHeader,
+                            0,
+                            0,
+                            &format!(
+                                "{}: {}",
+                                String::from_utf8_lossy(name),
+                                String::from_utf8_lossy(value)
+                            ),
+                        )
+                        .generated();
+                    }
+                }
             }
             Payload::Headers {
                 padding,
@@ -294,6 +375,9 @@ impl View<'_, '_> {
                     let st = it.subtree(Ett::Setting);
                     st.add(Hf::SettingId, s.off, 2, Enc::BigEndian);
                     st.add(Hf::SettingValue, s.off + 2, 4, Enc::BigEndian);
+                    if let Some(field) = super::fields::setting_field(s.val.0) {
+                        st.add(field, s.off + 2, 4, Enc::BigEndian);
+                    }
                 }
                 match (h.has(flag::ACK), self.info.settings_peer) {
                     (false, Some(f)) => {
@@ -321,7 +405,7 @@ impl View<'_, '_> {
             }
             Payload::Ping { data } => {
                 t.add(Hf::PingData, data.off, 8, Enc::BigEndian);
-                match self.info.ping_peer {
+                match self.info.ping_peer() {
                     Some((f, Some(rtt))) => {
                         t.add_u32(Hf::PingOf, 0, 0, f).generated();
                         t.add_duration(Hf::PingRtt, 0, 0, rtt).generated();
@@ -442,7 +526,7 @@ impl View<'_, '_> {
             let start = if i == 0 { 0 } else { block.fragments[i - 1].1 };
             (start as usize, block.fragments[i].1 as usize)
         });
-        let completing = block.fragments.len() <= 1 || position == Some(block.fragments.len() - 1);
+        let completing = block.completes_in(self.key);
         self.header_block(
             t,
             &view,
@@ -500,8 +584,25 @@ impl View<'_, '_> {
         if !completing {
             return;
         }
+        // Also without a tree: `tshark -q -z expert` counts it.
+        if let Some(code) = block
+            .value(b":status")
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok())
+            .filter(|&c| c >= 400)
+        {
+            t.add_expert(
+                self.pkt,
+                Ei::ErrorStatus,
+                0,
+                0,
+                &format!("{code} {}", reason_phrase(code).unwrap_or("")),
+            );
+        }
         t.add_u32(Hf::BlockRole, 0, 0, block.role as u32)
             .generated();
+        if let Some(uri) = full_uri(block) {
+            t.add_string(Hf::FullUri, 0, 0, &uri).generated();
+        }
         let count = block
             .decoded
             .fields
@@ -541,8 +642,6 @@ impl View<'_, '_> {
         let layout = f.layout(view.bytes);
         let off = base + f.off as usize;
         let len = f.len as usize;
-        let it = bt.add(Hf::Header, off, len, Enc::Na);
-        let ht = it.subtree(Ett::Header);
         let repr = match f.repr {
             Representation::Indexed => 0,
             Representation::LiteralIncremental => 1,
@@ -552,6 +651,8 @@ impl View<'_, '_> {
         };
         if f.repr == Representation::SizeUpdate {
             let size = layout.new_size.unwrap_or(0);
+            let it = bt.add_string(Hf::Header, off, len, "");
+            let ht = it.subtree(Ett::Header);
             it.set_text(&format!("Dynamic Table Size Update: {size}"));
             ht.add_u32(Hf::HeaderRepr, off, 1, repr);
             ht.add_u32(Hf::HeaderTableSizeUpdate, off, len, size);
@@ -565,7 +666,11 @@ impl View<'_, '_> {
             .value
             .as_deref()
             .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
-        it.set_text(&format!("Header: {name}: {value}"));
+        // The pair as one string value, so that a filter can match name and value together
+        // when a block holds several headers. Its label is the field's own ("Header: name:
+        // value"), made only when the tree is printed.
+        let it = bt.add_string_joined(Hf::Header, off, len, &[&name, ": ", &value]);
+        let ht = it.subtree(Ett::Header);
         // The index integer runs from the first octet up to the first literal.
         let index_len = layout
             .name_literal
@@ -624,21 +729,37 @@ impl View<'_, '_> {
             Some(b"content-type") => Some(Hf::ContentType),
             Some(b":status") => {
                 if let Ok(code) = value.parse::<u32>() {
-                    let st = t.add_u32(Hf::Status, 0, 0, code).generated();
-                    if code >= 400 {
-                        st.expert(
-                            self.pkt,
-                            Ei::ErrorStatus,
-                            &format!("{code} {}", reason_phrase(code as u16).unwrap_or("")),
-                        );
-                    }
+                    t.add_u32(Hf::Status, 0, 0, code).generated();
                 }
                 None
             }
             _ => None,
         };
+        // The user's own header fields (h2.headers.<name>).
+        if let Some(c) = f.name.as_deref().and_then(super::user_tables::custom_field) {
+            if !c.numeric {
+                t.add_string(c.field, 0, 0, &value).generated();
+            } else if let Ok(n) = value.trim().parse::<u64>() {
+                t.add_u64(c.field, 0, 0, n).generated();
+            }
+        }
         if let Some(field) = named {
             t.add_string(field, 0, 0, &value).generated();
+        }
+        // A common header's own field, under the header (over its value's octets).
+        if let Some(field) = f
+            .name
+            .as_deref()
+            .and_then(super::fields::named_header_field)
+        {
+            let (v_off, v_len) = value_span;
+            if field == Hf::HdrContentLength {
+                if let Ok(n) = value.trim().parse::<u64>() {
+                    ht.add_u64(field, v_off, v_len, n);
+                }
+            } else {
+                ht.add_string(field, v_off, v_len, &value);
+            }
         }
     }
 
@@ -742,16 +863,147 @@ impl View<'_, '_> {
             None => {}
         }
         let Some(ct) = &body.content_type else { return };
+        // gRPC streams are framed into messages as their DATA comes (`grpc_frame`); a body
+        // kept whole (its content type was not known at its first DATA frame) is split
+        // here. No application/grpc* body goes to media_type: Wireshark's grpc dissector
+        // asserts when it is not called from its own http2.
         if body::is_grpc(ct) {
             self.grpc(&sub, &bt, decoded);
         } else if err.is_none() && !ct.starts_with(b"application/grpc") {
-            // (Wireshark's gRPC dissector asserts when it is not called from its own
-            // http2, so gRPC-Web text bodies stay bytes.)
             bt.call_media_type(
                 self.pkt,
                 &body::media_type(ct),
                 body::media_parameters(ct).as_deref(),
             );
+        }
+    }
+
+    /// The gRPC messages that this DATA frame completes: our summary of each, and each as
+    /// the built-in `grpc` shows it (with protobuf and the other message dissectors).
+    fn grpc_frame(&self, t: &Tree<'_>, top: &Tree<'_>, data: Span, g: &GrpcFrame) {
+        let parts = &g.parts;
+        if parts.head.is_some() {
+            self.pkt
+                .append_info_raw(" [HTTP2 segment of a reassembled PDU]");
+        }
+        let builtin = compat::grpc::builtin();
+        let under = match builtin {
+            Some(b) if !b.embedded() => *top,
+            _ => *t,
+        };
+        if g.context.is_web_text() {
+            self.grpc_web_text(t, under, g);
+        } else {
+            self.grpc_binary(t, under, data, g);
+        }
+        if let Some(missing) = parts.missing_at_end {
+            t.add_expert(
+                self.pkt,
+                Ei::GrpcTruncated,
+                data.off,
+                data.len,
+                &format!(
+                    "The stream ended inside a gRPC message: {missing} more bytes were announced"
+                ),
+            );
+        }
+    }
+
+    /// gRPC-Web text: the base64 text this frame completes, decoded, and its messages.
+    fn grpc_web_text(&self, t: &Tree<'_>, under: Tree<'_>, g: &GrpcFrame) {
+        for text in &g.decoded {
+            let dt = t.with_data_source(self.pkt, &text.data, c"Decoded base64 body");
+            for &(off, len) in &text.messages {
+                let (off, len) = (off as usize, len as usize);
+                let bytes = text.data.get(off..off + len).unwrap_or(&[]);
+                self.grpc_message(&dt, under, off, bytes, None, g);
+            }
+        }
+    }
+
+    /// Binary gRPC: the messages that end in this frame, in it or reassembled.
+    fn grpc_binary(&self, t: &Tree<'_>, under: Tree<'_>, data: Span, g: &GrpcFrame) {
+        let frame = self.pkt.frame();
+        for m in g.parts.completed() {
+            let (view, off, bytes, began, frames): (Tree<'_>, usize, &[u8], u32, u32) = match m {
+                Completed::InFrame { off, len } => {
+                    let off = data.off + off as usize;
+                    let len = len as usize;
+                    (
+                        *t,
+                        off,
+                        self.bytes.get(off..off + len).unwrap_or(&[]),
+                        frame,
+                        1,
+                    )
+                }
+                Completed::Reassembled(tail) => {
+                    let Some(msg) = &tail.message else {
+                        // Larger than the body limit: framed, not kept.
+                        t.add_expert(
+                            self.pkt,
+                            Ei::BodyTruncated,
+                            data.off,
+                            tail.len as usize,
+                            "gRPC message larger than h2.body_max_size: not reassembled",
+                        );
+                        continue;
+                    };
+                    let began = tail.fragments.first().map_or(frame, |f| f.0);
+                    let dt = t.with_data_source(self.pkt, msg, c"Reassembled gRPC message");
+                    (dt, 0, &msg[..], began, tail.fragments.len() as u32)
+                }
+            };
+            let over = (frames > 1).then_some((frames, began));
+            self.grpc_message(&view, under, off, bytes, over, g);
+        }
+    }
+
+    /// One message (prefix included) at `off` of `view`'s data: our summary, then the
+    /// built-in grpc's view of it (under `under`). `over` is (frames, first frame) for a
+    /// message reassembled from several DATA frames.
+    fn grpc_message(
+        &self,
+        view: &Tree<'_>,
+        under: Tree<'_>,
+        off: usize,
+        bytes: &[u8],
+        over: Option<(u32, u32)>,
+        g: &GrpcFrame,
+    ) {
+        let Some(prefix) = bytes.get(..grpc::PREFIX_LEN) else {
+            return;
+        };
+        let compressed = prefix[0] & 1 != 0;
+        let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+        let it = view.add(Hf::GrpcMessage, off, bytes.len(), Enc::Na);
+        it.set_text(&format!(
+            "gRPC message: {length} bytes{}{}",
+            if compressed { ", compressed" } else { "" },
+            match over {
+                Some((frames, _)) => format!(", over {frames} DATA frames"),
+                None => String::new(),
+            }
+        ));
+        let mt = it.subtree(Ett::Grpc);
+        mt.add_bool(Hf::GrpcCompressed, off, 1, compressed);
+        mt.add_u32(Hf::GrpcLength, off + 1, 4, length);
+        if let Some((frames, began)) = over {
+            mt.add_u32(Hf::GrpcFrames, 0, 0, frames).generated();
+            mt.add_u32(Hf::GrpcBeganIn, 0, 0, began).generated();
+        }
+        match compat::grpc::builtin() {
+            Some(b) => b.message(self.pkt, &under.with_bytes_of(view), off, bytes, &g.context),
+            None => {
+                if bytes.len() > grpc::PREFIX_LEN {
+                    mt.add(
+                        Hf::GrpcData,
+                        off + grpc::PREFIX_LEN,
+                        bytes.len() - grpc::PREFIX_LEN,
+                        Enc::Na,
+                    );
+                }
+            }
         }
     }
 
@@ -862,4 +1114,17 @@ fn reason_phrase(code: u16) -> Option<&'static str> {
         505 => "HTTP Version Not Supported",
         _ => return None,
     })
+}
+
+/// A request block's URI as the built-in http2 builds it: `scheme://authority path`, the
+/// authority alone for CONNECT; none without an authority (or a path, but for CONNECT).
+fn full_uri(block: &DecodedBlock) -> Option<String> {
+    let text = |name: &[u8]| block.value(name).map(String::from_utf8_lossy);
+    let authority = text(b":authority")?;
+    if block.value(b":method") == Some(b"CONNECT") {
+        return Some(authority.into_owned());
+    }
+    let path = text(b":path")?;
+    let scheme = text(b":scheme").unwrap_or("(null)".into());
+    Some(format!("{scheme}://{authority}{path}"))
 }

@@ -52,6 +52,49 @@ pub static SETTING_NAMES: &[(u32, &CStr)] = &[
     (0x9, c"SETTINGS_NO_RFC7540_PRIORITIES"),
 ];
 
+/// The field of each known SETTINGS parameter, by identifier.
+pub fn setting_field(id: u16) -> Option<Hf> {
+    Some(match id {
+        0x1 => Hf::SettingHeaderTableSize,
+        0x2 => Hf::SettingEnablePush,
+        0x3 => Hf::SettingMaxConcurrentStreams,
+        0x4 => Hf::SettingInitialWindowSize,
+        0x5 => Hf::SettingMaxFrameSize,
+        0x6 => Hf::SettingMaxHeaderListSize,
+        0x8 => Hf::SettingEnableConnectProtocol,
+        0x9 => Hf::SettingNoRfc7540Priorities,
+        _ => return None,
+    })
+}
+
+/// The common headers that have a field of their own (`h2.headers.*`), by name.
+pub fn named_header_field(name: &[u8]) -> Option<Hf> {
+    Some(match name {
+        b"accept" => Hf::HdrAccept,
+        b"accept-encoding" => Hf::HdrAcceptEncoding,
+        b"accept-language" => Hf::HdrAcceptLanguage,
+        b"authorization" => Hf::HdrAuthorization,
+        b"cache-control" => Hf::HdrCacheControl,
+        b"content-encoding" => Hf::HdrContentEncoding,
+        b"content-length" => Hf::HdrContentLength,
+        b"cookie" => Hf::HdrCookie,
+        b"date" => Hf::HdrDate,
+        b"etag" => Hf::HdrEtag,
+        b"last-modified" => Hf::HdrLastModified,
+        b"location" => Hf::HdrLocation,
+        b"referer" => Hf::HdrReferer,
+        b"server" => Hf::HdrServer,
+        b"set-cookie" => Hf::HdrSetCookie,
+        b"user-agent" => Hf::HdrUserAgent,
+        b"vary" => Hf::HdrVary,
+        b"www-authenticate" => Hf::HdrWwwAuthenticate,
+        b"x-forwarded-for" => Hf::HdrXForwardedFor,
+        b"grpc-encoding" => Hf::HdrGrpcEncoding,
+        b"grpc-timeout" => Hf::HdrGrpcTimeout,
+        _ => return None,
+    })
+}
+
 pub static REPRESENTATION_NAMES: &[(u32, &CStr)] = &[
     (0, c"Indexed Header Field"),
     (1, c"Literal Header Field with Incremental Indexing"),
@@ -134,7 +177,7 @@ field_table! {
         HeaderCount => f(T::U32, DEC, c"h2.header.count", c"Header count", c"Number of header fields in the block"),
         TableSize => f(T::U32, DEC, c"h2.header_table.size", c"Dynamic table size", c"HPACK dynamic table size in octets (RFC 7541 4.1) after this block"),
         TableEntries => f(T::U32, DEC, c"h2.header_table.entries", c"Dynamic table entries", c"Number of entries in the HPACK dynamic table after this block"),
-        Header => f(T::None, NONE, c"h2.header", c"Header", c"One HPACK header field representation"),
+        Header => f(T::String, NONE, c"h2.header", c"Header", c"One header field as \"name: value\" (filter a pair: h2.header == \"content-type: application/grpc\"); its subtree holds the HPACK representation"),
         HeaderName => f(T::String, NONE, c"h2.header.name", c"Name", c"Header field name, decoded"),
         HeaderValue => f(T::String, NONE, c"h2.header.value", c"Value", c"Header field value, decoded"),
         HeaderRepr => f(T::U8, DEC, c"h2.header.repr", c"Representation", c"HPACK representation (RFC 7541 6)").strings(Strings::Values(REPRESENTATION_NAMES)),
@@ -150,10 +193,40 @@ field_table! {
         Authority => f(T::String, NONE, c"h2.authority", c"Authority", c"The :authority pseudo-header"),
         Scheme => f(T::String, NONE, c"h2.scheme", c"Scheme", c"The :scheme pseudo-header"),
         ContentType => f(T::String, NONE, c"h2.content_type", c"Content type", c"The content-type header"),
+        FullUri => f(T::String, NONE, c"h2.request.full_uri", c"Full request URI", c"scheme://authority/path of the request (the authority alone for CONNECT)"),
+        HdrAccept => f(T::String, NONE, c"h2.headers.accept", c"accept", c"The accept header"),
+        HdrAcceptEncoding => f(T::String, NONE, c"h2.headers.accept_encoding", c"accept-encoding", c"The accept-encoding header"),
+        HdrAcceptLanguage => f(T::String, NONE, c"h2.headers.accept_language", c"accept-language", c"The accept-language header"),
+        HdrAuthorization => f(T::String, NONE, c"h2.headers.authorization", c"authorization", c"The authorization header"),
+        HdrCacheControl => f(T::String, NONE, c"h2.headers.cache_control", c"cache-control", c"The cache-control header"),
+        HdrContentEncoding => f(T::String, NONE, c"h2.headers.content_encoding", c"content-encoding", c"The content-encoding header"),
+        HdrContentLength => f(T::U64, DEC, c"h2.headers.content_length", c"content-length", c"The content-length header"),
+        HdrCookie => f(T::String, NONE, c"h2.headers.cookie", c"cookie", c"The cookie header (each crumb, when split)"),
+        HdrDate => f(T::String, NONE, c"h2.headers.date", c"date", c"The date header"),
+        HdrEtag => f(T::String, NONE, c"h2.headers.etag", c"etag", c"The etag header"),
+        HdrLastModified => f(T::String, NONE, c"h2.headers.last_modified", c"last-modified", c"The last-modified header"),
+        HdrLocation => f(T::String, NONE, c"h2.headers.location", c"location", c"The location header"),
+        HdrReferer => f(T::String, NONE, c"h2.headers.referer", c"referer", c"The referer header"),
+        HdrServer => f(T::String, NONE, c"h2.headers.server", c"server", c"The server header"),
+        HdrSetCookie => f(T::String, NONE, c"h2.headers.set_cookie", c"set-cookie", c"The set-cookie header"),
+        HdrUserAgent => f(T::String, NONE, c"h2.headers.user_agent", c"user-agent", c"The user-agent header"),
+        HdrVary => f(T::String, NONE, c"h2.headers.vary", c"vary", c"The vary header"),
+        HdrWwwAuthenticate => f(T::String, NONE, c"h2.headers.www_authenticate", c"www-authenticate", c"The www-authenticate header"),
+        HdrXForwardedFor => f(T::String, NONE, c"h2.headers.x_forwarded_for", c"x-forwarded-for", c"The x-forwarded-for header"),
+        HdrGrpcEncoding => f(T::String, NONE, c"h2.headers.grpc_encoding", c"grpc-encoding", c"The grpc-encoding header"),
+        HdrGrpcTimeout => f(T::String, NONE, c"h2.headers.grpc_timeout", c"grpc-timeout", c"The grpc-timeout header"),
         RstError => f(T::U32, HEX, c"h2.rst_stream.error", c"Error", c"Why the stream was reset").strings(Strings::Values(ERROR_CODE_NAMES)),
         Setting => f(T::None, NONE, c"h2.settings", c"Setting", c"One SETTINGS parameter"),
         SettingId => f(T::U32, HEX, c"h2.settings.id", c"Identifier", c"SETTINGS parameter identifier").strings(Strings::Values(SETTING_NAMES)),
         SettingValue => f(T::U32, DEC, c"h2.settings.value", c"Value", c"SETTINGS parameter value"),
+        SettingHeaderTableSize => f(T::U32, DEC, c"h2.settings.header_table_size", c"Header table size", c"SETTINGS_HEADER_TABLE_SIZE (0x1)"),
+        SettingEnablePush => f(T::U32, DEC, c"h2.settings.enable_push", c"Enable push", c"SETTINGS_ENABLE_PUSH (0x2)"),
+        SettingMaxConcurrentStreams => f(T::U32, DEC, c"h2.settings.max_concurrent_streams", c"Max concurrent streams", c"SETTINGS_MAX_CONCURRENT_STREAMS (0x3)"),
+        SettingInitialWindowSize => f(T::U32, DEC, c"h2.settings.initial_window_size", c"Initial window size", c"SETTINGS_INITIAL_WINDOW_SIZE (0x4)"),
+        SettingMaxFrameSize => f(T::U32, DEC, c"h2.settings.max_frame_size", c"Max frame size", c"SETTINGS_MAX_FRAME_SIZE (0x5)"),
+        SettingMaxHeaderListSize => f(T::U32, DEC, c"h2.settings.max_header_list_size", c"Max header list size", c"SETTINGS_MAX_HEADER_LIST_SIZE (0x6)"),
+        SettingEnableConnectProtocol => f(T::U32, DEC, c"h2.settings.enable_connect_protocol", c"Enable CONNECT protocol", c"SETTINGS_ENABLE_CONNECT_PROTOCOL (0x8, RFC 8441)"),
+        SettingNoRfc7540Priorities => f(T::U32, DEC, c"h2.settings.no_rfc7540_priorities", c"No RFC 7540 priorities", c"SETTINGS_NO_RFC7540_PRIORITIES (0x9, RFC 9218)"),
         SettingsAckIn => f(T::FrameNum(FrameNumKind::Response), NONE, c"h2.settings.ack_in", c"Acknowledged in", c"Frame of the peer's SETTINGS ACK; the parameters apply from there"),
         SettingsAcks => f(T::FrameNum(FrameNumKind::Request), NONE, c"h2.settings.acks", c"Acknowledges", c"Frame of the SETTINGS this ACK acknowledges"),
         PromisedStreamId => f(T::U32, DEC, c"h2.push_promise.promised_stream_id", c"Promised Stream ID", c"Stream reserved by this PUSH_PROMISE").mask(0x7fff_ffff),
@@ -195,11 +268,15 @@ field_table! {
         GrpcCompressed => f(T::Bool, NONE, c"h2.grpc.compressed", c"Compressed", c"The gRPC message is compressed with the grpc-encoding"),
         GrpcLength => f(T::U32, DEC, c"h2.grpc.length", c"Message length", c"Declared length of the gRPC message"),
         GrpcData => f(T::Bytes, NONE, c"h2.grpc.data", c"Message data", c"The gRPC message (usually protobuf)"),
+        FakeHeader => f(T::String, NONE, c"h2.fake_header", c"Fake header", c"A header assumed from the fake headers tables (h2's or the built-in HTTP2's), for a stream direction whose HEADERS were not captured"),
+        GrpcFrames => f(T::U32, DEC, c"h2.grpc.frames", c"DATA frames", c"How many DATA frames the gRPC message spans"),
+        GrpcBeganIn => f(T::FrameNum(FrameNumKind::None), NONE, c"h2.grpc.began_in", c"Began in", c"The frame whose DATA holds the message's first octet"),
         GrpcStatus => f(T::U32, DEC, c"h2.grpc.status", c"gRPC status", c"grpc-status from the trailers").strings(Strings::Values(GRPC_STATUS_NAMES)),
         GrpcStatusMessage => f(T::String, NONE, c"h2.grpc.status_message", c"gRPC message", c"grpc-message from the trailers"),
     }
 }
 
+// Compat and CompatItem: the built-in http2's (hidden) items, nested as it nests them.
 subtree_table! {
     pub enum Ett {
         Frame,
@@ -210,6 +287,8 @@ subtree_table! {
         Setting,
         Body,
         Grpc,
+        Compat,
+        CompatItem,
     }
 }
 
@@ -358,6 +437,24 @@ expert_table! {
             group: Group::ResponseCode,
             severity: Severity::Warn,
             summary: c"gRPC call failed (grpc-status not OK)",
+        },
+        GrpcTruncated => ExpertSpec {
+            abbrev: c"h2.grpc.truncated",
+            group: Group::Malformed,
+            severity: Severity::Error,
+            summary: c"The stream ended inside a gRPC message",
+        },
+        GrpcCompression => ExpertSpec {
+            abbrev: c"h2.grpc.compression",
+            group: Group::Undecoded,
+            severity: Severity::Warn,
+            summary: c"Compressed gRPC message that cannot be decompressed (no or unknown grpc-encoding)",
+        },
+        GrpcDecompress => ExpertSpec {
+            abbrev: c"h2.grpc.decompress_failed",
+            group: Group::Undecoded,
+            severity: Severity::Warn,
+            summary: c"Compressed gRPC message whose decompression failed",
         },
     }
 }

@@ -26,6 +26,9 @@ pub mod kind {
     pub const WINDOW_UPDATE: u8 = 0x8;
     pub const CONTINUATION: u8 = 0x9;
     pub const ALTSVC: u8 = 0xa;
+    /// BLOCKED, from a draft of RFC 7540 that never became standard: the built-in http2
+    /// still names it, with no payload.
+    pub const BLOCKED: u8 = 0xb;
     pub const ORIGIN: u8 = 0xc;
     pub const PRIORITY_UPDATE: u8 = 0x10;
 

@@ -378,6 +378,31 @@ pub struct HeaderBlock {
     pub error: Option<HpackError>,
 }
 
+/// How far a header block arriving in pieces is decoded (see [`Decoder::decode_more`]).
+#[derive(Debug, Default)]
+pub struct Progress {
+    fields: Vec<Field>,
+    /// Offset of the first representation not decoded yet.
+    pos: usize,
+    header_seen: bool,
+    checked_start: bool,
+    error: Option<HpackError>,
+}
+
+impl Progress {
+    /// The fields decoded so far.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    pub fn into_block(self) -> HeaderBlock {
+        HeaderBlock {
+            fields: self.fields.into_boxed_slice(),
+            error: self.error,
+        }
+    }
+}
+
 /// A dynamic table entry. `name` is `None` when it was inserted by a literal whose name
 /// index referred to an entry older than the capture; its `size` then leaves the name out (a
 /// lower bound).
@@ -591,44 +616,67 @@ impl Decoder {
     /// Decodes one complete header block, applying it to the table. Never panics; stops at
     /// the first error (see the module documentation).
     pub fn decode_block(&mut self, block: &[u8]) -> HeaderBlock {
-        // A typical field takes a few octets; a guess that avoids most regrowth (the spare
-        // capacity is dropped at the end).
-        let mut fields = Vec::with_capacity((block.len() / 4).clamp(1, 64));
-        let mut error = None;
-        let mut pos = 0;
-        let mut header_seen = false;
-        if self.update_required && block.first().is_none_or(|&b| b & 0xe0 != 0x20) {
-            return HeaderBlock {
-                fields: Box::default(),
-                error: Some(HpackError {
+        let mut progress = Progress::default();
+        self.decode_more(block, &mut progress, true);
+        progress.into_block()
+    }
+
+    /// Decodes a header block that arrives in pieces (a HEADERS or PUSH_PROMISE fragment,
+    /// then CONTINUATION fragments): `block` holds the fragments so far, and every
+    /// representation complete in it is decoded and applied to the table now, as nghttp2's
+    /// inflater does (so a field shows in the frame that holds its last octet, on the first
+    /// pass already). A representation cut off at the end waits for the next fragment;
+    /// with `last`, it is an error.
+    pub fn decode_more(&mut self, block: &[u8], progress: &mut Progress, last: bool) {
+        if progress.error.is_some() {
+            return;
+        }
+        if !progress.checked_start {
+            if block.is_empty() && !last {
+                return;
+            }
+            progress.checked_start = true;
+            if self.update_required && block.first().is_none_or(|&b| b & 0xe0 != 0x20) {
+                progress.error = Some(HpackError {
                     kind: HpackErrorKind::SizeUpdateMissing { limit: self.limit },
                     off: 0,
                     at: 0,
-                }),
-            };
+                });
+                return;
+            }
+            // A typical field takes a few octets; a guess that avoids most regrowth (the
+            // spare capacity is dropped at the end).
+            progress.fields.reserve((block.len() / 4).clamp(1, 64));
         }
-        while pos < block.len() {
-            match self.representation(block, pos, header_seen, &mut fields) {
+        while progress.pos < block.len() {
+            match self.representation(
+                block,
+                progress.pos,
+                progress.header_seen,
+                &mut progress.fields,
+            ) {
                 Ok((repr, next)) => {
                     if repr == Representation::SizeUpdate {
                         self.update_required = false;
                     } else {
-                        header_seen = true;
+                        progress.header_seen = true;
                     }
-                    pos = next;
+                    progress.pos = next;
                 }
+                // Nothing of a cut-off representation was applied: retry with more octets.
+                Err((HpackErrorKind::Truncated, _)) if !last => break,
                 Err((kind, at)) => {
-                    error = Some(HpackError { kind, off: pos, at });
+                    progress.error = Some(HpackError {
+                        kind,
+                        off: progress.pos,
+                        at,
+                    });
                     break;
                 }
             }
         }
         if self.scratch.capacity() > 1 << 16 {
             self.scratch = Vec::new();
-        }
-        HeaderBlock {
-            fields: fields.into_boxed_slice(),
-            error,
         }
     }
 

@@ -10,12 +10,16 @@
 //! - this file: registration with epan, and coexistence with the built-in `http2`.
 
 pub mod body;
+pub mod compat;
 pub mod connection;
 pub mod dissect;
 pub mod fields;
 pub mod frame;
+pub mod grpc;
 pub mod hpack;
 pub mod huffman;
+pub mod stats;
+pub mod user_tables;
 
 use std::sync::OnceLock;
 
@@ -27,6 +31,10 @@ pub(crate) struct Registered {
     /// Bytes of body kept (and produced by decoding) per stream direction.
     pub body_limit: UintPref,
     pub desegment: BoolPref,
+    /// TLS ALPN and the HTTP/1.1 Upgrade go to h2 (else to the built-in http2).
+    pub take_negotiated: BoolPref,
+    /// Fill the built-in http2's fields and taps and hand gRPC to its message dissectors.
+    pub compat: BoolPref,
     pub handle: OnceLock<Handle>,
 }
 
@@ -58,28 +66,47 @@ pub fn register() {
         c"Whether the h2 dissector should reassemble frames spanning multiple TCP segments. To use this option, you must also enable \"Allow subdissectors to reassemble TCP streams\" in the TCP protocol settings.",
         true,
     );
+    user_tables::register(proto, &prefs);
+    stats::register(proto);
+    let take_negotiated = prefs.bool(
+        c"take_alpn_and_upgrade",
+        c"Dissect HTTP/2 negotiated by TLS ALPN or HTTP/1.1 Upgrade with h2",
+        c"When off, HTTP/2 that TLS ALPN (h2) or an HTTP/1.1 Upgrade (h2, h2c) starts goes to Wireshark's built-in http2 dissector, as without this plugin; h2 still dissects prior-knowledge HTTP/2 it finds by its preface and ports given to it. For one TLS port only, use Decode As: tls.port N as http2.",
+        true,
+    );
+    let compat = prefs.bool(
+        c"builtin_compat",
+        c"Also fill the built-in http2 fields and taps; gRPC to grpc/protobuf",
+        c"On (the default), every frame h2 dissects also carries the built-in http2 dissector's fields (hidden), so http2.* filters, columns and colouring rules keep working; it feeds -z http2,tree and Follow HTTP/2 Stream, and hands gRPC messages to the grpc and protobuf dissectors. Off: only h2's own items (a little faster). Disabling the http2 protocol also turns this off.",
+        true,
+    );
     let _ = REGISTERED.set(Registered {
         proto,
         body_limit,
         desegment,
+        take_negotiated,
+        compat,
         handle: OnceLock::new(),
     });
 }
 
 pub fn register_handoff() {
     let Some(reg) = registered() else { return };
+    compat::register_handoff();
     let handle = epan::create_framed_handle::<dissect::H2>(reg.desegment, None);
     let _ = reg.handle.set(handle);
     // No default port (as the built-in): a range preference `h2.tcp.port` and Decode As.
     handle.add_uint_range_with_preference(c"tcp.port", c"");
     // TLS ALPN and the HTTP/1.1 upgrade cannot be reached by Decode As; while h2 is
     // disabled they point at the built-in `http2` (see the shim).
+    let negotiated = epan::create_routed_handle::<dissect::H2>(reg.desegment, c"http2");
+    Handle::builtin_fallback_unless(reg.take_negotiated);
     for (table, key) in [
         (c"tls.alpn", c"h2"),
         (c"http.upgrade", c"h2"),
         (c"http.upgrade", c"h2c"),
     ] {
-        handle.add_string_with_builtin_fallback(reg.proto, c"http2", table, key);
+        negotiated.add_string_with_builtin_fallback(reg.proto, c"http2", table, key);
     }
     // The preface on any TCP port, and on ports that HTTP owns (where HTTP sees it first).
     epan::add_framed_heuristic::<dissect::H2>(

@@ -27,8 +27,10 @@ fn clamp(n: usize) -> u32 {
 }
 
 impl FramedDissector for Zab {
-    /// type, zxid and the data length.
-    const HEADER_LEN: u32 = 16;
+    /// One byte: a QuorumPacket's 16-byte head (type, zxid, data length) is asked for in
+    /// `pdu_len`, because the snapshot stream after SNAP is taken as it comes, and its end
+    /// marker's last bytes can be fewer than 16.
+    const HEADER_LEN: u32 = 1;
 
     fn protocol() -> Protocol {
         proto()
@@ -39,7 +41,20 @@ impl FramedDissector for Zab {
             return PduLen::RestOfSegment;
         };
         let from_leader = s.from_leader(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
-        match s.framing(from_leader, pkt.frame(), !pkt.visited(), bytes, max_len()) {
+        if s.needs_header(from_leader, pkt.frame(), !pkt.visited(), bytes) {
+            return PduLen::NeedMore;
+        }
+        match s.framing_at(
+            from_leader,
+            pkt.frame(),
+            !pkt.visited(),
+            bytes,
+            max_len(),
+            || pkt.stream_start(),
+        ) {
+            Framing::Packet(n) if n > bytes.len() && parse::awaits_authinfo(bytes, max_len()) => {
+                PduLen::NeedMore
+            }
             Framing::Packet(n) | Framing::Snapshot(n) | Framing::Unsynced(Some(n)) => {
                 PduLen::Exactly(clamp(n))
             }
@@ -61,8 +76,9 @@ impl FramedDissector for Zab {
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
         t.add_bool(Hf::FromLeader, 0, 0, from_leader).generated();
         let info = match chunk {
-            Some(Chunk::Snapshot) => snapshot(pkt, &t, bytes, false),
-            Some(Chunk::Unsynced) => snapshot(pkt, &t, bytes, true),
+            Some(Chunk::Snapshot) => snapshot(pkt, &t, bytes, false, false),
+            Some(Chunk::SnapshotEnd) => snapshot(pkt, &t, bytes, false, true),
+            Some(Chunk::Unsynced) => snapshot(pkt, &t, bytes, true, false),
             None => packet(pkt, &t, bytes, from_leader),
         };
         item.append_text(&format!(", {info}"));
@@ -89,9 +105,12 @@ fn zxid_text(z: i64) -> String {
     format!("0x{:x}", z as u64)
 }
 
-fn snapshot(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], unsynced: bool) -> String {
+/// A chunk of the snapshot stream (or of unsynchronised bytes). `end`: the chunk ends the
+/// snapshot, though its end marker may have begun in the chunk before.
+fn snapshot(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], unsynced: bool, end: bool) -> String {
     let sig = parse::SIGNATURE.len();
     let has_sig = bytes.ends_with(parse::SIGNATURE);
+    let end = end || has_sig;
     let body = if has_sig {
         bytes.len() - sig
     } else {
@@ -118,7 +137,7 @@ fn snapshot(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], unsynced: bool) -> Str
     if has_sig {
         t.add_string(Hf::SnapshotSignature, body + 4, sig - 4, "BenWasHere");
     }
-    match (unsynced, has_sig) {
+    match (unsynced, end) {
         (false, true) => format!("snapshot data {} bytes, end of snapshot", bytes.len()),
         (false, false) => format!("snapshot data {} bytes", bytes.len()),
         (true, true) => format!("unsynchronised data {} bytes, end of snapshot", bytes.len()),

@@ -104,6 +104,19 @@ pub fn packet_len(b: &[u8], max: usize) -> Need {
     Need::Complete(off)
 }
 
+/// True when `b` holds a QuorumPacket's data buffer and authinfo count but not yet all of its
+/// authinfo (a learner's REQUEST carries the client's Ids): its length is then told a few
+/// bytes at a time, and the framing takes the next segment rather than make one exact
+/// request after another (TCP loses a PDU whose second exact request falls inside the
+/// segment that completed the first). Before that, one exact request brings the data buffer
+/// and the count in; with the usual null authinfo that is the whole packet.
+pub fn awaits_authinfo(b: &[u8], max: usize) -> bool {
+    let Some(dlen) = be_i32_at(b, 12) else {
+        return false;
+    };
+    matches!(packet_len(b, max), Need::AtLeast(_)) && b.len() >= 20 + dlen.max(0) as usize
+}
+
 /// Whether the start of `b` is plausibly a QuorumPacket (used to resynchronise a capture
 /// that starts mid-stream): a known type, a sane zxid and data length, and, when the bytes
 /// hold the whole packet, a null or empty authinfo.

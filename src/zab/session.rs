@@ -20,7 +20,8 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::parse::{self, Need, packet_len, plausible_packet, ptype, snapshot_len};
+use super::parse::{self, Need, SNAPSHOT_END, packet_len, plausible_packet, ptype, snapshot_len};
+use crate::epan::{SideSync, StreamStart};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Mode {
@@ -36,6 +37,8 @@ enum Mode {
 pub enum Chunk {
     /// Part of the snapshot stream that follows SNAP.
     Snapshot,
+    /// The part of the snapshot stream that ends with its end marker and signature.
+    SnapshotEnd,
     /// Bytes before the first recognisable packet.
     Unsynced,
 }
@@ -60,6 +63,11 @@ pub struct Session {
     /// Mode per direction: [from leader, from learner].
     modes: [Mode; 2],
     chunks: HashMap<(u32, u64), Chunk>,
+    /// The last bytes of the snapshot stream so far, per direction, to see an end marker
+    /// that two chunks share.
+    snap_tail: [Vec<u8>; 2],
+    /// Length of each snapshot chunk, decided on the first pass.
+    snap_lens: HashMap<(u32, u64), usize>,
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {
@@ -98,7 +106,8 @@ impl Session {
     }
 
     /// Framing of the bytes at the start of a PDU. `first_pass` is false when the frame was
-    /// visited before: then only recorded facts are used.
+    /// visited before: then only recorded facts are used. Without TCP's facts: see
+    /// [`Session::framing_at`].
     pub fn framing(
         &mut self,
         from_leader: bool,
@@ -107,22 +116,48 @@ impl Session {
         bytes: &[u8],
         max: usize,
     ) -> Framing {
+        self.framing_at(from_leader, frame, first_pass, bytes, max, || {
+            StreamStart::Unknown
+        })
+    }
+
+    /// Framing, with `start` telling where the bytes lie in their side's stream (asked at a
+    /// side's first PDU): a side captured from its first byte starts with a QuorumPacket
+    /// there, whatever it looks like; only a side whose start is missing (or when TCP has
+    /// nothing to say) is judged by plausibility.
+    pub fn framing_at(
+        &mut self,
+        from_leader: bool,
+        frame: u32,
+        first_pass: bool,
+        bytes: &[u8],
+        max: usize,
+        start: impl FnOnce() -> StreamStart,
+    ) -> Framing {
         if !first_pass {
             return match self.chunk(frame, bytes) {
-                Some(Chunk::Snapshot) => snapshot_framing(bytes),
+                Some(Chunk::Snapshot | Chunk::SnapshotEnd) => {
+                    match self.snap_lens.get(&(frame, fingerprint(bytes))) {
+                        Some(&n) => Framing::Snapshot(n),
+                        None => snapshot_framing(bytes),
+                    }
+                }
                 Some(Chunk::Unsynced) => unsynced_framing(bytes),
                 None => packet_framing(bytes, max),
             };
         }
         let d = usize::from(!from_leader);
+        let mut start = Some(start);
         loop {
             match self.modes[d] {
                 Mode::Start => {
-                    self.modes[d] = if plausible_packet(bytes, max) {
-                        Mode::Packets
-                    } else {
-                        Mode::Unsynced
-                    };
+                    let at = start.take().map_or(StreamStart::Unknown, |f| f());
+                    self.modes[d] =
+                        if at.first_pdu() == SideSync::FromStart || plausible_packet(bytes, max) {
+                            Mode::Packets
+                        } else {
+                            Mode::Unsynced
+                        };
                 }
                 Mode::Packets => {
                     let f = packet_framing(bytes, max);
@@ -135,18 +170,19 @@ impl Session {
                     return f;
                 }
                 Mode::Snapshot => {
-                    let f = snapshot_framing(bytes);
-                    let len = match f {
-                        Framing::Snapshot(n) if n <= bytes.len() => {
-                            if snapshot_len(bytes) == Some(n) {
-                                self.modes[d] = Mode::Packets;
-                            }
-                            Some(n)
-                        }
-                        _ => None,
+                    let (n, end) = self.snapshot_chunk(d, bytes);
+                    if end {
+                        self.modes[d] = Mode::Packets;
+                        self.snap_tail[d].clear();
+                    }
+                    let chunk = if end {
+                        Chunk::SnapshotEnd
+                    } else {
+                        Chunk::Snapshot
                     };
-                    self.record(frame, bytes, len, Chunk::Snapshot);
-                    return f;
+                    self.record(frame, bytes, Some(n), chunk);
+                    self.snap_lens.insert((frame, fingerprint(bytes)), n);
+                    return Framing::Snapshot(n);
                 }
                 Mode::Unsynced => {
                     if snapshot_len(bytes).is_none() && plausible_packet(bytes, max) {
@@ -169,6 +205,60 @@ impl Session {
     }
 }
 
+impl Session {
+    /// True when `bytes` (fewer than a QuorumPacket's 16-byte head) must wait for more
+    /// before framing: anywhere but inside the snapshot stream or unsynchronised bytes,
+    /// which are taken as they come.
+    pub fn needs_header(
+        &self,
+        from_leader: bool,
+        frame: u32,
+        first_pass: bool,
+        bytes: &[u8],
+    ) -> bool {
+        if bytes.len() >= 16 {
+            return false;
+        }
+        if !first_pass {
+            return self.chunk(frame, bytes).is_none();
+        }
+        matches!(
+            self.modes[usize::from(!from_leader)],
+            Mode::Start | Mode::Packets
+        )
+    }
+
+    /// One chunk of the snapshot stream: everything up to its end marker when that ends in
+    /// `bytes` (also when it began in the previous chunk), else all of `bytes`. Never a tail
+    /// held back for the next segment: a PDU boundary placed inside reassembled bytes with
+    /// nothing else to justify it made TCP drop the bytes after it.
+    fn snapshot_chunk(&mut self, d: usize, bytes: &[u8]) -> (usize, bool) {
+        let end = SNAPSHOT_END;
+        let tail = &self.snap_tail[d];
+        // The marker begun in the previous chunk: its first k bytes there, the rest here.
+        let straddle = (1..end.len())
+            .rev()
+            .find(|&k| tail.ends_with(&end[..k]) && bytes.starts_with(&end[k..]))
+            .map(|k| end.len() - k);
+        let found = match straddle {
+            Some(n) => Some(n),
+            None => snapshot_len(bytes),
+        };
+        match found {
+            Some(n) => (n, true),
+            None => {
+                let tail = &mut self.snap_tail[d];
+                tail.extend_from_slice(bytes);
+                let keep = end.len() - 1;
+                if tail.len() > keep {
+                    tail.drain(..tail.len() - keep);
+                }
+                (bytes.len(), false)
+            }
+        }
+    }
+}
+
 fn packet_framing(bytes: &[u8], max: usize) -> Framing {
     match packet_len(bytes, max) {
         Need::Complete(n) | Need::AtLeast(n) => Framing::Packet(n),
@@ -183,3 +273,7 @@ fn snapshot_framing(bytes: &[u8]) -> Framing {
 fn unsynced_framing(bytes: &[u8]) -> Framing {
     Framing::Unsynced(parse::snapshot_len(bytes))
 }
+
+#[cfg(test)]
+#[path = "tests/session.rs"]
+mod tests;

@@ -24,6 +24,12 @@ impl FramedDissector for Election {
 
     fn pdu_len(_pkt: &Packet<'_>, bytes: &[u8]) -> PduLen {
         match parse::pdu_len(bytes) {
+            // A 3.5+ initial message whose address length is not here yet: its length is
+            // unknown, so take the next segment too rather than ask for exactly 20 bytes and
+            // then again (TCP cannot extend that request inside one segment).
+            Need::Initial(20) if bytes.len() < 20 && bytes.starts_with(&[0xff; 4]) => {
+                PduLen::NeedMore
+            }
             Need::Initial(n) | Need::Message(n) => {
                 PduLen::Exactly(u32::try_from(n).unwrap_or(u32::MAX))
             }

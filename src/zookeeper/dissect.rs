@@ -26,7 +26,10 @@ fn max_pdu() -> u32 {
 }
 
 impl FramedDissector for ZooKeeper {
-    const HEADER_LEN: u32 = 4;
+    /// One byte: the length prefix (4 bytes) is asked for in `pdu_len`, so that the last
+    /// 1 to 3 bytes of a four-letter word's plain-text reply, alone in a segment, are shown
+    /// rather than left waiting for a length prefix that never comes.
+    const HEADER_LEN: u32 = 1;
 
     fn protocol() -> Protocol {
         proto()
@@ -37,7 +40,18 @@ impl FramedDissector for ZooKeeper {
             return PduLen::RestOfSegment;
         };
         let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
-        match session.framing(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited()) {
+        if bytes.len() < 4 {
+            // Plain text after a four-letter word is taken as it comes; anything else needs
+            // its 4-byte length prefix first.
+            return if session.is_four_letter(pkt.frame()) {
+                PduLen::RestOfSegment
+            } else {
+                PduLen::NeedMore
+            };
+        }
+        match session.framing_at(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited(), || {
+            pkt.stream_start()
+        }) {
             Framing::Pdu(n) | Framing::FourLetter(n) | Framing::Skip(n) => PduLen::Exactly(n),
             Framing::Rest => PduLen::RestOfSegment,
         }
@@ -60,6 +74,13 @@ impl FramedDissector for ZooKeeper {
         t.add_bool(Hf::Response, 0, 0, dir == Direction::ToClient)
             .generated();
 
+        if session.facts_unavailable_note(dir, key, !pkt.visited()) {
+            item.expert(
+                pkt,
+                Ei::TcpFactsUnavailable,
+                "TCP's sequence facts could not be read for this side: where its stream starts was judged by the bytes",
+            );
+        }
         if session.is_four_letter(key.frame) {
             drop(session);
             four_letter(pkt, &t, item, dir, bytes);
@@ -408,6 +429,15 @@ fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut Stri
             );
             if c.protocol_version.val != 0 {
                 v.expert(pkt, Ei::UnsupportedVersion, &format!("Protocol version {}: request and reply bodies on this connection are not decoded", c.protocol_version.val));
+            } else if !parse::is_connect_request_len(bytes.len() - 4) {
+                v.expert(
+                    pkt,
+                    Ei::ConnectOddLength,
+                    &format!(
+                        "ConnectRequest of {} bytes: clients send 28, 29, 44 or 45",
+                        bytes.len() - 4
+                    ),
+                );
             }
             t.add(
                 Hf::ConnectLastZxidSeen,
@@ -448,6 +478,18 @@ fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut Str
                 Enc::BigEndian,
             );
             let timeout = t.add(Hf::ConnectTimeout, c.timeout.off, 4, Enc::BigEndian);
+            if !parse::is_connect_response_len(bytes.len() - 4) {
+                t.add_expert(
+                    pkt,
+                    Ei::ConnectOddLength,
+                    c.protocol_version.off,
+                    4,
+                    &format!(
+                        "ConnectResponse of {} bytes: servers send 36 or 37",
+                        bytes.len() - 4
+                    ),
+                );
+            }
             t.add(Hf::ConnectSessionId, c.session_id.off, 8, Enc::BigEndian);
             bytes_field(t, Hf::ConnectPasswd, &c.passwd, "Password");
             if let Some(ro) = c.read_only {

@@ -299,6 +299,18 @@ expert_table! {
             severity: Severity::Warn,
             summary: c"Trailing bytes after the record",
         },
+        ConnectOddLength => ExpertSpec {
+            abbrev: c"zookeeper.connect.odd_length",
+            group: Group::Protocol,
+            severity: Severity::Note,
+            summary: c"Handshake of an unusual length (requests are 28, 29, 44 or 45 bytes, responses 36 or 37)",
+        },
+        TcpFactsUnavailable => ExpertSpec {
+            abbrev: c"zookeeper.tcp_facts_unavailable",
+            group: Group::Sequence,
+            severity: Severity::Note,
+            summary: c"TCP's sequence facts could not be read: where this side starts was judged by the bytes",
+        },
         UnsupportedVersion => ExpertSpec {
             abbrev: c"zookeeper.connect.protocol_version.unsupported",
             group: Group::Protocol,

@@ -315,18 +315,38 @@ fn optional_bool(i: Input<'_>) -> PResult<'_, Option<At<bool>>> {
     }
 }
 
-/// Body lengths (after the 4-byte length prefix) that a handshake PDU can have.
-pub const CONNECT_REQUEST_LENS: [u32; 2] = [44, 45];
+/// Body lengths (after the 4-byte length prefix) that a handshake PDU can have. Requests:
+/// 44 or 45 with the usual 16-byte password (without or with readOnly), 28 or 29 with an
+/// empty one (the Rust client tokio-zookeeper sends 29: empty password, readOnly).
+pub const CONNECT_REQUEST_LENS: [u32; 4] = [28, 29, 44, 45];
 pub const CONNECT_RESPONSE_LENS: [u32; 2] = [36, 37];
 
 /// Does this PDU body (after the length prefix) look like a ConnectRequest? Used by the
-/// heuristic and to classify a client's first PDU: protocol version 0, a 16-byte password.
+/// heuristic, the mid-stream search and to classify a client's first PDU where TCP did not
+/// see the connection start: protocol version 0, a password of 16 bytes or empty, the
+/// length that password makes (plus an optional readOnly byte), a timeout of 0 or more
+/// (tokio-zookeeper sends 0; the server clamps it).
 pub fn looks_like_connect_request(body: &[u8]) -> bool {
-    CONNECT_REQUEST_LENS.contains(&(body.len() as u32))
+    let passwd_len = match body.get(24..28) {
+        Some([0, 0, 0, 16]) => 16,
+        Some([0, 0, 0, 0]) => 0,
+        _ => return false,
+    };
+    let fixed = 28 + passwd_len;
+    (body.len() == fixed || body.len() == fixed + 1)
         && body[0..4] == [0, 0, 0, 0]
-        && body[24..28] == [0, 0, 0, 16]
-        && body.get(44).is_none_or(|b| *b <= 1)
+        && body.get(fixed).is_none_or(|b| *b <= 1)
         && i32::from_be_bytes([body[12], body[13], body[14], body[15]]) >= 0
+}
+
+/// Is `len` (a body length) one a ConnectRequest of protocol version 0 can have?
+pub fn is_connect_request_len(len: usize) -> bool {
+    CONNECT_REQUEST_LENS.contains(&(len as u32))
+}
+
+/// Is `len` (a body length) one a ConnectResponse can have?
+pub fn is_connect_response_len(len: usize) -> bool {
+    CONNECT_RESPONSE_LENS.contains(&(len as u32))
 }
 
 /// Does this PDU body look like a ConnectResponse?

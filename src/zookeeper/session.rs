@@ -11,6 +11,7 @@ use std::rc::Rc;
 use super::fields::FOUR_LETTER_WORDS;
 use super::parse;
 use super::xid;
+use crate::epan::{SideSync, StreamStart};
 
 /// Nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -175,6 +176,12 @@ pub struct Session {
     watch_count: usize,
     /// Index 0: to the server, 1: to the client.
     resync: [Resync; 2],
+    /// How each side's first PDU was framed, from TCP's facts (first pass).
+    sync: [Option<SideSync>; 2],
+    /// TCP's facts could not be read for this side (directly on TCP): its first PDU says so.
+    facts_unavailable: [bool; 2],
+    /// The PDU that carries that note, once dissected on the first pass.
+    facts_note: [Option<PduKey>; 2],
     /// (frame, length) of the skipped bytes at the start of a mid-stream capture.
     continuations: Vec<(u32, u32)>,
 }
@@ -240,6 +247,7 @@ impl Session {
     /// first time the connection's first bytes went by.
     /// `first_pass` is false when the frame was dissected before: only decisions recorded
     /// then are looked up.
+    /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Session::framing_at`].
     pub fn framing(
         &mut self,
         dir: Direction,
@@ -248,6 +256,35 @@ impl Session {
         max_pdu: u32,
         first_pass: bool,
     ) -> Framing {
+        self.framing_at(dir, frame, bytes, max_pdu, first_pass, || {
+            StreamStart::Unknown
+        })
+    }
+
+    /// Framing, with `start` telling where these bytes lie in their side's stream (asked
+    /// once per side, at its first PDU on the first pass). A side whose first payload byte
+    /// was captured is synchronised from it: its first PDU is the handshake (or a
+    /// four-letter word) by position, and nothing is skipped. Only a side whose start is
+    /// missing, or when TCP has nothing to say, is searched for the first plausible PDU.
+    pub fn framing_at(
+        &mut self,
+        dir: Direction,
+        frame: u32,
+        bytes: &[u8],
+        max_pdu: u32,
+        first_pass: bool,
+        start: impl FnOnce() -> StreamStart,
+    ) -> Framing {
+        let d = dir_index(dir);
+        if first_pass && self.sync[d].is_none() {
+            let at = start();
+            let sync = at.first_pdu();
+            self.sync[d] = Some(sync);
+            if sync == SideSync::FromStart {
+                self.resync[d].synced = true;
+            }
+            self.facts_unavailable[d] = at == StreamStart::Unavailable;
+        }
         if let Some(n) = self.resync_skip(dir, frame, bytes, max_pdu, first_pass) {
             return Framing::Skip(n);
         }
@@ -335,6 +372,26 @@ impl Session {
             .any(|&(f, n)| f == frame && n as usize == len)
     }
 
+    /// True when this side is synchronised from its first payload byte (TCP saw its start).
+    pub fn synced_from_start(&self, dir: Direction) -> bool {
+        self.sync[dir_index(dir)] == Some(SideSync::FromStart)
+    }
+
+    /// True for the PDU that says TCP's facts could not be read for its side (the side's
+    /// first PDU dissected on the first pass; looked up on later passes).
+    pub fn facts_unavailable_note(
+        &mut self,
+        dir: Direction,
+        key: PduKey,
+        first_pass: bool,
+    ) -> bool {
+        let d = dir_index(dir);
+        if first_pass && self.facts_unavailable[d] && self.facts_note[d].is_none() {
+            self.facts_note[d] = Some(key);
+        }
+        self.facts_note[d] == Some(key)
+    }
+
     /// Records the server's port when a heuristic recognised the handshake.
     pub fn set_server_port(&mut self, port: u32) {
         self.server_port.get_or_insert(port);
@@ -371,16 +428,15 @@ impl Session {
             Direction::ToServer => {
                 let first = !self.client_started;
                 self.client_started = true;
-                if first && parse::looks_like_connect_request(body)
+                // On a side captured from its start the first PDU is the ConnectRequest by
+                // position, whatever its length; elsewhere its shape must say so.
+                if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
                     || self.looks_like_extended_connect(first, body)
                 {
                     self.saw_connect_request = true;
-                    let version = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                    let version = be_i32(body, 0).unwrap_or(0);
                     self.opaque = version != 0;
-                    let sid = u64::from_be_bytes([
-                        body[16], body[17], body[18], body[19], body[20], body[21], body[22],
-                        body[23],
-                    ]);
+                    let sid = be_u64(body, 16).unwrap_or(0);
                     if sid != 0 {
                         self.session_id = Some(sid);
                     }
@@ -454,16 +510,14 @@ impl Session {
                 let first = !self.server_started;
                 self.server_started = true;
                 if first
-                    && (parse::looks_like_connect_response(body)
+                    && (self.synced_from_start(dir)
+                        || parse::looks_like_connect_response(body)
                         || self.saw_connect_request
                             && body.len() >= 36
                             && body[0..4] == [0; 4]
                             && !self.plausible_reply(body))
                 {
-                    let sid = u64::from_be_bytes([
-                        body[8], body[9], body[10], body[11], body[12], body[13], body[14],
-                        body[15],
-                    ]);
+                    let sid = be_u64(body, 8).unwrap_or(0);
                     self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
                     let request = self.connect_request.take().map(|(req_key, req_time)| {
                         if let Some(PduKind::ConnectRequest { response }) =
@@ -665,6 +719,18 @@ impl Session {
     pub fn outstanding(&self) -> usize {
         self.pending.len() + self.control.iter().map(VecDeque::len).sum::<usize>()
     }
+}
+
+fn be_i32(b: &[u8], at: usize) -> Option<i32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(i32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at.checked_add(8)?)?;
+    Some(u64::from_be_bytes([
+        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
+    ]))
 }
 
 /// The path itself and each of its ancestors up to "/": "/a/b" -> "/a/b", "/a", "/".

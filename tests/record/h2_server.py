@@ -139,6 +139,10 @@ class Conn:
             self.h2.close_connection(error_code=0)
             self.flush()
             self.closing = True
+        elif path.startswith("/status/") and path[8:].isdigit():
+            # an error response with a plain-text body: /status/500
+            code = int(path[8:])
+            self.respond(sid, code, plain, ("status %d\n" % code).encode())
         elif path == "/echo":
             self.respond(sid, 200, server + [(b"content-type", b"application/octet-stream")], body)
         else:

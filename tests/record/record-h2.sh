@@ -11,6 +11,7 @@
 #   h2-features.pcapng             nghttp/curl -> h2_server.py: trailers, gRPC-like response
 #                                  with grpc-status trailers, PUSH_PROMISE, RST_STREAM,
 #                                  CONTINUATION both ways (20-40 KB headers), PING, GOAWAY
+#   h2-errors.pcapng               nghttp -> nghttpd (404) and h2_server.py (500, 503)
 #   *-midstream.pcapng             h2load and nghttp-prior-knowledge with their first
 #                                  packets cut off (editcap): HPACK context partly missing
 #
@@ -62,51 +63,8 @@ ensure_deps() {
 ensure_deps
 
 # ------------------------------------------------------------ state, cleanup
-declare -a SERVER_PIDS=()
-DUMPCAP_PID=""
-
-stop_dumpcap() {
-    if [ -n "$DUMPCAP_PID" ]; then
-        kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-        wait "$DUMPCAP_PID" 2>/dev/null || true
-        DUMPCAP_PID=""
-    fi
-}
-
-stop_servers() {
-    local pid
-    for pid in "${SERVER_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    SERVER_PIDS=()
-}
-
-cleanup() {
-    local rc=$?
-    stop_dumpcap
-    stop_servers
-    if [ "$rc" -ne 0 ]; then
-        log "FAILED (exit $rc); logs kept in $WORK"
-    elif [ -z "${KEEP_WORKDIR:-}" ]; then
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-listening() { ss -Hltn "sport = :$1" | grep -q LISTEN; }
-
-# wait until no connection on the ports is open or closing (TIME-WAIT is fine)
-wait_quiet() {
-    local filter="" p
-    for p in "$@"; do filter="$filter${filter:+ or }sport = :$p or dport = :$p"; done
-    for _ in $(seq 50); do
-        [ -z "$(ss -Htan "( $filter )" | grep -vE '^(LISTEN|TIME-WAIT)' || true)" ] && break
-        sleep 0.1
-    done
-}
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 # ------------------------------------------------------------------- inputs
 rm -rf "$WORK"
@@ -249,6 +207,14 @@ capture tls.pcapng "$P_TLS" scenario_tls
 cp "$WORK/tls.keys" "$OUT_DIR/tls.keys"
 chmod 0644 "$OUT_DIR/tls.keys"
 capture h2-features.pcapng "$P_PY" scenario_features
+
+scenario_errors() {
+    # error responses: nghttpd's 404 for a missing file; 500 and 503 from the Python server
+    # (nghttp exits non-zero on none of them)
+    run nghttp -n "$N/missing.html"
+    run nghttp -n "$Y/status/500" "$Y/status/503"
+}
+capture h2-errors.pcapng "$P_NGHTTPD $P_PY" scenario_errors
 
 # ---------------------------------------------------------------- midstream
 # midstream NAME PORT NTH: cut everything up to and including the packet that carries the

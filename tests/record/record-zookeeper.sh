@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Record real ZooKeeper client traffic on loopback into the golden captures
 # tests/captures/zookeeper/{kazoo-basic,kazoo-watches,zkcli,cli_mt,fourletter,kazoo-tls,
-# zkcli-sasl}.pcapng.
+# zkcli-sasl,tokio-zookeeper}.pcapng.
 #
 #   bash tests/record/record-zookeeper.sh
 #
@@ -429,6 +429,20 @@ scenario_fourletter() {
         || { cat "$WORK/fourletter.log" >&2; die "four-letter-word scenario failed"; }
 }
 
+# The Rust client tokio-zookeeper 0.4 (tools/tokio-zk-client, a crate of its own that the
+# plugin does not depend on): a 29-byte ConnectRequest with timeOut 0 and an empty password.
+TOKIO_CLIENT_DIR="$REPO_DIR/tools/tokio-zk-client"
+build_tokio_client() {
+    command -v cargo >/dev/null 2>&1 || die "cargo is needed for the tokio-zookeeper scenario"
+    log "building tools/tokio-zk-client"
+    cargo build --release --quiet --manifest-path "$TOKIO_CLIENT_DIR/Cargo.toml" \
+        || die "tokio-zk-client does not build"
+}
+scenario_tokio() {
+    "$TOKIO_CLIENT_DIR/target/release/tokio-zk-client" "$HOST:$PORT" >"$WORK/tokio.log" 2>&1 \
+        || { cat "$WORK/tokio.log" >&2; die "tokio-zookeeper scenario failed"; }
+}
+
 # ------------------------------------------------------------------ checks
 # check NAME zk_summarize-args...: sanity checks + summary
 check() {
@@ -476,6 +490,7 @@ only cli_mt        && capture cli_mt.pcapng        scenario_cli_mt
 only fourletter    && capture fourletter.pcapng    scenario_fourletter
 only kazoo-tls     && capture kazoo-tls.pcapng     scenario_kazoo_tls
 only zkcli-sasl    && capture zkcli-sasl.pcapng    scenario_zkcli_sasl
+only tokio-zookeeper && build_tokio_client && capture tokio-zookeeper.pcapng scenario_tokio
 
 log "=== summary (captures in ${OUT_DIR#"$REPO_DIR"/})"
 only kazoo-watches && check kazoo-watches.pcapng \
@@ -500,5 +515,9 @@ only kazoo-tls && check_tls kazoo-tls.pcapng
 only zkcli-sasl && check zkcli-sasl.pcapng \
     --expect-ops connect,sasl,create,getACL,getData,whoAmI,closeSession \
     --expect-errs AUTHFAILED
+only tokio-zookeeper && check tokio-zookeeper.pcapng \
+    --expect-ops connect,create,exists,getData,setData,getChildren,getACL,multi,delete,closeSession \
+    --expect-errs NONODE \
+    --expect-events NodeDataChanged
 
 printf '\n[record] all captures OK in %s s\n' "$((SECONDS - START_TIME))"

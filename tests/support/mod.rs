@@ -68,6 +68,27 @@ impl Tshark {
         Tshark::with_plugin(&plugin_path())
     }
 
+    /// tshark without our plugin (the stock Wireshark), set up the same hermetic way: the
+    /// side that parity and oracle tests compare against.
+    pub fn stock() -> Tshark {
+        let home = std::env::temp_dir().join(format!(
+            "zkh2-stock-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&home).expect("create stock HOME");
+        let as_nobody = is_root();
+        if as_nobody {
+            let status = Command::new("chown")
+                .args(["-R", "65534:65534"])
+                .arg(&home)
+                .status()
+                .expect("chown");
+            assert!(status.success());
+        }
+        Tshark { home, as_nobody }
+    }
+
     /// Like `new`, with another build of the plugin (e.g. the panic-trigger test build).
     pub fn with_plugin(plugin: &Path) -> Tshark {
         let home = std::env::temp_dir().join(format!(

@@ -514,3 +514,130 @@ fn watch_links_are_capped_both_ways() {
         Some(PduKind::Request { watch, .. }) if watch.links_truncated
     ));
 }
+
+/// tokio-zookeeper 0.4's ConnectRequest: 29 bytes, timeOut 0, an empty password, readOnly.
+fn tokio_connect_request() -> Vec<u8> {
+    let mut b = vec![0u8; 12];
+    b.extend_from_slice(&0i32.to_be_bytes());
+    b.extend_from_slice(&[0u8; 8]);
+    b.extend_from_slice(&0i32.to_be_bytes());
+    b.push(0);
+    pdu(&b)
+}
+
+#[test]
+fn short_connect_forms_are_recognised_by_shape() {
+    let c = tokio_connect_request();
+    assert_eq!(c.len(), 33);
+    assert!(parse::looks_like_connect_request(&c[4..]));
+    // Without readOnly: 28 bytes.
+    assert!(parse::looks_like_connect_request(&c[4..32]));
+    assert!(plausible_start(
+        Direction::ToServer,
+        &c,
+        1 << 20,
+        true,
+        false
+    ));
+    // A password length that does not match the body is not a handshake.
+    let mut bad = c.clone();
+    bad[31] = 16;
+    assert!(!parse::looks_like_connect_request(&bad[4..]));
+    // Without TCP's facts the shape alone decides, and the short form is accepted.
+    let mut s = Session::default();
+    assert_eq!(
+        s.framing(Direction::ToServer, 1, &c, 1 << 20, true),
+        Framing::Pdu(33)
+    );
+    assert_eq!(
+        s.classify(key(1), Direction::ToServer, 0, &c),
+        PduKind::ConnectRequest { response: None }
+    );
+}
+
+#[test]
+fn a_side_captured_from_its_start_begins_with_the_handshake_whatever_its_length() {
+    // A ConnectRequest of an odd length (30 bytes) would never pass for one by its shape.
+    let mut odd = tokio_connect_request();
+    odd.push(0);
+    odd[3] = 30;
+    let mut s = Session::default();
+    let f = s.framing_at(Direction::ToServer, 4, &odd, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    assert_eq!(f, Framing::Pdu(34));
+    assert!(s.synced_from_start(Direction::ToServer));
+    assert_eq!(
+        s.classify(key(4), Direction::ToServer, 0, &odd),
+        PduKind::ConnectRequest { response: None }
+    );
+    // The first server PDU is the response, by position too.
+    let resp = connect_response(0x1234);
+    s.framing_at(Direction::ToClient, 6, &resp, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    assert_eq!(
+        s.classify(key(6), Direction::ToClient, 9, &resp),
+        PduKind::ConnectResponse {
+            request: Some((4, 0))
+        }
+    );
+    assert_eq!(s.session_id, Some(0x1234));
+}
+
+#[test]
+fn the_start_is_asked_once_per_side_and_only_on_the_first_pass() {
+    let c = connect_request();
+    let mut s = Session::default();
+    let mut asked = 0;
+    for frame in [1, 1, 2] {
+        s.framing_at(Direction::ToServer, frame, &c, 1 << 20, true, || {
+            asked += 1;
+            StreamStart::At(0)
+        });
+    }
+    s.framing_at(Direction::ToClient, 3, &c, 1 << 20, false, || {
+        asked += 1;
+        StreamStart::At(0)
+    });
+    assert_eq!(asked, 1);
+}
+
+#[test]
+fn a_side_whose_start_is_missing_is_searched_for_a_pdu_start() {
+    // The capture began 3 bytes into a getData request: with no SYN for the side, those
+    // bytes are skipped, as they are when TCP's facts cannot be read.
+    let get = request(5, 4, b"\x00\x00\x00\x02/a\x00");
+    let mut bytes = get[get.len() - 3..].to_vec();
+    bytes.extend_from_slice(&get);
+    for start in [
+        StreamStart::NoSyn,
+        StreamStart::At(50),
+        StreamStart::Unavailable,
+    ] {
+        let mut s = Session::default();
+        let f = s.framing_at(Direction::ToServer, 7, &bytes, 1 << 20, true, || start);
+        assert_eq!(f, Framing::Skip(3), "{start:?}");
+        assert!(!s.synced_from_start(Direction::ToServer));
+    }
+    // From the side's first byte the same bytes are a PDU (here a bogus one), never skipped.
+    let mut s = Session::default();
+    let f = s.framing_at(Direction::ToServer, 7, &bytes, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    assert!(!matches!(f, Framing::Skip(_)), "{f:?}");
+}
+
+#[test]
+fn facts_unavailable_are_noted_on_the_sides_first_pdu() {
+    let c = connect_request();
+    let mut s = Session::default();
+    s.framing_at(Direction::ToServer, 4, &c, 1 << 20, true, || {
+        StreamStart::Unavailable
+    });
+    assert!(s.facts_unavailable_note(Direction::ToServer, key(4), true));
+    assert!(!s.facts_unavailable_note(Direction::ToServer, key(8), true));
+    // Later passes: the same PDU, and only it.
+    assert!(s.facts_unavailable_note(Direction::ToServer, key(4), false));
+    assert!(!s.facts_unavailable_note(Direction::ToClient, key(4), false));
+}

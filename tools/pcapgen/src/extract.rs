@@ -95,7 +95,14 @@ pub fn extract_streams(path: impl AsRef<Path>, server_port: u16) -> Result<Vec<C
 
 /// [`extract_streams`] on a capture already in memory.
 pub fn extract_streams_from_bytes(data: &[u8], server_port: u16) -> Result<Vec<Conversation>> {
-    let mut asm = Assembler::new(server_port);
+    extract_streams_ports(data, &[server_port])
+}
+
+/// [`extract_streams_from_bytes`] for several server ports at once (an ensemble's client,
+/// quorum and election ports): every connection with one of them on one side, the side with
+/// that port being the server.
+pub fn extract_streams_ports(data: &[u8], server_ports: &[u16]) -> Result<Vec<Conversation>> {
+    let mut asm = Assembler::new(server_ports.to_vec());
     for_each_frame(data, |link, frame| {
         if let Some(packet) = slice_frame(link, frame)? {
             asm.add(&packet);
@@ -205,15 +212,15 @@ impl ConvState {
 }
 
 struct Assembler {
-    server_port: u16,
+    server_ports: Vec<u16>,
     conversations: Vec<ConvState>,
     by_tuple: HashMap<(SocketAddr, SocketAddr), usize>,
 }
 
 impl Assembler {
-    fn new(server_port: u16) -> Assembler {
+    fn new(server_ports: Vec<u16>) -> Assembler {
         Assembler {
-            server_port,
+            server_ports,
             conversations: Vec::new(),
             by_tuple: HashMap::new(),
         }
@@ -236,9 +243,9 @@ impl Assembler {
         };
         let src = SocketAddr::new(src_ip, tcp.source_port());
         let dst = SocketAddr::new(dst_ip, tcp.destination_port());
-        let (dir, client, server) = if dst.port() == self.server_port {
+        let (dir, client, server) = if self.server_ports.contains(&dst.port()) {
             (Direction::ClientToServer, src, dst)
-        } else if src.port() == self.server_port {
+        } else if self.server_ports.contains(&src.port()) {
             (Direction::ServerToClient, dst, src)
         } else {
             return;

@@ -37,11 +37,14 @@ mod capture;
 mod error;
 mod extract;
 mod flow;
+pub mod random;
 pub mod resegment;
 
 pub use capture::{Capture, Clock, SNAPLEN};
 pub use error::{Error, Result};
-pub use extract::{Conversation, Message, extract_streams, extract_streams_from_bytes};
+pub use extract::{
+    Conversation, Message, extract_streams, extract_streams_from_bytes, extract_streams_ports,
+};
 pub use flow::{
     DEFAULT_CLIENT_ISN, DEFAULT_SERVER_ISN, Direction, Frame, Segment, StreamOffsets, TcpFlow,
     TcpPacket,

@@ -45,9 +45,57 @@ enum Command {
     /// Cut off the start of the conversation so the capture begins mid-stream (no handshake),
     /// possibly in the middle of a PDU.
     Midstream(MidstreamArgs),
+    /// Property-test input: every connection of a capture re-cut at random points for each of
+    /// several seeds (optionally with duplicated retransmissions or swapped neighbours), all
+    /// copies in one capture, each on its own client address.
+    ResplitRandom(RandomArgs),
     /// Build a hostile ZooKeeper capture from scratch (no input): bogus lengths, huge
     /// counts, one byte per segment, unanswered requests, huge multi.
     Adversarial(AdversarialArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VariantArg {
+    /// Random cut points only.
+    Plain,
+    /// Plus duplicated retransmissions.
+    Duplicates,
+    /// Plus adjacent same-direction segments swapped (decode with
+    /// -o tcp.reassemble_out_of_order:TRUE).
+    Swaps,
+}
+
+#[derive(Args)]
+struct RandomArgs {
+    /// Input capture (pcap or pcapng).
+    #[arg(short = 'i', long = "in", value_name = "CAPTURE")]
+    input: PathBuf,
+    /// Server ports (repeat for several): a connection with one of them is taken, that side
+    /// being the server.
+    #[arg(
+        short = 'p',
+        long = "server-port",
+        value_name = "PORT",
+        required = true
+    )]
+    server_ports: Vec<u16>,
+    /// Number of seeds (copies of each connection).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    seeds: u32,
+    /// First seed.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    first_seed: u32,
+    #[arg(long, value_enum, default_value = "plain")]
+    variant: VariantArg,
+    /// Output pcap file.
+    #[arg(short = 'o', long = "out", value_name = "PCAP")]
+    output: PathBuf,
+    /// Also write a manifest: one line per connection of the input (`index client_port
+    /// server_port saw_syn`). Copy `k` (0-based among the seeds) of connection `j` has the
+    /// client address 10.j.(k/256).(k%256) and the original ports; the server is 127.0.0.1.
+    /// Connections whose SYN is not in the input are not copied.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -285,6 +333,7 @@ fn main() -> Result<()> {
             let segs = resegment::retransmit(&conv.segments(), a.segment, a.later)?;
             write_one(&a.output, &conv, segs)
         }
+        Command::ResplitRandom(a) => resplit_random(&a),
         Command::Adversarial(a) => adversarial::build(a.kind)?
             .write_file(&a.output)
             .with_context(|| format!("writing {}", a.output.display())),
@@ -301,6 +350,62 @@ fn main() -> Result<()> {
             write(&a.output, &[flow])
         }
     }
+}
+
+fn resplit_random(a: &RandomArgs) -> Result<()> {
+    use pcapgen::random::{self, Rng, Variant};
+    let data = std::fs::read(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
+    let convs = pcapgen::extract_streams_ports(&data, &a.server_ports)
+        .with_context(|| format!("reading {}", a.input.display()))?;
+    ensure!(
+        convs.len() <= 256,
+        "{} connections: at most 256",
+        convs.len()
+    );
+    ensure!(a.seeds <= 65536, "at most 65536 seeds");
+    let variant = match a.variant {
+        VariantArg::Plain => Variant::Plain,
+        VariantArg::Duplicates => Variant::Duplicates,
+        VariantArg::Swaps => Variant::Swaps,
+    };
+    let mut manifest = String::new();
+    let mut capture = Capture::new();
+    for (j, conv) in convs.iter().enumerate() {
+        manifest.push_str(&format!(
+            "{j}\t{}\t{}\t{}\n",
+            conv.client.port(),
+            conv.server.port(),
+            u8::from(conv.saw_syn)
+        ));
+        if !conv.saw_syn {
+            continue;
+        }
+        for k in 0..a.seeds {
+            let seed = u64::from(a.first_seed + k);
+            // One stream of random numbers per (connection, seed, variant).
+            let mut rng = Rng::new(seed << 16 | (j as u64) << 2 | variant as u64);
+            let segs = random::variant_segments(&conv.segments(), variant, &mut rng);
+            let mut flow = TcpFlow::new(conv.client.port(), conv.server.port()).with_segments(segs);
+            flow.client_ip = [10, j as u8, (k >> 8) as u8, k as u8];
+            for frame in random::frames(&flow, variant, &mut rng)? {
+                capture.add_frame(frame);
+            }
+        }
+    }
+    capture
+        .write_file(&a.output)
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    if let Some(m) = &a.manifest {
+        std::fs::write(m, manifest).with_context(|| format!("writing {}", m.display()))?;
+    }
+    eprintln!(
+        "wrote {}: {} frame(s), {} connection(s) x {} seed(s)",
+        a.output.display(),
+        capture.len(),
+        convs.iter().filter(|c| c.saw_syn).count(),
+        a.seeds
+    );
+    Ok(())
 }
 
 fn load(input: &Input) -> Result<Conversation> {

@@ -1,0 +1,189 @@
+//! Whether what this process prints can show a hidden tree item that no filter, column or
+//! `-e` names.
+//!
+//! A visible tree is built in full: the GUI's packet details, `tshark -V`, `-T fields`,
+//! JSON and PDML. Hidden items are skipped by the GUI and by tshark's text output (unless
+//! the preference `display_hidden_proto_items` is on), and `-T fields` prints only the
+//! fields given with `-e`; JSON, EK and PDML without `-e` print every item, hidden ones
+//! included, and so does anything that exports dissections. A dissector that adds many
+//! hidden items only for the sake of filters (h2's copy of the built-in http2's fields) can
+//! leave out those that nothing would see: in tshark whose output hides them, and where the
+//! tree is not visible at all (epan drops them there anyway).
+//!
+//! Only tshark's command line is read (`/proc/self/cmdline`, once); any other program, or a
+//! command line that cannot be read, counts as one that may show everything.
+
+use std::ffi::CStr;
+use std::sync::OnceLock;
+
+use wireshark_sys as sys;
+
+/// Short options of tshark (4.0 to 4.6) that take an argument, as getopt reads them.
+const SHORT_WITH_ARG: &[u8] = b"aAbBcCdeEfFGHijJKMNoOrRsStTuUwWXyYz";
+
+/// Long options of tshark that take their argument as the next word.
+const LONG_WITH_ARG: &[&str] = &[
+    "--disable-protocol",
+    "--enable-protocol",
+    "--only-protocols",
+    "--disable-heuristic",
+    "--enable-heuristic",
+    "--disable-all-protocols",
+    "--elastic-mapping-filter",
+    "--export-objects",
+    "--export-tls-session-keys",
+    "--capture-comment",
+    "--temp-dir",
+    "--update-interval",
+    "--time-stamp-type",
+    "--hexdump",
+    "--selected-frame",
+    "--compress",
+    "--log-level",
+    "--log-fatal",
+    "--log-domains",
+    "--log-debug",
+    "--log-noisy",
+    "--log-file",
+    "--read-file",
+    "--display-filter",
+    "--read-filter",
+    "--interface",
+];
+
+/// What tshark's command line says about its output.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TsharkOutput {
+    /// The output prints no hidden item, except fields named with `-e`.
+    pub hides_hidden: bool,
+    /// The fields named with `-e` (Wireshark 4.0 does not prime the tree with them).
+    pub fields: Vec<String>,
+}
+
+/// True when the output may show a hidden item of protocol `proto` (its filter name) that
+/// nothing primed: anything but a tshark whose output hides hidden items and names none of
+/// the protocol's fields with `-e`.
+pub fn hidden_items_may_show(proto: &CStr) -> bool {
+    // SAFETY: reads a preference of epan's global prefs.
+    if unsafe { sys::zkh2_display_hidden_items() } != 0 {
+        return true;
+    }
+    static FROM_COMMAND_LINE: OnceLock<Option<TsharkOutput>> = OnceLock::new();
+    let Some(out) = FROM_COMMAND_LINE.get_or_init(|| {
+        let raw = std::fs::read("/proc/self/cmdline").ok()?;
+        let words: Vec<String> = raw
+            .split(|&b| b == 0)
+            .filter(|w| !w.is_empty())
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        tshark_output(&words)
+    }) else {
+        return true;
+    };
+    let proto = proto.to_string_lossy();
+    !out.hides_hidden
+        || out.fields.iter().any(|f| {
+            f.strip_prefix(proto.as_ref())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+}
+
+/// What a tshark command line (program name first) prints; None for another program.
+pub fn tshark_output(words: &[String]) -> Option<TsharkOutput> {
+    let program = words.first()?;
+    let name = program.rsplit('/').next().unwrap_or(program);
+    if !name.starts_with("tshark") {
+        return None;
+    }
+    let mut format = "text".to_string();
+    let mut fields = Vec::new();
+    let mut protocol_filter = false;
+    let mut rest = words[1..].iter();
+    while let Some(word) = rest.next() {
+        if word == "--" {
+            break;
+        }
+        if word.starts_with("--") {
+            if !word.contains('=') && LONG_WITH_ARG.contains(&word.as_str()) {
+                rest.next();
+            }
+            continue;
+        }
+        let Some(cluster) = word.strip_prefix('-') else {
+            continue;
+        };
+        for (i, c) in cluster.bytes().enumerate() {
+            if !SHORT_WITH_ARG.contains(&c) {
+                continue;
+            }
+            let attached = &cluster[i + 1..];
+            let value = if attached.is_empty() {
+                rest.next().cloned().unwrap_or_default()
+            } else {
+                attached.to_string()
+            };
+            match c {
+                b'T' => format = value,
+                b'e' => fields.push(value),
+                b'j' | b'J' => protocol_filter = true,
+                _ => {}
+            }
+            break;
+        }
+    }
+    let hides_hidden = match format.as_str() {
+        "text" | "tabs" | "fields" | "psml" => true,
+        "json" | "jsonraw" | "ek" => !fields.is_empty() && !protocol_filter,
+        _ => false,
+    };
+    Some(TsharkOutput {
+        hides_hidden,
+        fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tshark_output;
+
+    fn hides(line: &str) -> bool {
+        let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+        tshark_output(&words).is_some_and(|o| o.hides_hidden)
+    }
+
+    #[test]
+    fn tshark_outputs() {
+        assert!(hides("tshark -r x.pcap"));
+        assert!(hides("/usr/bin/tshark -r x.pcap -V"));
+        assert!(hides("tshark -r x -T fields -e http2.streamid"));
+        assert!(hides("tshark -nqr x -Tfields -e a"));
+        assert!(hides("tshark -r x -T json -e http2.type"));
+        assert!(!hides("tshark -r x -T json"));
+        assert!(!hides("tshark -r x -T ek"));
+        assert!(!hides("tshark -r x -T pdml"));
+        assert!(!hides("tshark -r x -T json -j http2 -e a"));
+        // An argument that looks like an option is not one.
+        assert!(!hides("tshark -Y -T -T pdml"));
+        assert!(hides("tshark --disable-protocol -T -r x"));
+        assert!(!hides("tshark -T fields -T json"));
+    }
+
+    #[test]
+    fn the_fields_named_with_e() {
+        let words: Vec<String> = "tshark -r x -T fields -e h2.type -ehttp2.streamid"
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        let out = tshark_output(&words).unwrap();
+        assert_eq!(out.fields, vec!["h2.type", "http2.streamid"]);
+    }
+
+    #[test]
+    fn other_programs_show_everything() {
+        for line in ["wireshark -r x", "sharkd -"] {
+            let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+            assert_eq!(tshark_output(&words), None);
+        }
+        assert_eq!(tshark_output(&[]), None);
+    }
+}
