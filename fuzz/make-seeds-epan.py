@@ -6,9 +6,9 @@ epan_zab, epan_zkelection, epan_h2), one per TCP connection, into OUT/<target>/.
 
 The input format is documented in tools/epan-fuzz/src/lib.rs. A connection belongs to a
 target by its server port: 2181-2182 and 22181-22183 (ZooKeeper), 2888 and 22888-22890
-(quorum), 3888 and 23888-23890 (election), 8080, 18180-18181, 3000, 50051-50052, 44363 and
-39081 (h2, cleartext; the HTTP/1.1 upgrade goes to HTTP's port 80). Each TCP segment
-becomes one record in its direction and order: in sequence as data, behind the sequence as a
+(quorum), 3888 and 23888-23890 (election), 8080, 18180-18181, 3000, 50051-50052, 44363,
+39081 and 45051-45052 (h2 and gRPC, cleartext; the HTTP/1.1 upgrade goes to HTTP's port 80).
+Each TCP segment becomes one record in its direction and order: in sequence as data, behind the sequence as a
 retransmission (of the previous segment, or overlapping), ahead of it after a lost segment
 of the missing length. A capture with the SYN gets the handshake option, with a FIN the
 close option. Inputs are cut at a record boundary below 16 KiB (the fuzzers' -max_len).
@@ -25,7 +25,7 @@ TARGETS = {
     "epan_zookeeper": {2181, 2182, 22181, 22182, 22183},
     "epan_zab": {2888, 22888, 22889, 22890},
     "epan_zkelection": {3888, 23888, 23889, 23890},
-    "epan_h2": {8080, 18180, 18181, 3000, 50051, 50052, 44363, 39081},
+    "epan_h2": {8080, 18180, 18181, 3000, 50051, 50052, 44363, 39081, 45051, 45052},
 }
 MAX_LEN = 16384
 HANDSHAKE, HEURISTIC, CLOSE = 0x01, 0x02, 0x10

@@ -239,7 +239,8 @@ drop_strays() {
     if [ "$all" != "$syn" ]; then
         log "dropping stray segments of connections opened before the capture (streams: $all; with SYN: $syn)"
         [ -n "$syn" ] || die "no complete connection captured"
-        tsh -n -r "$f" -Y "tcp.stream in {${syn% }}" -w "$f.clean"
+        local set=${syn% }
+        tsh -n -r "$f" -Y "tcp.stream in {${set// /,}}" -w "$f.clean"
         mv -f "$f.clean" "$f"
     fi
 }
