@@ -9,13 +9,33 @@
 //!   dynamic table.
 //! - `huffman`: the Huffman decoder alone on the browser request's strings.
 //!
+//! The group `hpack-vs-nghttp2` decodes the same blocks with ours and with nghttp2's
+//! inflater (`nghttp2_hd_inflate_hd2`, the decoder under Wireshark's built-in http2; needs
+//! `libnghttp2-dev`), side by side in one run:
+//! - `browser-first`: the browser request above on an empty table;
+//! - `capture`: every header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs) of
+//!   `ZKH2_BENCH_H2_CAPTURE` (port `ZKH2_BENCH_H2_PORT`, default 18280; its first
+//!   `ZKH2_BENCH_H2_PACKETS`, default 50,000, packets), else of the golden `h2load.pcapng`,
+//!   in capture order, each connection and direction with its own decoder;
+//! - `grpc`: the same for the gRPC recording `tests/captures/grpc/grpc-h2c.pcapng`
+//!   (python3-grpcio client and server: small blocks, mostly indexed).
+//!
+//! Both sides see each field once: ours builds its `HeaderBlock` (the fields the tree
+//! shows, with their offsets and representation), nghttp2 hands over each name and value;
+//! the bench sums their lengths so that nothing is optimised away.
+//!
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time, so
 //! that other jobs on a shared build machine do not count against the decoder. (Shared
 //! caches still do.)
 
+use std::path::Path;
+
 mod common;
+#[path = "common/h2_capture.rs"]
+mod h2_capture;
 use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use zkh2::h2::frame::{self, Payload, flag, kind};
 use zkh2::h2::hpack::{Decoder, HeaderBlock};
 use zkh2::h2::huffman;
 
@@ -224,9 +244,247 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
     g.finish();
 }
 
+/// nghttp2's HPACK inflater, through its C API (the library Wireshark's http2 links).
+mod nghttp2 {
+    use std::ffi::c_int;
+
+    #[repr(C)]
+    struct Nv {
+        name: *mut u8,
+        value: *mut u8,
+        namelen: usize,
+        valuelen: usize,
+        flags: u8,
+    }
+
+    #[repr(C)]
+    struct Inflater {
+        _private: [u8; 0],
+    }
+
+    const INFLATE_FINAL: c_int = 0x01;
+    const INFLATE_EMIT: c_int = 0x02;
+
+    #[link(name = "nghttp2")]
+    unsafe extern "C" {
+        fn nghttp2_hd_inflate_new(inflater: *mut *mut Inflater) -> c_int;
+        fn nghttp2_hd_inflate_del(inflater: *mut Inflater);
+        fn nghttp2_hd_inflate_hd2(
+            inflater: *mut Inflater,
+            nv_out: *mut Nv,
+            inflate_flags: *mut c_int,
+            input: *const u8,
+            inlen: usize,
+            in_final: c_int,
+        ) -> isize;
+        fn nghttp2_hd_inflate_end_headers(inflater: *mut Inflater) -> c_int;
+    }
+
+    /// One direction's inflater (table size 4,096, as a fresh connection's).
+    pub struct Decoder(*mut Inflater);
+
+    impl Decoder {
+        pub fn new() -> Self {
+            let mut p = std::ptr::null_mut();
+            // SAFETY: `p` is a valid out pointer; a non-zero return leaves it null.
+            let rc = unsafe { nghttp2_hd_inflate_new(&mut p) };
+            assert!(rc == 0 && !p.is_null(), "nghttp2_hd_inflate_new: {rc}");
+            Decoder(p)
+        }
+
+        /// Inflates one whole block, as nghttp2's session does: field by field until
+        /// FINAL. Returns the name and value octets emitted, or `None` on an error.
+        pub fn decode_block(&mut self, mut block: &[u8]) -> Option<usize> {
+            let mut octets = 0;
+            loop {
+                let mut nv = Nv {
+                    name: std::ptr::null_mut(),
+                    value: std::ptr::null_mut(),
+                    namelen: 0,
+                    valuelen: 0,
+                    flags: 0,
+                };
+                let mut flags: c_int = 0;
+                // SAFETY: a live inflater; `block` is readable for its length; `nv` and
+                // `flags` are valid out pointers.
+                let rv = unsafe {
+                    nghttp2_hd_inflate_hd2(
+                        self.0,
+                        &mut nv,
+                        &mut flags,
+                        block.as_ptr(),
+                        block.len(),
+                        1,
+                    )
+                };
+                let used = usize::try_from(rv).ok()?;
+                block = block.get(used..)?;
+                if flags & INFLATE_EMIT != 0 {
+                    octets += nv.namelen + nv.valuelen;
+                }
+                if flags & INFLATE_FINAL != 0 {
+                    // SAFETY: a live inflater at the end of a block.
+                    unsafe { nghttp2_hd_inflate_end_headers(self.0) };
+                    return Some(octets);
+                }
+                if flags & INFLATE_EMIT == 0 && block.is_empty() {
+                    return Some(octets);
+                }
+            }
+        }
+    }
+
+    impl Drop for Decoder {
+        fn drop(&mut self) {
+            // SAFETY: created by nghttp2_hd_inflate_new, freed once.
+            unsafe { nghttp2_hd_inflate_del(self.0) };
+        }
+    }
+}
+
+/// One connection direction's header blocks: those complete, and the one still open.
+#[derive(Default)]
+struct Direction {
+    done: Vec<Vec<u8>>,
+    open: Option<Vec<u8>>,
+}
+
+/// The header blocks of a capture's connections: one list per connection and direction,
+/// in capture order.
+fn header_blocks(w: &h2_capture::Workload, port: u32) -> Vec<Vec<Vec<u8>>> {
+    let mut lists: std::collections::HashMap<(usize, bool), Direction> = Default::default();
+    let mut order = Vec::new();
+    for p in &w.pdus {
+        let bytes = &w.arena[p.start..p.end];
+        let Some(f) = frame::parse_frame(bytes) else {
+            continue; // the client preface
+        };
+        let fragment = match (f.header.kind, &f.payload) {
+            (kind::HEADERS, Ok(Payload::Headers { fragment, .. }))
+            | (kind::PUSH_PROMISE, Ok(Payload::PushPromise { fragment, .. }))
+            | (kind::CONTINUATION, Ok(Payload::Continuation { fragment })) => {
+                &bytes[fragment.off..fragment.off + fragment.len]
+            }
+            _ => continue,
+        };
+        let key = (p.stream, p.dst_port == port);
+        let Direction { done, open } = lists.entry(key).or_insert_with(|| {
+            order.push(key);
+            Direction::default()
+        });
+        if f.header.kind == kind::CONTINUATION {
+            let Some(b) = open.as_mut() else { continue };
+            b.extend_from_slice(fragment);
+        } else {
+            *open = Some(fragment.to_vec());
+        }
+        if f.header.flags & flag::END_HEADERS != 0 {
+            done.extend(open.take());
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| lists.remove(&k).map(|d| d.done))
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn ours(lists: &[Vec<Vec<u8>>]) -> usize {
+    let mut octets = 0;
+    for blocks in lists {
+        let mut d = Decoder::new();
+        for b in blocks {
+            let hb = d.decode_block(b);
+            check(&hb);
+            octets += hb
+                .fields
+                .iter()
+                .map(|f| {
+                    f.name.as_ref().map_or(0, |n| n.len()) + f.value.as_ref().map_or(0, |v| v.len())
+                })
+                .sum::<usize>();
+        }
+    }
+    octets
+}
+
+fn theirs(lists: &[Vec<Vec<u8>>]) -> usize {
+    let mut octets = 0;
+    for blocks in lists {
+        let mut d = nghttp2::Decoder::new();
+        for b in blocks {
+            octets += d
+                .decode_block(b)
+                .expect("nghttp2 could not inflate a block");
+        }
+    }
+    octets
+}
+
+/// Ours against nghttp2 on the same blocks, one workload after the other.
+fn versus_nghttp2(c: &mut Criterion<ThreadCpuTime>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut workloads: Vec<(String, Vec<Vec<Vec<u8>>>)> = Vec::new();
+    workloads.push(("browser-first".into(), vec![vec![browser_blocks().0]]));
+    let env_capture = std::env::var("ZKH2_BENCH_H2_CAPTURE").ok();
+    let port = std::env::var("ZKH2_BENCH_H2_PORT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(18280);
+    let packets = std::env::var("ZKH2_BENCH_H2_PACKETS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50_000);
+    let captures = [
+        match &env_capture {
+            Some(cap) => ("capture", Path::new(cap).to_path_buf(), port, Some(packets)),
+            None => (
+                "capture",
+                root.join("tests/captures/h2/h2load.pcapng"),
+                18180,
+                None,
+            ),
+        },
+        (
+            "grpc",
+            root.join("tests/captures/grpc/grpc-h2c.pcapng"),
+            45051,
+            None,
+        ),
+    ];
+    for (name, cap, port, packets) in captures {
+        match h2_capture::load(name, &[cap.as_path()], port, packets) {
+            Some(w) => workloads.push((name.into(), header_blocks(&w, port))),
+            None => eprintln!(
+                "hpack bench: no frames read from {}; skipped",
+                cap.display()
+            ),
+        }
+    }
+    let mut g = c.benchmark_group("hpack-vs-nghttp2");
+    for (name, lists) in &workloads {
+        let blocks: usize = lists.iter().map(Vec::len).sum();
+        let bytes: usize = lists.iter().flatten().map(Vec::len).sum();
+        // Both decoders must agree on what the blocks hold before either is timed.
+        assert_eq!(ours(lists), theirs(lists), "{name}: decoded octets differ");
+        eprintln!(
+            "hpack bench: {name}: {blocks} blocks, {bytes} octets, {} directions",
+            lists.len()
+        );
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.bench_function(format!("{name}/ours"), |b| {
+            b.iter(|| ours(black_box(lists)))
+        });
+        g.bench_function(format!("{name}/nghttp2"), |b| {
+            b.iter(|| theirs(black_box(lists)))
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = bench
+    targets = bench, versus_nghttp2
 }
 criterion_main!(benches);

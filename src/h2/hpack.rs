@@ -125,10 +125,22 @@ type SharedPair = (Rc<[u8]>, Rc<[u8]>);
 thread_local! {
     /// The static table as shared strings, so that fields from it cost no allocation.
     /// Wireshark dissects on one thread; `Rc` keeps fields on the thread that made them.
-    static STATIC_RC: Vec<SharedPair> = STATIC_TABLE
+    /// Each decoder holds a reference, so that resolving an index needs no thread-local
+    /// lookup.
+    static STATIC_RC: Rc<[SharedPair]> = STATIC_TABLE
         .iter()
         .map(|&(n, v)| (Rc::from(n), Rc::from(v)))
         .collect();
+}
+
+/// The thread's shared static table (built anew only while the thread is being torn down).
+fn static_table() -> Rc<[SharedPair]> {
+    STATIC_RC.try_with(Rc::clone).unwrap_or_else(|_| {
+        STATIC_TABLE
+            .iter()
+            .map(|&(n, v)| (Rc::from(n), Rc::from(v)))
+            .collect()
+    })
 }
 
 /// Which of the five representations of RFC 7541 6.
@@ -439,6 +451,8 @@ pub struct Decoder {
     update_required: bool,
     /// Reused for Huffman decoding.
     scratch: Vec<u8>,
+    /// The static table's shared strings ([`STATIC_RC`]).
+    statics: Rc<[SharedPair]>,
 }
 
 impl Default for Decoder {
@@ -525,6 +539,7 @@ impl Decoder {
             unknown_names: 0,
             update_required: false,
             scratch: Vec::new(),
+            statics: static_table(),
         }
     }
 
@@ -644,9 +659,10 @@ impl Decoder {
                 });
                 return;
             }
-            // A typical field takes a few octets; a guess that avoids most regrowth (the
-            // spare capacity is dropped at the end).
-            progress.fields.reserve((block.len() / 4).clamp(1, 64));
+            // Every representation takes at least one octet, and real blocks are mostly
+            // one-octet indexed fields: room for one field per octet (up to 64) avoids
+            // regrowth; the spare capacity is dropped at the end.
+            progress.fields.reserve(block.len().clamp(1, 64));
         }
         while progress.pos < block.len() {
             match self.representation(
@@ -757,15 +773,7 @@ impl Decoder {
     fn resolve(&self, n: u32) -> Result<Resolved, HpackErrorKind> {
         if n <= STATIC_TABLE_LEN {
             let slot = (n as usize).saturating_sub(1);
-            // `try_with` fails only while the thread is being torn down: then allocate.
-            let entry = STATIC_RC
-                .try_with(|t| t.get(slot).cloned())
-                .ok()
-                .flatten()
-                .or_else(|| {
-                    let (n, v) = STATIC_TABLE.get(slot)?;
-                    Some((Rc::from(*n), Rc::from(*v)))
-                });
+            let entry = self.statics.get(slot).cloned();
             let (name, value) = entry.ok_or(HpackErrorKind::IndexZero)?;
             return Ok(Resolved {
                 name: Some(name),
