@@ -574,11 +574,26 @@ impl View<'_, '_> {
     ) {
         let in_this_frame =
             |f: &hpack::Field| range.is_none_or(|(start, end)| f.end() > start && f.end() <= end);
-        // Without a tree (tshark's summary pass) no item, filter or label would use the
-        // per-header items: skip their string conversion and formatting altogether.
-        if t.is_visible() {
+        // The per-header items are built only where something can read them: a tree that
+        // is shown, or a filter, column, colouring rule or `-e` that names one of them.
+        // Otherwise (`tshark -q -Y h2`, the summary pass) epan would fake every item, and
+        // building them (strings, labels) would be most of h2's work for nothing.
+        if header_items_wanted(t) {
             for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
                 self.header_field(t, view, f);
+            }
+        } else if t.is_visible() {
+            // Their expert notes still count (`-z expert`, the GUI's first pass).
+            for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
+                if f.is_unknown() {
+                    t.add_expert(
+                        self.pkt,
+                        Ei::UnknownEntry,
+                        view.base + f.off as usize,
+                        f.len as usize,
+                        UNKNOWN_ENTRY,
+                    );
+                }
             }
         }
         if !completing {
@@ -714,11 +729,7 @@ impl View<'_, '_> {
             .map_or((off, len), |l| (base + l.data_off(), l.raw_len as usize));
         ht.add_string(Hf::HeaderValue, value_span.0, value_span.1, &value);
         if f.is_unknown() {
-            it.expert(
-                self.pkt,
-                Ei::UnknownEntry,
-                "Dynamic table entry added before the capture began: name or value unknown",
-            );
+            it.expert(self.pkt, Ei::UnknownEntry, UNKNOWN_ENTRY);
         }
         // The common headers get fields of their own, for filters and columns.
         let named = match f.name.as_deref() {
@@ -1127,4 +1138,38 @@ fn full_uri(block: &DecodedBlock) -> Option<String> {
     let path = text(b":path")?;
     let scheme = text(b":scheme").unwrap_or("(null)".into());
     Some(format!("{scheme}://{authority}{path}"))
+}
+
+const UNKNOWN_ENTRY: &str =
+    "Dynamic table entry added before the capture began: name or value unknown";
+
+/// The fields `View::header_field` adds for each header.
+const HEADER_ITEM_FIELDS: &[Hf] = &[
+    Hf::Header,
+    Hf::HeaderRepr,
+    Hf::HeaderIndex,
+    Hf::HeaderNameHuffman,
+    Hf::HeaderNameLength,
+    Hf::HeaderName,
+    Hf::HeaderValueHuffman,
+    Hf::HeaderValueLength,
+    Hf::HeaderValue,
+    Hf::HeaderTableSizeUpdate,
+    Hf::Method,
+    Hf::Path,
+    Hf::Authority,
+    Hf::Scheme,
+    Hf::ContentType,
+    Hf::Status,
+];
+
+/// Whether anything can read the per-header items of this packet (see `header_block`).
+fn header_items_wanted(t: &Tree<'_>) -> bool {
+    t.is_visible()
+        && (t.is_shown()
+            || HEADER_ITEM_FIELDS.iter().any(|&f| t.is_primed(f))
+            || super::fields::NAMED_HEADERS
+                .iter()
+                .any(|&(_, f)| t.is_primed(f))
+            || super::user_tables::custom_field_primed(t))
 }

@@ -67,32 +67,37 @@ pub fn setting_field(id: u16) -> Option<Hf> {
     })
 }
 
-/// The common headers that have a field of their own (`h2.headers.*`), by name.
+/// The common headers that have a field of their own (`h2.headers.*`).
+pub const NAMED_HEADERS: &[(&[u8], Hf)] = &[
+    (b"accept", Hf::HdrAccept),
+    (b"accept-encoding", Hf::HdrAcceptEncoding),
+    (b"accept-language", Hf::HdrAcceptLanguage),
+    (b"authorization", Hf::HdrAuthorization),
+    (b"cache-control", Hf::HdrCacheControl),
+    (b"content-encoding", Hf::HdrContentEncoding),
+    (b"content-length", Hf::HdrContentLength),
+    (b"cookie", Hf::HdrCookie),
+    (b"date", Hf::HdrDate),
+    (b"etag", Hf::HdrEtag),
+    (b"last-modified", Hf::HdrLastModified),
+    (b"location", Hf::HdrLocation),
+    (b"referer", Hf::HdrReferer),
+    (b"server", Hf::HdrServer),
+    (b"set-cookie", Hf::HdrSetCookie),
+    (b"user-agent", Hf::HdrUserAgent),
+    (b"vary", Hf::HdrVary),
+    (b"www-authenticate", Hf::HdrWwwAuthenticate),
+    (b"x-forwarded-for", Hf::HdrXForwardedFor),
+    (b"grpc-encoding", Hf::HdrGrpcEncoding),
+    (b"grpc-timeout", Hf::HdrGrpcTimeout),
+];
+
+/// The field of a common header, by name.
 pub fn named_header_field(name: &[u8]) -> Option<Hf> {
-    Some(match name {
-        b"accept" => Hf::HdrAccept,
-        b"accept-encoding" => Hf::HdrAcceptEncoding,
-        b"accept-language" => Hf::HdrAcceptLanguage,
-        b"authorization" => Hf::HdrAuthorization,
-        b"cache-control" => Hf::HdrCacheControl,
-        b"content-encoding" => Hf::HdrContentEncoding,
-        b"content-length" => Hf::HdrContentLength,
-        b"cookie" => Hf::HdrCookie,
-        b"date" => Hf::HdrDate,
-        b"etag" => Hf::HdrEtag,
-        b"last-modified" => Hf::HdrLastModified,
-        b"location" => Hf::HdrLocation,
-        b"referer" => Hf::HdrReferer,
-        b"server" => Hf::HdrServer,
-        b"set-cookie" => Hf::HdrSetCookie,
-        b"user-agent" => Hf::HdrUserAgent,
-        b"vary" => Hf::HdrVary,
-        b"www-authenticate" => Hf::HdrWwwAuthenticate,
-        b"x-forwarded-for" => Hf::HdrXForwardedFor,
-        b"grpc-encoding" => Hf::HdrGrpcEncoding,
-        b"grpc-timeout" => Hf::HdrGrpcTimeout,
-        _ => return None,
-    })
+    NAMED_HEADERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, f)| f)
 }
 
 pub static REPRESENTATION_NAMES: &[(u32, &CStr)] = &[

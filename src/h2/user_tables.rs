@@ -218,6 +218,13 @@ pub fn custom_field(name: &[u8]) -> Option<CustomField> {
     map.get(&name.to_ascii_lowercase()).copied()
 }
 
+/// Whether a filter, column, colouring rule or `-e` names one of the custom header fields.
+pub fn custom_field_primed(t: &crate::epan::Tree<'_>) -> bool {
+    let Ok(c) = CUSTOM.lock() else { return false };
+    c.as_ref()
+        .is_some_and(|m| m.values().any(|f| t.is_primed(f.field)))
+}
+
 fn parse_fake_rows(uat_name: &std::ffi::CStr) -> Vec<FakeRule> {
     let columns = [
         c"server_port_range",
