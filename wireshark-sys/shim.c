@@ -549,6 +549,8 @@ void zkh2_col_append_info_raw(packet_info *pinfo, const char *text)
 
 void zkh2_col_set_fence_protocol(packet_info *pinfo) { col_set_fence(pinfo->cinfo, COL_PROTOCOL); }
 
+int zkh2_has_columns(packet_info *pinfo) { return pinfo->cinfo != NULL; }
+
 int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,
                               proto_tree *tree)
 {

@@ -139,6 +139,8 @@ void *zkh2_find_bool_pref(const char *module, const char *name);
 int zkh2_pref_bool_current(void *pref, int fallback);
 /* col_append_str on the Info column without a separator, and col_set_fence on Protocol. */
 void zkh2_col_append_info_raw(packet_info *pinfo, const char *text);
+/* Whether this dissection fills columns at all (tshark -q and -V pass none). */
+int zkh2_has_columns(packet_info *pinfo);
 void zkh2_col_set_fence_protocol(packet_info *pinfo);
 /* Calls the dissector registered as `name` on `tvb` (exceptions caught). */
 int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,

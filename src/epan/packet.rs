@@ -119,6 +119,14 @@ impl<'a> Packet<'a> {
         });
     }
 
+    /// Whether this dissection fills columns at all: without them (`tshark -q`, `-V`,
+    /// `-T fields` without a column field) every column call does nothing, so text made
+    /// only for a column need not be made.
+    pub fn has_columns(&self) -> bool {
+        // SAFETY: valid pinfo; reads one pointer.
+        unsafe { sys::zkh2_has_columns(self.raw) != 0 }
+    }
+
     /// Appends text to the Info column as it is (no separator).
     pub fn append_info_raw(&self, text: &str) {
         // SAFETY: valid pinfo; epan copies the text.

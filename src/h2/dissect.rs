@@ -232,8 +232,13 @@ impl View<'_, '_> {
         for p in &self.info.problems {
             self.problem(t, &h, p);
         }
-        item.append_text(&format!(", {info_text}"));
-        self.pkt.append_info(&info_text);
+        // Labels show only in a shown tree, the Info column only where columns are filled.
+        if t.is_shown() {
+            item.append_text(&format!(", {info_text}"));
+        }
+        if self.pkt.has_columns() {
+            self.pkt.append_info(&info_text);
+        }
         // After our Info clause, so that a sub-dissector's column text follows it.
         if let Some(g) = self.info.grpc() {
             // DATA frames carry messages; trailers may end the stream inside one.
@@ -289,7 +294,7 @@ impl View<'_, '_> {
         if h.unused_flags() != 0 {
             ft.add_u32(Hf::FlagsUnused, 4, 1, h.unused_flags() as u32);
         }
-        if !names.is_empty() {
+        if !names.is_empty() && t.is_shown() {
             flags.append_text(&format!(" ({})", names.join(", ")));
         }
         t.add(Hf::Reserved, 5, 4, Enc::BigEndian);
