@@ -551,6 +551,63 @@ void zkh2_col_set_fence_protocol(packet_info *pinfo) { col_set_fence(pinfo->cinf
 
 int zkh2_has_columns(packet_info *pinfo) { return pinfo->cinfo != NULL; }
 
+/* The conversation of the frame being dissected. Every PDU of a frame belongs to the
+ * conversation TCP found for it, and the lookup (several hash tables) costs more than the
+ * rest of a small HTTP/2 frame's dissection, so it is remembered, keyed by the frame number
+ * with the frame's addresses, port type and ports (another TCP connection inside the same
+ * frame, a tunnel, misses). Conversations live until the file scope ends; the plugin calls
+ * zkh2_conversation_cache_clear() then (its per-conversation state is freed at the same
+ * moment), so a pointer from an earlier file is never returned. */
+#define ZKH2_CONV_ADDR_MAX 16
+static struct {
+    conversation_t *conv;
+    guint32 num;
+    int ptype;
+    guint32 srcport, destport;
+    int src_type, dst_type;
+    int src_len, dst_len;
+    guint8 src[ZKH2_CONV_ADDR_MAX], dst[ZKH2_CONV_ADDR_MAX];
+} zkh2_conv_cache;
+
+static gboolean zkh2_conv_addr_is(const address *a, int type, int len, const guint8 *data)
+{
+    return (int)a->type == type && a->len == len && (len == 0 || memcmp(a->data, data, len) == 0);
+}
+
+conversation_t *zkh2_conversation(packet_info *pinfo)
+{
+    conversation_t *conv;
+    if (zkh2_conv_cache.conv != NULL && zkh2_conv_cache.num == pinfo->num &&
+        zkh2_conv_cache.ptype == (int)pinfo->ptype && zkh2_conv_cache.srcport == pinfo->srcport &&
+        zkh2_conv_cache.destport == pinfo->destport &&
+        zkh2_conv_addr_is(&pinfo->src, zkh2_conv_cache.src_type, zkh2_conv_cache.src_len,
+                          zkh2_conv_cache.src) &&
+        zkh2_conv_addr_is(&pinfo->dst, zkh2_conv_cache.dst_type, zkh2_conv_cache.dst_len,
+                          zkh2_conv_cache.dst))
+        return zkh2_conv_cache.conv;
+    conv = find_or_create_conversation(pinfo);
+    zkh2_conv_cache.conv = NULL;
+    if (conv == NULL || pinfo->src.len < 0 || pinfo->src.len > ZKH2_CONV_ADDR_MAX ||
+        pinfo->dst.len < 0 || pinfo->dst.len > ZKH2_CONV_ADDR_MAX)
+        return conv;
+    zkh2_conv_cache.num = pinfo->num;
+    zkh2_conv_cache.ptype = (int)pinfo->ptype;
+    zkh2_conv_cache.srcport = pinfo->srcport;
+    zkh2_conv_cache.destport = pinfo->destport;
+    zkh2_conv_cache.src_type = (int)pinfo->src.type;
+    zkh2_conv_cache.dst_type = (int)pinfo->dst.type;
+    zkh2_conv_cache.src_len = pinfo->src.len;
+    zkh2_conv_cache.dst_len = pinfo->dst.len;
+    if (pinfo->src.len > 0)
+        memcpy(zkh2_conv_cache.src, pinfo->src.data, pinfo->src.len);
+    if (pinfo->dst.len > 0)
+        memcpy(zkh2_conv_cache.dst, pinfo->dst.data, pinfo->dst.len);
+    zkh2_conv_cache.conv = conv;
+    return conv;
+}
+
+void zkh2_conversation_cache_clear(void) { zkh2_conv_cache.conv = NULL; }
+
 int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,
                               proto_tree *tree)
 {

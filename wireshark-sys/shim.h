@@ -139,6 +139,10 @@ void *zkh2_find_bool_pref(const char *module, const char *name);
 int zkh2_pref_bool_current(void *pref, int fallback);
 /* col_append_str on the Info column without a separator, and col_set_fence on Protocol. */
 void zkh2_col_append_info_raw(packet_info *pinfo, const char *text);
+/* find_or_create_conversation, remembered for the rest of the frame (see shim.c), and the
+ * way to forget it when the file scope ends. */
+conversation_t *zkh2_conversation(packet_info *pinfo);
+void zkh2_conversation_cache_clear(void);
 /* Whether this dissection fills columns at all (tshark -q and -V pass none). */
 int zkh2_has_columns(packet_info *pinfo);
 void zkh2_col_set_fence_protocol(packet_info *pinfo);

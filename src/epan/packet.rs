@@ -172,7 +172,7 @@ impl<'a> Packet<'a> {
         // ends, which is after every dissection of this file; the free callback is
         // registered once per slot.
         let slot: &'a RefCell<Box<dyn Any>> = unsafe {
-            let conv = sys::find_or_create_conversation(self.raw);
+            let conv = sys::zkh2_conversation(self.raw);
             let mut ptr =
                 sys::conversation_get_proto_data(conv, proto.id()) as *const RefCell<Box<dyn Any>>;
             if ptr.is_null() {
@@ -199,6 +199,9 @@ impl<'a> Packet<'a> {
 }
 
 unsafe extern "C" fn free_slot(ptr: *mut c_void) {
+    // The file scope ends, and with it the conversations: forget the remembered one.
+    // SAFETY: no arguments; resets a pointer.
+    unsafe { sys::zkh2_conversation_cache_clear() };
     // SAFETY: ptr came from Box::into_raw in `conversation` and is freed exactly once.
     drop(unsafe { Box::from_raw(ptr as *mut RefCell<Box<dyn Any>>) });
 }
