@@ -138,6 +138,7 @@ fn run_variants(case: &Case, variants: &[Variant]) {
     let by_conn = original_by_connection(&original);
     let mut failures = Vec::new();
     let mut compared = 0usize;
+    let mut skipped = 0usize;
     for (variant, prefs) in variants {
         let out = tmp.0.join(format!("{variant}.pcap"));
         let manifest = tmp.0.join(format!("{variant}.txt"));
@@ -149,6 +150,12 @@ fn run_variants(case: &Case, variants: &[Variant]) {
             let Key::Copy(j, k) = key else { continue };
             got.insert((j, k), pdus);
         }
+        let lost_upstream = if case.args == H2_UPGRADE {
+            copies_without_http_upgrade(&t, &out, case, prefs)
+        } else {
+            Vec::new()
+        };
+        skipped += lost_upstream.len();
         for (j, conn) in conns.iter().enumerate() {
             if !conn.saw_syn {
                 continue;
@@ -158,6 +165,9 @@ fn run_variants(case: &Case, variants: &[Variant]) {
                 .map(|p| render(p, conn.server_port))
                 .unwrap_or_default();
             for k in 0..seeds {
+                if lost_upstream.contains(&(j as u8, k)) {
+                    continue;
+                }
                 let pdus = got.get(&(j as u8, k)).cloned().unwrap_or_default();
                 let have = render(&pdus, conn.server_port);
                 compared += 1;
@@ -176,9 +186,14 @@ fn run_variants(case: &Case, variants: &[Variant]) {
         }
     }
     eprintln!(
-        "{}: {compared} re-split connections compared ({seeds} seeds x {} variants)",
+        "{}: {compared} re-split connections compared ({seeds} seeds x {} variants){}",
         case.file,
-        variants.len()
+        variants.len(),
+        if skipped > 0 {
+            format!("; {skipped} left out: Wireshark's HTTP lost their request or its 101")
+        } else {
+            String::new()
+        }
     );
     assert!(compared > 0, "no connection with a SYN in {}", case.file);
     assert!(
@@ -676,6 +691,66 @@ fn parse_pdml(reader: impl BufRead, protos: &[&str]) -> Vec<(Key, Vec<Pdu>)> {
         .map(|k| {
             let v = conns.remove(&k).unwrap_or_default();
             (k, v)
+        })
+        .collect()
+}
+
+/// The copies of an h2c-upgrade capture whose HTTP/1.1 exchange Wireshark's own HTTP
+/// dissector did not decode: the request and its `101 Switching Protocols`, on the same
+/// two passes the comparison uses. The upgrade to HTTP/2 follows from them, so without them
+/// nothing after is ours to frame. On 4.4 and 4.6 (not 4.0), TCP loses HTTP's request or
+/// response when retransmitted copies fall inside its reassembly, on the second pass; the
+/// built-in http2 then loses the connection the same way (checked by hand on such copies).
+fn copies_without_http_upgrade(
+    t: &Tshark,
+    capture: &Path,
+    case: &Case,
+    prefs: &[&str],
+) -> Vec<(u8, u32)> {
+    let path = capture.to_str().expect("utf-8 path");
+    let mut args: Vec<&str> = vec!["-n", "-r", path, "-2"];
+    args.extend_from_slice(case.args);
+    args.extend_from_slice(prefs);
+    args.extend_from_slice(&[
+        "-Y",
+        "http.request || http.response.code == 101",
+        "-T",
+        "fields",
+        "-e",
+        "ip.src",
+        "-e",
+        "ip.dst",
+        "-e",
+        "http.request",
+    ]);
+    let mut requests = Vec::new();
+    let mut upgrades = Vec::new();
+    for line in t.ok(&args).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [src, dst, request] = f[..] else { continue };
+        if request.trim().is_empty() {
+            upgrades.extend(copy_key(dst.trim(), (0, 0)));
+        } else {
+            requests.extend(copy_key(src.trim(), (0, 0)));
+        }
+    }
+    let syns = t.ok(&[
+        "-n",
+        "-r",
+        path,
+        "-Y",
+        "tcp.flags.syn == 1 && tcp.flags.ack == 0",
+        "-T",
+        "fields",
+        "-e",
+        "ip.src",
+    ]);
+    syns.lines()
+        .filter_map(|ip| copy_key(ip.trim(), (0, 0)))
+        .filter(|k| !(requests.contains(k) && upgrades.contains(k)))
+        .filter_map(|k| match k {
+            Key::Copy(j, k) => Some((j, k)),
+            _ => None,
         })
         .collect()
 }

@@ -61,6 +61,11 @@ const SAME_TREE: &[(&str, &str, &str)] = &[
         r#"   21 0.014046603    127.0.0.1 → 127.0.0.1    H2/JSON 133 DATA[1] (application/json), JavaScript Object Notation (application/json)"#,
         r#"   21 0.014046603    127.0.0.1 → 127.0.0.1    H2/JSON 133 DATA[1] (application/json), JSON (application/json)"#,
     ),
+    (
+        "4.2+: protobuf under gRPC names the message type in the Protocol column",
+        r#"   30 0.141078295    127.0.0.1 → 127.0.0.1    GRPC 304 Magic, SETTINGS[0], HEADERS[13]: POST /grpc/helloworld.Greeter/SayHello, DATA[13] (GRPC) (PROTOBUF)"#,
+        r#"   30 0.141078295    127.0.0.1 → 127.0.0.1    GRPC/PB(<UNKNOWN>) 304 Magic, SETTINGS[0], HEADERS[13]: POST /grpc/helloworld.Greeter/SayHello, DATA[13] (GRPC) (PROTOBUF)"#,
+    ),
 ];
 
 #[test]

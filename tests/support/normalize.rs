@@ -17,6 +17,9 @@
 //!     longer than 36 bytes is shown as 72 hex digits and `…` by 4.0 but in full (up to the
 //!     label limit) by 4.4+. Such a line, and any line over 200 characters (near the label
 //!     limit, cut with or without a marker), keeps its first 72 characters, then `…`.
+//!   - 4.2+: the protobuf dissector, called under gRPC, sets the Protocol column to
+//!     `GRPC/PB(<message type>)` where 4.0 leaves `GRPC` (the built-in http2 shows the same);
+//!     it becomes `GRPC` again.
 //!   - 4.6 only: the frame line reads `Frame 4: Packet, 130 bytes on wire ...`; relative
 //!     times are printed in a scaled unit (`122.046 microseconds`, where 4.0 and 4.4 print
 //!     `0.000122046 seconds`; converted back exactly); TCP's `[N Reassembled TCP Segments (B
@@ -190,6 +193,12 @@ fn canonical_line(line: &str) -> String {
                 let indent = &l[..l.len() - l.trim_start().len()];
                 l = format!("{indent}[Reassembled TCP Segments ({bytes})]");
             }
+        }
+    }
+    // 4.2+: protobuf under gRPC names the message type in the Protocol column.
+    if let Some(i) = l.find(" GRPC/PB(") {
+        if let Some(j) = l[i..].find(") ") {
+            l = format!("{} GRPC{}", &l[..i], &l[i + j + 1..]);
         }
     }
     // 4.6 calls the built-in JSON dissector "JSON" in the Info column.
