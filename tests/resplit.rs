@@ -139,6 +139,13 @@ fn run_variants(case: &Case, variants: &[Variant]) {
     let mut failures = Vec::new();
     let mut compared = 0usize;
     let mut skipped = 0usize;
+    // On Wireshark 4.6, PDUs reassembled across duplicated retransmissions get lost in TCP's
+    // reassembly (which from 4.6 on also lists the retransmitted copies), whoever asks for
+    // it: on a re-split h2load capture (seed 3) the built-in http2 and ours decode the same
+    // 793 of 814 frames, where 4.0 gives ours all 814 (the built-in 604). That variant is
+    // compared and reported on 4.6, but only 4.0 and 4.4 require it equal.
+    let tcp_loses_duplicates = support::ws_version() >= (4, 6);
+    let mut tolerated = Vec::new();
     for (variant, prefs) in variants {
         let out = tmp.0.join(format!("{variant}.pcap"));
         let manifest = tmp.0.join(format!("{variant}.txt"));
@@ -172,6 +179,11 @@ fn run_variants(case: &Case, variants: &[Variant]) {
                 let have = render(&pdus, conn.server_port);
                 compared += 1;
                 if have != want {
+                    let failures = if *variant == "duplicates" && tcp_loses_duplicates {
+                        &mut tolerated
+                    } else {
+                        &mut failures
+                    };
                     failures.push(first_difference(
                         &format!(
                             "{variant}, connection {j} (port {}), seed {}",
@@ -195,6 +207,15 @@ fn run_variants(case: &Case, variants: &[Variant]) {
             String::new()
         }
     );
+    if !tolerated.is_empty() {
+        eprintln!(
+            "{}: {} re-split connections with duplicated retransmissions differ, as TCP on \
+             Wireshark 4.6 loses their bytes; first: {}",
+            case.file,
+            tolerated.len(),
+            tolerated[0]
+        );
+    }
     assert!(compared > 0, "no connection with a SYN in {}", case.file);
     assert!(
         failures.is_empty(),

@@ -43,6 +43,13 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The installed Wireshark's (major, minor), from pkg-config.
+pub fn ws_version() -> (u32, u32) {
+    let v = ws_major_minor();
+    let mut it = v.split('.').map(|p| p.parse().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
+}
+
 fn ws_major_minor() -> String {
     let out = Command::new("pkg-config")
         .args(["--modversion", "wireshark"])
