@@ -5,7 +5,7 @@
 //! never unwind through Rust frames. A null tree (tshark without -V, or a first pass) is
 //! valid: epan then returns quickly, and the `Item`s are null and ignore what is done to them.
 
-use std::ffi::{CStr, CString, c_int};
+use std::ffi::{CStr, CString, c_int, c_void};
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -216,6 +216,23 @@ impl<'a> Tree<'a> {
                 .checked_add(total_len)
                 .is_none_or(|end| end > self.len)
         {
+            return Item::null();
+        }
+        // epan reads the count from the bytes, not from us: it must say what the parser
+        // found (a -1 "null" count, say, would make epan read 4 GiB, and throw through our
+        // frames; finding F5).
+        let mut prefix = [0u8; 4];
+        // SAFETY: the four bytes at `offset` lie within the captured bytes (checked above);
+        // tvb_memcpy copies exactly them into `prefix`.
+        unsafe {
+            sys::tvb_memcpy(
+                self.tvb,
+                prefix.as_mut_ptr() as *mut c_void,
+                offset as c_int,
+                4,
+            )
+        };
+        if u32::from_be_bytes(prefix) as usize != total_len - 4 {
             return Item::null();
         }
         let enc = if utf8 {
@@ -561,7 +578,7 @@ impl<'a> Tree<'a> {
                 self.tvb,
                 pkt.raw(),
                 self.raw,
-                data.as_ptr() as *mut std::ffi::c_void,
+                data.as_ptr() as *mut c_void,
             ) != 0
         }
     }
