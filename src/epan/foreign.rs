@@ -123,6 +123,32 @@ impl Tap {
 }
 
 /// A dissector handle registered by name (`find_dissector`).
+/// Another protocol's boolean preference, found once and read each time (the user may
+/// change it between files).
+pub struct ForeignBoolPref(usize);
+
+impl ForeignBoolPref {
+    pub fn find(module: &CStr, name: &CStr) -> ForeignBoolPref {
+        // SAFETY: NUL-terminated names; the pref_t (or null) stays valid for the process.
+        ForeignBoolPref(
+            unsafe { sys::zkh2_find_bool_pref(module.as_ptr(), name.as_ptr()) } as usize,
+        )
+    }
+
+    /// The preference's current value, or `fallback` when it does not exist.
+    pub fn get(&self, fallback: bool) -> bool {
+        // SAFETY: null or a pref_t found by prefs_find_preference.
+        unsafe { sys::zkh2_pref_bool_current(self.0 as *mut _, fallback as i32) != 0 }
+    }
+}
+
+/// Prepares announcing our frames to the built-in http2's own taps and conversation data
+/// (shim.c); false when this Wireshark's http2 cannot be fed that way. Call at handoff.
+pub fn http2_announce_init() -> bool {
+    // SAFETY: called at handoff, after the built-in registered its handle.
+    unsafe { sys::zkh2_http2_announce_init() == 0 }
+}
+
 pub fn dissector_by_name(name: &CStr) -> Option<Handle> {
     // SAFETY: a NUL-terminated name.
     let h = unsafe { sys::find_dissector(name.as_ptr()) };

@@ -130,16 +130,16 @@ pub fn register(proto: Protocol, prefs: &Prefs) {
     uat::register_init(tables_init);
 }
 
-unsafe extern "C" fn custom_fields_changed() {
+extern "C" fn custom_fields_changed() {
     let _ = std::panic::catch_unwind(reload_custom_fields);
 }
 
-unsafe extern "C" fn fake_headers_changed() {
+extern "C" fn fake_headers_changed() {
     let _ = std::panic::catch_unwind(reload_fake_headers);
 }
 
 /// A capture is dissected anew: the built-in's table may have changed too.
-unsafe extern "C" fn tables_init() {
+extern "C" fn tables_init() {
     let _ = std::panic::catch_unwind(|| {
         reload_fake_headers();
         if let Some(b) = crate::h2::compat::builtin_any() {

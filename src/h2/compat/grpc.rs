@@ -13,7 +13,7 @@ use std::ffi::{CStr, CString};
 use std::sync::OnceLock;
 
 use super::fields::Grpc as G;
-use crate::epan::foreign::ForeignProto;
+use crate::epan::foreign::{ForeignBoolPref, ForeignProto};
 use crate::epan::{Enc, Packet, Tree};
 use crate::h2::body::{self, Encoding};
 use crate::h2::fields::{Ei, Ett};
@@ -22,23 +22,8 @@ use crate::h2::grpc::{Context, PREFIX_LEN};
 /// What the built-in grpc registered, found at handoff.
 pub struct GrpcBuiltin {
     pub proto: ForeignProto,
-    detect_json: Pref,
-    embedded_under_http2: Pref,
-}
-
-/// Another protocol's boolean preference (read each time: the user may change it).
-struct Pref(usize);
-
-impl Pref {
-    fn find(module: &CStr, name: &CStr) -> Pref {
-        // SAFETY: static names; the pointer stays valid for the life of the process.
-        Pref(unsafe { wireshark_sys::zkh2_find_bool_pref(module.as_ptr(), name.as_ptr()) } as usize)
-    }
-
-    fn get(&self, fallback: bool) -> bool {
-        // SAFETY: null or a pref_t found by prefs_find_preference.
-        unsafe { wireshark_sys::zkh2_pref_bool_current(self.0 as *mut _, fallback as i32) != 0 }
-    }
+    detect_json: ForeignBoolPref,
+    embedded_under_http2: ForeignBoolPref,
 }
 
 static GRPC: OnceLock<Option<GrpcBuiltin>> = OnceLock::new();
@@ -47,8 +32,8 @@ pub fn register_handoff() {
     let _ = GRPC.set(
         ForeignProto::by_filter_name(c"grpc").map(|proto| GrpcBuiltin {
             proto,
-            detect_json: Pref::find(c"grpc", c"detect_json_automatically"),
-            embedded_under_http2: Pref::find(c"grpc", c"embedded_under_http2"),
+            detect_json: ForeignBoolPref::find(c"grpc", c"detect_json_automatically"),
+            embedded_under_http2: ForeignBoolPref::find(c"grpc", c"embedded_under_http2"),
         }),
     );
 }

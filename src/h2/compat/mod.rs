@@ -64,8 +64,7 @@ fn find() -> Option<Builtin> {
     let http2 = ForeignProto::by_filter_name(c"http2")?;
     foreign::resolve_fields::<fields::Http2>();
     foreign::resolve_fields::<fields::Grpc>();
-    // SAFETY: called at handoff, after the built-in registered its handle.
-    let announce = unsafe { wireshark_sys::zkh2_http2_announce_init() } == 0;
+    let announce = foreign::http2_announce_init();
     let b = Builtin {
         http2,
         layer: http2.layer_handle(),
