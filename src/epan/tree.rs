@@ -338,30 +338,9 @@ impl<'a> Tree<'a> {
         len: usize,
         value: &str,
     ) -> Item<'a> {
-        if self.raw.is_null() {
-            return Item::null();
-        }
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
-        };
-        // A field that no filter, column or visible tree needs is "faked" by epan: it
-        // returns the parent and never reads the value. Then skip copying the value into a
-        // C string (the call itself stays: it counts tree items like any other add).
-        let add = |ptr| {
-            // SAFETY: span checked; epan copies the string, which lives across the call.
-            self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
-        };
-        if self.fakes(hf) {
-            add(c"".as_ptr())
-        } else {
-            with_c_str(value, add)
-        }
+        self.add_string_joined(field, offset, len, &[value])
     }
 
-    /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
-    /// is not visible, the field is not referenced (by a filter, a column or `-e`), and
-    /// the tree is not the packet's root (whose items are never faked). This is exactly
-    /// the condition of epan's TRY_TO_FAKE_THIS_ITEM, minus its cases that keep the item.
     /// A string field whose value is `parts` joined (built in place, without a `String`).
     pub fn add_string_joined<F: FieldId>(
         &self,
@@ -380,6 +359,9 @@ impl<'a> Tree<'a> {
             // SAFETY: span checked; epan copies the string, which lives across the call.
             self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
         };
+        // A field that no filter, column or visible tree needs is "faked" by epan: it
+        // returns the parent and never reads the value. Then skip building the C string
+        // (the call itself stays: it counts tree items like any other add).
         if self.fakes(hf) {
             return add(c"".as_ptr());
         }
@@ -396,6 +378,10 @@ impl<'a> Tree<'a> {
         })
     }
 
+    /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
+    /// is not visible, the field is not referenced (by a filter, a column or `-e`), and
+    /// the tree is not the packet's root (whose items are never faked). This is exactly
+    /// the condition of epan's TRY_TO_FAKE_THIS_ITEM, minus its cases that keep the item.
     fn fakes(&self, hf: c_int) -> bool {
         if self.raw.is_null() {
             return false;
