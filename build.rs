@@ -17,11 +17,7 @@ fn main() {
         env::var("DEP_WIRESHARK_PLUGINDIR").unwrap_or_default()
     );
     for m in KNOWN_MINORS {
-        println!("cargo::rustc-check-cfg=cfg(ws_4_{m})");
         println!("cargo::rustc-check-cfg=cfg(ws_ge_4_{m})");
-        if major == 4 && *m == minor {
-            println!("cargo:rustc-cfg=ws_4_{m}");
-        }
         if major > 4 || (major == 4 && minor >= *m) {
             println!("cargo:rustc-cfg=ws_ge_4_{m}");
         }

@@ -13,12 +13,6 @@ void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs)
 uint32_t zkh2_pinfo_srcport(const packet_info *pinfo) { return pinfo->srcport; }
 uint32_t zkh2_pinfo_destport(const packet_info *pinfo) { return pinfo->destport; }
 uint32_t zkh2_pinfo_match_uint(const packet_info *pinfo) { return pinfo->match_uint; }
-void zkh2_pinfo_set_desegment(packet_info *pinfo, int offset, uint32_t len)
-{
-    pinfo->desegment_offset = offset;
-    pinfo->desegment_len = len;
-}
-void zkh2_col_set_fence_info(packet_info *pinfo) { col_set_fence(pinfo->cinfo, COL_INFO); }
 
 void zkh2_col_set_protocol(packet_info *pinfo, const char *static_name)
 {

@@ -19,13 +19,10 @@ void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs);
 uint32_t zkh2_pinfo_srcport(const packet_info *pinfo);
 uint32_t zkh2_pinfo_destport(const packet_info *pinfo);
 uint32_t zkh2_pinfo_match_uint(const packet_info *pinfo);
-/* TCP desegmentation requests, for dissectors that frame PDUs themselves. */
-void zkh2_pinfo_set_desegment(packet_info *pinfo, int offset, uint32_t len);
 /* Columns live behind pinfo->cinfo. */
 void zkh2_col_set_protocol(packet_info *pinfo, const char *static_name);
 void zkh2_col_clear_info(packet_info *pinfo);
 void zkh2_col_append_info(packet_info *pinfo, const char *sep, const char *text);
-void zkh2_col_set_fence_info(packet_info *pinfo);
 
 /* 1 when the protocol is enabled (gboolean vs bool across versions). */
 int zkh2_proto_is_enabled(int proto);

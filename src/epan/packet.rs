@@ -141,13 +141,6 @@ impl<'a> Packet<'a> {
         unsafe { sys::zkh2_col_set_fence_protocol(self.raw) };
     }
 
-    /// Makes the current Info text permanent against later `clear_info` calls of other
-    /// dissectors in this frame.
-    pub fn fence_info(&self) {
-        // SAFETY: valid pinfo.
-        unsafe { sys::zkh2_col_set_fence_info(self.raw) };
-    }
-
     /// A counter that starts at 0 on every dissection of this frame and counts the calls
     /// made for `proto`. Framed protocols use it to tell apart the PDUs of one frame: the
     /// order in which tcp_dissect_pdus hands them to us is the same on every pass.

@@ -1032,7 +1032,7 @@ fn static_table() {
 
 // ---- Real traffic ----
 
-/// The header blocks of `/work/shared/pcaps/http2/generated/h2c-prior-knowledge-ports-8088-39081.pcapng`
+/// The header blocks of `../shared/pcaps/http2/generated/h2c-prior-knowledge-ports-8088-39081.pcapng`
 /// (nghttp 1.52 against nghttpd), extracted with
 /// `tshark -r ... -Y 'frame.number==4' -T fields -e http2.headers -E occurrence=a` (frames 4
 /// and 8), checked against `tshark -r ... -T fields -e http2.header.name -e
