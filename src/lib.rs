@@ -5,8 +5,10 @@
 use std::ffi::c_int;
 use std::panic::catch_unwind;
 
+pub mod common;
 pub mod epan;
 pub mod h2;
+pub mod jute;
 pub mod zab;
 pub mod zkelection;
 pub mod zookeeper;

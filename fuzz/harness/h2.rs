@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use zkh2::h2::connection::{Connection, Dir, FrameInfo, Framing, PduKey, limits};
-use zkh2::h2::frame::{self, HEADER_LEN, Padding, Payload, Span};
+use zkh2::common::{PduKey, Span};
+use zkh2::h2::connection::{Connection, Dir, FrameInfo, Framing, limits};
+use zkh2::h2::frame::{self, HEADER_LEN, Padding, Payload};
 use zkh2::h2::hpack::{Decoder, HeaderBlock, Representation, TABLE_SIZE_CAP};
 
 // ---------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 //! learner protocol on 2888) and `zkh2::zkelection::{parse, session}` (leader election on
 //! 3888). A harness panics when an invariant breaks.
 
+use zkh2::common::PduKey as ElectionKey;
+use zkh2::common::{At, Direction};
+use zkh2::jute::input;
 use zkh2::zab::parse::{self as zab, Need as ZabNeed, ptype};
 use zkh2::zab::session::{Framing as ZabFraming, Session as ZabSession};
 use zkh2::zkelection::parse::{self as election, Need as ElectionNeed};
-use zkh2::zkelection::session::{PduKey as ElectionKey, Session as ElectionSession};
-use zkh2::zookeeper::parse::{At, input};
+use zkh2::zkelection::session::Session as ElectionSession;
 
 /// A small maximum, so that the length checks are reached, and the dissector's default.
 const MAXES: [usize; 2] = [4096, 16 * 1024 * 1024];
@@ -138,6 +140,11 @@ fn zab_body(kind: i32, from_leader: bool, d: &[u8]) {
 /// The session's framing over the bytes cut into segments of `1 + (seed * k) % 97` bytes,
 /// fed the way `tcp_dissect_pdus` does; each answer must be the same on a later pass.
 fn zab_framing(b: &[u8], from_leader: bool, max: usize, seed: u8) {
+    let dir = if from_leader {
+        Direction::ToClient
+    } else {
+        Direction::ToServer
+    };
     let mut s = ZabSession::default();
     let mut seen: Vec<(u32, Vec<u8>, ZabFraming, Option<zkh2::zab::session::Chunk>)> = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
@@ -150,7 +157,7 @@ fn zab_framing(b: &[u8], from_leader: bool, max: usize, seed: u8) {
         buf.extend_from_slice(&b[pos..end]);
         pos = end;
         while buf.len() >= 16 {
-            let f = s.framing(from_leader, frame, true, &buf, max);
+            let f = s.framing(dir, frame, true, &buf, max);
             let take = match f {
                 ZabFraming::Packet(n) | ZabFraming::Snapshot(n) | ZabFraming::Unsynced(Some(n)) => {
                     n
@@ -175,7 +182,7 @@ fn zab_framing(b: &[u8], from_leader: bool, max: usize, seed: u8) {
             *chunk,
             "chunk of frame {frame} changed"
         );
-        let _ = s.framing(from_leader, *frame, false, pdu, max);
+        let _ = s.framing(dir, *frame, false, pdu, max);
     }
     let _ = ptype::name(0);
 }
@@ -203,8 +210,8 @@ pub fn zkelection_parse(data: &[u8]) {
             (40000, 3888)
         };
         let match_port = if mode & 2 != 0 { 3888 } else { 0 };
-        let from_initiator = s.from_initiator(src, dst, match_port);
-        let side = usize::from(!from_initiator);
+        let dir = s.direction(src, dst, match_port);
+        let side = dir.index();
         buf[side].extend_from_slice(script.bytes(n));
         let mut index = 0;
         while buf[side].len() >= 4 {
@@ -266,12 +273,8 @@ pub fn zkelection_parse(data: &[u8]) {
                 }
                 _ => None,
             };
-            let d = s.classify(key, from_initiator, initial);
-            assert_eq!(
-                s.classify(key, from_initiator, None),
-                d,
-                "classify not stored"
-            );
+            let d = s.classify(key, dir, initial);
+            assert_eq!(s.classify(key, dir, None), d, "classify not stored");
             decided.push((key, d));
         }
     }

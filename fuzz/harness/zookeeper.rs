@@ -6,9 +6,11 @@
 
 use std::collections::HashMap;
 
+use zkh2::common::{At, Direction, PduKey};
+use zkh2::jute::{self, Counted, Input};
 use zkh2::zookeeper::opcode as op;
-use zkh2::zookeeper::parse::{self, At, Counted, Input, ReplyBody, RequestBody};
-use zkh2::zookeeper::session::{Direction, Framing, PduKey, PduKind, Session};
+use zkh2::zookeeper::parse::{self, ReplyBody, RequestBody};
+use zkh2::zookeeper::session::{Framing, PduKind, Session};
 
 /// Every opcode a body parser knows, plus a few it does not.
 pub const OPCODES: &[i32] = &[
@@ -75,7 +77,7 @@ impl Spans {
         }
     }
 
-    fn acls(&self, v: &At<Vec<At<parse::Acl<'_>>>>) {
+    fn acls(&self, v: &At<Vec<At<jute::Acl<'_>>>>) {
         self.at(v);
         for a in &v.val {
             self.at(a);
@@ -274,8 +276,8 @@ pub fn zookeeper_parse(data: &[u8]) {
     let s = Spans { len };
     let _ = parse::looks_like_connect_request(data.get(4..).unwrap_or(&[]));
     let _ = parse::looks_like_connect_response(data.get(4..).unwrap_or(&[]));
-    let i = parse::input(data);
-    let Ok((i, l)) = parse::int(i) else {
+    let i = jute::input(data);
+    let Ok((i, l)) = jute::int(i) else {
         assert!(len < 4);
         return;
     };
@@ -320,7 +322,7 @@ pub fn zookeeper_parse(data: &[u8]) {
                         assert!(matches!(again, Some(Ok((_, ref b))) if *b == body));
                     }
                     Err(e) => {
-                        let f = parse::failure(e);
+                        let f = jute::failure(e);
                         assert!(f.off <= len, "failure offset past the PDU");
                         let _ = f.describe();
                     }
@@ -341,7 +343,7 @@ pub fn zookeeper_parse(data: &[u8]) {
                         s.reply(&body);
                     }
                     Err(e) => {
-                        let f = parse::failure(e);
+                        let f = jute::failure(e);
                         assert!(f.off <= len, "failure offset past the PDU");
                         let _ = f.describe();
                     }

@@ -17,7 +17,7 @@ pub mod uat;
 pub use framing::{
     FramedDissector, PduLen, add_framed_heuristic, create_framed_handle, create_routed_handle,
 };
-pub use packet::{Nanos, Packet};
+pub use packet::Packet;
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
 pub use registry::{
     Display, ExpertSpec, ExpertTable, FieldId, FieldSpec, FieldTable, FieldType, ForeignFieldTable,

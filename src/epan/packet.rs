@@ -1,6 +1,7 @@
 //! The packet being dissected: frame facts, columns, and the Rust state that Wireshark
 //! keeps for us per conversation.
 
+use crate::common::Nanos;
 use std::any::Any;
 use std::cell::{RefCell, RefMut};
 use std::ffi::c_void;
@@ -18,9 +19,6 @@ pub struct Packet<'a> {
     stream: Option<StreamCtx>,
     _life: PhantomData<&'a mut ()>,
 }
-
-/// A point in capture time, in nanoseconds since the Unix epoch.
-pub type Nanos = i64;
 
 impl<'a> Packet<'a> {
     /// # Safety

@@ -8,8 +8,9 @@ use std::ffi::{CStr, c_int};
 
 use wireshark_sys as sys;
 
-use super::packet::{Nanos, Packet};
+use super::packet::Packet;
 use super::register::Protocol;
+use crate::common::Nanos;
 
 /// What one ZooKeeper PDU contributes to the statistics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

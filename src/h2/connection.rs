@@ -12,6 +12,7 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+use crate::common::{Nanos, PduKey};
 use crate::epan::{PduLen, SideSync, StreamStart};
 
 use super::body::{self, DecodeError, Encoding};
@@ -23,19 +24,8 @@ use super::frame::{
 use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
 use super::hpack::{Decoder, HeaderBlock, Progress};
 
-/// Nanoseconds since the Unix epoch.
-pub type Nanos = i64;
-
 /// Which side sent a frame: 0 is the side seen sending first, 1 the other.
 pub type Dir = usize;
-
-/// One PDU: the frame number and the PDU's position among this protocol's PDUs in it.
-/// Ordered as the PDUs come in the capture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PduKey {
-    pub frame: u32,
-    pub index: u32,
-}
 
 /// Limits that bound the memory held per connection. Going past one leaves an expert item
 /// on the frame where it happened.

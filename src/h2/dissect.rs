@@ -8,14 +8,14 @@ use std::fmt::Write as _;
 use super::body::{self, DecodeError};
 use super::compat;
 use super::connection::{
-    BlockRole, Body, Connection, DecodedBlock, Dir, FrameInfo, PduKey, PduRole, Problem,
-    StreamSummary,
+    BlockRole, Body, Connection, DecodedBlock, Dir, FrameInfo, PduRole, Problem, StreamSummary,
 };
 use super::fields::{Ei, Ett, Hf};
-use super::frame::{self, At, FrameHeader, Padding, Payload, Priority, Span, flag, kind};
+use super::frame::{self, FrameHeader, Padding, Payload, Priority, flag, kind};
 use super::grpc::{self, Completed, GrpcFrame};
 use super::hpack::{self, Representation};
 use super::registered;
+use crate::common::{At, PduKey, Span};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 
 /// HTTP/2 as a framed TCP dissector.

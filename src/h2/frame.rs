@@ -8,6 +8,8 @@
 use nom::IResult;
 use nom::number::complete::{be_u8, be_u16, be_u24, be_u32};
 
+use crate::common::{At, Span};
+
 /// The client connection preface (RFC 9113 section 3.4).
 pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Every frame starts with this many bytes: length (24), type (8), flags (8), R + stream id (32).
@@ -114,27 +116,6 @@ pub const MAX_WINDOW: u32 = 0x7fff_ffff;
 /// SETTINGS_MAX_FRAME_SIZE bounds.
 pub const MIN_MAX_FRAME_SIZE: u32 = 16_384;
 pub const MAX_MAX_FRAME_SIZE: u32 = 16_777_215;
-
-/// A value and where its bytes are, relative to the start of the frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct At<T> {
-    pub off: usize,
-    pub len: usize,
-    pub val: T,
-}
-
-/// A run of bytes within the frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Span {
-    pub off: usize,
-    pub len: usize,
-}
-
-impl Span {
-    pub fn of<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
-        frame.get(self.off..self.off + self.len).unwrap_or(&[])
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameHeader {

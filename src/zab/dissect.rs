@@ -8,8 +8,10 @@ use super::parse::{
 };
 use super::registered;
 use super::session::{Chunk, Framing, Session};
+use crate::common::{At, Direction};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
-use crate::zookeeper::parse::{Acl, At, Counted, Input, failure, input, request_body};
+use crate::jute::{Acl, Counted, Input, failure, input};
+use crate::zookeeper::parse::request_body;
 use crate::zookeeper::{error_name, opcode};
 
 pub struct Zab;
@@ -40,18 +42,13 @@ impl FramedDissector for Zab {
         let Some(mut s) = pkt.conversation::<Session>(proto()) else {
             return PduLen::RestOfSegment;
         };
-        let from_leader = s.from_leader(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
-        if s.needs_header(from_leader, pkt.frame(), !pkt.visited(), bytes) {
+        let dir = s.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        if s.needs_header(dir, pkt.frame(), !pkt.visited(), bytes) {
             return PduLen::NeedMore;
         }
-        match s.framing_at(
-            from_leader,
-            pkt.frame(),
-            !pkt.visited(),
-            bytes,
-            max_len(),
-            || pkt.stream_start(),
-        ) {
+        match s.framing_at(dir, pkt.frame(), !pkt.visited(), bytes, max_len(), || {
+            pkt.stream_start()
+        }) {
             Framing::Packet(n) if n > bytes.len() && parse::awaits_authinfo(bytes, max_len()) => {
                 PduLen::NeedMore
             }
@@ -70,7 +67,8 @@ impl FramedDissector for Zab {
         let Some(mut s) = pkt.conversation::<Session>(proto()) else {
             return;
         };
-        let from_leader = s.from_leader(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        let from_leader =
+            s.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint()) == Direction::ToClient;
         let chunk = s.chunk(pkt.frame(), bytes);
         drop(s);
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
@@ -93,7 +91,7 @@ impl FramedDissector for Zab {
         }
         match pkt.conversation::<Session>(proto()) {
             Some(mut s) => {
-                s.leader_port.get_or_insert(pkt.dst_port());
+                s.leader_port.learn(pkt.dst_port());
                 true
             }
             None => false,

@@ -13,11 +13,12 @@
 
 use nom::bytes::complete::take;
 
-use crate::zookeeper::opcode as op;
-use crate::zookeeper::parse::{
-    Acl, At, Counted, Id, Input, PResult, acl_list, at, boolean, counted, id, input, int, long,
+use crate::common::At;
+use crate::jute::{
+    Acl, Counted, Id, Input, PResult, acl_list, at, boolean, counted, id, input, int, long,
     string_list, vector,
 };
+use crate::zookeeper::opcode as op;
 
 /// QuorumPacket types (Leader.java).
 pub mod ptype {

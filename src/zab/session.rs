@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::parse::{self, Need, SNAPSHOT_END, packet_len, plausible_packet, ptype, snapshot_len};
+use crate::common::{Direction, ServerPort};
 use crate::epan::{SideSync, StreamStart};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,9 +59,9 @@ pub enum Framing {
 
 #[derive(Debug, Default)]
 pub struct Session {
-    /// The leader's (quorum) port, once known from the port table.
-    pub leader_port: Option<u32>,
-    /// Mode per direction: [from leader, from learner].
+    /// The leader's (quorum) port: the leader is the "server" of a learner's connection.
+    pub leader_port: ServerPort,
+    /// Mode per direction (`Direction::index`): [from learner, from leader].
     modes: [Mode; 2],
     chunks: HashMap<(u32, u64), Chunk>,
     /// The last bytes of the snapshot stream so far, per direction, to see an end marker
@@ -77,19 +78,10 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 impl Session {
-    /// True when the segment was sent by the leader. `match_port` is the port that selected
-    /// the dissector (0 if none).
-    pub fn from_leader(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> bool {
-        if self.leader_port.is_none()
-            && match_port != 0
-            && (match_port == src_port || match_port == dst_port)
-        {
-            self.leader_port = Some(match_port);
-        }
-        match self.leader_port {
-            Some(p) => p == src_port && p != dst_port,
-            None => src_port < dst_port,
-        }
+    /// The direction of a segment: `ToClient` is from the leader. `match_port` is the port
+    /// that selected the dissector (0 if none).
+    pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
+        self.leader_port.direction(src_port, dst_port, match_port)
     }
 
     /// The chunk recorded for a PDU (or framing call) starting with `bytes` in `frame`.
@@ -110,15 +102,13 @@ impl Session {
     /// [`Session::framing_at`].
     pub fn framing(
         &mut self,
-        from_leader: bool,
+        dir: Direction,
         frame: u32,
         first_pass: bool,
         bytes: &[u8],
         max: usize,
     ) -> Framing {
-        self.framing_at(from_leader, frame, first_pass, bytes, max, || {
-            StreamStart::Unknown
-        })
+        self.framing_at(dir, frame, first_pass, bytes, max, || StreamStart::Unknown)
     }
 
     /// Framing, with `start` telling where the bytes lie in their side's stream (asked at a
@@ -127,7 +117,7 @@ impl Session {
     /// nothing to say) is judged by plausibility.
     pub fn framing_at(
         &mut self,
-        from_leader: bool,
+        dir: Direction,
         frame: u32,
         first_pass: bool,
         bytes: &[u8],
@@ -146,7 +136,8 @@ impl Session {
                 None => packet_framing(bytes, max),
             };
         }
-        let d = usize::from(!from_leader);
+        let d = dir.index();
+        let from_leader = dir == Direction::ToClient;
         let mut start = Some(start);
         loop {
             match self.modes[d] {
@@ -209,23 +200,14 @@ impl Session {
     /// True when `bytes` (fewer than a QuorumPacket's 16-byte head) must wait for more
     /// before framing: anywhere but inside the snapshot stream or unsynchronised bytes,
     /// which are taken as they come.
-    pub fn needs_header(
-        &self,
-        from_leader: bool,
-        frame: u32,
-        first_pass: bool,
-        bytes: &[u8],
-    ) -> bool {
+    pub fn needs_header(&self, dir: Direction, frame: u32, first_pass: bool, bytes: &[u8]) -> bool {
         if bytes.len() >= 16 {
             return false;
         }
         if !first_pass {
             return self.chunk(frame, bytes).is_none();
         }
-        matches!(
-            self.modes[usize::from(!from_leader)],
-            Mode::Start | Mode::Packets
-        )
+        matches!(self.modes[dir.index()], Mode::Start | Mode::Packets)
     }
 
     /// One chunk of the snapshot stream: everything up to its end marker when that ends in

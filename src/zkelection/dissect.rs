@@ -5,9 +5,10 @@
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, Need, state_name};
 use super::registered;
-use super::session::{Decision, PduKey, Session};
+use super::session::{Decision, Session};
+use crate::common::{Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
-use crate::zookeeper::parse::failure;
+use crate::jute::failure;
 
 pub struct Election;
 
@@ -49,7 +50,7 @@ impl FramedDissector for Election {
         let Some(mut s) = pkt.conversation::<Session>(proto()) else {
             return;
         };
-        let from_initiator = s.from_initiator(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        let dir = s.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
         let need = parse::pdu_len(bytes);
         let initial = match need {
             Need::Initial(_) => parse::initial(bytes).ok().map(|(_, i)| i),
@@ -58,11 +59,12 @@ impl FramedDissector for Election {
         let decision = if pkt.visited() {
             s.decision(key).unwrap_or_default()
         } else {
-            s.classify(key, from_initiator, initial.as_ref().map(|i| i.sid.val))
+            s.classify(key, dir, initial.as_ref().map(|i| i.sid.val))
         };
         drop(s);
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
-        t.add_bool(Hf::Initiator, 0, 0, from_initiator).generated();
+        t.add_bool(Hf::Initiator, 0, 0, dir == Direction::ToServer)
+            .generated();
         let info = match need {
             Need::Bogus => {
                 t.add(Hf::Undecoded, 0, bytes.len(), Enc::Na).expert(
@@ -86,7 +88,7 @@ impl FramedDissector for Election {
         }
         match pkt.conversation::<Session>(proto()) {
             Some(mut s) => {
-                s.server_port.get_or_insert(pkt.dst_port());
+                s.server_port.learn(pkt.dst_port());
                 true
             }
             None => false,
@@ -97,7 +99,7 @@ impl FramedDissector for Election {
 fn malformed(
     pkt: &Packet<'_>,
     t: &Tree<'_>,
-    e: nom::Err<nom::error::Error<crate::zookeeper::parse::Input<'_>>>,
+    e: nom::Err<nom::error::Error<crate::jute::Input<'_>>>,
     end: usize,
 ) {
     let f = failure(e);

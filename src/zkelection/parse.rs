@@ -8,7 +8,8 @@
 //! 3.4) `long peerEpoch`, then (3.5+) `int version` and for version > 1 `int configLength` and
 //! the config text.
 
-use crate::zookeeper::parse::{At, Counted, Input, PResult, counted, input, int, long};
+use crate::common::At;
+use crate::jute::{Counted, Input, PResult, counted, input, int, long};
 
 pub const PROTOCOL_VERSION_V1: i64 = -65536;
 pub const PROTOCOL_VERSION_V2: i64 = -65535;

@@ -4,12 +4,7 @@
 
 use std::collections::HashMap;
 
-/// One PDU: the frame it completes in, and its position among this protocol's PDUs there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PduKey {
-    pub frame: u32,
-    pub index: u32,
-}
+use crate::common::{Direction, PduKey, ServerPort};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Decision {
@@ -22,39 +17,27 @@ pub struct Decision {
 #[derive(Debug, Default)]
 pub struct Session {
     /// The election port (the accepting side), once known.
-    pub server_port: Option<u32>,
-    /// Per direction [from initiator, to initiator]: PDUs seen, sid announced.
+    pub server_port: ServerPort,
+    /// Per direction (`Direction::index`: from the initiator, to it): PDUs seen, sid
+    /// announced.
     seen: [u32; 2],
     sid: [Option<i64>; 2],
     decisions: HashMap<PduKey, Decision>,
 }
 
 impl Session {
-    /// True when the segment comes from the peer that connected to the election port.
-    pub fn from_initiator(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> bool {
-        if self.server_port.is_none()
-            && match_port != 0
-            && (match_port == src_port || match_port == dst_port)
-        {
-            self.server_port = Some(match_port);
-        }
-        match self.server_port {
-            Some(p) => p == dst_port && p != src_port,
-            None => dst_port < src_port,
-        }
+    /// The direction of a segment: `ToServer` is from the peer that connected to the
+    /// election port (the initiator).
+    pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
+        self.server_port.direction(src_port, dst_port, match_port)
     }
 
     /// First pass: record one PDU (`initial_sid` is the sid of an initial message).
-    pub fn classify(
-        &mut self,
-        key: PduKey,
-        from_initiator: bool,
-        initial_sid: Option<i64>,
-    ) -> Decision {
+    pub fn classify(&mut self, key: PduKey, dir: Direction, initial_sid: Option<i64>) -> Decision {
         if let Some(d) = self.decisions.get(&key) {
             return *d;
         }
-        let dir = usize::from(!from_initiator);
+        let dir = dir.index();
         let late_initial = initial_sid.is_some() && self.seen[dir] > 0;
         if let Some(sid) = initial_sid
             && !late_initial

@@ -5,11 +5,13 @@
 use std::fmt::Write as _;
 
 use super::fields::{Ei, Ett, Hf};
-use super::parse::{self, Acl, At, Counted, ReplyBody, RequestBody, Stat};
-use super::session::{Direction, Framing, PduKey, PduKind, RequestLink, Session};
+use super::parse::{self, ReplyBody, RequestBody, Stat};
+use super::session::{Framing, PduKind, RequestLink, Session};
 use super::{error_name, opcode, registered, xid};
+use crate::common::{At, Direction, PduKey};
 use crate::epan::stats::{self, ZkTap};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
+use crate::jute::{self, Acl, Counted};
 
 /// Operations (or results) of one multi shown in the tree; the rest are summarised.
 const MAX_MULTI_SHOWN: usize = 1_000;
@@ -390,11 +392,11 @@ fn sasl_token(t: &Tree<'_>, token: &Counted<'_>) {
 fn malformed(
     pkt: &Packet<'_>,
     t: &Tree<'_>,
-    e: nom::Err<nom::error::Error<parse::Input<'_>>>,
+    e: nom::Err<nom::error::Error<jute::Input<'_>>>,
     end: usize,
     info: &mut String,
 ) {
-    let f = parse::failure(e);
+    let f = jute::failure(e);
     t.add_expert(
         pkt,
         Ei::Malformed,
@@ -417,8 +419,8 @@ fn trailing(pkt: &Packet<'_>, t: &Tree<'_>, off: usize, end: usize) {
 
 fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
     info.push_str("connect");
-    let i = parse::input(bytes);
-    let Ok((i, _)) = parse::int(i) else { return };
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
     match parse::connect_request(i) {
         Ok((rest, c)) => {
             let v = t.add(
@@ -467,8 +469,8 @@ fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut Stri
 
 fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
     info.push_str("connect reply");
-    let i = parse::input(bytes);
-    let Ok((i, _)) = parse::int(i) else { return };
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
     match parse::connect_response(i) {
         Ok((rest, c)) => {
             t.add(
@@ -522,8 +524,8 @@ fn request(
     opaque: bool,
     info: &mut String,
 ) {
-    let i = parse::input(bytes);
-    let Ok((i, _)) = parse::int(i) else { return };
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
     let (i, h) = match parse::request_header(i) {
         Ok(r) => r,
         Err(e) => return malformed(pkt, t, e, bytes.len(), info),
@@ -774,8 +776,8 @@ fn reply(
     opaque: bool,
     info: &mut String,
 ) {
-    let i = parse::input(bytes);
-    let Ok((i, _)) = parse::int(i) else { return };
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
     let (i, h) = match parse::reply_header(i) {
         Ok(r) => r,
         Err(e) => return malformed(pkt, t, e, bytes.len(), info),
@@ -1059,8 +1061,8 @@ fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
 
 fn notification(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
     info.push_str("notification");
-    let i = parse::input(bytes);
-    let Ok((i, _)) = parse::int(i) else { return };
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
     let (i, h) = match parse::reply_header(i) {
         Ok(r) => r,
         Err(e) => return malformed(pkt, t, e, bytes.len(), info),

@@ -11,23 +11,9 @@ use std::rc::Rc;
 use super::fields::FOUR_LETTER_WORDS;
 use super::parse;
 use super::xid;
+use crate::common::{Direction, Nanos, PduKey, ServerPort};
 use crate::epan::{SideSync, StreamStart};
-
-/// Nanoseconds since the Unix epoch.
-pub type Nanos = i64;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    ToServer,
-    ToClient,
-}
-
-/// One PDU: the frame it completes in, and its position among the PDUs of that frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PduKey {
-    pub frame: u32,
-    pub index: u32,
-}
+use crate::jute;
 
 /// The request a reply answers, as the reply shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,7 +136,7 @@ struct Resync {
 #[derive(Debug, Default)]
 pub struct Session {
     /// The server's TCP port, once known (from the port table or the handshake).
-    pub server_port: Option<u32>,
+    pub server_port: ServerPort,
     /// Frame of the client's first bytes, where a four-letter word can appear.
     first_client_frame: Option<u32>,
     /// Frame of the four-letter word, when this connection carries one.
@@ -227,19 +213,7 @@ impl Session {
     /// Decides the direction of a segment. `match_port` is the port that selected the
     /// dissector (port table or Decode As), 0 if none.
     pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
-        if self.server_port.is_none()
-            && match_port != 0
-            && (match_port == src_port || match_port == dst_port)
-        {
-            self.server_port = Some(match_port);
-        }
-        match self.server_port {
-            Some(p) if p == src_port && p != dst_port => Direction::ToClient,
-            Some(_) => Direction::ToServer,
-            // No port known: the lower port is the usual guess for the server.
-            None if src_port < dst_port => Direction::ToClient,
-            None => Direction::ToServer,
-        }
+        self.server_port.direction(src_port, dst_port, match_port)
     }
 
     /// Framing of the bytes at the start of a PDU (`bytes` holds at least 4 bytes).
@@ -394,7 +368,7 @@ impl Session {
 
     /// Records the server's port when a heuristic recognised the handshake.
     pub fn set_server_port(&mut self, port: u32) {
-        self.server_port.get_or_insert(port);
+        self.server_port.learn(port);
     }
 
     /// True when the bytes of this frame belong to a four-letter-word exchange.
@@ -624,7 +598,7 @@ impl Session {
     fn fire_watches(&mut self, pdu: &[u8], frame: u32) -> Vec<u32> {
         let Some(ev) = pdu
             .get(20..)
-            .and_then(|b| parse::watcher_event(parse::input(b)).ok())
+            .and_then(|b| parse::watcher_event(jute::input(b)).ok())
             .map(|(_, ev)| ev)
         else {
             return Vec::new();
@@ -750,7 +724,7 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 /// The watch a request asks for (set or remove), from its body.
 fn watch_op(opcode: i32, pdu: &[u8]) -> Option<WatchOp> {
     use super::opcode as op;
-    let (_, body) = parse::request_body(opcode, parse::input(pdu.get(12..)?))?.ok()?;
+    let (_, body) = parse::request_body(opcode, jute::input(pdu.get(12..)?))?.ok()?;
     let rc = |p: Option<&[u8]>| -> Option<Rc<str>> {
         p.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
     };
@@ -789,7 +763,7 @@ fn set_watches_paths(opcode: i32, pdu: &[u8]) -> Vec<(WatchKind, Rc<str>)> {
     ];
     let Some(Ok((_, parse::RequestBody::SetWatches { lists, .. }))) = pdu
         .get(12..)
-        .and_then(|b| parse::request_body(opcode, parse::input(b)))
+        .and_then(|b| parse::request_body(opcode, jute::input(b)))
     else {
         return Vec::new();
     };
@@ -873,7 +847,7 @@ fn plausible_at(
                     && super::opcode::name(opc).is_some()
                     && !matches!(opc, op::NOTIFICATION | op::ERROR | op::CREATE_SESSION)
                     && whole.is_none_or(|w| {
-                        matches!(parse::request_body(opc, parse::input(w.get(8..).unwrap_or(&[]))),
+                        matches!(parse::request_body(opc, jute::input(w.get(8..).unwrap_or(&[]))),
                             Some(Ok((rest, _))) if rest.fragment().is_empty())
                     })
                     && (!has_path(opc) || {
@@ -909,7 +883,7 @@ fn plausible_at(
                     && super::error_name(err).is_some()
                     && (x != xid::NOTIFICATION
                         || whole.is_none_or(|w| {
-                            matches!(parse::watcher_event(parse::input(w.get(16..).unwrap_or(&[]))),
+                            matches!(parse::watcher_event(jute::input(w.get(16..).unwrap_or(&[]))),
                                 Ok((rest, _)) if rest.fragment().is_empty())
                         }))
             }
@@ -932,7 +906,7 @@ fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
     if !has_path(opcode) {
         return None;
     }
-    let (_, s) = parse::counted(parse::input(pdu.get(12..)?)).ok()?;
+    let (_, s) = jute::counted(jute::input(pdu.get(12..)?)).ok()?;
     s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
 }
 

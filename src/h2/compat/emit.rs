@@ -11,11 +11,12 @@ use std::borrow::Cow;
 use super::Builtin;
 use super::fields::Http2 as F;
 use super::state::{self, CompletedBody, DataMode, builtin_name_value};
+use crate::common::{At, PduKey, Span};
 use crate::epan::{Enc, Packet, Tree, output};
 use crate::h2::body;
-use crate::h2::connection::{Connection, DecodedBlock, FrameInfo, PduKey, PduRole};
+use crate::h2::connection::{Connection, DecodedBlock, FrameInfo, PduRole};
 use crate::h2::fields::Ett;
-use crate::h2::frame::{self, At, FrameHeader, Padding, Payload, Priority, Span, flag, kind};
+use crate::h2::frame::{self, FrameHeader, Padding, Payload, Priority, flag, kind};
 use crate::h2::hpack::{Field, Representation};
 
 /// The built-in stops decoding a header block after this many fields or decoded octets

@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use crate::common::{Nanos, PduKey};
 use crate::h2::body::Encoding;
 use crate::h2::connection::limits::MAX_OPEN_STREAMS;
-use crate::h2::connection::{Nanos, PduKey};
 use crate::h2::hpack::Field;
 
 /// How the built-in treats one DATA frame's payload (`dissect_http2_data_body`).

@@ -1,6 +1,10 @@
 //! Unit tests on bytes from tests/captures/ensemble/ensemble.pcapng.
 
 use super::*;
+use crate::common::Direction;
+
+const FROM_LEADER: Direction = Direction::ToClient;
+const FROM_LEARNER: Direction = Direction::ToServer;
 use crate::zab::session::{Framing, Session};
 
 fn hex(s: &str) -> Vec<u8> {
@@ -80,14 +84,14 @@ fn snapshot_follows_snap_until_the_signature() {
     let mut s = Session::default();
     let snap = hex(SNAP);
     assert_eq!(
-        s.framing(true, 10, true, &snap, 1 << 20),
+        s.framing(FROM_LEADER, 10, true, &snap, 1 << 20),
         Framing::Packet(20)
     );
     // The snapshot, in two segments, the second ending with the marker, then NEWLEADER.
     // The first segment is one chunk, even though its last bytes could begin the marker.
     let first = vec![0u8; 100];
     assert_eq!(
-        s.framing(true, 11, true, &first, 1 << 20),
+        s.framing(FROM_LEADER, 11, true, &first, 1 << 20),
         Framing::Snapshot(100)
     );
     let mut second = vec![7u8; 50];
@@ -95,25 +99,25 @@ fn snapshot_follows_snap_until_the_signature() {
     let end = second.len();
     second.extend_from_slice(&hex(FOLLOWERINFO));
     assert_eq!(
-        s.framing(true, 12, true, &second, 1 << 20),
+        s.framing(FROM_LEADER, 12, true, &second, 1 << 20),
         Framing::Snapshot(end)
     );
     assert_eq!(
-        s.framing(true, 12, true, &second[end..], 1 << 20),
+        s.framing(FROM_LEADER, 12, true, &second[end..], 1 << 20),
         Framing::Packet(40)
     );
     // Later passes give the same answers from the recorded chunks.
     assert_eq!(
-        s.framing(true, 12, false, &second, 1 << 20),
+        s.framing(FROM_LEADER, 12, false, &second, 1 << 20),
         Framing::Snapshot(end)
     );
     assert_eq!(
-        s.framing(true, 10, false, &snap, 1 << 20),
+        s.framing(FROM_LEADER, 10, false, &snap, 1 << 20),
         Framing::Packet(20)
     );
     // The learner's direction is unaffected.
     assert_eq!(
-        s.framing(false, 12, true, &hex(FOLLOWERINFO), 1 << 20),
+        s.framing(FROM_LEARNER, 12, true, &hex(FOLLOWERINFO), 1 << 20),
         Framing::Packet(40)
     );
 }
@@ -126,21 +130,21 @@ fn capture_starting_inside_a_snapshot_resynchronises() {
     let end = mid.len();
     mid.extend_from_slice(&hex(SNAP));
     assert_eq!(
-        s.framing(true, 1, true, &mid, 1 << 20),
+        s.framing(FROM_LEADER, 1, true, &mid, 1 << 20),
         Framing::Unsynced(Some(end))
     );
     assert_eq!(
-        s.framing(true, 1, true, &mid[end..], 1 << 20),
+        s.framing(FROM_LEADER, 1, true, &mid[end..], 1 << 20),
         Framing::Packet(20)
     );
     // Garbage without a signature: the rest of the segment, then packets again.
     let mut s = Session::default();
     assert_eq!(
-        s.framing(true, 1, true, &[0x41; 40], 1 << 20),
+        s.framing(FROM_LEADER, 1, true, &[0x41; 40], 1 << 20),
         Framing::Unsynced(None)
     );
     assert_eq!(
-        s.framing(true, 2, true, &hex(PROPOSAL), 1 << 20),
+        s.framing(FROM_LEADER, 2, true, &hex(PROPOSAL), 1 << 20),
         Framing::Packet(hex(PROPOSAL).len())
     );
 }

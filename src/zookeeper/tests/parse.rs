@@ -1,6 +1,7 @@
 //! Unit tests of `zookeeper::parse`, on byte arrays.
 
 use super::*;
+use crate::jute::{failure, input, string_list};
 
 fn pdu(body: &[u8]) -> Vec<u8> {
     let mut v = (body.len() as u32).to_be_bytes().to_vec();
