@@ -20,7 +20,8 @@ mod h2_capture;
 use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use h2_capture::{Workload, load};
-use zkh2::h2::connection::{Connection, Framing, PduKey};
+use zkh2::common::PduKey;
+use zkh2::h2::connection::{Connection, Framing};
 use zkh2::h2::frame;
 
 fn frame_parse(w: &Workload) -> u64 {

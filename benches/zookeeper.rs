@@ -22,8 +22,10 @@ use std::process::Command;
 mod common;
 use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use zkh2::common::{Direction, PduKey};
+use zkh2::jute;
 use zkh2::zookeeper::parse;
-use zkh2::zookeeper::session::{Direction, Framing, PduKey, PduKind, Session};
+use zkh2::zookeeper::session::{Framing, PduKind, Session};
 use zkh2::zookeeper::{DEFAULT_MAX_PDU, opcode};
 
 const PORT: u32 = 2181;
@@ -167,7 +169,7 @@ fn framing_headers(w: &Workload) -> u64 {
         if let Framing::Pdu(n) = s.framing(dir, p.frame, bytes, DEFAULT_MAX_PDU, true) {
             sum += u64::from(n);
         }
-        let i = parse::input(bytes.get(4..).unwrap_or(&[]));
+        let i = jute::input(bytes.get(4..).unwrap_or(&[]));
         match dir {
             Direction::ToServer => {
                 if let Ok((_, h)) = parse::request_header(i) {
@@ -202,7 +204,7 @@ fn parse_session(w: &Workload) -> u64 {
             index: p.index,
         };
         let kind = s.classify(key, dir, p.time, bytes);
-        let i = parse::input(bytes.get(4..).unwrap_or(&[]));
+        let i = jute::input(bytes.get(4..).unwrap_or(&[]));
         match kind {
             PduKind::Request { opcode, .. } => {
                 if let Ok((i, _)) = parse::request_header(i) {
