@@ -21,7 +21,7 @@ pub use packet::Packet;
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
 pub use registry::{
     Display, ExpertSpec, ExpertTable, FieldId, FieldSpec, FieldTable, FieldType, ForeignFieldTable,
-    FrameNumKind, Group, RawField, Severity, Strings, SubtreeTable,
+    FrameNumKind, Group, RawField, Severity, Strings, SubtreeTable, table_prelude,
 };
 pub use tcp::{SideSync, StreamStart};
 pub use tree::{Enc, Item, Tree};

@@ -73,6 +73,32 @@ pub enum Strings {
     TrueFalse(&'static CStr, &'static CStr),
 }
 
+/// What a protocol's `fields.rs` writes its tables with, so that every table reads the same:
+/// `f(T::U32, DEC, c"proto.len", c"Length", c"...")`. `use crate::epan::table_prelude::*;`
+pub mod table_prelude {
+    pub use std::ffi::CStr;
+
+    pub use super::{Display, FieldSpec, FieldType, FieldType as T};
+    pub use crate::{expert_table, field_table, subtree_table};
+
+    /// A field: its type, base, filter name, label and description.
+    pub const fn f(
+        kind: FieldType,
+        display: Display,
+        abbrev: &'static CStr,
+        name: &'static CStr,
+        blurb: &'static CStr,
+    ) -> FieldSpec {
+        FieldSpec::new(kind, display, abbrev, name, blurb)
+    }
+
+    pub const NONE: Display = Display::None;
+    pub const DEC: Display = Display::Dec;
+    pub const HEX: Display = Display::Hex;
+    pub const B8: Display = Display::Bits(8);
+    pub const B32: Display = Display::Bits(32);
+}
+
 /// One header field, as declared by a protocol module.
 #[derive(Clone, Copy, Debug)]
 pub struct FieldSpec {

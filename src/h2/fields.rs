@@ -1,12 +1,7 @@
 //! Every `h2` field, subtree and expert info, declared once. Names follow RFC 9113 and
 //! RFC 7541 so that what a user sees matches the specifications and server logs.
 
-use std::ffi::CStr;
-
-use crate::epan::{Display, FieldSpec, FieldType};
-use crate::{expert_table, field_table, subtree_table};
-
-use FieldType as T;
+use crate::epan::table_prelude::*;
 
 pub static FRAME_TYPE_NAMES: &[(u32, &CStr)] = &[
     (0x0, c"DATA"),
@@ -136,22 +131,6 @@ pub static GRPC_STATUS_NAMES: &[(u32, &CStr)] = &[
     (15, c"DATA_LOSS"),
     (16, c"UNAUTHENTICATED"),
 ];
-
-const fn f(
-    kind: FieldType,
-    display: Display,
-    abbrev: &'static CStr,
-    name: &'static CStr,
-    blurb: &'static CStr,
-) -> FieldSpec {
-    FieldSpec::new(kind, display, abbrev, name, blurb)
-}
-
-const NONE: Display = Display::None;
-const DEC: Display = Display::Dec;
-const HEX: Display = Display::Hex;
-const B8: Display = Display::Bits(8);
-const B32: Display = Display::Bits(32);
 
 field_table! {
     pub enum Hf {

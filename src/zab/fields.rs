@@ -1,13 +1,8 @@
 //! Every `zab` field, subtree and expert info, declared once. Packet type names follow
 //! `Leader.getPacketType`; txn types are ZooKeeper opcodes.
 
-use std::ffi::CStr;
-
-use crate::epan::{Display, FieldSpec, FieldType};
+use crate::epan::table_prelude::*;
 use crate::zookeeper::fields::{ERROR_NAMES, OPCODE_NAMES};
-use crate::{expert_table, field_table, subtree_table};
-
-use FieldType as T;
 
 pub static PACKET_TYPE_NAMES: &[(u32, &CStr)] = &[
     (1, c"REQUEST"),
@@ -30,20 +25,6 @@ pub static PACKET_TYPE_NAMES: &[(u32, &CStr)] = &[
     (18, c"ACKEPOCH"),
     (19, c"INFORMANDACTIVATE"),
 ];
-
-const fn f(
-    kind: FieldType,
-    display: Display,
-    abbrev: &'static CStr,
-    name: &'static CStr,
-    blurb: &'static CStr,
-) -> FieldSpec {
-    FieldSpec::new(kind, display, abbrev, name, blurb)
-}
-
-const NONE: Display = Display::None;
-const DEC: Display = Display::Dec;
-const HEX: Display = Display::Hex;
 
 field_table! {
     pub enum Hf {

@@ -1,11 +1,6 @@
 //! Every `zkelection` field, subtree and expert info, declared once.
 
-use std::ffi::CStr;
-
-use crate::epan::{Display, FieldSpec, FieldType};
-use crate::{expert_table, field_table, subtree_table};
-
-use FieldType as T;
+use crate::epan::table_prelude::*;
 
 /// QuorumPeer.ServerState ordinals.
 pub static STATE_NAMES: &[(u32, &CStr)] = &[
@@ -19,20 +14,6 @@ pub static PROTOCOL_VERSION_NAMES: &[(u64, &CStr)] = &[
     (-65536i64 as u64, c"V1 (single address)"),
     (-65535i64 as u64, c"V2 (multiple addresses)"),
 ];
-
-const fn f(
-    kind: FieldType,
-    display: Display,
-    abbrev: &'static CStr,
-    name: &'static CStr,
-    blurb: &'static CStr,
-) -> FieldSpec {
-    FieldSpec::new(kind, display, abbrev, name, blurb)
-}
-
-const NONE: Display = Display::None;
-const DEC: Display = Display::Dec;
-const HEX: Display = Display::Hex;
 
 field_table! {
     pub enum Hf {

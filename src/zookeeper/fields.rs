@@ -2,12 +2,7 @@
 //! strings follow ZooKeeper's own Java names, so that what a user sees here matches the
 //! server logs and the client exceptions.
 
-use std::ffi::CStr;
-
-use crate::epan::{Display, FieldSpec, FieldType};
-use crate::{expert_table, field_table, subtree_table};
-
-use FieldType as T;
+use crate::epan::table_prelude::*;
 
 pub static OPCODE_NAMES: &[(u32, &CStr)] = &[
     (0, c"notification"),
@@ -127,25 +122,6 @@ pub static WATCHER_TYPE_NAMES: &[(u32, &CStr)] = &[
 
 pub static ADD_WATCH_MODE_NAMES: &[(u32, &CStr)] =
     &[(0, c"PERSISTENT"), (1, c"PERSISTENT_RECURSIVE")];
-
-pub static FOUR_LETTER_WORDS: &[&[u8; 4]] = &[
-    b"conf", b"cons", b"crst", b"dirs", b"dump", b"envi", b"gtmk", b"hash", b"isro", b"mntr",
-    b"ruok", b"srst", b"srvr", b"stat", b"stmk", b"wchc", b"wchp", b"wchs",
-];
-
-const fn f(
-    kind: FieldType,
-    display: Display,
-    abbrev: &'static CStr,
-    name: &'static CStr,
-    blurb: &'static CStr,
-) -> FieldSpec {
-    FieldSpec::new(kind, display, abbrev, name, blurb)
-}
-
-const NONE: Display = Display::None;
-const DEC: Display = Display::Dec;
-const HEX: Display = Display::Hex;
 
 field_table! {
     pub enum Hf {

@@ -65,6 +65,13 @@ pub mod opcode {
     }
 }
 
+/// The four-letter words a client may send instead of a handshake (FourLetterCommands.java);
+/// the server answers in plain text and closes the connection.
+pub const FOUR_LETTER_WORDS: &[&[u8; 4]] = &[
+    b"conf", b"cons", b"crst", b"dirs", b"dump", b"envi", b"gtmk", b"hash", b"isro", b"mntr",
+    b"ruok", b"srst", b"srvr", b"stat", b"stmk", b"wchc", b"wchp", b"wchs",
+];
+
 /// Special xids (ClientCnxn).
 pub mod xid {
     pub const NOTIFICATION: i32 = -1;

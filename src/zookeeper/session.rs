@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use super::fields::FOUR_LETTER_WORDS;
+use super::FOUR_LETTER_WORDS;
 use super::parse;
 use super::xid;
 use crate::common::{Direction, Nanos, PduKey, ServerPort};
