@@ -4,6 +4,7 @@
 
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
+use std::sync::OnceLock;
 
 use wireshark_sys as sys;
 
@@ -38,6 +39,69 @@ pub fn register_protocol(
     Protocol(unsafe {
         sys::proto_register_protocol(name.as_ptr(), short.as_ptr(), filter.as_ptr())
     })
+}
+
+/// The one registration path of every protocol module: the protocol with its names, its
+/// field, subtree and expert tables, and its preference module (for the protocol's own
+/// preferences). Called from `register_protoinfo` only.
+pub fn register_protocol_with_tables<F: FieldTable, T: SubtreeTable, E: ExpertTable>(
+    name: &'static CStr,
+    short: &'static CStr,
+    filter: &'static CStr,
+) -> (Protocol, Prefs) {
+    let proto = register_protocol(name, short, filter);
+    register_fields::<F>(proto);
+    register_subtrees::<T>();
+    register_experts::<E>(proto);
+    (proto, Prefs::register(proto))
+}
+
+/// What a protocol's registration left for dissection time: its id, its own settings (its
+/// preferences, a struct of the protocol module's), and the handle made at hand-off.
+pub struct Registered<S> {
+    pub proto: Protocol,
+    pub settings: S,
+    pub handle: OnceLock<Handle>,
+}
+
+/// Where a protocol module keeps its [`Registered`]: a `static`, set once at start-up.
+pub struct Registration<S>(OnceLock<Registered<S>>);
+
+impl<S> Registration<S> {
+    pub const fn new() -> Self {
+        Registration(OnceLock::new())
+    }
+
+    /// Records the registration (the first call wins; there is only one).
+    pub fn set(&self, proto: Protocol, settings: S) {
+        let _ = self.0.set(Registered {
+            proto,
+            settings,
+            handle: OnceLock::new(),
+        });
+    }
+
+    pub fn get(&self) -> Option<&Registered<S>> {
+        self.0.get()
+    }
+
+    /// The protocol's id; -1 before registration, which epan takes for "no protocol".
+    pub fn proto(&self) -> Protocol {
+        self.get().map_or(Protocol(-1), |r| r.proto)
+    }
+
+    /// Records the handle made at hand-off.
+    pub fn set_handle(&self, handle: Handle) {
+        if let Some(r) = self.get() {
+            let _ = r.handle.set(handle);
+        }
+    }
+}
+
+impl<S> Default for Registration<S> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn ftenum(kind: FieldType) -> sys::ftenum {

@@ -5,6 +5,7 @@
 use std::ffi::CStr;
 use std::fmt::Write as _;
 
+use super::REGISTRATION;
 use super::body::{self, DecodeError};
 use super::compat;
 use super::connection::{
@@ -14,7 +15,6 @@ use super::fields::{Ei, Ett, Hf};
 use super::frame::{self, FrameHeader, Padding, Payload, Priority, flag, kind};
 use super::grpc::{self, Completed, GrpcFrame};
 use super::hpack::{self, Representation};
-use super::registered;
 use crate::common::{At, PduKey, Span};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 
@@ -30,11 +30,13 @@ struct BlockView<'a> {
 pub struct H2;
 
 fn proto() -> Protocol {
-    registered().map(|r| r.proto).unwrap_or(Protocol(-1))
+    REGISTRATION.proto()
 }
 
 pub(crate) fn body_limit() -> usize {
-    registered().map_or(super::DEFAULT_BODY_LIMIT, |r| r.body_limit.get() as usize)
+    REGISTRATION.get().map_or(super::DEFAULT_BODY_LIMIT, |r| {
+        r.settings.body_limit.get() as usize
+    })
 }
 
 /// The connection state, created with the body limit that the preferences give.

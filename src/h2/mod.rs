@@ -21,13 +21,11 @@ pub mod huffman;
 pub mod stats;
 pub mod user_tables;
 
-use std::sync::OnceLock;
+use crate::epan::register::{Registration, register_protocol_with_tables};
+use crate::epan::{self, BoolPref, Handle, UintPref};
 
-use crate::epan::{self, BoolPref, Handle, Prefs, Protocol, UintPref};
-
-/// Registration results, read at dissection time.
-pub(crate) struct Registered {
-    pub proto: Protocol,
+/// The preferences, read at dissection time.
+pub(crate) struct Settings {
     /// Bytes of body kept (and produced by decoding) per stream direction.
     pub body_limit: UintPref,
     pub desegment: BoolPref,
@@ -35,25 +33,20 @@ pub(crate) struct Registered {
     pub take_negotiated: BoolPref,
     /// Fill the built-in http2's fields and taps and hand gRPC to its message dissectors.
     pub compat: BoolPref,
-    pub handle: OnceLock<Handle>,
 }
 
-static REGISTERED: OnceLock<Registered> = OnceLock::new();
-
-pub(crate) fn registered() -> Option<&'static Registered> {
-    REGISTERED.get()
-}
+pub(crate) static REGISTRATION: Registration<Settings> = Registration::new();
 
 pub const DEFAULT_BODY_LIMIT: usize = 16 << 20;
 
 pub fn register() {
     // The built-in dissector owns "HTTP2"/"http2" and its handle and heuristic names; ours
     // must differ in every one of them or Wireshark refuses to start.
-    let proto = epan::register::register_protocol(c"HTTP/2 (zkh2)", c"H2", c"h2");
-    epan::register::register_fields::<fields::Hf>(proto);
-    epan::register::register_subtrees::<fields::Ett>();
-    epan::register::register_experts::<fields::Ei>(proto);
-    let prefs = Prefs::register(proto);
+    let (proto, prefs) = register_protocol_with_tables::<fields::Hf, fields::Ett, fields::Ei>(
+        c"HTTP/2 (zkh2)",
+        c"H2",
+        c"h2",
+    );
     let body_limit = prefs.uint(
         c"body_max_size",
         c"Maximum body size",
@@ -80,27 +73,28 @@ pub fn register() {
         c"On (the default), every frame h2 dissects also carries the built-in http2 dissector's fields (hidden), so http2.* filters, columns and colouring rules keep working; it feeds -z http2,tree and Follow HTTP/2 Stream, and hands gRPC messages to the grpc and protobuf dissectors. Off: only h2's own items (a little faster). Disabling the http2 protocol also turns this off.",
         true,
     );
-    let _ = REGISTERED.set(Registered {
-        proto,
+    let settings = Settings {
         body_limit,
         desegment,
         take_negotiated,
         compat,
-        handle: OnceLock::new(),
-    });
+    };
+    REGISTRATION.set(proto, settings);
 }
 
 pub fn register_handoff() {
-    let Some(reg) = registered() else { return };
+    let Some(reg) = REGISTRATION.get() else {
+        return;
+    };
     compat::register_handoff();
-    let handle = epan::create_framed_handle::<dissect::H2>(reg.desegment, None);
-    let _ = reg.handle.set(handle);
+    let handle = epan::create_framed_handle::<dissect::H2>(reg.settings.desegment, None);
+    REGISTRATION.set_handle(handle);
     // No default port (as the built-in): a range preference `h2.tcp.port` and Decode As.
     handle.add_uint_range_with_preference(c"tcp.port", c"");
     // TLS ALPN and the HTTP/1.1 upgrade cannot be reached by Decode As; while h2 is
     // disabled they point at the built-in `http2` (see the shim).
-    let negotiated = epan::create_routed_handle::<dissect::H2>(reg.desegment, c"http2");
-    Handle::builtin_fallback_unless(reg.take_negotiated);
+    let negotiated = epan::create_routed_handle::<dissect::H2>(reg.settings.desegment, c"http2");
+    Handle::builtin_fallback_unless(reg.settings.take_negotiated);
     for (table, key) in [
         (c"tls.alpn", c"h2"),
         (c"http.upgrade", c"h2"),

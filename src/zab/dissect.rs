@@ -2,11 +2,11 @@
 //! the session deciding where the snapshot stream is), then the parsed QuorumPacket and its
 //! decoded data at the offsets the parser reports.
 
+use super::REGISTRATION;
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{
     self, Body, LearnerInfo, LearnerRequest, Proposal, QuorumPacket, SessionTimeout, Txn, ptype,
 };
-use super::registered;
 use super::session::{Chunk, Framing, Session};
 use crate::common::{At, Direction};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
@@ -17,11 +17,13 @@ use crate::zookeeper::{error_name, opcode};
 pub struct Zab;
 
 fn proto() -> Protocol {
-    registered().map(|r| r.proto).unwrap_or(Protocol(-1))
+    REGISTRATION.proto()
 }
 
 fn max_len() -> usize {
-    registered().map_or(super::DEFAULT_MAX_PDU, |r| r.max_pdu.get()) as usize
+    REGISTRATION
+        .get()
+        .map_or(super::DEFAULT_MAX_PDU, |r| r.settings.max_pdu.get()) as usize
 }
 
 fn clamp(n: usize) -> u32 {

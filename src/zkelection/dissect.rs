@@ -2,9 +2,9 @@
 //! 4-byte length may arrive one byte per segment), then the initial message or a
 //! notification at the offsets the parser reports.
 
+use super::REGISTRATION;
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, Need, state_name};
-use super::registered;
 use super::session::{Decision, Session};
 use crate::common::{Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
@@ -13,7 +13,7 @@ use crate::jute::failure;
 pub struct Election;
 
 fn proto() -> Protocol {
-    registered().map(|r| r.proto).unwrap_or(Protocol(-1))
+    REGISTRATION.proto()
 }
 
 impl FramedDissector for Election {

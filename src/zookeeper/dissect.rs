@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, ReplyBody, RequestBody, Stat};
 use super::session::{Framing, PduKind, RequestLink, Session};
-use super::{error_name, opcode, registered, xid};
+use super::{REGISTRATION, error_name, opcode, xid};
 use crate::common::{At, Direction, PduKey};
 use crate::epan::stats::{self, ZkTap};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
@@ -20,11 +20,13 @@ const MAX_MULTI_SHOWN: usize = 1_000;
 pub struct ZooKeeper;
 
 fn proto() -> Protocol {
-    registered().map(|r| r.proto).unwrap_or(Protocol(-1))
+    REGISTRATION.proto()
 }
 
 fn max_pdu() -> u32 {
-    registered().map_or(super::DEFAULT_MAX_PDU, |r| r.max_pdu.get())
+    REGISTRATION
+        .get()
+        .map_or(super::DEFAULT_MAX_PDU, |r| r.settings.max_pdu.get())
 }
 
 impl FramedDissector for ZooKeeper {

@@ -11,9 +11,8 @@ pub mod fields;
 pub mod parse;
 pub mod session;
 
-use std::sync::OnceLock;
-
-use crate::epan::{self, BoolPref, Handle, Prefs, Protocol, UintPref};
+use crate::epan::register::{Registration, register_protocol_with_tables};
+use crate::epan::{self, BoolPref, UintPref};
 
 /// Operation codes (ZooDefs.OpCode).
 pub mod opcode {
@@ -88,20 +87,14 @@ pub fn error_name(err: i32) -> Option<&'static str> {
         .and_then(|(_, n)| n.to_str().ok())
 }
 
-/// Registration results, read at dissection time.
-pub(crate) struct Registered {
-    pub proto: Protocol,
+/// The preferences, read at dissection time.
+pub(crate) struct Settings {
     /// Largest PDU length accepted before the length is called bogus.
     pub max_pdu: UintPref,
     pub desegment: BoolPref,
-    pub handle: OnceLock<Handle>,
 }
 
-static REGISTERED: OnceLock<Registered> = OnceLock::new();
-
-pub(crate) fn registered() -> Option<&'static Registered> {
-    REGISTERED.get()
-}
+pub(crate) static REGISTRATION: Registration<Settings> = Registration::new();
 
 /// jute.maxbuffer's default is 0xfffff; allow some headroom for headers.
 /// The conventional secure client port.
@@ -110,12 +103,12 @@ pub const SECURE_CLIENT_PORT: u32 = 2281;
 pub const DEFAULT_MAX_PDU: u32 = 1024 * 1024 + 64;
 
 pub fn register() {
-    let proto = epan::register::register_protocol(c"ZooKeeper", c"ZooKeeper", c"zookeeper");
-    epan::register::register_fields::<fields::Hf>(proto);
-    epan::register::register_subtrees::<fields::Ett>();
-    epan::register::register_experts::<fields::Ei>(proto);
+    let (proto, prefs) = register_protocol_with_tables::<fields::Hf, fields::Ett, fields::Ei>(
+        c"ZooKeeper",
+        c"ZooKeeper",
+        c"zookeeper",
+    );
     epan::stats::register_zookeeper(proto, fields::OPCODE_NAMES, fields::ERROR_NAMES);
-    let prefs = Prefs::register(proto);
     let max_pdu = prefs.uint(
         c"max_pdu_size",
         c"Maximum PDU size",
@@ -128,19 +121,18 @@ pub fn register() {
         c"Whether the ZooKeeper dissector should reassemble PDUs spanning multiple TCP segments. To use this option, you must also enable \"Allow subdissectors to reassemble TCP streams\" in the TCP protocol settings.",
         true,
     );
-    let _ = REGISTERED.set(Registered {
-        proto,
-        max_pdu,
-        desegment,
-        handle: OnceLock::new(),
-    });
+    REGISTRATION.set(proto, Settings { max_pdu, desegment });
 }
 
 pub fn register_handoff() {
-    let Some(reg) = registered() else { return };
-    let handle =
-        epan::create_framed_handle::<dissect::ZooKeeper>(reg.desegment, Some(c"zookeeper"));
-    let _ = reg.handle.set(handle);
+    let Some(reg) = REGISTRATION.get() else {
+        return;
+    };
+    let handle = epan::create_framed_handle::<dissect::ZooKeeper>(
+        reg.settings.desegment,
+        Some(c"zookeeper"),
+    );
+    REGISTRATION.set_handle(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"2181");
     // The secure client port (secureClientPort, TLS) that ZooKeeper's documentation and
     // Kafka's use; another port is reached with Decode As, "TLS port".

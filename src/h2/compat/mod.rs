@@ -46,7 +46,9 @@ pub fn builtin() -> Option<&'static Builtin> {
 
 /// The preference `h2.builtin_compat`.
 pub fn enabled() -> bool {
-    crate::h2::registered().is_none_or(|r| r.compat.get())
+    crate::h2::REGISTRATION
+        .get()
+        .is_none_or(|r| r.settings.compat.get())
 }
 
 /// The built-in's registrations, also while `http2` is disabled.
