@@ -7,7 +7,7 @@
 //! - built-in: the stock tshark without our plugin (`Stock`: temporary HOME, uid 65534 as
 //!   `support::Tshark`), `-d tcp.port==N,http2` for the capture's ports. Loading the plugin
 //!   and passing `--disable-protocol h2` is not equivalent: once h2 owns `tls.alpn "h2"`,
-//!   the built-in does not get TLS h2 back (docs/http2-builtin.md, E11);
+//!   the built-in does not get TLS h2 back (../shared/docs/http2-builtin.md, E11);
 //! - ours: `support::Tshark` (plugin loaded), `--disable-protocol http2`, `-d tcp.port==N,h2`.
 //!
 //! Both runs use `-2 -T json --no-duplicate-keys -J "frame <proto>"`. The JSON is read by a
@@ -175,7 +175,7 @@ impl Runner for Tshark {
 /// The stock tshark, without our plugin: the oracle side. Same hermetic setup as
 /// `support::Tshark` (temporary HOME, uid 65534 when root) but with no plugin in HOME.
 /// With the plugin loaded, `--disable-protocol h2` is not enough: once h2 owns
-/// `tls.alpn "h2"` the built-in never gets TLS h2 back (docs/http2-builtin.md, E11).
+/// `tls.alpn "h2"` the built-in never gets TLS h2 back (../shared/docs/http2-builtin.md, E11).
 struct Stock {
     home: TempDir,
     as_nobody: bool,
