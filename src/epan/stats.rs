@@ -1,8 +1,8 @@
-//! Statistics: the ZooKeeper tap, its service response time table (`tshark -z
-//! zookeeper,srt`) and its stats tree (`tshark -z zookeeper,tree`). The tap callbacks
-//! are C (wireshark-sys/stats.c), because their signatures follow the installed headers;
-//! this side registers them with the protocol's value names and queues one plain record
-//! per PDU.
+//! Statistics of a protocol, generic: a tap, its service response time tables (`tshark -z
+//! <name>,srt`) and its stats tree (`tshark -z <name>,tree`). The tap callbacks are C
+//! (wireshark-sys/stats.c), because their signatures follow the installed headers; this side
+//! registers a protocol's tables and queues one plain record per PDU. The protocols describe
+//! their own tables and records (`zookeeper/stats.rs`, `h2/stats.rs`).
 
 use std::ffi::{CStr, c_int};
 
@@ -12,88 +12,12 @@ use super::packet::Packet;
 use super::register::Protocol;
 use crate::common::Nanos;
 
-/// What one ZooKeeper PDU contributes to the statistics.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ZkTap {
-    Request {
-        opcode: i32,
-        session_id: Option<u64>,
-    },
-    Reply {
-        /// The paired request's opcode and capture time.
-        request: Option<(i32, Nanos)>,
-        err: i32,
-        session_id: Option<u64>,
-    },
-    Notification {
-        session_id: Option<u64>,
-    },
-}
-
-/// Registers the tap, the SRT table and the stats tree. `opcodes` and `errors` name the
-/// SRT rows and tree nodes; they are copied.
-pub fn register_zookeeper(proto: Protocol, opcodes: &[(u32, &CStr)], errors: &[(u32, &CStr)]) {
-    let conv = |t: &[(u32, &CStr)]| -> Vec<sys::zkh2_name> {
-        t.iter()
-            .map(|(v, n)| sys::zkh2_name {
-                value: *v as i32,
-                name: n.as_ptr(),
-            })
-            .collect()
-    };
-    let (ops, errs) = (conv(opcodes), conv(errors));
-    // SAFETY: the arrays and their strings are valid for the call; C copies them.
-    unsafe {
-        sys::zkh2_zk_stats_register(
-            proto.id(),
-            ops.as_ptr(),
-            ops.len() as c_int,
-            errs.as_ptr(),
-            errs.len() as c_int,
-        );
-    }
-}
-
-/// Queues the record of one PDU (only when a listener is attached; cheap otherwise).
-pub fn queue_zookeeper(pkt: &Packet<'_>, rec: ZkTap) {
-    let sid = |s: Option<u64>| (i32::from(s.is_some()), s.unwrap_or(0));
-    let mut raw = sys::zkh2_zk_tap::default();
-    match rec {
-        ZkTap::Request { opcode, session_id } => {
-            raw.kind = 1;
-            raw.opcode = opcode;
-            raw.has_opcode = 1;
-            (raw.has_session, raw.session_id) = sid(session_id);
-        }
-        ZkTap::Reply {
-            request,
-            err,
-            session_id,
-        } => {
-            raw.kind = 2;
-            raw.err = err;
-            if let Some((op, t)) = request {
-                raw.opcode = op;
-                raw.has_opcode = 1;
-                raw.paired = 1;
-                raw.req_secs = t.div_euclid(1_000_000_000);
-                raw.req_nsecs = t.rem_euclid(1_000_000_000) as i32;
-            }
-            (raw.has_session, raw.session_id) = sid(session_id);
-        }
-        ZkTap::Notification { session_id } => {
-            raw.kind = 3;
-            (raw.has_session, raw.session_id) = sid(session_id);
-        }
-    }
-    // SAFETY: valid pinfo of the running dissection; the record is copied by C.
-    unsafe { sys::zkh2_zk_tap_queue(pkt.raw(), &raw) };
-}
-
 /// One service response time table of a protocol's statistics: its title, the filter its
 /// rows stand for, and its rows.
 pub struct SrtTable {
     pub title: &'static CStr,
+    /// The title of the row column (`None`: epan's default).
+    pub column: Option<&'static CStr>,
     pub filter: &'static CStr,
     pub rows: &'static [&'static CStr],
 }
@@ -105,12 +29,34 @@ pub struct Stats {
 }
 
 /// What one PDU contributes: the SRT rows a response counts in (one per table, or None),
-/// with its request's time, and the stats tree nodes to tick (paths of up to three labels).
+/// with its request's time, and the stats tree nodes to tick.
 #[derive(Clone, Debug, Default)]
 pub struct StatRecord {
     pub srt_rows: Vec<Option<usize>>,
     pub request_time: Option<Nanos>,
-    pub ticks: Vec<Vec<String>>,
+    /// At most four paths.
+    pub ticks: Vec<Tick>,
+}
+
+/// A path of stats tree labels (at most four, from a root the registration created).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tick {
+    pub path: Vec<String>,
+    /// The nodes from this depth on are counted; those above are only found, because
+    /// another path of the same record counts them.
+    pub from: usize,
+}
+
+impl Tick {
+    /// Every node of the path counts.
+    pub fn new(path: Vec<String>) -> Tick {
+        Tick { path, from: 0 }
+    }
+
+    /// Only the nodes from depth `from` on count.
+    pub fn below(path: Vec<String>, from: usize) -> Tick {
+        Tick { path, from }
+    }
 }
 
 /// Registers tap `name` (`-z <name>,srt` and `-z <name>,tree`), from a register routine.
@@ -130,6 +76,7 @@ pub fn register_stats(
         .zip(&row_ptrs)
         .map(|(t, rows)| sys::zkh2_srt_table {
             title: t.title.as_ptr(),
+            column: t.column.map_or(std::ptr::null(), CStr::as_ptr),
             filter: t.filter.as_ptr(),
             rows: rows.as_ptr(),
             n_rows: rows.len() as c_int,
@@ -175,12 +122,15 @@ impl Stats {
         let labels: Vec<Vec<std::ffi::CString>> = rec
             .ticks
             .iter()
-            .map(|path| path.iter().map(|l| super::tree::to_cstring(l)).collect())
+            .map(|t| t.path.iter().map(|l| super::tree::to_cstring(l)).collect())
             .collect();
         for (slot, path) in raw.tick.iter_mut().zip(&labels) {
             for (cell, label) in slot.iter_mut().zip(path) {
                 *cell = label.as_ptr();
             }
+        }
+        for (from, tick) in raw.tick_from.iter_mut().zip(&rec.ticks) {
+            *from = i32::try_from(tick.from).unwrap_or(i32::MAX);
         }
         // SAFETY: valid pinfo; the labels live across the call and are copied by C.
         unsafe { sys::zkh2_stats_queue(pkt.raw(), self.tap, &raw) };

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use super::connection::{BlockRole, Connection, FrameInfo};
 use super::frame::{self, Payload};
 use crate::epan::Protocol;
-use crate::epan::stats::{SrtTable, StatRecord, Stats, register_stats};
+use crate::epan::stats::{SrtTable, StatRecord, Stats, Tick, register_stats};
 
 const METHODS: &[&std::ffi::CStr] = &[
     c"GET", c"POST", c"PUT", c"DELETE", c"HEAD", c"OPTIONS", c"PATCH", c"CONNECT", c"other",
@@ -37,11 +37,13 @@ pub fn register(proto: Protocol) {
         &[
             SrtTable {
                 title: c"HTTP/2 response time by request method",
+                column: None,
                 filter: c"h2.method",
                 rows: METHODS,
             },
             SrtTable {
                 title: c"HTTP/2 response time by status class",
+                column: None,
                 filter: c"h2.status",
                 rows: CLASSES,
             },
@@ -86,31 +88,33 @@ pub fn record(
     let mut rec = StatRecord::default();
     match parsed.payload.ok()? {
         Payload::RstStream { error } => {
-            rec.ticks.push(vec![RESETS.into(), error_label(error.val)]);
+            rec.ticks
+                .push(Tick::new(vec![RESETS.into(), error_label(error.val)]));
         }
         Payload::GoAway { error, .. } => {
-            rec.ticks.push(vec![GOAWAYS.into(), error_label(error.val)]);
+            rec.ticks
+                .push(Tick::new(vec![GOAWAYS.into(), error_label(error.val)]));
         }
         Payload::Headers { .. } | Payload::Continuation { .. } if completes_block => {
             let block = info.block.as_deref()?;
             match block.role {
                 BlockRole::Request => {
                     let m = block.value(b":method").unwrap_or(b"");
-                    rec.ticks.push(vec![
+                    rec.ticks.push(Tick::new(vec![
                         REQUESTS.into(),
                         String::from_utf8_lossy(m).into_owned(),
-                    ]);
+                    ]));
                 }
                 BlockRole::Response | BlockRole::Informational => {
                     let status = block
                         .value(b":status")
                         .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok())?;
                     let class = class_row(status);
-                    rec.ticks.push(vec![
+                    rec.ticks.push(Tick::new(vec![
                         RESPONSES.into(),
                         CLASSES[class].to_string_lossy().into_owned(),
                         status.to_string(),
-                    ]);
+                    ]));
                     // The response time of a final response whose request was seen.
                     let summary = info.summary.and_then(|i| conn.summary(i));
                     if block.role == BlockRole::Response

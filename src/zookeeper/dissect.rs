@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, ReplyBody, RequestBody, Stat};
 use super::session::{Framing, PduKind, RequestLink, Session};
+use super::stats::{self, Event};
 use super::{REGISTRATION, error_name, opcode, xid};
 use crate::common::{At, Direction, PduKey};
-use crate::epan::stats::{self, ZkTap};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 use crate::jute::{self, Acl, Counted};
 
@@ -214,8 +214,8 @@ impl FramedDissector for ZooKeeper {
         }
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
-        if let Some(rec) = tap_record(&kind, bytes, session_id) {
-            stats::queue_zookeeper(pkt, rec);
+        if let Some(event) = tap_event(&kind, bytes) {
+            stats::queue(pkt, event, session_id);
         }
     }
 
@@ -240,24 +240,22 @@ impl FramedDissector for ZooKeeper {
     }
 }
 
-/// The statistics record of a PDU.
-fn tap_record(kind: &PduKind, bytes: &[u8], session_id: Option<u64>) -> Option<ZkTap> {
+/// What a PDU contributes to the statistics.
+fn tap_event(kind: &PduKind, bytes: &[u8]) -> Option<Event> {
     let be32 = |o: usize| {
         bytes
             .get(o..o + 4)
             .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     };
     Some(match kind {
-        PduKind::Request { opcode, .. } if *opcode != i32::MIN => ZkTap::Request {
-            opcode: *opcode,
-            session_id,
-        },
-        PduKind::Reply { request } => ZkTap::Reply {
+        PduKind::Request { opcode, .. } if *opcode != i32::MIN => {
+            Event::Request { opcode: *opcode }
+        }
+        PduKind::Reply { request } => Event::Reply {
             request: request.as_ref().map(|l| (l.opcode, l.time)),
             err: be32(16)?,
-            session_id,
         },
-        PduKind::Notification { .. } => ZkTap::Notification { session_id },
+        PduKind::Notification { .. } => Event::Notification,
         _ => return None,
     })
 }

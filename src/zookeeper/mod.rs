@@ -10,6 +10,7 @@ pub mod dissect;
 pub mod fields;
 pub mod parse;
 pub mod session;
+pub mod stats;
 
 use crate::epan::register::{Registration, register_protocol_with_tables};
 use crate::epan::{self, BoolPref, UintPref};
@@ -108,7 +109,7 @@ pub fn register() {
         c"ZooKeeper",
         c"zookeeper",
     );
-    epan::stats::register_zookeeper(proto, fields::OPCODE_NAMES, fields::ERROR_NAMES);
+    stats::register(proto);
     let max_pdu = prefs.uint(
         c"max_pdu_size",
         c"Maximum PDU size",
