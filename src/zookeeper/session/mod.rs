@@ -1,0 +1,388 @@
+//! Per-connection state: which side is the server, the handshake, four-letter words, and
+//! pairing each reply with its request. Pure Rust, no Wireshark.
+//!
+//! Every decision is made once, on the first pass, in capture order, and stored per PDU
+//! (`PduKey`). Later passes (tshark -2, GUI clicks in any order) only look decisions up, so
+//! the tree of a packet never depends on what was dissected before it.
+//!
+//! This file holds the connection's state and the classification of each PDU (handshake,
+//! request, reply paired by xid, notification); `framing` finds where PDUs begin and
+//! resynchronises, `watches` tracks which request set which watch.
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use super::FOUR_LETTER_WORDS;
+use super::parse;
+use super::xid;
+use crate::common::{Direction, Nanos, PduKey, ServerPort};
+use crate::epan::{SideSync, StreamStart};
+use crate::jute;
+
+mod framing;
+mod watches;
+
+pub use framing::*;
+pub use watches::*;
+
+/// The request a reply answers, as the reply shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestLink {
+    pub frame: u32,
+    pub time: Nanos,
+    pub opcode: i32,
+    pub path: Option<Rc<str>>,
+}
+
+/// What the first pass decided about one PDU.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PduKind {
+    /// The handshake's request, with its response (frame, time) once seen.
+    ConnectRequest {
+        response: Option<(u32, Nanos)>,
+    },
+    /// The handshake's response, with its request (frame, time) when captured.
+    ConnectResponse {
+        request: Option<(u32, Nanos)>,
+    },
+    /// A four-letter word (`ruok`, `stat`, ...) sent instead of a handshake.
+    FourLetterCommand,
+    /// The plain-text reply to a four-letter word: everything the server sends after it.
+    FourLetterReply,
+    Request {
+        opcode: i32,
+        /// Filled in when the reply is seen.
+        response: Option<(u32, Nanos)>,
+        /// False when the pending table was full and the request was not tracked.
+        tracked: bool,
+        /// Frames of the notifications that fired a watch this request set.
+        watch: WatchNote,
+    },
+    Reply {
+        request: Option<RequestLink>,
+    },
+    /// A watch notification (xid -1), with the frames of the requests that set the
+    /// watches it fired.
+    Notification {
+        set_in: Vec<u32>,
+    },
+    /// Bytes at the start of a capture that began inside a PDU: skipped until the next
+    /// plausible PDU start.
+    Continuation,
+    /// After a handshake with protocolVersion != 0 (ClickHouse Keeper extensions): headers
+    /// are shown, bodies are not decoded.
+    Opaque,
+}
+
+/// What a request did to the watch table, filled in on the first pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchNote {
+    /// Notifications that fired a watch set by this request.
+    pub fired_in: Vec<u32>,
+    /// The watch table was full: the watch this request set is not tracked.
+    pub untracked: bool,
+    /// More than `MAX_WATCH_LINKS` notifications fired this request's (persistent) watch:
+    /// only the first ones are linked.
+    pub links_truncated: bool,
+}
+
+/// Caps on per-connection tables, so that a hostile capture cannot grow them without bound.
+pub const MAX_PENDING: usize = 100_000;
+
+#[derive(Clone, Debug)]
+struct Pending {
+    frame: u32,
+    time: Nanos,
+    opcode: i32,
+    path: Option<Rc<str>>,
+    key: PduKey,
+    watch: Option<WatchOp>,
+}
+
+/// The state of one ZooKeeper connection.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// The server's TCP port, once known (from the port table or the handshake).
+    pub server_port: ServerPort,
+    /// Frame of the client's first bytes, where a four-letter word can appear.
+    first_client_frame: Option<u32>,
+    /// Frame of the four-letter word, when this connection carries one.
+    four_letter_frame: Option<u32>,
+    /// The client has sent a length-prefixed PDU: a four-letter word can no longer come
+    /// (it is only ever the connection's first bytes).
+    client_framed_pdu: bool,
+    client_started: bool,
+    server_started: bool,
+    /// The ConnectRequest, until its response arrives.
+    connect_request: Option<(PduKey, Nanos)>,
+    saw_connect_request: bool,
+    /// Session id from the ConnectResponse (or the ConnectRequest when re-opening).
+    pub session_id: Option<u64>,
+    /// A handshake with protocolVersion != 0 was seen: bodies are opaque from then on.
+    opaque: bool,
+    pending: HashMap<i32, Pending>,
+    /// Pings, auth and setWatches use fixed xids; their replies come back in order.
+    control: [VecDeque<Pending>; 3],
+    decisions: HashMap<PduKey, PduKind>,
+    /// Watches set on this connection: kind and path -> the requests that set them.
+    watches: HashMap<(WatchKind, Rc<str>), Vec<PduKey>>,
+    watch_count: usize,
+    /// Index 0: to the server, 1: to the client.
+    resync: [Resync; 2],
+    /// How each side's first PDU was framed, from TCP's facts (first pass).
+    sync: [Option<SideSync>; 2],
+    /// TCP's facts could not be read for this side (directly on TCP): its first PDU says so.
+    facts_unavailable: [bool; 2],
+    /// The PDU that carries that note, once dissected on the first pass.
+    facts_note: [Option<PduKey>; 2],
+    /// (frame, length) of the skipped bytes at the start of a mid-stream capture.
+    continuations: Vec<(u32, u32)>,
+}
+
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::ToServer => 0,
+        Direction::ToClient => 1,
+    }
+}
+
+impl Session {
+    /// Decides the direction of a segment. `match_port` is the port that selected the
+    /// dissector (port table or Decode As), 0 if none.
+    pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
+        self.server_port.direction(src_port, dst_port, match_port)
+    }
+
+    /// Records the server's port when a heuristic recognised the handshake.
+    pub fn set_server_port(&mut self, port: u32) {
+        self.server_port.learn(port);
+    }
+
+    /// True when the bytes of this frame belong to a four-letter-word exchange.
+    pub fn is_four_letter(&self, frame: u32) -> bool {
+        self.four_letter_frame.is_some_and(|f| frame >= f)
+    }
+
+    /// The decision stored on the first pass for this PDU.
+    pub fn decision(&self, key: PduKey) -> Option<&PduKind> {
+        self.decisions.get(&key)
+    }
+
+    /// First pass: classifies a complete PDU and updates pairing state.
+    /// `pdu` is the whole PDU including its length prefix.
+    pub fn classify(&mut self, key: PduKey, dir: Direction, time: Nanos, pdu: &[u8]) -> PduKind {
+        let kind = self.classify_inner(key, dir, time, pdu);
+        self.decisions.insert(key, kind.clone());
+        kind
+    }
+
+    fn classify_inner(&mut self, key: PduKey, dir: Direction, time: Nanos, pdu: &[u8]) -> PduKind {
+        let frame = key.frame;
+        if self.four_letter_frame.is_some_and(|f| frame >= f) {
+            return match dir {
+                Direction::ToServer => PduKind::FourLetterCommand,
+                Direction::ToClient => PduKind::FourLetterReply,
+            };
+        }
+        let body = pdu.get(4..).unwrap_or(&[]);
+        match dir {
+            Direction::ToServer => {
+                let first = !self.client_started;
+                self.client_started = true;
+                // On a side captured from its start the first PDU is the ConnectRequest by
+                // position, whatever its length; elsewhere its shape must say so.
+                if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
+                    || self.looks_like_extended_connect(first, body)
+                {
+                    self.saw_connect_request = true;
+                    let version = be_i32(body, 0).unwrap_or(0);
+                    self.opaque = version != 0;
+                    let sid = be_u64(body, 16).unwrap_or(0);
+                    if sid != 0 {
+                        self.session_id = Some(sid);
+                    }
+                    self.connect_request = Some((key, time));
+                    return PduKind::ConnectRequest { response: None };
+                }
+                if body.len() < 8 {
+                    return PduKind::Request {
+                        opcode: i32::MIN,
+                        response: None,
+                        tracked: false,
+                        watch: WatchNote::default(),
+                    };
+                }
+                let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                let opcode = i32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+                let path = if self.opaque {
+                    None
+                } else {
+                    request_path(opcode, pdu)
+                };
+                let mut watch = WatchNote::default();
+                let watch_op = if self.opaque {
+                    None
+                } else {
+                    watch_op(opcode, pdu)
+                };
+                if !self.opaque
+                    && matches!(
+                        opcode,
+                        super::opcode::SET_WATCHES | super::opcode::SET_WATCHES2
+                    )
+                {
+                    // Re-set after a reconnect: the watches exist as soon as the server
+                    // reads the request (its reply is empty).
+                    for (kind, path) in set_watches_paths(opcode, pdu) {
+                        if !self.add_watch(kind, path, key) {
+                            watch.untracked = true;
+                        }
+                    }
+                }
+                let pending = Pending {
+                    frame,
+                    time,
+                    opcode,
+                    path,
+                    key,
+                    watch: watch_op,
+                };
+                let tracked = match control_slot(x) {
+                    Some(slot) if self.control[slot].len() < MAX_PENDING => {
+                        self.control[slot].push_back(pending);
+                        true
+                    }
+                    Some(_) => false,
+                    None if self.pending.len() < MAX_PENDING || self.pending.contains_key(&x) => {
+                        // A repeated xid (the Java client wraps at INT32_MAX) replaces the older one.
+                        self.pending.insert(x, pending);
+                        true
+                    }
+                    None => false,
+                };
+                PduKind::Request {
+                    opcode,
+                    response: None,
+                    tracked,
+                    watch,
+                }
+            }
+            Direction::ToClient => {
+                let first = !self.server_started;
+                self.server_started = true;
+                if first
+                    && (self.synced_from_start(dir)
+                        || parse::looks_like_connect_response(body)
+                        || self.saw_connect_request
+                            && body.len() >= 36
+                            && body[0..4] == [0; 4]
+                            && !self.plausible_reply(body))
+                {
+                    let sid = be_u64(body, 8).unwrap_or(0);
+                    self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
+                    let request = self.connect_request.take().map(|(req_key, req_time)| {
+                        if let Some(PduKind::ConnectRequest { response }) =
+                            self.decisions.get_mut(&req_key)
+                        {
+                            *response = Some((frame, time));
+                        }
+                        (req_key.frame, req_time)
+                    });
+                    return PduKind::ConnectResponse { request };
+                }
+                if body.len() < 4 {
+                    return PduKind::Reply { request: None };
+                }
+                let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                if x == xid::NOTIFICATION {
+                    let set_in = self.fire_watches(pdu, frame);
+                    return PduKind::Notification { set_in };
+                }
+                let err = body
+                    .get(12..16)
+                    .map_or(0, |e| i32::from_be_bytes([e[0], e[1], e[2], e[3]]));
+                let found = match control_slot(x) {
+                    Some(slot) => self.control[slot].pop_front(),
+                    None => self.pending.remove(&x),
+                };
+                let request = found.map(|p| {
+                    if let Some(PduKind::Request { response, .. }) = self.decisions.get_mut(&p.key)
+                    {
+                        *response = Some((frame, time));
+                    }
+                    self.apply_watch_op(&p, err);
+                    RequestLink {
+                        frame: p.frame,
+                        time: p.time,
+                        opcode: p.opcode,
+                        path: p.path,
+                    }
+                });
+                PduKind::Reply { request }
+            }
+        }
+    }
+
+    /// True once a handshake with protocolVersion != 0 was seen.
+    pub fn is_opaque(&self) -> bool {
+        self.opaque
+    }
+
+    /// Number of requests still waiting for a reply (for tests and statistics).
+    pub fn outstanding(&self) -> usize {
+        self.pending.len() + self.control.iter().map(VecDeque::len).sum::<usize>()
+    }
+}
+
+fn be_i32(b: &[u8], at: usize) -> Option<i32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(i32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at.checked_add(8)?)?;
+    Some(u64::from_be_bytes([
+        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
+    ]))
+}
+
+/// The path of a request, for showing on its reply. Only opcodes whose record starts with
+/// a path have one.
+fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
+    if !has_path(opcode) {
+        return None;
+    }
+    let (_, s) = jute::counted(jute::input(pdu.get(12..)?)).ok()?;
+    s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
+}
+
+/// Requests whose record starts with a path.
+fn has_path(opcode: i32) -> bool {
+    use super::opcode as op;
+    matches!(
+        opcode,
+        op::CREATE
+            | op::DELETE
+            | op::EXISTS
+            | op::GET_DATA
+            | op::SET_DATA
+            | op::GET_ACL
+            | op::SET_ACL
+            | op::GET_CHILDREN
+            | op::SYNC
+            | op::GET_CHILDREN2
+            | op::CHECK
+            | op::CREATE2
+            | op::CHECK_WATCHES
+            | op::REMOVE_WATCHES
+            | op::CREATE_CONTAINER
+            | op::CREATE_TTL
+            | op::GET_EPHEMERALS
+            | op::GET_ALL_CHILDREN_NUMBER
+            | op::ADD_WATCH
+    )
+}
+
+#[cfg(test)]
+#[path = "../tests/session.rs"]
+mod tests;
