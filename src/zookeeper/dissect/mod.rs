@@ -1,0 +1,389 @@
+//! From bytes to the tree: frames PDUs for `tcp_dissect_pdus`, asks the session what each
+//! PDU is, parses it, and adds items at the offsets the parser reports. `request`, `reply`
+//! and `records` render the parsed records. (The length prefix, the xid and the reply's
+//! error code are still read at fixed offsets here and in the session; parsing each PDU once
+//! into a typed `Pdu` that both share is the next step.)
+
+use std::fmt::Write as _;
+
+use super::fields::{Ei, Ett, Hf};
+use super::parse::{self, ReplyBody, RequestBody, Stat};
+use super::session::{Framing, PduKind, RequestLink, Session};
+use super::stats::{self, Event};
+use super::{REGISTRATION, error_name, opcode, xid};
+use crate::common::{At, Direction, PduKey};
+use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
+use crate::jute::{self, Acl, Counted};
+
+mod records;
+mod reply;
+mod request;
+
+use records::*;
+use reply::*;
+use request::*;
+
+/// Operations (or results) of one multi shown in the tree; the rest are summarised.
+const MAX_MULTI_SHOWN: usize = 1_000;
+
+/// The ZooKeeper client protocol as a framed TCP dissector.
+pub struct ZooKeeper;
+
+fn proto() -> Protocol {
+    REGISTRATION.proto()
+}
+
+fn max_pdu() -> u32 {
+    REGISTRATION
+        .get()
+        .map_or(super::DEFAULT_MAX_PDU, |r| r.settings.max_pdu.get())
+}
+
+impl FramedDissector for ZooKeeper {
+    /// One byte: the length prefix (4 bytes) is asked for in `pdu_len`, so that the last
+    /// 1 to 3 bytes of a four-letter word's plain-text reply, alone in a segment, are shown
+    /// rather than left waiting for a length prefix that never comes.
+    const HEADER_LEN: u32 = 1;
+
+    fn protocol() -> Protocol {
+        proto()
+    }
+
+    fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen {
+        let Some(mut session) = pkt.conversation::<Session>(proto()) else {
+            return PduLen::RestOfSegment;
+        };
+        let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        if bytes.len() < 4 {
+            // Plain text after a four-letter word is taken as it comes; anything else needs
+            // its 4-byte length prefix first.
+            return if session.is_four_letter(pkt.frame()) {
+                PduLen::RestOfSegment
+            } else {
+                PduLen::NeedMore
+            };
+        }
+        match session.framing_at(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited(), || {
+            pkt.stream_start()
+        }) {
+            Framing::Pdu(n) | Framing::FourLetter(n) | Framing::Skip(n) => PduLen::Exactly(n),
+            Framing::Rest => PduLen::RestOfSegment,
+        }
+    }
+
+    fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]) {
+        pkt.set_protocol_column(c"ZooKeeper");
+        let key = PduKey {
+            frame: pkt.frame(),
+            index: pkt.next_pdu_index(proto()),
+        };
+        if key.index == 0 {
+            pkt.clear_info();
+        }
+        let Some(mut session) = pkt.conversation::<Session>(proto()) else {
+            return;
+        };
+        let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
+        t.add_bool(Hf::Response, 0, 0, dir == Direction::ToClient)
+            .generated();
+
+        if session.facts_unavailable_note(dir, key, !pkt.visited()) {
+            item.expert(
+                pkt,
+                Ei::TcpFactsUnavailable,
+                "TCP's sequence facts could not be read for this side: where its stream starts was judged by the bytes",
+            );
+        }
+        if session.is_four_letter(key.frame) {
+            drop(session);
+            four_letter(pkt, &t, item, dir, bytes);
+            return;
+        }
+        if key.index == 0 && session.is_continuation(key.frame, bytes.len()) {
+            drop(session);
+            let it = t.add(Hf::Continuation, 0, bytes.len(), Enc::Na);
+            it.expert(
+                pkt,
+                Ei::Continuation,
+                &format!(
+                    "Continuation of a PDU sent before the capture started: {} bytes skipped up to the next PDU start",
+                    bytes.len()
+                ),
+            );
+            item.append_text(", continuation of a PDU before the capture");
+            pkt.append_info("continuation of a PDU before the capture");
+            return;
+        }
+        let declared = bytes
+            .get(..4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let len_item = t.add(Hf::Len, 0, 4, Enc::BigEndian);
+        if declared.is_none_or(|n| n < 0 || n as u32 > max_pdu() || n as usize + 4 != bytes.len()) {
+            drop(session);
+            bogus_length(pkt, &t, len_item, declared, bytes);
+            return;
+        }
+        let kind = if pkt.visited() {
+            match session.decision(key) {
+                Some(k) => k.clone(),
+                // Not decided on the first pass (should not happen): decide without history.
+                None => Session::default().classify(key, dir, pkt.time(), bytes),
+            }
+        } else {
+            session.classify(key, dir, pkt.time(), bytes)
+        };
+        let session_id = session.session_id;
+        let opaque = session.is_opaque()
+            && !matches!(
+                kind,
+                PduKind::ConnectRequest { .. } | PduKind::ConnectResponse { .. }
+            );
+        drop(session);
+
+        if let Some(sid) = session_id {
+            t.add_u64(Hf::SessionId, 0, 0, sid).generated();
+        }
+        let mut info = String::new();
+        match &kind {
+            PduKind::ConnectRequest { response } => {
+                if let Some((frame, _)) = response {
+                    t.add_u32(Hf::ResponseIn, 0, 0, *frame).generated();
+                }
+                connect_request(pkt, &t, bytes, &mut info)
+            }
+            PduKind::ConnectResponse { request } => {
+                if let Some((frame, time)) = request {
+                    t.add_u32(Hf::RequestIn, 0, 0, *frame).generated();
+                    t.add_duration(Hf::Time, 0, 0, pkt.time() - time)
+                        .generated();
+                }
+                connect_response(pkt, &t, bytes, &mut info)
+            }
+            PduKind::Request {
+                opcode,
+                response,
+                tracked,
+                watch,
+            } => {
+                request(
+                    pkt, &t, bytes, *opcode, *response, *tracked, opaque, &mut info,
+                );
+                for f in &watch.fired_in {
+                    t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
+                }
+                if watch.links_truncated {
+                    t.add_expert(
+                        pkt,
+                        Ei::WatchTableFull,
+                        0,
+                        0,
+                        &format!(
+                            "This watch fired more than {} times: only the first are linked",
+                            super::session::MAX_WATCH_LINKS
+                        ),
+                    );
+                }
+                if watch.untracked {
+                    t.add_expert(
+                        pkt,
+                        Ei::WatchTableFull,
+                        0,
+                        0,
+                        &format!("More than {} watches on this connection: the watch this request sets is not tracked", super::session::MAX_WATCHES),
+                    );
+                }
+            }
+            PduKind::Reply { request } => {
+                reply(pkt, &t, bytes, request.as_ref(), opaque, &mut info)
+            }
+            PduKind::Notification { set_in } => {
+                notification(pkt, &t, bytes, &mut info);
+                for f in set_in.iter().take(super::session::MAX_WATCH_LINKS) {
+                    t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
+                }
+                if set_in.len() > super::session::MAX_WATCH_LINKS {
+                    t.add_expert(
+                        pkt,
+                        Ei::WatchTableFull,
+                        0,
+                        0,
+                        &format!(
+                            "More than {} requests set watches this notification fired: only the first are linked",
+                            super::session::MAX_WATCH_LINKS
+                        ),
+                    );
+                }
+            }
+            PduKind::FourLetterCommand
+            | PduKind::FourLetterReply
+            | PduKind::Opaque
+            | PduKind::Continuation => {
+                undecoded(&t, 4, bytes.len());
+            }
+        }
+        item.append_text(&format!(", {info}"));
+        pkt.append_info(&info);
+        if let Some(event) = tap_event(&kind, bytes) {
+            stats::queue(pkt, event, session_id);
+        }
+    }
+
+    fn heuristic(pkt: &Packet<'_>, bytes: &[u8]) -> bool {
+        let Some(body) = pdu_body(bytes) else {
+            return false;
+        };
+        let server_port = if parse::looks_like_connect_request(body) {
+            pkt.dst_port()
+        } else if parse::looks_like_connect_response(body) {
+            pkt.src_port()
+        } else {
+            return false;
+        };
+        match pkt.conversation::<Session>(proto()) {
+            Some(mut session) => {
+                session.set_server_port(server_port);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// What a PDU contributes to the statistics.
+fn tap_event(kind: &PduKind, bytes: &[u8]) -> Option<Event> {
+    let be32 = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    Some(match kind {
+        PduKind::Request { opcode, .. } if *opcode != i32::MIN => {
+            Event::Request { opcode: *opcode }
+        }
+        PduKind::Reply { request } => Event::Reply {
+            request: request.as_ref().map(|l| (l.opcode, l.time)),
+            err: be32(16)?,
+        },
+        PduKind::Notification { .. } => Event::Notification,
+        _ => return None,
+    })
+}
+
+/// The body of a PDU that is exactly `bytes` long, if the length prefix says so.
+fn pdu_body(bytes: &[u8]) -> Option<&[u8]> {
+    let n = i32::from_be_bytes(bytes.get(..4)?.try_into().ok()?);
+    (n >= 0 && n as usize + 4 == bytes.len()).then(|| &bytes[4..])
+}
+
+fn undecoded(t: &Tree<'_>, off: usize, end: usize) {
+    if end > off {
+        t.add(Hf::Undecoded, off, end - off, Enc::Na);
+    }
+}
+
+fn lossy(b: Option<&[u8]>) -> String {
+    match b {
+        Some(b) => String::from_utf8_lossy(b).into_owned(),
+        None => "(null)".to_string(),
+    }
+}
+
+fn op_name(op: i32) -> String {
+    opcode::name(op).map_or_else(|| format!("opcode {op}"), str::to_string)
+}
+
+fn err_name(err: i32) -> String {
+    error_name(err).map_or_else(|| format!("error {err}"), str::to_string)
+}
+
+fn four_letter(pkt: &Packet<'_>, t: &Tree<'_>, item: Item<'_>, dir: Direction, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    match dir {
+        Direction::ToServer => {
+            let word = text.get(..4).unwrap_or(&text).to_string();
+            t.add(Hf::FourLetterCommand, 0, bytes.len().min(4), Enc::Utf8);
+            if word == "stmk" && bytes.len() >= 12 {
+                t.add(Hf::FourLetterTraceMask, 4, 8, Enc::BigEndian);
+                undecoded(t, 12, bytes.len());
+            } else if bytes.len() > 4 && !bytes[4..].iter().all(|b| b.is_ascii_whitespace()) {
+                undecoded(t, 4, bytes.len());
+            }
+            item.expert(
+                pkt,
+                Ei::FourLetterWord,
+                &format!("Four-letter word: {word}"),
+            );
+            item.append_text(&format!(", four-letter word {word}"));
+            pkt.append_info(&format!("four-letter word {word}"));
+        }
+        Direction::ToClient => {
+            t.add(Hf::FourLetterResponse, 0, bytes.len(), Enc::Utf8);
+            let first_line = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect::<String>();
+            item.append_text(", four-letter word response");
+            pkt.append_info(&format!("four-letter word response: {first_line}"));
+        }
+    }
+}
+
+fn bogus_length(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    len_item: Item<'_>,
+    declared: Option<i32>,
+    bytes: &[u8],
+) {
+    let why = match declared {
+        None => "fewer than 4 bytes: no length prefix".to_string(),
+        Some(n) if n < 0 => format!("negative length {n}"),
+        Some(n) if n as u32 > max_pdu() => format!(
+            "length {n} exceeds the maximum PDU size preference ({})",
+            max_pdu()
+        ),
+        Some(n) => format!(
+            "length {n} does not match the {} bytes available",
+            bytes.len().saturating_sub(4)
+        ),
+    };
+    len_item.expert(
+        pkt,
+        Ei::BogusLength,
+        &format!("Bogus length prefix: {why}; bytes not decoded"),
+    );
+    undecoded(t, 4.min(bytes.len()), bytes.len());
+    pkt.append_info("bogus length, undecoded");
+}
+
+fn malformed(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    e: nom::Err<nom::error::Error<jute::Input<'_>>>,
+    end: usize,
+    info: &mut String,
+) {
+    let f = jute::failure(e);
+    t.add_expert(
+        pkt,
+        Ei::Malformed,
+        f.off,
+        end.saturating_sub(f.off),
+        &format!("Malformed record at offset {}: {}", f.off, f.describe()),
+    );
+    info.push_str(" [malformed]");
+}
+
+fn trailing(pkt: &Packet<'_>, t: &Tree<'_>, off: usize, end: usize) {
+    if end > off {
+        t.add(Hf::Undecoded, off, end - off, Enc::Na).expert(
+            pkt,
+            Ei::TrailingData,
+            &format!("{} bytes after the record", end - off),
+        );
+    }
+}

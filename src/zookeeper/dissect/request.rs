@@ -1,0 +1,309 @@
+//! Requests to the tree: the handshake's ConnectRequest, the request header and each
+//! opcode's body (multi with its sub-requests).
+
+use super::*;
+
+pub(super) fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
+    info.push_str("connect");
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
+    match parse::connect_request(i) {
+        Ok((rest, c)) => {
+            let v = t.add(
+                Hf::ConnectProtocolVersion,
+                c.protocol_version.off,
+                4,
+                Enc::BigEndian,
+            );
+            if c.protocol_version.val != 0 {
+                v.expert(pkt, Ei::UnsupportedVersion, &format!("Protocol version {}: request and reply bodies on this connection are not decoded", c.protocol_version.val));
+            } else if !parse::is_connect_request_len(bytes.len() - 4) {
+                v.expert(
+                    pkt,
+                    Ei::ConnectOddLength,
+                    &format!(
+                        "ConnectRequest of {} bytes: clients send 28, 29, 44 or 45",
+                        bytes.len() - 4
+                    ),
+                );
+            }
+            t.add(
+                Hf::ConnectLastZxidSeen,
+                c.last_zxid_seen.off,
+                8,
+                Enc::BigEndian,
+            );
+            t.add(Hf::ConnectTimeout, c.timeout.off, 4, Enc::BigEndian);
+            t.add(Hf::ConnectSessionId, c.session_id.off, 8, Enc::BigEndian);
+            bytes_field(t, Hf::ConnectPasswd, &c.passwd, "Password");
+            if let Some(ro) = c.read_only {
+                t.add(Hf::ConnectReadOnly, ro.off, 1, Enc::Na);
+            }
+            if c.session_id.val != 0 {
+                let _ = write!(info, " session 0x{:x} (reconnect)", c.session_id.val);
+            }
+            let _ = write!(info, " timeout {}ms", c.timeout.val);
+            if c.protocol_version.val == 0 {
+                trailing(pkt, t, rest.location_offset(), bytes.len());
+            } else {
+                undecoded(t, rest.location_offset(), bytes.len());
+            }
+        }
+        Err(e) => malformed(pkt, t, e, bytes.len(), info),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn request(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    bytes: &[u8],
+    op: i32,
+    response: Option<(u32, i64)>,
+    tracked: bool,
+    opaque: bool,
+    info: &mut String,
+) {
+    let i = jute::input(bytes);
+    let Ok((i, _)) = jute::int(i) else { return };
+    let (i, h) = match parse::request_header(i) {
+        Ok(r) => r,
+        Err(e) => return malformed(pkt, t, e, bytes.len(), info),
+    };
+    t.add(Hf::Xid, h.xid.off, 4, Enc::BigEndian);
+    let op_item = t.add(Hf::Opcode, h.opcode.off, 4, Enc::BigEndian);
+    info.push_str(&op_name(op));
+    if let Some((frame, _)) = response {
+        t.add_u32(Hf::ResponseIn, 0, 0, frame).generated();
+    }
+    if !tracked {
+        op_item.expert(
+            pkt,
+            Ei::TableFull,
+            "Too many outstanding requests on this connection: this one is not paired",
+        );
+    }
+    if opaque {
+        undecoded(t, i.location_offset(), bytes.len());
+        return;
+    }
+    match parse::request_body(op, i) {
+        None => {
+            op_item.expert(
+                pkt,
+                Ei::UnknownOpcode,
+                &format!("Unknown opcode {op}: body not decoded"),
+            );
+            undecoded(t, i.location_offset(), bytes.len());
+        }
+        Some(Err(e)) => malformed(pkt, t, e, bytes.len(), info),
+        Some(Ok((rest, body))) => {
+            request_body(t, &body, info);
+            trailing(pkt, t, rest.location_offset(), bytes.len());
+        }
+    }
+}
+
+pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
+    let path_info = |info: &mut String, p: &Counted<'_>| {
+        let _ = write!(info, " {}", lossy(p.val));
+    };
+    match body {
+        RequestBody::Empty => {}
+        RequestBody::Path { path } => {
+            string(t, Hf::Path, path, "Path");
+            path_info(info, path);
+        }
+        RequestBody::PathWatch { path, watch } => {
+            string(t, Hf::Path, path, "Path");
+            t.add(Hf::Watch, watch.off, 1, Enc::Na);
+            path_info(info, path);
+            if watch.val {
+                info.push_str(" watch");
+            }
+        }
+        RequestBody::Create {
+            path,
+            data,
+            acl,
+            flags,
+            ttl,
+        } => {
+            string(t, Hf::Path, path, "Path");
+            bytes_field(t, Hf::Data, data, "Data");
+            acl_list(t, acl);
+            t.add(Hf::Flags, flags.off, 4, Enc::BigEndian);
+            if let Some(ttl) = ttl {
+                t.add(Hf::Ttl, ttl.off, 8, Enc::BigEndian);
+            }
+            path_info(info, path);
+        }
+        RequestBody::PathVersion { path, version } => {
+            string(t, Hf::Path, path, "Path");
+            t.add(Hf::Version, version.off, 4, Enc::BigEndian);
+            path_info(info, path);
+        }
+        RequestBody::SetData {
+            path,
+            data,
+            version,
+        } => {
+            string(t, Hf::Path, path, "Path");
+            bytes_field(t, Hf::Data, data, "Data");
+            t.add(Hf::Version, version.off, 4, Enc::BigEndian);
+            path_info(info, path);
+        }
+        RequestBody::SetAcl { path, acl, version } => {
+            string(t, Hf::Path, path, "Path");
+            acl_list(t, acl);
+            t.add(Hf::Version, version.off, 4, Enc::BigEndian);
+            path_info(info, path);
+        }
+        RequestBody::PathType { path, kind } => {
+            string(t, Hf::Path, path, "Path");
+            let hf = if info.starts_with("addWatch") {
+                Hf::AddWatchMode
+            } else {
+                Hf::WatcherType
+            };
+            t.add(hf, kind.off, 4, Enc::BigEndian);
+            path_info(info, path);
+        }
+        RequestBody::Auth {
+            auth_type,
+            scheme,
+            auth,
+        } => {
+            t.add(Hf::AuthType, auth_type.off, 4, Enc::BigEndian);
+            string(t, Hf::AuthScheme, scheme, "Scheme");
+            bytes_field(t, Hf::AuthData, auth, "Credentials");
+            let _ = write!(info, " {}", lossy(scheme.val));
+        }
+        RequestBody::SetWatches {
+            relative_zxid,
+            lists,
+        } => {
+            t.add(
+                Hf::SetWatchesRelativeZxid,
+                relative_zxid.off,
+                8,
+                Enc::BigEndian,
+            );
+            const NAMES: [&str; 5] = [
+                "Data watches",
+                "Exist watches",
+                "Child watches",
+                "Persistent watches",
+                "Persistent recursive watches",
+            ];
+            for (list, name) in lists.iter().zip(NAMES) {
+                let label = if t.is_visible() {
+                    format!("{name}: {}", list.val.len())
+                } else {
+                    String::new()
+                };
+                let (_, sub) = t.add_group(
+                    Hf::SetWatchesList,
+                    list.off,
+                    list.len,
+                    Ett::WatchList,
+                    &label,
+                );
+                for p in &list.val {
+                    string(&sub, Hf::SetWatchesPath, p, "Watched path");
+                }
+            }
+            let n: usize = lists.iter().map(|l| l.val.len()).sum();
+            let _ = write!(info, " ({n} paths)");
+        }
+        RequestBody::Sasl { token } => sasl_token(t, token),
+        RequestBody::Reconfig {
+            joining,
+            leaving,
+            new_members,
+            config_id,
+        } => {
+            string(t, Hf::ReconfigJoining, joining, "Joining servers");
+            string(t, Hf::ReconfigLeaving, leaving, "Leaving servers");
+            string(t, Hf::ReconfigNewMembers, new_members, "New members");
+            t.add(Hf::ReconfigConfigId, config_id.off, 8, Enc::BigEndian);
+        }
+        RequestBody::Multi { ops, end } => {
+            // Every operation is parsed (pairing needs none of them), but the tree shows at
+            // most MAX_MULTI_SHOWN: 100,000 operations would be half a million items.
+            for op in ops.iter().take(MAX_MULTI_SHOWN) {
+                let start = op.header.off;
+                let label = if t.is_visible() {
+                    format!("Operation: {}", op_name(op.header.val.op.val))
+                } else {
+                    String::new()
+                };
+                let (item, sub) = t.add_group(Hf::MultiOp, start, 0, Ett::Multi, &label);
+                multi_header(&sub, &op.header);
+                let mut op_info = String::new();
+                request_body(&sub, &op.body, &mut op_info);
+                item.append_text(&op_info);
+                item.set_len(multi_op_len(
+                    &op.header,
+                    &sub_end(&op.body).unwrap_or(op.header.end()),
+                ));
+            }
+            if let (Some(first), Some(last)) = (ops.get(MAX_MULTI_SHOWN), ops.last()) {
+                t.add_group(
+                    Hf::MultiOp,
+                    first.header.off,
+                    sub_end(&last.body)
+                        .unwrap_or(last.header.end())
+                        .saturating_sub(first.header.off),
+                    Ett::Multi,
+                    &format!(
+                        "{} more operations not shown (display limit {MAX_MULTI_SHOWN})",
+                        ops.len() - MAX_MULTI_SHOWN
+                    ),
+                );
+            }
+            if let Some(end) = end {
+                let (_, sub) = t.add_group(
+                    Hf::MultiOp,
+                    end.off,
+                    end.len,
+                    Ett::Multi,
+                    "End of operations",
+                );
+                multi_header(&sub, end);
+            }
+            let _ = write!(info, " ({} ops)", ops.len());
+        }
+    }
+}
+
+pub(super) fn multi_op_len(header: &At<parse::MultiHeader>, end: &usize) -> usize {
+    end.saturating_sub(header.off)
+}
+
+/// The end offset of a request body, for sizing its multi item.
+pub(super) fn sub_end(body: &RequestBody<'_>) -> Option<usize> {
+    Some(match body {
+        RequestBody::Empty | RequestBody::Multi { .. } => return None,
+        RequestBody::Path { path } => path.end(),
+        RequestBody::PathWatch { watch, .. } => watch.end(),
+        RequestBody::Create { flags, ttl, .. } => ttl.map_or(flags.end(), |t| t.end()),
+        RequestBody::PathVersion { version, .. }
+        | RequestBody::SetData { version, .. }
+        | RequestBody::SetAcl { version, .. } => version.end(),
+        RequestBody::PathType { kind, .. } => kind.end(),
+        RequestBody::Auth { auth, .. } => auth.end(),
+        RequestBody::SetWatches {
+            lists,
+            relative_zxid,
+        } => lists.last().map_or(relative_zxid.end(), |l| l.end()),
+        RequestBody::Sasl { token } => token.end(),
+        RequestBody::Reconfig { config_id, .. } => config_id.end(),
+    })
+}
+
+pub(super) fn multi_header(t: &Tree<'_>, h: &At<parse::MultiHeader>) {
+    t.add(Hf::MultiType, h.val.op.off, 4, Enc::BigEndian);
+    t.add(Hf::MultiDone, h.val.done.off, 1, Enc::Na);
+    t.add(Hf::MultiErr, h.val.err.off, 4, Enc::BigEndian);
+}
