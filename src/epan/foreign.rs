@@ -13,7 +13,7 @@ use wireshark_sys as sys;
 
 use super::packet::Packet;
 use super::register::Handle;
-use super::registry::{FieldId, ForeignFieldTable, RawField};
+use super::tables::{FieldId, ForeignFieldTable, RawField};
 use super::tree::Tree;
 
 /// Looks up the ids of every field of table `F` (call once, from a handoff).

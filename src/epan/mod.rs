@@ -8,8 +8,8 @@ pub mod guard;
 pub mod output;
 pub mod packet;
 pub mod register;
-pub mod registry;
 pub mod stats;
+pub mod tables;
 pub mod tcp;
 pub mod tree;
 pub mod uat;
@@ -19,7 +19,7 @@ pub use framing::{
 };
 pub use packet::Packet;
 pub use register::{BoolPref, Handle, Prefs, Protocol, UintPref};
-pub use registry::{
+pub use tables::{
     Display, ExpertSpec, ExpertTable, FieldId, FieldSpec, FieldTable, FieldType, ForeignFieldTable,
     FrameNumKind, Group, RawField, Severity, Strings, SubtreeTable, table_prelude,
 };

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use wireshark_sys as sys;
 
-use super::registry::{
+use super::tables::{
     Display, ExpertTable, FieldSpec, FieldTable, FieldType, FrameNumKind, Group, Severity, Strings,
     SubtreeTable,
 };

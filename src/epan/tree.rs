@@ -12,7 +12,7 @@ use std::ptr;
 use wireshark_sys as sys;
 
 use super::packet::Packet;
-use super::registry::{ExpertTable, FieldId, FieldTable, SubtreeTable};
+use super::tables::{ExpertTable, FieldId, FieldTable, SubtreeTable};
 
 /// Byte order and string encoding for `Tree::add`.
 #[derive(Clone, Copy, Debug)]

@@ -9,7 +9,7 @@ use std::ffi::{CStr, CString, c_char, c_int};
 use wireshark_sys as sys;
 
 use super::register::{Prefs, Protocol};
-use super::registry::RawField;
+use super::tables::RawField;
 
 /// One column of a UAT of ours: its name (as in the file), title and description.
 pub struct Column {

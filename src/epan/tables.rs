@@ -219,10 +219,10 @@ macro_rules! field_table {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         $vis enum $name { $( $(#[$vmeta])* $variant ),* }
 
-        impl $crate::epan::registry::FieldTable for $name {
+        impl $crate::epan::tables::FieldTable for $name {
             const ALL: &'static [Self] = &[$($name::$variant),*];
-            fn spec(self) -> $crate::epan::registry::FieldSpec {
-                use $crate::epan::registry::*;
+            fn spec(self) -> $crate::epan::tables::FieldSpec {
+                use $crate::epan::tables::*;
                 match self { $( $name::$variant => $spec ),* }
             }
             fn id_cell(self) -> &'static ::std::sync::atomic::AtomicI32 {
@@ -232,9 +232,9 @@ macro_rules! field_table {
             }
         }
 
-        impl $crate::epan::registry::FieldId for $name {
+        impl $crate::epan::tables::FieldId for $name {
             fn id(self) -> i32 {
-                <Self as $crate::epan::registry::FieldTable>::id(self)
+                <Self as $crate::epan::tables::FieldTable>::id(self)
             }
         }
     };
@@ -260,7 +260,7 @@ macro_rules! foreign_field_table {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         $vis enum $name { $( $(#[$vmeta])* $variant ),* }
 
-        impl $crate::epan::registry::ForeignFieldTable for $name {
+        impl $crate::epan::tables::ForeignFieldTable for $name {
             const ALL: &'static [Self] = &[$($name::$variant),*];
             fn abbrev(self) -> &'static ::std::ffi::CStr {
                 match self { $( $name::$variant => $abbrev ),* }
@@ -272,9 +272,9 @@ macro_rules! foreign_field_table {
             }
         }
 
-        impl $crate::epan::registry::FieldId for $name {
+        impl $crate::epan::tables::FieldId for $name {
             fn id(self) -> i32 {
-                <Self as $crate::epan::registry::ForeignFieldTable>::id_cell(self)
+                <Self as $crate::epan::tables::ForeignFieldTable>::id_cell(self)
                     .load(::std::sync::atomic::Ordering::Relaxed)
             }
         }
@@ -299,7 +299,7 @@ macro_rules! subtree_table {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         $vis enum $name { $( $variant ),* }
 
-        impl $crate::epan::registry::SubtreeTable for $name {
+        impl $crate::epan::tables::SubtreeTable for $name {
             const ALL: &'static [Self] = &[$($name::$variant),*];
             fn id_cell(self) -> &'static ::std::sync::atomic::AtomicI32 {
                 static IDS: [::std::sync::atomic::AtomicI32; [$(stringify!($variant)),*].len()] =
@@ -318,10 +318,10 @@ macro_rules! expert_table {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         $vis enum $name { $( $(#[$vmeta])* $variant ),* }
 
-        impl $crate::epan::registry::ExpertTable for $name {
+        impl $crate::epan::tables::ExpertTable for $name {
             const ALL: &'static [Self] = &[$($name::$variant),*];
-            fn spec(self) -> $crate::epan::registry::ExpertSpec {
-                use $crate::epan::registry::*;
+            fn spec(self) -> $crate::epan::tables::ExpertSpec {
+                use $crate::epan::tables::*;
                 match self { $( $name::$variant => $spec ),* }
             }
             fn cells(self) -> &'static [::std::sync::atomic::AtomicI32; 2] {
