@@ -5,6 +5,7 @@
 use std::ffi::c_int;
 use std::panic::catch_unwind;
 
+pub mod codes;
 pub mod common;
 pub mod epan;
 pub mod h2;

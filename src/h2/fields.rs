@@ -1,40 +1,8 @@
 //! Every `h2` field, subtree and expert info, declared once. Names follow RFC 9113 and
 //! RFC 7541 so that what a user sees matches the specifications and server logs.
 
+use super::frame::{ErrorCode, FrameType};
 use crate::epan::table_prelude::*;
-
-pub static FRAME_TYPE_NAMES: &[(u32, &CStr)] = &[
-    (0x0, c"DATA"),
-    (0x1, c"HEADERS"),
-    (0x2, c"PRIORITY"),
-    (0x3, c"RST_STREAM"),
-    (0x4, c"SETTINGS"),
-    (0x5, c"PUSH_PROMISE"),
-    (0x6, c"PING"),
-    (0x7, c"GOAWAY"),
-    (0x8, c"WINDOW_UPDATE"),
-    (0x9, c"CONTINUATION"),
-    (0xa, c"ALTSVC"),
-    (0xc, c"ORIGIN"),
-    (0x10, c"PRIORITY_UPDATE"),
-];
-
-pub static ERROR_CODE_NAMES: &[(u32, &CStr)] = &[
-    (0x0, c"NO_ERROR"),
-    (0x1, c"PROTOCOL_ERROR"),
-    (0x2, c"INTERNAL_ERROR"),
-    (0x3, c"FLOW_CONTROL_ERROR"),
-    (0x4, c"SETTINGS_TIMEOUT"),
-    (0x5, c"STREAM_CLOSED"),
-    (0x6, c"FRAME_SIZE_ERROR"),
-    (0x7, c"REFUSED_STREAM"),
-    (0x8, c"CANCEL"),
-    (0x9, c"COMPRESSION_ERROR"),
-    (0xa, c"CONNECT_ERROR"),
-    (0xb, c"ENHANCE_YOUR_CALM"),
-    (0xc, c"INADEQUATE_SECURITY"),
-    (0xd, c"HTTP_1_1_REQUIRED"),
-];
 
 pub static SETTING_NAMES: &[(u32, &CStr)] = &[
     (0x1, c"SETTINGS_HEADER_TABLE_SIZE"),
@@ -137,7 +105,7 @@ field_table! {
         Proto => f(T::Protocol, NONE, c"h2", c"HTTP/2 (zkh2)", c"HTTP/2 (RFC 9113) with HPACK (RFC 7541), from the zkh2 plugin"),
         Magic => f(T::Bytes, NONE, c"h2.magic", c"Connection preface", c"The client connection preface PRI * HTTP/2.0"),
         Length => f(T::U32, DEC, c"h2.length", c"Length", c"Length of the frame payload (24 bits), not counting the 9-byte frame header"),
-        Type => f(T::U8, DEC, c"h2.type", c"Type", c"Frame type").strings(Strings::Values(FRAME_TYPE_NAMES)),
+        Type => f(T::U8, DEC, c"h2.type", c"Type", c"Frame type").strings(Strings::Values(FrameType::NAMES)),
         Flags => f(T::U8, HEX, c"h2.flags", c"Flags", c"Frame flags; their meaning depends on the frame type"),
         FlagEndStream => f(T::Bool, B8, c"h2.flags.end_stream", c"End Stream", c"END_STREAM: the sender's last frame on this stream").mask(0x01),
         FlagAck => f(T::Bool, B8, c"h2.flags.ack", c"ACK", c"ACK: this SETTINGS or PING acknowledges the peer's").mask(0x01),
@@ -199,7 +167,7 @@ field_table! {
         HdrXForwardedFor => f(T::String, NONE, c"h2.headers.x_forwarded_for", c"x-forwarded-for", c"The x-forwarded-for header"),
         HdrGrpcEncoding => f(T::String, NONE, c"h2.headers.grpc_encoding", c"grpc-encoding", c"The grpc-encoding header"),
         HdrGrpcTimeout => f(T::String, NONE, c"h2.headers.grpc_timeout", c"grpc-timeout", c"The grpc-timeout header"),
-        RstError => f(T::U32, HEX, c"h2.rst_stream.error", c"Error", c"Why the stream was reset").strings(Strings::Values(ERROR_CODE_NAMES)),
+        RstError => f(T::U32, HEX, c"h2.rst_stream.error", c"Error", c"Why the stream was reset").strings(Strings::Values(ErrorCode::NAMES)),
         Setting => f(T::None, NONE, c"h2.settings", c"Setting", c"One SETTINGS parameter"),
         SettingId => f(T::U32, HEX, c"h2.settings.id", c"Identifier", c"SETTINGS parameter identifier").strings(Strings::Values(SETTING_NAMES)),
         SettingValue => f(T::U32, DEC, c"h2.settings.value", c"Value", c"SETTINGS parameter value"),
@@ -221,7 +189,7 @@ field_table! {
         PingRtt => f(T::RelTime, NONE, c"h2.ping.rtt", c"Round-trip time", c"Time between the PING and its ACK"),
         GoAwayLastStream => f(T::U32, DEC, c"h2.goaway.last_stream_id", c"Last Stream ID", c"Highest stream id the sender may have processed").mask(0x7fff_ffff),
         GoAwayReserved => f(T::Bool, B32, c"h2.goaway.reserved", c"Reserved", c"Reserved bit before the last stream id").mask(0x8000_0000),
-        GoAwayError => f(T::U32, HEX, c"h2.goaway.error", c"Error", c"Why the connection is closing").strings(Strings::Values(ERROR_CODE_NAMES)),
+        GoAwayError => f(T::U32, HEX, c"h2.goaway.error", c"Error", c"Why the connection is closing").strings(Strings::Values(ErrorCode::NAMES)),
         GoAwayDebug => f(T::Bytes, NONE, c"h2.goaway.debug_data", c"Additional Debug Data", c"Opaque diagnostic data"),
         WindowIncrement => f(T::U32, DEC, c"h2.window_update.increment", c"Window Size Increment", c"Bytes added to the flow-control window").mask(0x7fff_ffff),
         WindowReserved => f(T::Bool, B32, c"h2.window_update.reserved", c"Reserved", c"Reserved bit before the increment").mask(0x8000_0000),

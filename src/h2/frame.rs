@@ -15,42 +15,26 @@ pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Every frame starts with this many bytes: length (24), type (8), flags (8), R + stream id (32).
 pub const HEADER_LEN: usize = 9;
 
-/// Frame types.
-pub mod kind {
-    pub const DATA: u8 = 0x0;
-    pub const HEADERS: u8 = 0x1;
-    pub const PRIORITY: u8 = 0x2;
-    pub const RST_STREAM: u8 = 0x3;
-    pub const SETTINGS: u8 = 0x4;
-    pub const PUSH_PROMISE: u8 = 0x5;
-    pub const PING: u8 = 0x6;
-    pub const GOAWAY: u8 = 0x7;
-    pub const WINDOW_UPDATE: u8 = 0x8;
-    pub const CONTINUATION: u8 = 0x9;
-    pub const ALTSVC: u8 = 0xa;
-    /// BLOCKED, from a draft of RFC 7540 that never became standard: the built-in http2
-    /// still names it, with no payload.
-    pub const BLOCKED: u8 = 0xb;
-    pub const ORIGIN: u8 = 0xc;
-    pub const PRIORITY_UPDATE: u8 = 0x10;
-
-    pub fn name(kind: u8) -> Option<&'static str> {
-        Some(match kind {
-            DATA => "DATA",
-            HEADERS => "HEADERS",
-            PRIORITY => "PRIORITY",
-            RST_STREAM => "RST_STREAM",
-            SETTINGS => "SETTINGS",
-            PUSH_PROMISE => "PUSH_PROMISE",
-            PING => "PING",
-            GOAWAY => "GOAWAY",
-            WINDOW_UPDATE => "WINDOW_UPDATE",
-            CONTINUATION => "CONTINUATION",
-            ALTSVC => "ALTSVC",
-            ORIGIN => "ORIGIN",
-            PRIORITY_UPDATE => "PRIORITY_UPDATE",
-            _ => return None,
-        })
+crate::code_table! {
+    /// Frame types (RFC 9113 section 6; ALTSVC RFC 7838, ORIGIN RFC 8336, PRIORITY_UPDATE
+    /// RFC 9218).
+    pub enum FrameType: u8 in kind {
+        DATA / Data = 0x0 => "DATA",
+        HEADERS / Headers = 0x1 => "HEADERS",
+        PRIORITY / Priority = 0x2 => "PRIORITY",
+        RST_STREAM / RstStream = 0x3 => "RST_STREAM",
+        SETTINGS / Settings = 0x4 => "SETTINGS",
+        PUSH_PROMISE / PushPromise = 0x5 => "PUSH_PROMISE",
+        PING / Ping = 0x6 => "PING",
+        GOAWAY / GoAway = 0x7 => "GOAWAY",
+        WINDOW_UPDATE / WindowUpdate = 0x8 => "WINDOW_UPDATE",
+        CONTINUATION / Continuation = 0x9 => "CONTINUATION",
+        ALTSVC / AltSvc = 0xa => "ALTSVC",
+        /// From a draft of RFC 7540 that never became standard: the built-in http2 still
+        /// names it, with no payload.
+        BLOCKED / Blocked = 0xb => "BLOCKED",
+        ORIGIN / Origin = 0xc => "ORIGIN",
+        PRIORITY_UPDATE / PriorityUpdate = 0x10 => "PRIORITY_UPDATE",
     }
 }
 
@@ -90,25 +74,24 @@ pub mod setting {
     pub const NO_RFC7540_PRIORITIES: u16 = 0x9;
 }
 
-/// Error codes of RST_STREAM and GOAWAY (RFC 9113 section 7).
-pub fn error_name(code: u32) -> Option<&'static str> {
-    Some(match code {
-        0x0 => "NO_ERROR",
-        0x1 => "PROTOCOL_ERROR",
-        0x2 => "INTERNAL_ERROR",
-        0x3 => "FLOW_CONTROL_ERROR",
-        0x4 => "SETTINGS_TIMEOUT",
-        0x5 => "STREAM_CLOSED",
-        0x6 => "FRAME_SIZE_ERROR",
-        0x7 => "REFUSED_STREAM",
-        0x8 => "CANCEL",
-        0x9 => "COMPRESSION_ERROR",
-        0xa => "CONNECT_ERROR",
-        0xb => "ENHANCE_YOUR_CALM",
-        0xc => "INADEQUATE_SECURITY",
-        0xd => "HTTP_1_1_REQUIRED",
-        _ => return None,
-    })
+crate::code_table! {
+    /// Error codes of RST_STREAM and GOAWAY (RFC 9113 section 7).
+    pub enum ErrorCode: u32 in error_code {
+        NO_ERROR / NoError = 0x0 => "NO_ERROR",
+        PROTOCOL_ERROR / ProtocolError = 0x1 => "PROTOCOL_ERROR",
+        INTERNAL_ERROR / InternalError = 0x2 => "INTERNAL_ERROR",
+        FLOW_CONTROL_ERROR / FlowControlError = 0x3 => "FLOW_CONTROL_ERROR",
+        SETTINGS_TIMEOUT / SettingsTimeout = 0x4 => "SETTINGS_TIMEOUT",
+        STREAM_CLOSED / StreamClosed = 0x5 => "STREAM_CLOSED",
+        FRAME_SIZE_ERROR / FrameSizeError = 0x6 => "FRAME_SIZE_ERROR",
+        REFUSED_STREAM / RefusedStream = 0x7 => "REFUSED_STREAM",
+        CANCEL / Cancel = 0x8 => "CANCEL",
+        COMPRESSION_ERROR / CompressionError = 0x9 => "COMPRESSION_ERROR",
+        CONNECT_ERROR / ConnectError = 0xa => "CONNECT_ERROR",
+        ENHANCE_YOUR_CALM / EnhanceYourCalm = 0xb => "ENHANCE_YOUR_CALM",
+        INADEQUATE_SECURITY / InadequateSecurity = 0xc => "INADEQUATE_SECURITY",
+        HTTP_1_1_REQUIRED / Http11Required = 0xd => "HTTP_1_1_REQUIRED",
+    }
 }
 
 /// The largest window and the largest stream id (31 bits).

@@ -136,5 +136,5 @@ pub fn record(
 }
 
 fn error_label(code: u32) -> String {
-    frame::error_name(code).map_or_else(|| format!("0x{code:x}"), str::to_string)
+    frame::ErrorCode::name_of(code).map_or_else(|| format!("0x{code:x}"), str::to_string)
 }

@@ -12,7 +12,7 @@ use crate::common::{At, Direction};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
 use crate::jute::{Acl, Counted, Input, failure, input};
 use crate::zookeeper::parse::request_body;
-use crate::zookeeper::{error_name, opcode};
+use crate::zookeeper::{ErrorCode, Opcode};
 
 pub struct Zab;
 
@@ -250,7 +250,7 @@ fn string(t: &Tree<'_>, hf: Hf, c: &Counted<'_>) {
 }
 
 fn op_name(op: i32) -> String {
-    opcode::name(op).map_or_else(|| format!("opcode {op}"), str::to_string)
+    Opcode::name_of(op).map_or_else(|| format!("opcode {op}"), str::to_string)
 }
 
 fn data_body(
@@ -435,7 +435,7 @@ fn proposal(pkt: &Packet<'_>, t: &Tree<'_>, p: &Proposal<'_>, info: &mut String)
     zxid(&sub, Hf::TxnZxid, Ett::TxnZxid, h.zxid);
     sub.add_time_ms(Hf::TxnTime, h.time.off, 8, h.time.val);
     let ti = sub.add(Hf::TxnType, h.ttype.off, 4, Enc::BigEndian);
-    if opcode::name(ty).is_none() {
+    if Opcode::name_of(ty).is_none() {
         ti.expert(pkt, Ei::UnknownType, &format!("Unknown txn type {ty}"));
     }
     info.push_str(&format!(" {}", op_name(ty)));
@@ -509,7 +509,8 @@ fn txn_record(t: &Tree<'_>, txn: &Txn<'_>, info: &mut String) {
         }
         Txn::Error { err } => {
             t.add(Hf::TxnErr, err.off, 4, Enc::BigEndian);
-            let name = error_name(err.val).map_or_else(|| err.val.to_string(), str::to_string);
+            let name =
+                ErrorCode::name_of(err.val).map_or_else(|| err.val.to_string(), str::to_string);
             info.push_str(&format!(" {name}"));
         }
         Txn::Multi { txns } => {

@@ -2,7 +2,7 @@
 //! `Leader.getPacketType`; txn types are ZooKeeper opcodes.
 
 use crate::epan::table_prelude::*;
-use crate::zookeeper::fields::{ERROR_NAMES, OPCODE_NAMES};
+use crate::zookeeper::{ErrorCode, Opcode};
 
 pub static PACKET_TYPE_NAMES: &[(u32, &CStr)] = &[
     (1, c"REQUEST"),
@@ -54,7 +54,7 @@ field_table! {
         TxnCxid => f(T::I32, DEC, c"zab.txn.cxid", c"Cxid", c"TxnHeader: the client's xid of the request"),
         TxnZxid => f(T::U64, HEX, c"zab.txn.zxid", c"Zxid", c"TxnHeader: zxid assigned to the transaction"),
         TxnTime => f(T::AbsTime, Display::Utc, c"zab.txn.time", c"Time", c"TxnHeader: the leader's time when it created the transaction"),
-        TxnType => f(T::I32, DEC, c"zab.txn.type", c"Txn type", c"TxnHeader: the operation (ZooKeeper opcode)").strings(Strings::Values(OPCODE_NAMES)),
+        TxnType => f(T::I32, DEC, c"zab.txn.type", c"Txn type", c"TxnHeader: the operation (ZooKeeper opcode)").strings(Strings::Values(Opcode::NAMES)),
         TxnPath => f(T::CountedString, NONE, c"zab.txn.path", c"Path", c"Znode path the transaction acts on"),
         TxnData => f(T::CountedBytes, NONE, c"zab.txn.data", c"Data", c"Znode data written by the transaction"),
         TxnNull => f(T::None, NONE, c"zab.txn.null", c"Null", c"A null string or buffer (length -1)"),
@@ -63,7 +63,7 @@ field_table! {
         TxnTtl => f(T::I64, DEC, c"zab.txn.ttl", c"TTL (ms)", c"CreateTTLTxn: time to live in milliseconds"),
         TxnVersion => f(T::I32, DEC, c"zab.txn.version", c"Version", c"New (setData, setACL) or checked (check) version"),
         TxnTimeout => f(T::I32, DEC, c"zab.txn.timeout", c"Session timeout (ms)", c"CreateSessionTxn: the session's timeout"),
-        TxnErr => f(T::I32, DEC, c"zab.txn.err", c"Error", c"ErrorTxn: the error the request failed with").strings(Strings::Values(ERROR_NAMES)),
+        TxnErr => f(T::I32, DEC, c"zab.txn.err", c"Error", c"ErrorTxn: the error the request failed with").strings(Strings::Values(ErrorCode::NAMES)),
         TxnPathToDelete => f(T::CountedString, NONE, c"zab.txn.path_to_delete", c"Ephemeral to delete", c"CloseSessionTxn: an ephemeral znode deleted with the session"),
         TxnAcl => f(T::None, NONE, c"zab.txn.acl", c"ACL", c"Access control entry"),
         TxnAclCount => f(T::I32, DEC, c"zab.txn.acl.count", c"Number of ACL entries", c"Number of entries in the ACL list"),
@@ -72,14 +72,14 @@ field_table! {
         TxnAclId => f(T::CountedString, NONE, c"zab.txn.acl.id", c"Id", c"Identity within the scheme"),
         TxnMulti => f(T::None, NONE, c"zab.txn.multi", c"Sub-transaction", c"One Txn of a MultiTxn"),
         TxnMultiCount => f(T::I32, DEC, c"zab.txn.multi.count", c"Number of sub-transactions", c"Number of Txn records in the MultiTxn"),
-        TxnMultiType => f(T::I32, DEC, c"zab.txn.multi.type", c"Type", c"Sub-transaction type (opcode)").strings(Strings::Values(OPCODE_NAMES)),
+        TxnMultiType => f(T::I32, DEC, c"zab.txn.multi.type", c"Type", c"Sub-transaction type (opcode)").strings(Strings::Values(Opcode::NAMES)),
         TxnMultiData => f(T::CountedBytes, NONE, c"zab.txn.multi.data", c"Serialized txn", c"The sub-transaction's serialized record"),
         TxnDigestVersion => f(T::I32, DEC, c"zab.txn.digest.version", c"Digest version", c"TxnDigest: version of the digest algorithm"),
         TxnDigestTree => f(T::U64, HEX, c"zab.txn.digest.tree", c"Tree digest", c"TxnDigest: digest of the data tree after the transaction"),
 
         RequestSessionId => f(T::U64, HEX, c"zab.request.session_id", c"Session id", c"REQUEST: session of the client request forwarded by the learner"),
         RequestCxid => f(T::I32, DEC, c"zab.request.cxid", c"Cxid", c"REQUEST: the client's xid"),
-        RequestType => f(T::I32, DEC, c"zab.request.type", c"Request type", c"REQUEST: the client request's opcode").strings(Strings::Values(OPCODE_NAMES)),
+        RequestType => f(T::I32, DEC, c"zab.request.type", c"Request type", c"REQUEST: the client request's opcode").strings(Strings::Values(Opcode::NAMES)),
         RequestPath => f(T::CountedString, NONE, c"zab.request.path", c"Path", c"REQUEST: path of the client request"),
         RequestBody => f(T::Bytes, NONE, c"zab.request.body", c"Request record", c"REQUEST: the client's request record as sent on the client port"),
 

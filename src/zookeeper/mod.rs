@@ -15,53 +15,85 @@ pub mod stats;
 use crate::epan::register::{Registration, register_protocol_with_tables};
 use crate::epan::{self, BoolPref, UintPref};
 
-/// Operation codes (ZooDefs.OpCode).
-pub mod opcode {
-    pub const NOTIFICATION: i32 = 0;
-    pub const CREATE: i32 = 1;
-    pub const DELETE: i32 = 2;
-    pub const EXISTS: i32 = 3;
-    pub const GET_DATA: i32 = 4;
-    pub const SET_DATA: i32 = 5;
-    pub const GET_ACL: i32 = 6;
-    pub const SET_ACL: i32 = 7;
-    pub const GET_CHILDREN: i32 = 8;
-    pub const SYNC: i32 = 9;
-    pub const PING: i32 = 11;
-    pub const GET_CHILDREN2: i32 = 12;
-    pub const CHECK: i32 = 13;
-    pub const MULTI: i32 = 14;
-    pub const CREATE2: i32 = 15;
-    pub const RECONFIG: i32 = 16;
-    pub const CHECK_WATCHES: i32 = 17;
-    pub const REMOVE_WATCHES: i32 = 18;
-    pub const CREATE_CONTAINER: i32 = 19;
-    pub const DELETE_CONTAINER: i32 = 20;
-    pub const CREATE_TTL: i32 = 21;
-    pub const MULTI_READ: i32 = 22;
-    pub const AUTH: i32 = 100;
-    pub const SET_WATCHES: i32 = 101;
-    pub const SASL: i32 = 102;
-    pub const GET_EPHEMERALS: i32 = 103;
-    pub const GET_ALL_CHILDREN_NUMBER: i32 = 104;
-    pub const SET_WATCHES2: i32 = 105;
-    pub const ADD_WATCH: i32 = 106;
-    pub const WHO_AM_I: i32 = 107;
-    pub const CREATE_SESSION: i32 = -10;
-    pub const CLOSE_SESSION: i32 = -11;
-    pub const ERROR: i32 = -1;
-
-    /// The opcode's name as ZooKeeper's Java API spells it.
-    pub fn name(op: i32) -> Option<&'static str> {
-        super::fields::OPCODE_NAMES
-            .iter()
-            .find(|(v, _)| *v as i32 == op)
-            .and_then(|(_, n)| n.to_str().ok())
+crate::code_table! {
+    /// Operation codes (ZooDefs.OpCode), named as ZooKeeper's Java API spells them. The
+    /// order is the order of the SRT rows of `-z zookeeper,srt`.
+    pub enum Opcode: i32 in opcode {
+        NOTIFICATION / Notification = 0 => "notification",
+        CREATE / Create = 1 => "create",
+        DELETE / Delete = 2 => "delete",
+        EXISTS / Exists = 3 => "exists",
+        GET_DATA / GetData = 4 => "getData",
+        SET_DATA / SetData = 5 => "setData",
+        GET_ACL / GetAcl = 6 => "getACL",
+        SET_ACL / SetAcl = 7 => "setACL",
+        GET_CHILDREN / GetChildren = 8 => "getChildren",
+        SYNC / Sync = 9 => "sync",
+        PING / Ping = 11 => "ping",
+        GET_CHILDREN2 / GetChildren2 = 12 => "getChildren2",
+        CHECK / Check = 13 => "check",
+        MULTI / Multi = 14 => "multi",
+        CREATE2 / Create2 = 15 => "create2",
+        RECONFIG / Reconfig = 16 => "reconfig",
+        CHECK_WATCHES / CheckWatches = 17 => "checkWatches",
+        REMOVE_WATCHES / RemoveWatches = 18 => "removeWatches",
+        CREATE_CONTAINER / CreateContainer = 19 => "createContainer",
+        DELETE_CONTAINER / DeleteContainer = 20 => "deleteContainer",
+        CREATE_TTL / CreateTtl = 21 => "createTTL",
+        MULTI_READ / MultiRead = 22 => "multiRead",
+        AUTH / Auth = 100 => "auth",
+        SET_WATCHES / SetWatches = 101 => "setWatches",
+        SASL / Sasl = 102 => "sasl",
+        GET_EPHEMERALS / GetEphemerals = 103 => "getEphemerals",
+        GET_ALL_CHILDREN_NUMBER / GetAllChildrenNumber = 104 => "getAllChildrenNumber",
+        SET_WATCHES2 / SetWatches2 = 105 => "setWatches2",
+        ADD_WATCH / AddWatch = 106 => "addWatch",
+        WHO_AM_I / WhoAmI = 107 => "whoAmI",
+        CREATE_SESSION / CreateSession = -10 => "createSession",
+        CLOSE_SESSION / CloseSession = -11 => "closeSession",
+        ERROR / Error = -1 => "error",
     }
+}
 
-    /// Requests that can set a watch when their watch flag is true.
-    pub fn sets_watch(op: i32) -> bool {
-        matches!(op, EXISTS | GET_DATA | GET_CHILDREN | GET_CHILDREN2)
+crate::code_table! {
+    /// Reply error codes (KeeperException.Code), named as the Java code spells them.
+    pub enum ErrorCode: i32 in error_code {
+        OK / Ok = 0 => "OK",
+        SYSTEMERROR / SystemError = -1 => "SYSTEMERROR",
+        RUNTIMEINCONSISTENCY / RuntimeInconsistency = -2 => "RUNTIMEINCONSISTENCY",
+        DATAINCONSISTENCY / DataInconsistency = -3 => "DATAINCONSISTENCY",
+        CONNECTIONLOSS / ConnectionLoss = -4 => "CONNECTIONLOSS",
+        MARSHALLINGERROR / MarshallingError = -5 => "MARSHALLINGERROR",
+        UNIMPLEMENTED / Unimplemented = -6 => "UNIMPLEMENTED",
+        OPERATIONTIMEOUT / OperationTimeout = -7 => "OPERATIONTIMEOUT",
+        BADARGUMENTS / BadArguments = -8 => "BADARGUMENTS",
+        INVALIDSTATE / InvalidState = -9 => "INVALIDSTATE",
+        UNKNOWNSESSION / UnknownSession = -12 => "UNKNOWNSESSION",
+        NEWCONFIGNOQUORUM / NewConfigNoQuorum = -13 => "NEWCONFIGNOQUORUM",
+        RECONFIGINPROGRESS / ReconfigInProgress = -14 => "RECONFIGINPROGRESS",
+        SSLCONNECTIONERROR / SslConnectionError = -15 => "SSLCONNECTIONERROR",
+        APIERROR / ApiError = -100 => "APIERROR",
+        NONODE / NoNode = -101 => "NONODE",
+        NOAUTH / NoAuth = -102 => "NOAUTH",
+        BADVERSION / BadVersion = -103 => "BADVERSION",
+        NOCHILDRENFOREPHEMERALS / NoChildrenForEphemerals = -108 => "NOCHILDRENFOREPHEMERALS",
+        NODEEXISTS / NodeExists = -110 => "NODEEXISTS",
+        NOTEMPTY / NotEmpty = -111 => "NOTEMPTY",
+        SESSIONEXPIRED / SessionExpired = -112 => "SESSIONEXPIRED",
+        INVALIDCALLBACK / InvalidCallback = -113 => "INVALIDCALLBACK",
+        INVALIDACL / InvalidAcl = -114 => "INVALIDACL",
+        AUTHFAILED / AuthFailed = -115 => "AUTHFAILED",
+        CLOSING / Closing = -116 => "CLOSING",
+        NOTHING / Nothing = -117 => "NOTHING",
+        SESSIONMOVED / SessionMoved = -118 => "SESSIONMOVED",
+        NOTREADONLY / NotReadOnly = -119 => "NOTREADONLY",
+        EPHEMERALONLOCALSESSION / EphemeralOnLocalSession = -120 => "EPHEMERALONLOCALSESSION",
+        NOWATCHER / NoWatcher = -121 => "NOWATCHER",
+        REQUESTTIMEOUT / RequestTimeout = -122 => "REQUESTTIMEOUT",
+        RECONFIGDISABLED / ReconfigDisabled = -123 => "RECONFIGDISABLED",
+        SESSIONCLOSEDREQUIRESASLAUTH / SessionClosedRequireSaslAuth = -124 => "SESSIONCLOSEDREQUIRESASLAUTH",
+        QUOTAEXCEEDED / QuotaExceeded = -125 => "QUOTAEXCEEDED",
+        THROTTLEDOP / ThrottledOp = -127 => "THROTTLEDOP",
     }
 }
 
@@ -78,14 +110,6 @@ pub mod xid {
     pub const PING: i32 = -2;
     pub const AUTH: i32 = -4;
     pub const SET_WATCHES: i32 = -8;
-}
-
-/// The error name of a reply code, as the Java `KeeperException.Code` spells it.
-pub fn error_name(err: i32) -> Option<&'static str> {
-    fields::ERROR_NAMES
-        .iter()
-        .find(|(v, _)| *v as i32 == err)
-        .and_then(|(_, n)| n.to_str().ok())
 }
 
 /// The preferences, read at dissection time.

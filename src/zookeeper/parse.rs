@@ -301,17 +301,17 @@ pub struct MultiOp<'a> {
 
 /// The body shape of each request opcode. `None` for opcodes we do not know.
 pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody<'_>>> {
-    use super::opcode as op;
-    Some(match opcode {
-        op::PING | op::CLOSE_SESSION | op::WHO_AM_I => Ok((i, RequestBody::Empty)),
-        op::GET_ACL | op::SYNC | op::GET_ALL_CHILDREN_NUMBER | op::GET_EPHEMERALS => {
+    use super::Opcode as O;
+    Some(match super::Opcode::from_code(opcode)? {
+        O::Ping | O::CloseSession | O::WhoAmI => Ok((i, RequestBody::Empty)),
+        O::GetAcl | O::Sync | O::GetAllChildrenNumber | O::GetEphemerals => {
             counted(i).map(|(i, path)| (i, RequestBody::Path { path }))
         }
-        op::EXISTS | op::GET_DATA | op::GET_CHILDREN | op::GET_CHILDREN2 => path_watch(i),
-        op::CREATE | op::CREATE2 | op::CREATE_CONTAINER => create(i, false),
-        op::CREATE_TTL => create(i, true),
-        op::DELETE | op::CHECK => path_version(i),
-        op::SET_DATA => (|| {
+        O::Exists | O::GetData | O::GetChildren | O::GetChildren2 => path_watch(i),
+        O::Create | O::Create2 | O::CreateContainer => create(i, false),
+        O::CreateTtl => create(i, true),
+        O::Delete | O::Check => path_version(i),
+        O::SetData => (|| {
             let (i, path) = counted(i)?;
             let (i, data) = counted(i)?;
             let (i, version) = int(i)?;
@@ -324,18 +324,18 @@ pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody
                 },
             ))
         })(),
-        op::SET_ACL => (|| {
+        O::SetAcl => (|| {
             let (i, path) = counted(i)?;
             let (i, acl) = acl_list(i)?;
             let (i, version) = int(i)?;
             Ok((i, RequestBody::SetAcl { path, acl, version }))
         })(),
-        op::CHECK_WATCHES | op::REMOVE_WATCHES | op::ADD_WATCH => (|| {
+        O::CheckWatches | O::RemoveWatches | O::AddWatch => (|| {
             let (i, path) = counted(i)?;
             let (i, kind) = int(i)?;
             Ok((i, RequestBody::PathType { path, kind }))
         })(),
-        op::AUTH => (|| {
+        O::Auth => (|| {
             let (i, auth_type) = int(i)?;
             let (i, scheme) = counted(i)?;
             let (i, auth) = counted(i)?;
@@ -348,10 +348,10 @@ pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody
                 },
             ))
         })(),
-        op::SET_WATCHES => set_watches(i, 3),
-        op::SET_WATCHES2 => set_watches(i, 5),
-        op::SASL => counted(i).map(|(i, token)| (i, RequestBody::Sasl { token })),
-        op::RECONFIG => (|| {
+        O::SetWatches => set_watches(i, 3),
+        O::SetWatches2 => set_watches(i, 5),
+        O::Sasl => counted(i).map(|(i, token)| (i, RequestBody::Sasl { token })),
+        O::Reconfig => (|| {
             let (i, joining) = counted(i)?;
             let (i, leaving) = counted(i)?;
             let (i, new_members) = counted(i)?;
@@ -366,8 +366,10 @@ pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody
                 },
             ))
         })(),
-        op::MULTI | op::MULTI_READ => multi_request(i),
-        _ => return None,
+        O::Multi | O::MultiRead => multi_request(i),
+        // No request body of its own: a notification, the handshake (framed apart),
+        // deleteContainer (server-internal) and the error opcode of a failed multi.
+        O::Notification | O::CreateSession | O::DeleteContainer | O::Error => return None,
     })
 }
 
@@ -517,38 +519,38 @@ pub struct MultiResult<'a> {
 
 /// The reply record for a successful request of `opcode`. `None` for unknown opcodes.
 pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>>> {
-    use super::opcode as op;
-    Some(match opcode {
-        op::DELETE
-        | op::SET_WATCHES
-        | op::SET_WATCHES2
-        | op::PING
-        | op::AUTH
-        | op::CLOSE_SESSION
-        | op::CHECK_WATCHES
-        | op::REMOVE_WATCHES => Ok((i, ReplyBody::Empty)),
+    use super::Opcode as O;
+    Some(match super::Opcode::from_code(opcode)? {
+        O::Delete
+        | O::SetWatches
+        | O::SetWatches2
+        | O::Ping
+        | O::Auth
+        | O::CloseSession
+        | O::CheckWatches
+        | O::RemoveWatches => Ok((i, ReplyBody::Empty)),
         // check: standalone it is rejected; FRP would send a stat if it were not.
-        op::CHECK if i.fragment().is_empty() => Ok((i, ReplyBody::Empty)),
-        op::CREATE | op::SYNC => counted(i).map(|(i, path)| (i, ReplyBody::Path { path })),
-        op::CREATE2 | op::CREATE_CONTAINER | op::CREATE_TTL => (|| {
+        O::Check if i.fragment().is_empty() => Ok((i, ReplyBody::Empty)),
+        O::Create | O::Sync => counted(i).map(|(i, path)| (i, ReplyBody::Path { path })),
+        O::Create2 | O::CreateContainer | O::CreateTtl => (|| {
             let (i, path) = counted(i)?;
             let (i, stat) = stat(i)?;
             Ok((i, ReplyBody::PathStat { path, stat }))
         })(),
-        op::EXISTS | op::SET_DATA | op::SET_ACL | op::CHECK => {
+        O::Exists | O::SetData | O::SetAcl | O::Check => {
             stat(i).map(|(i, stat)| (i, ReplyBody::Stat { stat }))
         }
-        op::GET_DATA | op::RECONFIG => (|| {
+        O::GetData | O::Reconfig => (|| {
             let (i, data) = counted(i)?;
             let (i, stat) = stat(i)?;
             Ok((i, ReplyBody::Data { data, stat }))
         })(),
-        op::GET_ACL => (|| {
+        O::GetAcl => (|| {
             let (i, acl) = acl_list(i)?;
             let (i, stat) = stat(i)?;
             Ok((i, ReplyBody::Acl { acl, stat }))
         })(),
-        op::GET_CHILDREN | op::GET_EPHEMERALS => string_list(i).map(|(i, children)| {
+        O::GetChildren | O::GetEphemerals => string_list(i).map(|(i, children)| {
             (
                 i,
                 ReplyBody::Children {
@@ -557,7 +559,7 @@ pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>
                 },
             )
         }),
-        op::GET_CHILDREN2 => (|| {
+        O::GetChildren2 => (|| {
             let (i, children) = string_list(i)?;
             let (i, stat) = stat(i)?;
             Ok((
@@ -568,12 +570,12 @@ pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>
                 },
             ))
         })(),
-        op::GET_ALL_CHILDREN_NUMBER => int(i).map(|(i, number)| (i, ReplyBody::Number { number })),
-        op::ADD_WATCH => int(i).map(|(i, err)| (i, ReplyBody::ErrorCode { err })),
-        op::SASL => counted(i).map(|(i, token)| (i, ReplyBody::Sasl { token })),
-        op::WHO_AM_I => vector(8, id)(i).map(|(i, clients)| (i, ReplyBody::WhoAmI { clients })),
-        op::MULTI | op::MULTI_READ => multi_reply(i),
-        _ => return None,
+        O::GetAllChildrenNumber => int(i).map(|(i, number)| (i, ReplyBody::Number { number })),
+        O::AddWatch => int(i).map(|(i, err)| (i, ReplyBody::ErrorCode { err })),
+        O::Sasl => counted(i).map(|(i, token)| (i, ReplyBody::Sasl { token })),
+        O::WhoAmI => vector(8, id)(i).map(|(i, clients)| (i, ReplyBody::WhoAmI { clients })),
+        O::Multi | O::MultiRead => multi_reply(i),
+        O::Notification | O::CreateSession | O::DeleteContainer | O::Error => return None,
     })
 }
 

@@ -7,7 +7,7 @@
 use std::ffi::CStr;
 use std::sync::OnceLock;
 
-use super::fields::OPCODE_NAMES;
+use super::{ErrorCode, Opcode};
 use crate::common::Nanos;
 use crate::epan::stats::{SrtTable, StatRecord, Stats, Tick, register_stats};
 use crate::epan::{Packet, Protocol};
@@ -37,7 +37,7 @@ pub enum Event {
 pub fn register(proto: Protocol) {
     // One SRT row per known opcode, then "unknown opcode"; epan keeps the rows for the
     // process's lifetime, so the list is made once and leaked.
-    let rows: Vec<&'static CStr> = OPCODE_NAMES
+    let rows: Vec<&'static CStr> = Opcode::NAMES
         .iter()
         .map(|(_, name)| *name)
         .chain([c"unknown opcode"])
@@ -117,21 +117,21 @@ fn record(event: Event, session_id: Option<u64>) -> StatRecord {
 }
 
 fn srt_row(opcode: i32) -> usize {
-    OPCODE_NAMES
+    Opcode::NAMES
         .iter()
         .position(|(v, _)| *v as i32 == opcode)
-        .unwrap_or(OPCODE_NAMES.len())
+        .unwrap_or(Opcode::NAMES.len())
 }
 
 fn opcode_label(opcode: Option<i32>) -> String {
     match opcode {
-        Some(op) => super::opcode::name(op).map_or_else(|| format!("opcode {op}"), str::to_string),
+        Some(op) => Opcode::name_of(op).map_or_else(|| format!("opcode {op}"), str::to_string),
         None => "request not captured".to_string(),
     }
 }
 
 fn error_label(err: i32) -> String {
-    super::error_name(err).map_or_else(|| format!("error {err}"), str::to_string)
+    ErrorCode::name_of(err).map_or_else(|| format!("error {err}"), str::to_string)
 }
 
 #[cfg(test)]
@@ -173,6 +173,6 @@ mod tests {
         assert_eq!(opcode_label(Some(999)), "opcode 999");
         assert_eq!(opcode_label(None), "request not captured");
         assert_eq!(error_label(-9999), "error -9999");
-        assert_eq!(srt_row(999), OPCODE_NAMES.len());
+        assert_eq!(srt_row(999), Opcode::NAMES.len());
     }
 }

@@ -220,7 +220,7 @@ impl View<'_, '_> {
         self.header(t, &h);
         let mut info_text = format!(
             "{}[{}]",
-            frame::kind::name(h.kind).unwrap_or("Unknown"),
+            frame::FrameType::name_of(h.kind).unwrap_or("Unknown"),
             h.stream_id
         );
         if let Ok(payload) = &parsed.payload {
@@ -356,7 +356,7 @@ impl View<'_, '_> {
             Payload::Priority(p) => self.priority(t, p),
             Payload::RstStream { error } => {
                 let it = t.add(Hf::RstError, error.off, 4, Enc::BigEndian);
-                let name = frame::error_name(error.val).unwrap_or("unknown error");
+                let name = frame::ErrorCode::name_of(error.val).unwrap_or("unknown error");
                 let _ = write!(info, " {name}");
                 if !matches!(error.val, 0 | 8) {
                     it.expert(
@@ -433,7 +433,7 @@ impl View<'_, '_> {
                 if debug.len > 0 {
                     t.add(Hf::GoAwayDebug, debug.off, debug.len, Enc::Na);
                 }
-                let name = frame::error_name(error.val).unwrap_or("unknown error");
+                let name = frame::ErrorCode::name_of(error.val).unwrap_or("unknown error");
                 let _ = write!(info, " {name}");
                 if error.val != 0 {
                     it.expert(

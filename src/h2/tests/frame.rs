@@ -131,7 +131,7 @@ fn goaway_and_reserved_bits() {
             debug,
         } => {
             assert_eq!(last_stream.val, (true, 7));
-            assert_eq!(error_name(error.val), Some("ENHANCE_YOUR_CALM"));
+            assert_eq!(ErrorCode::name_of(error.val), Some("ENHANCE_YOUR_CALM"));
             assert_eq!(debug.of(&f), b"calm");
         }
         p => panic!("{p:?}"),

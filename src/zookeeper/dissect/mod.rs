@@ -10,7 +10,7 @@ use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, ReplyBody, RequestBody, Stat};
 use super::session::{Framing, PduKind, RequestLink, Session};
 use super::stats::{self, Event};
-use super::{REGISTRATION, error_name, opcode, xid};
+use super::{ErrorCode, Opcode, REGISTRATION, opcode, xid};
 use crate::common::{At, Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 use crate::jute::{self, Acl, Counted};
@@ -290,11 +290,11 @@ fn lossy(b: Option<&[u8]>) -> String {
 }
 
 fn op_name(op: i32) -> String {
-    opcode::name(op).map_or_else(|| format!("opcode {op}"), str::to_string)
+    Opcode::name_of(op).map_or_else(|| format!("opcode {op}"), str::to_string)
 }
 
 fn err_name(err: i32) -> String {
-    error_name(err).map_or_else(|| format!("error {err}"), str::to_string)
+    ErrorCode::name_of(err).map_or_else(|| format!("error {err}"), str::to_string)
 }
 
 fn four_letter(pkt: &Packet<'_>, t: &Tree<'_>, item: Item<'_>, dir: Direction, bytes: &[u8]) {

@@ -116,7 +116,7 @@ pub(super) fn plausible_at(
                 };
                 len >= 8
                     && (x >= 0 || matches!(x, xid::PING | xid::AUTH | xid::SET_WATCHES))
-                    && crate::zookeeper::opcode::name(opc).is_some()
+                    && crate::zookeeper::Opcode::name_of(opc).is_some()
                     && !matches!(opc, op::NOTIFICATION | op::ERROR | op::CREATE_SESSION)
                     && whole.is_none_or(|w| {
                         matches!(parse::request_body(opc, jute::input(w.get(8..).unwrap_or(&[]))),
@@ -152,7 +152,7 @@ pub(super) fn plausible_at(
                             xid::NOTIFICATION | xid::PING | xid::AUTH | xid::SET_WATCHES
                         ))
                     && (-1..1 << 48).contains(&zxid)
-                    && crate::zookeeper::error_name(err).is_some()
+                    && crate::zookeeper::ErrorCode::name_of(err).is_some()
                     && (x != xid::NOTIFICATION
                         || whole.is_none_or(|w| {
                             matches!(parse::watcher_event(jute::input(w.get(16..).unwrap_or(&[]))),
