@@ -356,31 +356,50 @@ fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
     s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
 }
 
-/// Requests whose record starts with a path.
+/// Requests whose record starts with a path. Exhaustive, so that a new opcode is decided
+/// here too.
 fn has_path(opcode: i32) -> bool {
-    use super::opcode as op;
-    matches!(
-        opcode,
-        op::CREATE
-            | op::DELETE
-            | op::EXISTS
-            | op::GET_DATA
-            | op::SET_DATA
-            | op::GET_ACL
-            | op::SET_ACL
-            | op::GET_CHILDREN
-            | op::SYNC
-            | op::GET_CHILDREN2
-            | op::CHECK
-            | op::CREATE2
-            | op::CHECK_WATCHES
-            | op::REMOVE_WATCHES
-            | op::CREATE_CONTAINER
-            | op::CREATE_TTL
-            | op::GET_EPHEMERALS
-            | op::GET_ALL_CHILDREN_NUMBER
-            | op::ADD_WATCH
-    )
+    use super::Opcode as O;
+    match super::Opcode::from_code(opcode) {
+        Some(
+            O::Create
+            | O::Delete
+            | O::Exists
+            | O::GetData
+            | O::SetData
+            | O::GetAcl
+            | O::SetAcl
+            | O::GetChildren
+            | O::Sync
+            | O::GetChildren2
+            | O::Check
+            | O::Create2
+            | O::CheckWatches
+            | O::RemoveWatches
+            | O::CreateContainer
+            | O::CreateTtl
+            | O::GetEphemerals
+            | O::GetAllChildrenNumber
+            | O::AddWatch,
+        ) => true,
+        Some(
+            O::Notification
+            | O::Ping
+            | O::Multi
+            | O::Reconfig
+            | O::DeleteContainer
+            | O::MultiRead
+            | O::Auth
+            | O::SetWatches
+            | O::Sasl
+            | O::SetWatches2
+            | O::WhoAmI
+            | O::CreateSession
+            | O::CloseSession
+            | O::Error,
+        )
+        | None => false,
+    }
 }
 
 #[cfg(test)]

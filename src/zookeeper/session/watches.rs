@@ -81,7 +81,7 @@ pub(super) fn watch_op(opcode: i32, pdu: &[u8]) -> Option<WatchOp> {
 /// The watches a setWatches (data, exist, child) or setWatches2 (plus persistent and
 /// persistent recursive) request re-sets.
 pub(super) fn set_watches_paths(opcode: i32, pdu: &[u8]) -> Vec<(WatchKind, Rc<str>)> {
-    pub(super) const KINDS: [WatchKind; 5] = [
+    const KINDS: [WatchKind; 5] = [
         WatchKind::Data,
         WatchKind::Data,
         WatchKind::Child,
