@@ -155,6 +155,10 @@ impl Spans {
                 self.counted(path);
                 self.at(kind);
             }
+            RequestBody::AddWatch { path, mode } => {
+                self.counted(path);
+                self.at(mode);
+            }
             RequestBody::Auth {
                 auth_type,
                 scheme,

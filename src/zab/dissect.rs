@@ -415,7 +415,8 @@ fn request_path<'a>(b: &crate::zookeeper::parse::RequestBody<'a>) -> Option<Coun
         | R::PathVersion { path, .. }
         | R::SetData { path, .. }
         | R::SetAcl { path, .. }
-        | R::PathType { path, .. } => Some(*path),
+        | R::PathType { path, .. }
+        | R::AddWatch { path, .. } => Some(*path),
         _ => None,
     }
 }

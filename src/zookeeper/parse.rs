@@ -246,10 +246,15 @@ pub enum RequestBody<'a> {
         acl: At<Vec<At<Acl<'a>>>>,
         version: At<i32>,
     },
-    /// checkWatches, removeWatches (`type` is a WatcherType), addWatch (`type` is the mode).
+    /// checkWatches, removeWatches: the path and a WatcherType.
     PathType {
         path: Counted<'a>,
         kind: At<i32>,
+    },
+    /// addWatch: the path and the AddWatchMode.
+    AddWatch {
+        path: Counted<'a>,
+        mode: At<i32>,
     },
     Auth {
         auth_type: At<i32>,
@@ -330,10 +335,15 @@ pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody
             let (i, version) = int(i)?;
             Ok((i, RequestBody::SetAcl { path, acl, version }))
         })(),
-        O::CheckWatches | O::RemoveWatches | O::AddWatch => (|| {
+        O::CheckWatches | O::RemoveWatches => (|| {
             let (i, path) = counted(i)?;
             let (i, kind) = int(i)?;
             Ok((i, RequestBody::PathType { path, kind }))
+        })(),
+        O::AddWatch => (|| {
+            let (i, path) = counted(i)?;
+            let (i, mode) = int(i)?;
+            Ok((i, RequestBody::AddWatch { path, mode }))
         })(),
         O::Auth => (|| {
             let (i, auth_type) = int(i)?;

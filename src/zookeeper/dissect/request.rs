@@ -161,12 +161,12 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
         }
         RequestBody::PathType { path, kind } => {
             string(t, Hf::Path, path, "Path");
-            let hf = if info.starts_with("addWatch") {
-                Hf::AddWatchMode
-            } else {
-                Hf::WatcherType
-            };
-            t.add(hf, kind.off, 4, Enc::BigEndian);
+            t.add(Hf::WatcherType, kind.off, 4, Enc::BigEndian);
+            path_info(info, path);
+        }
+        RequestBody::AddWatch { path, mode } => {
+            string(t, Hf::Path, path, "Path");
+            t.add(Hf::AddWatchMode, mode.off, 4, Enc::BigEndian);
             path_info(info, path);
         }
         RequestBody::Auth {
@@ -292,6 +292,7 @@ pub(super) fn sub_end(body: &RequestBody<'_>) -> Option<usize> {
         | RequestBody::SetData { version, .. }
         | RequestBody::SetAcl { version, .. } => version.end(),
         RequestBody::PathType { kind, .. } => kind.end(),
+        RequestBody::AddWatch { mode, .. } => mode.end(),
         RequestBody::Auth { auth, .. } => auth.end(),
         RequestBody::SetWatches {
             lists,

@@ -63,8 +63,8 @@ pub(super) fn watch_op(opcode: i32, pdu: &[u8]) -> Option<WatchOp> {
             };
             Some(WatchOp::Set(kind, rc(path.val)?))
         }
-        parse::RequestBody::PathType { path, kind } if opcode == op::ADD_WATCH => {
-            let k = match kind.val {
+        parse::RequestBody::AddWatch { path, mode } => {
+            let k = match mode.val {
                 0 => WatchKind::Persistent,
                 1 => WatchKind::Recursive,
                 _ => return None,
