@@ -10,9 +10,9 @@
 //!   the built-in does not get TLS h2 back (../shared/docs/http2-builtin.md, E11);
 //! - ours: `support::Tshark` (plugin loaded), `--disable-protocol http2`, `-d tcp.port==N,h2`.
 //!
-//! Both runs use `-2 -T json --no-duplicate-keys -J "frame <proto>"`. The JSON is read by a
-//! small order-preserving parser (below), because the order of frames and headers is part of
-//! what is compared, and `serde_json` without `preserve_order` sorts object keys. Three lists
+//! Both runs use `-2 -T json --no-duplicate-keys -J "frame <proto>"`. The JSON is read with
+//! `serde_json` and its `preserve_order` feature, because the order of frames and headers is
+//! part of what is compared (without it, object keys come back sorted). Three lists
 //! are extracted and compared entry by entry; a failure names the first differing entry:
 //!
 //! - frames: (packet, stream id, type, flags, length), one per HTTP/2 frame;
@@ -44,6 +44,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use serde_json::Value as J;
 
 use support::{Tshark, repo};
 
@@ -430,16 +432,16 @@ fn hex_bytes(s: &str) -> Vec<u8> {
 
 fn strings(v: &J) -> Vec<&str> {
     match v {
-        J::Str(s) => vec![s.as_str()],
-        J::Arr(a) => a.iter().flat_map(strings).collect(),
+        J::String(s) => vec![s.as_str()],
+        J::Array(a) => a.iter().flat_map(strings).collect(),
         _ => Vec::new(),
     }
 }
 
 fn walk(side: Side, v: &J, it: &mut Item) {
     let [sid, typ, flg, len, hname, hvalue] = side.names();
-    let J::Obj(members) = v else {
-        if let J::Arr(a) = v {
+    let J::Object(members) = v else {
+        if let J::Array(a) = v {
             for x in a {
                 walk(side, x, it);
             }
@@ -487,8 +489,8 @@ fn walk(side: Side, v: &J, it: &mut Item) {
 type PendingBody = (Vec<u8>, Option<Vec<u8>>);
 
 fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
-    let doc = Parser::parse(json);
-    let J::Arr(packets) = doc else {
+    let doc: J = serde_json::from_str(json).expect("tshark JSON");
+    let J::Array(packets) = doc else {
         panic!("tshark JSON is not an array")
     };
     let mut ex = Extract::default();
@@ -512,7 +514,7 @@ fn extract(side: Side, json: &str, conv: &HashMap<u32, (u32, u32)>) -> Extract {
             continue;
         };
         let items: Vec<&J> = match proto {
-            J::Arr(a) => a.iter().collect(),
+            J::Array(a) => a.iter().collect(),
             other => vec![other],
         };
         for item in items {
@@ -1208,192 +1210,18 @@ fn harness_ours_side_extraction() {
     assert!(diff.contains("entry 0") && diff.contains("/a"), "{diff}");
 }
 
-/// The JSON reader keeps order and duplicate keys.
+/// The JSON reader keeps the members of an object in document order (serde_json's
+/// `preserve_order`): the order of frames and headers is part of what is compared.
 #[test]
 fn harness_json_reader() {
-    let j = Parser::parse(
-        r#"[{"a": "1", "b": ["x", "y\"\u00e9"], "a": {"c": null, "d": -1.5e3, "e": true}}]"#,
-    );
-    let J::Arr(v) = j else { panic!() };
-    let J::Obj(m) = &v[0] else { panic!() };
-    let keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["a", "b", "a"]);
-    assert_eq!(strings(&m[1].1), ["x", "y\"é"]);
+    let j: J =
+        serde_json::from_str(r#"[{"b": ["x", "y\"\u00e9"], "a": {"c": null, "d": -1.5e3}}]"#)
+            .expect("json");
+    let J::Array(v) = j else { panic!() };
+    let J::Object(m) = &v[0] else { panic!() };
+    let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["b", "a"]);
+    assert_eq!(strings(&m["b"]), ["x", "y\"é"]);
     assert_eq!(hex_bytes("00:ff:10"), [0, 255, 16]);
     assert_eq!(num("0x25"), Some(37));
-}
-
-// ----------------------------------------------- an order-preserving JSON reader
-
-/// A JSON value whose objects keep their members in document order (duplicates too).
-enum J {
-    Null,
-    Bool,
-    Num,
-    Str(String),
-    Arr(Vec<J>),
-    Obj(Vec<(String, J)>),
-}
-
-impl J {
-    fn get(&self, key: &str) -> Option<&J> {
-        match self {
-            J::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn parse(text: &str) -> J {
-        let mut p = Parser {
-            s: text.as_bytes(),
-            i: 0,
-        };
-        let v = p.value();
-        p.ws();
-        assert_eq!(p.i, p.s.len(), "trailing characters after JSON");
-        v
-    }
-
-    fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-
-    fn peek(&mut self) -> u8 {
-        self.ws();
-        *self.s.get(self.i).expect("unexpected end of JSON")
-    }
-
-    fn eat(&mut self, c: u8) {
-        assert_eq!(
-            self.peek(),
-            c,
-            "JSON: expected {:?} at {}",
-            c as char,
-            self.i
-        );
-        self.i += 1;
-    }
-
-    fn value(&mut self) -> J {
-        match self.peek() {
-            b'{' => {
-                self.i += 1;
-                let mut m = Vec::new();
-                if self.peek() == b'}' {
-                    self.i += 1;
-                    return J::Obj(m);
-                }
-                loop {
-                    let k = self.string();
-                    self.eat(b':');
-                    m.push((k, self.value()));
-                    match self.peek() {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return J::Obj(m);
-                        }
-                        c => panic!("JSON: unexpected {:?} at {}", c as char, self.i),
-                    }
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                let mut a = Vec::new();
-                if self.peek() == b']' {
-                    self.i += 1;
-                    return J::Arr(a);
-                }
-                loop {
-                    a.push(self.value());
-                    match self.peek() {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return J::Arr(a);
-                        }
-                        c => panic!("JSON: unexpected {:?} at {}", c as char, self.i),
-                    }
-                }
-            }
-            b'"' => J::Str(self.string()),
-            b't' | b'f' | b'n' => {
-                let word = if self.s[self.i..].starts_with(b"true") {
-                    "true"
-                } else if self.s[self.i..].starts_with(b"false") {
-                    "false"
-                } else {
-                    "null"
-                };
-                assert!(
-                    self.s[self.i..].starts_with(word.as_bytes()),
-                    "JSON literal"
-                );
-                self.i += word.len();
-                if word == "null" { J::Null } else { J::Bool }
-            }
-            _ => {
-                let start = self.i;
-                while self.i < self.s.len() && b"+-.eE0123456789".contains(&self.s[self.i]) {
-                    self.i += 1;
-                }
-                assert!(self.i > start, "JSON: bad value at {start}");
-                J::Num
-            }
-        }
-    }
-
-    fn string(&mut self) -> String {
-        self.eat(b'"');
-        let mut out = Vec::new();
-        loop {
-            let c = self.s[self.i];
-            self.i += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let e = self.s[self.i];
-                    self.i += 1;
-                    match e {
-                        b'n' => out.push(b'\n'),
-                        b't' => out.push(b'\t'),
-                        b'r' => out.push(b'\r'),
-                        b'b' => out.push(8),
-                        b'f' => out.push(12),
-                        b'u' => {
-                            let mut cp = self.hex4();
-                            if (0xd800..0xdc00).contains(&cp)
-                                && self.s[self.i..].starts_with(b"\\u")
-                            {
-                                self.i += 2;
-                                let lo = self.hex4();
-                                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                            }
-                            let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
-                            let mut buf = [0u8; 4];
-                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                        }
-                        other => out.push(other),
-                    }
-                }
-                _ => out.push(c),
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    fn hex4(&mut self) -> u32 {
-        let h = std::str::from_utf8(&self.s[self.i..self.i + 4]).expect("\\u escape");
-        self.i += 4;
-        u32::from_str_radix(h, 16).expect("\\u escape")
-    }
 }
