@@ -5,6 +5,7 @@
 //! never unwind through Rust frames. A null tree (tshark without -V, or a first pass) is
 //! valid: epan then returns quickly, and the `Item`s are null and ignore what is done to them.
 
+use crate::common::At;
 use std::ffi::{CStr, CString, c_int, c_void};
 use std::marker::PhantomData;
 use std::ptr;
@@ -35,6 +36,18 @@ impl Enc {
         }
     }
 }
+
+/// Values whose span is exactly their encoding (a number or a flag), for `Tree::add_at`.
+pub trait Scalar {}
+impl Scalar for bool {}
+impl Scalar for u8 {}
+impl Scalar for u16 {}
+impl Scalar for u32 {}
+impl Scalar for u64 {}
+impl Scalar for i8 {}
+impl Scalar for i16 {}
+impl Scalar for i32 {}
+impl Scalar for i64 {}
 
 /// A subtree of the protocol tree, tied to the tvb whose bytes its items point into.
 #[derive(Clone, Copy)]
@@ -199,6 +212,12 @@ impl<'a> Tree<'a> {
         }
         // SAFETY: span checked against the captured length of this tvb.
         self.item(unsafe { sys::proto_tree_add_item(self.raw, hf, self.tvb, off, l, enc.raw()) })
+    }
+
+    /// A big-endian number or flag at the span the parser found for it: the width is the
+    /// value's own. (Not for counted strings and vectors, whose span covers their data too.)
+    pub fn add_at<F: FieldId, T: Scalar>(&self, field: F, value: &At<T>) -> Item<'a> {
+        self.add(field, value.off, value.len, Enc::BigEndian)
     }
 
     /// A counted string or byte string (`FT_UINT_STRING`/`FT_UINT_BYTES`) whose 4-byte length

@@ -181,7 +181,7 @@ fn packet(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], from_leader: bool) -> St
     };
     let pt = qp.ptype.val;
     let name = ptype::name(pt);
-    let type_item = t.add(Hf::Type, qp.ptype.off, 4, Enc::BigEndian);
+    let type_item = t.add_at(Hf::Type, &qp.ptype);
     if name.is_none() {
         type_item.expert(
             pkt,
@@ -290,22 +290,22 @@ fn data_body(
             suggested_leader,
             proposal: p,
         } => {
-            t.add(Hf::SuggestedLeader, suggested_leader.off, 8, Enc::BigEndian);
+            t.add_at(Hf::SuggestedLeader, suggested_leader);
             info.push_str(&format!(" suggested leader {}", suggested_leader.val));
             proposal(pkt, t, p, info);
         }
         Body::SuggestedLeader(l) => {
-            t.add(Hf::SuggestedLeader, l.off, 8, Enc::BigEndian);
+            t.add_at(Hf::SuggestedLeader, l);
             info.push_str(&format!(" suggested leader {}", l.val));
         }
         Body::Request(r) => request(t, r, info),
         Body::LearnerInfo(l) => learner_info(t, l, info),
         Body::ProtocolVersion(v) => {
-            t.add(Hf::ProtocolVersion, v.off, 4, Enc::BigEndian);
+            t.add_at(Hf::ProtocolVersion, v);
             info.push_str(&format!(" protocol 0x{:x}", v.val));
         }
         Body::Epoch(v) => {
-            t.add(Hf::Epoch, v.off, 4, Enc::BigEndian);
+            t.add_at(Hf::Epoch, v);
             info.push_str(&format!(" epoch {}", v.val));
         }
         Body::Touches(list) => {
@@ -329,7 +329,7 @@ fn data_body(
             info.push_str(&format!(" session 0x{:x}", s.session_id.val as u64));
         }
         Body::RevalidateReply(r) => {
-            t.add(Hf::SessionId, r.session_id.off, 8, Enc::BigEndian);
+            t.add_at(Hf::SessionId, &r.session_id);
             t.add(Hf::RevalidateValid, r.valid.off, 1, Enc::Na);
             info.push_str(&format!(
                 " session 0x{:x} {}",
@@ -365,18 +365,18 @@ fn session(t: &Tree<'_>, off: usize, len: usize, s: &SessionTimeout, _x: Option<
         s.session_id.val as u64, s.timeout.val
     );
     let (_, sub) = t.add_group(Hf::Session, off, len, Ett::Session, &label);
-    sub.add(Hf::SessionId, s.session_id.off, 8, Enc::BigEndian);
-    sub.add(Hf::SessionTimeout, s.timeout.off, 4, Enc::BigEndian);
+    sub.add_at(Hf::SessionId, &s.session_id);
+    sub.add_at(Hf::SessionTimeout, &s.timeout);
 }
 
 fn learner_info(t: &Tree<'_>, l: &LearnerInfo, info: &mut String) {
-    t.add(Hf::LearnerSid, l.sid.off, 8, Enc::BigEndian);
+    t.add_at(Hf::LearnerSid, &l.sid);
     info.push_str(&format!(" sid {}", l.sid.val));
     if let Some(v) = l.protocol_version {
-        t.add(Hf::LearnerProtocolVersion, v.off, 4, Enc::BigEndian);
+        t.add_at(Hf::LearnerProtocolVersion, &v);
     }
     if let Some(v) = l.config_version {
-        t.add(Hf::LearnerConfigVersion, v.off, 8, Enc::BigEndian);
+        t.add_at(Hf::LearnerConfigVersion, &v);
     }
 }
 
@@ -388,9 +388,9 @@ fn request(t: &Tree<'_>, r: &LearnerRequest<'_>, info: &mut String) {
         Ett::Request,
         &format!("Request: {}", op_name(r.rtype.val)),
     );
-    sub.add(Hf::RequestSessionId, r.session_id.off, 8, Enc::BigEndian);
-    sub.add(Hf::RequestCxid, r.cxid.off, 4, Enc::BigEndian);
-    sub.add(Hf::RequestType, r.rtype.off, 4, Enc::BigEndian);
+    sub.add_at(Hf::RequestSessionId, &r.session_id);
+    sub.add_at(Hf::RequestCxid, &r.cxid);
+    sub.add_at(Hf::RequestType, &r.rtype);
     info.push_str(&format!(" {}", op_name(r.rtype.val)));
     if r.body.len > 0 {
         sub.add(Hf::RequestBody, r.body.off, r.body.len, Enc::Na);
@@ -431,11 +431,11 @@ fn proposal(pkt: &Packet<'_>, t: &Tree<'_>, p: &Proposal<'_>, info: &mut String)
         Ett::Txn,
         &format!("Transaction: {}", op_name(ty)),
     );
-    sub.add(Hf::TxnClientId, h.client_id.off, 8, Enc::BigEndian);
-    sub.add(Hf::TxnCxid, h.cxid.off, 4, Enc::BigEndian);
+    sub.add_at(Hf::TxnClientId, &h.client_id);
+    sub.add_at(Hf::TxnCxid, &h.cxid);
     zxid(&sub, Hf::TxnZxid, Ett::TxnZxid, h.zxid);
     sub.add_time_ms(Hf::TxnTime, h.time.off, 8, h.time.val);
-    let ti = sub.add(Hf::TxnType, h.ttype.off, 4, Enc::BigEndian);
+    let ti = sub.add_at(Hf::TxnType, &h.ttype);
     if Opcode::name_of(ty).is_none() {
         ti.expert(pkt, Ei::UnknownType, &format!("Unknown txn type {ty}"));
     }
@@ -444,8 +444,8 @@ fn proposal(pkt: &Packet<'_>, t: &Tree<'_>, p: &Proposal<'_>, info: &mut String)
         txn_record(t, txn, info);
     }
     if let Some(d) = &p.digest {
-        t.add(Hf::TxnDigestVersion, d.version.off, 4, Enc::BigEndian);
-        t.add(Hf::TxnDigestTree, d.tree_digest.off, 8, Enc::BigEndian);
+        t.add_at(Hf::TxnDigestVersion, &d.version);
+        t.add_at(Hf::TxnDigestTree, &d.tree_digest);
     }
 }
 
@@ -475,7 +475,7 @@ fn txn_record(t: &Tree<'_>, txn: &Txn<'_>, info: &mut String) {
                 Enc::BigEndian,
             );
             if let Some(x) = ttl {
-                t.add(Hf::TxnTtl, x.off, 8, Enc::BigEndian);
+                t.add_at(Hf::TxnTtl, x);
             }
         }
         Txn::Delete { path } => string(t, Hf::TxnPath, path),
@@ -486,19 +486,19 @@ fn txn_record(t: &Tree<'_>, txn: &Txn<'_>, info: &mut String) {
         } => {
             string(t, Hf::TxnPath, path);
             counted(t, Hf::TxnData, data, false);
-            t.add(Hf::TxnVersion, version.off, 4, Enc::BigEndian);
+            t.add_at(Hf::TxnVersion, version);
         }
         Txn::Check { path, version } => {
             string(t, Hf::TxnPath, path);
-            t.add(Hf::TxnVersion, version.off, 4, Enc::BigEndian);
+            t.add_at(Hf::TxnVersion, version);
         }
         Txn::SetAcl { path, acl, version } => {
             string(t, Hf::TxnPath, path);
             acl_list(t, acl);
-            t.add(Hf::TxnVersion, version.off, 4, Enc::BigEndian);
+            t.add_at(Hf::TxnVersion, version);
         }
         Txn::CreateSession { timeout } => {
-            t.add(Hf::TxnTimeout, timeout.off, 4, Enc::BigEndian);
+            t.add_at(Hf::TxnTimeout, timeout);
             info.push_str(&format!(" timeout {}ms", timeout.val));
         }
         Txn::CloseSession { paths } => {
@@ -509,7 +509,7 @@ fn txn_record(t: &Tree<'_>, txn: &Txn<'_>, info: &mut String) {
             }
         }
         Txn::Error { err } => {
-            t.add(Hf::TxnErr, err.off, 4, Enc::BigEndian);
+            t.add_at(Hf::TxnErr, err);
             let name =
                 ErrorCode::name_of(err.val).map_or_else(|| err.val.to_string(), str::to_string);
             info.push_str(&format!(" {name}"));
@@ -526,7 +526,7 @@ fn txn_record(t: &Tree<'_>, txn: &Txn<'_>, info: &mut String) {
                     Ett::Multi,
                     &format!("Sub-transaction: {}", op_name(e.ttype.val)),
                 );
-                sub.add(Hf::TxnMultiType, e.ttype.off, 4, Enc::BigEndian);
+                sub.add_at(Hf::TxnMultiType, &e.ttype);
                 match &e.txn {
                     Some(inner) => {
                         let mut ignored = String::new();
@@ -559,7 +559,7 @@ fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
             a.val.perms.val
         );
         let (_, e) = sub.add_group(Hf::TxnAcl, a.off, a.len, Ett::Acl, &label);
-        e.add(Hf::TxnAclPerms, a.val.perms.off, 4, Enc::BigEndian);
+        e.add_at(Hf::TxnAclPerms, &a.val.perms);
         string(&e, Hf::TxnAclScheme, &a.val.id.val.scheme);
         string(&e, Hf::TxnAclId, &a.val.id.val.id);
     }

@@ -131,9 +131,9 @@ fn initial_msg(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], d: Decision) -> Str
         }
     };
     if let Some(v) = m.protocol_version {
-        t.add(Hf::ProtocolVersion, v.off, 8, Enc::BigEndian);
+        t.add_at(Hf::ProtocolVersion, &v);
     }
-    let sid_item = t.add(Hf::Sid, m.sid.off, 8, Enc::BigEndian);
+    let sid_item = t.add_at(Hf::Sid, &m.sid);
     if d.late_initial {
         sid_item.expert(pkt, Ei::LateInitial, "Initial message after other messages");
     }
@@ -160,7 +160,7 @@ fn notification(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], d: Decision) -> St
             return "Notification [malformed]".to_string();
         }
     };
-    let st = t.add(Hf::State, n.state.off, 4, Enc::BigEndian);
+    let st = t.add_at(Hf::State, &n.state);
     let state = state_name(n.state.val).map_or_else(
         || {
             st.expert(
@@ -172,14 +172,14 @@ fn notification(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], d: Decision) -> St
         },
         str::to_string,
     );
-    t.add(Hf::Leader, n.leader.off, 8, Enc::BigEndian);
-    t.add(Hf::Zxid, n.zxid.off, 8, Enc::BigEndian);
-    t.add(Hf::ElectionEpoch, n.election_epoch.off, 8, Enc::BigEndian);
+    t.add_at(Hf::Leader, &n.leader);
+    t.add_at(Hf::Zxid, &n.zxid);
+    t.add_at(Hf::ElectionEpoch, &n.election_epoch);
     if let Some(p) = n.peer_epoch {
-        t.add(Hf::PeerEpoch, p.off, 8, Enc::BigEndian);
+        t.add_at(Hf::PeerEpoch, &p);
     }
     if let Some(v) = n.version {
-        t.add(Hf::Version, v.off, 4, Enc::BigEndian);
+        t.add_at(Hf::Version, &v);
     }
     if let Some(c) = &n.config {
         t.add(Hf::ConfigLen, c.off, 4, Enc::BigEndian);

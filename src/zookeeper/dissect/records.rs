@@ -45,22 +45,22 @@ pub(super) fn sasl_token(t: &Tree<'_>, token: &Counted<'_>) {
 pub(super) fn stat(t: &Tree<'_>, s: &At<Stat>) {
     let (_, sub) = t.add_group(Hf::Stat, s.off, s.len, Ett::Stat, "Stat");
     let v = &s.val;
-    sub.add(Hf::StatCzxid, v.czxid.off, 8, Enc::BigEndian);
-    sub.add(Hf::StatMzxid, v.mzxid.off, 8, Enc::BigEndian);
+    sub.add_at(Hf::StatCzxid, &v.czxid);
+    sub.add_at(Hf::StatMzxid, &v.mzxid);
     sub.add_time_ms(Hf::StatCtime, v.ctime.off, 8, v.ctime.val);
     sub.add_time_ms(Hf::StatMtime, v.mtime.off, 8, v.mtime.val);
-    sub.add(Hf::StatVersion, v.version.off, 4, Enc::BigEndian);
-    sub.add(Hf::StatCversion, v.cversion.off, 4, Enc::BigEndian);
-    sub.add(Hf::StatAversion, v.aversion.off, 4, Enc::BigEndian);
+    sub.add_at(Hf::StatVersion, &v.version);
+    sub.add_at(Hf::StatCversion, &v.cversion);
+    sub.add_at(Hf::StatAversion, &v.aversion);
     sub.add(
         Hf::StatEphemeralOwner,
         v.ephemeral_owner.off,
         8,
         Enc::BigEndian,
     );
-    sub.add(Hf::StatDataLength, v.data_length.off, 4, Enc::BigEndian);
-    sub.add(Hf::StatNumChildren, v.num_children.off, 4, Enc::BigEndian);
-    sub.add(Hf::StatPzxid, v.pzxid.off, 8, Enc::BigEndian);
+    sub.add_at(Hf::StatDataLength, &v.data_length);
+    sub.add_at(Hf::StatNumChildren, &v.num_children);
+    sub.add_at(Hf::StatPzxid, &v.pzxid);
 }
 
 pub(super) const PERM_NAMES: [(i32, &str); 5] = [
@@ -96,7 +96,7 @@ pub(super) fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
             String::new()
         };
         let (_, entry) = sub.add_group(Hf::Acl, a.off, a.len, Ett::Acl, &label);
-        let perms = entry.add(Hf::AclPerms, a.val.perms.off, 4, Enc::BigEndian);
+        let perms = entry.add_at(Hf::AclPerms, &a.val.perms);
         let bits = perms.subtree(Ett::AclPerms);
         for hf in [
             Hf::AclPermRead,

@@ -15,7 +15,7 @@ pub(super) fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], inf
                 4,
                 Enc::BigEndian,
             );
-            let timeout = t.add(Hf::ConnectTimeout, c.timeout.off, 4, Enc::BigEndian);
+            let timeout = t.add_at(Hf::ConnectTimeout, &c.timeout);
             if !parse::is_connect_response_len(bytes.len() - 4) {
                 t.add_expert(
                     pkt,
@@ -28,7 +28,7 @@ pub(super) fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], inf
                     ),
                 );
             }
-            t.add(Hf::ConnectSessionId, c.session_id.off, 8, Enc::BigEndian);
+            t.add_at(Hf::ConnectSessionId, &c.session_id);
             bytes_field(t, Hf::ConnectPasswd, &c.passwd, "Password");
             if let Some(ro) = c.read_only {
                 t.add(Hf::ConnectReadOnly, ro.off, 1, Enc::Na);
@@ -63,9 +63,9 @@ pub(super) fn reply(
         Ok(r) => r,
         Err(e) => return malformed(pkt, t, e, bytes.len(), info),
     };
-    t.add(Hf::Xid, h.xid.off, 4, Enc::BigEndian);
-    t.add(Hf::Zxid, h.zxid.off, 8, Enc::BigEndian);
-    let err_item = t.add(Hf::Err, h.err.off, 4, Enc::BigEndian);
+    t.add_at(Hf::Xid, &h.xid);
+    t.add_at(Hf::Zxid, &h.zxid);
+    let err_item = t.add_at(Hf::Err, &h.err);
     let err = h.err.val;
 
     let op = match link {
@@ -195,10 +195,10 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
             let _ = write!(info, " ({} children)", children.val.len());
         }
         ReplyBody::Number { number } => {
-            t.add(Hf::TotalChildren, number.off, 4, Enc::BigEndian);
+            t.add_at(Hf::TotalChildren, number);
         }
         ReplyBody::ErrorCode { err } => {
-            let item = t.add(Hf::MultiErr, err.off, 4, Enc::BigEndian);
+            let item = t.add_at(Hf::MultiErr, err);
             if err.val != 0 {
                 item.expert(
                     pkt,
@@ -278,13 +278,13 @@ pub(super) fn notification(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &
         Ok(r) => r,
         Err(e) => return malformed(pkt, t, e, bytes.len(), info),
     };
-    t.add(Hf::Xid, h.xid.off, 4, Enc::BigEndian);
-    t.add(Hf::Zxid, h.zxid.off, 8, Enc::BigEndian);
-    t.add(Hf::Err, h.err.off, 4, Enc::BigEndian);
+    t.add_at(Hf::Xid, &h.xid);
+    t.add_at(Hf::Zxid, &h.zxid);
+    t.add_at(Hf::Err, &h.err);
     match parse::watcher_event(i) {
         Ok((rest, ev)) => {
-            t.add(Hf::EventType, ev.event_type.off, 4, Enc::BigEndian);
-            t.add(Hf::EventState, ev.state.off, 4, Enc::BigEndian);
+            t.add_at(Hf::EventType, &ev.event_type);
+            t.add_at(Hf::EventState, &ev.state);
             string(t, Hf::Path, &ev.path, "Path");
             let ty = crate::zookeeper::fields::EVENT_TYPE_NAMES
                 .iter()

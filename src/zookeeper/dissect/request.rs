@@ -33,8 +33,8 @@ pub(super) fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info
                 8,
                 Enc::BigEndian,
             );
-            t.add(Hf::ConnectTimeout, c.timeout.off, 4, Enc::BigEndian);
-            t.add(Hf::ConnectSessionId, c.session_id.off, 8, Enc::BigEndian);
+            t.add_at(Hf::ConnectTimeout, &c.timeout);
+            t.add_at(Hf::ConnectSessionId, &c.session_id);
             bytes_field(t, Hf::ConnectPasswd, &c.passwd, "Password");
             if let Some(ro) = c.read_only {
                 t.add(Hf::ConnectReadOnly, ro.off, 1, Enc::Na);
@@ -70,8 +70,8 @@ pub(super) fn request(
         Ok(r) => r,
         Err(e) => return malformed(pkt, t, e, bytes.len(), info),
     };
-    t.add(Hf::Xid, h.xid.off, 4, Enc::BigEndian);
-    let op_item = t.add(Hf::Opcode, h.opcode.off, 4, Enc::BigEndian);
+    t.add_at(Hf::Xid, &h.xid);
+    let op_item = t.add_at(Hf::Opcode, &h.opcode);
     info.push_str(&op_name(op));
     if let Some((frame, _)) = response {
         t.add_u32(Hf::ResponseIn, 0, 0, frame).generated();
@@ -132,15 +132,15 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
             string(t, Hf::Path, path, "Path");
             bytes_field(t, Hf::Data, data, "Data");
             acl_list(t, acl);
-            t.add(Hf::Flags, flags.off, 4, Enc::BigEndian);
+            t.add_at(Hf::Flags, flags);
             if let Some(ttl) = ttl {
-                t.add(Hf::Ttl, ttl.off, 8, Enc::BigEndian);
+                t.add_at(Hf::Ttl, ttl);
             }
             path_info(info, path);
         }
         RequestBody::PathVersion { path, version } => {
             string(t, Hf::Path, path, "Path");
-            t.add(Hf::Version, version.off, 4, Enc::BigEndian);
+            t.add_at(Hf::Version, version);
             path_info(info, path);
         }
         RequestBody::SetData {
@@ -150,23 +150,23 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
         } => {
             string(t, Hf::Path, path, "Path");
             bytes_field(t, Hf::Data, data, "Data");
-            t.add(Hf::Version, version.off, 4, Enc::BigEndian);
+            t.add_at(Hf::Version, version);
             path_info(info, path);
         }
         RequestBody::SetAcl { path, acl, version } => {
             string(t, Hf::Path, path, "Path");
             acl_list(t, acl);
-            t.add(Hf::Version, version.off, 4, Enc::BigEndian);
+            t.add_at(Hf::Version, version);
             path_info(info, path);
         }
         RequestBody::PathType { path, kind } => {
             string(t, Hf::Path, path, "Path");
-            t.add(Hf::WatcherType, kind.off, 4, Enc::BigEndian);
+            t.add_at(Hf::WatcherType, kind);
             path_info(info, path);
         }
         RequestBody::AddWatch { path, mode } => {
             string(t, Hf::Path, path, "Path");
-            t.add(Hf::AddWatchMode, mode.off, 4, Enc::BigEndian);
+            t.add_at(Hf::AddWatchMode, mode);
             path_info(info, path);
         }
         RequestBody::Auth {
@@ -174,7 +174,7 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
             scheme,
             auth,
         } => {
-            t.add(Hf::AuthType, auth_type.off, 4, Enc::BigEndian);
+            t.add_at(Hf::AuthType, auth_type);
             string(t, Hf::AuthScheme, scheme, "Scheme");
             bytes_field(t, Hf::AuthData, auth, "Credentials");
             let _ = write!(info, " {}", lossy(scheme.val));
@@ -226,7 +226,7 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
             string(t, Hf::ReconfigJoining, joining, "Joining servers");
             string(t, Hf::ReconfigLeaving, leaving, "Leaving servers");
             string(t, Hf::ReconfigNewMembers, new_members, "New members");
-            t.add(Hf::ReconfigConfigId, config_id.off, 8, Enc::BigEndian);
+            t.add_at(Hf::ReconfigConfigId, config_id);
         }
         RequestBody::Multi { ops, end } => {
             // Every operation is parsed (pairing needs none of them), but the tree shows at
@@ -304,7 +304,7 @@ pub(super) fn sub_end(body: &RequestBody<'_>) -> Option<usize> {
 }
 
 pub(super) fn multi_header(t: &Tree<'_>, h: &At<parse::MultiHeader>) {
-    t.add(Hf::MultiType, h.val.op.off, 4, Enc::BigEndian);
+    t.add_at(Hf::MultiType, &h.val.op);
     t.add(Hf::MultiDone, h.val.done.off, 1, Enc::Na);
-    t.add(Hf::MultiErr, h.val.err.off, 4, Enc::BigEndian);
+    t.add_at(Hf::MultiErr, &h.val.err);
 }
