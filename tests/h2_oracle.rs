@@ -4,7 +4,7 @@
 //!
 //! Each capture is read twice by a hermetic tshark:
 //!
-//! - built-in: the stock tshark without our plugin (`Stock`: temporary HOME, uid 65534 as
+//! - built-in: the stock tshark without our plugin (`Tshark::stock`: temporary HOME, uid 65534 as
 //!   `support::Tshark`), `-d tcp.port==N,http2` for the capture's ports. Loading the plugin
 //!   and passing `--disable-protocol h2` is not equivalent: once h2 owns `tls.alpn "h2"`,
 //!   the built-in does not get TLS h2 back (../shared/docs/http2-builtin.md, E11);
@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as J;
 
-use support::{Tshark, repo};
+use support::{TempDir, Tshark, repo};
 
 // ------------------------------------------------------------------- the cases
 
@@ -105,31 +105,6 @@ fn shared_dir() -> PathBuf {
     repo().join("../shared/pcaps/http2")
 }
 
-/// A temporary folder readable by the unprivileged tshark; removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::os::unix::fs::PermissionsExt;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "zkh2-h2oracle-{}-{}-{tag}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The capture path to hand to tshark (unpacked when gzipped), or None to skip.
 fn resolve(case: &Case, tmp: &TempDir) -> Option<(PathBuf, Option<PathBuf>)> {
     let base = if case.shared { shared_dir() } else { repo() };
@@ -162,73 +137,6 @@ fn resolve(case: &Case, tmp: &TempDir) -> Option<(PathBuf, Option<PathBuf>)> {
 }
 
 // ------------------------------------------------------------------ the runners
-
-/// Runs tshark and returns its stdout, insisting that it succeeded quietly.
-trait Runner {
-    fn ok(&self, args: &[&str]) -> String;
-}
-
-impl Runner for Tshark {
-    fn ok(&self, args: &[&str]) -> String {
-        Tshark::ok(self, args)
-    }
-}
-
-/// The stock tshark, without our plugin: the oracle side. Same hermetic setup as
-/// `support::Tshark` (temporary HOME, uid 65534 when root) but with no plugin in HOME.
-/// With the plugin loaded, `--disable-protocol h2` is not enough: once h2 owns
-/// `tls.alpn "h2"` the built-in never gets TLS h2 back (../shared/docs/http2-builtin.md, E11).
-struct Stock {
-    home: TempDir,
-    as_nobody: bool,
-}
-
-impl Stock {
-    fn new() -> Stock {
-        let as_nobody = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| o.stdout.starts_with(b"0\n"))
-            .unwrap_or(false);
-        let home = TempDir::new("stock-home");
-        if as_nobody {
-            let st = std::process::Command::new("chown")
-                .args(["65534:65534"])
-                .arg(&home.0)
-                .status()
-                .expect("chown");
-            assert!(st.success());
-        }
-        Stock { home, as_nobody }
-    }
-}
-
-impl Runner for Stock {
-    fn ok(&self, args: &[&str]) -> String {
-        let mut cmd = if self.as_nobody {
-            let mut c = std::process::Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
-            c
-        } else {
-            std::process::Command::new("tshark")
-        };
-        let out = cmd
-            .args(args)
-            .env("HOME", &self.home.0)
-            .env("WIRESHARK_ABORT_ON_DISSECTOR_BUG", "1")
-            .env("LC_ALL", "C.UTF-8")
-            .env("TZ", "UTC")
-            .output()
-            .expect("run tshark");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && stderr.trim().is_empty(),
-            "stock tshark {args:?} failed ({}):\n{stderr}",
-            out.status
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
 
 // ------------------------------------------------------------------ the sides
 
@@ -274,7 +182,7 @@ impl Side {
     }
 }
 
-fn h2_registered(t: &dyn Runner) -> bool {
+fn h2_registered(t: &Tshark) -> bool {
     t.ok(&["-G", "protocols"])
         .lines()
         .any(|l| l.split('\t').nth(2) == Some("h2"))
@@ -302,7 +210,7 @@ fn side_args(side: Side, case: &Case, keylog: Option<&Path>, disable_other: bool
     a
 }
 
-fn run_tshark(t: &dyn Runner, file: &Path, args: &[String], extra: &[&str]) -> String {
+fn run_tshark(t: &Tshark, file: &Path, args: &[String], extra: &[&str]) -> String {
     let mut all: Vec<&str> = vec!["-r", file.to_str().expect("utf-8 path")];
     all.extend(args.iter().map(String::as_str));
     all.extend_from_slice(extra);
@@ -653,7 +561,7 @@ fn flush_block(out: &mut Vec<HeaderRec>, block: &mut HeaderBlock) {
 }
 
 /// packet -> (tcp.stream, tcp.srcport)
-fn conversations(t: &dyn Runner, file: &Path, args: &[String]) -> HashMap<u32, (u32, u32)> {
+fn conversations(t: &Tshark, file: &Path, args: &[String]) -> HashMap<u32, (u32, u32)> {
     let out = run_tshark(
         t,
         file,
@@ -681,7 +589,7 @@ fn conversations(t: &dyn Runner, file: &Path, args: &[String]) -> HashMap<u32, (
 }
 
 /// Packets with `_ws.malformed` or an error-severity expert item.
-fn bad_packets(t: &dyn Runner, file: &Path, args: &[String]) -> BTreeSet<u32> {
+fn bad_packets(t: &Tshark, file: &Path, args: &[String]) -> BTreeSet<u32> {
     run_tshark(
         t,
         file,
@@ -701,7 +609,7 @@ fn bad_packets(t: &dyn Runner, file: &Path, args: &[String]) -> BTreeSet<u32> {
 }
 
 fn side_extract(
-    t: &dyn Runner,
+    t: &Tshark,
     side: Side,
     file: &Path,
     case: &Case,
@@ -739,7 +647,7 @@ fn side_extract(
 }
 
 /// The built-in side only (used by the harness's own checks).
-fn builtin(t: &Stock, case: &Case) -> Option<Extract> {
+fn builtin(t: &Tshark, case: &Case) -> Option<Extract> {
     let tmp = TempDir::new("builtin");
     let (file, keylog) = resolve(case, &tmp)?;
     let disable = h2_registered(t);
@@ -809,7 +717,7 @@ fn run_case(case: &Case) {
     let Some((file, keylog)) = resolve(case, &tmp) else {
         return;
     };
-    let stock = Stock::new();
+    let stock = Tshark::stock();
     let (want, want_bad) = side_extract(
         &stock,
         Side::Builtin,
@@ -1008,7 +916,7 @@ fn harness_builtin_extraction_matches_oracle_tsv() {
         eprintln!("skipped: {} is absent", shared_dir().display());
         return;
     }
-    let t = Stock::new();
+    let t = Tshark::stock();
     for (capture, tsv) in [
         ("packet-h2-14_headers.pcapng", "packet-h2-14_headers.tsv"),
         ("http2-brotli.pcapng", "http2-brotli.tsv"),
@@ -1046,7 +954,7 @@ fn harness_builtin_extraction_matches_oracle_tsv() {
 /// decoding (gzip, deflate, br) and multi-frame reassembly included.
 #[test]
 fn harness_builtin_bodies_are_decoded_and_reassembled() {
-    let t = Stock::new();
+    let t = Tshark::stock();
     // h2_server.py's TEXT, sent three times with content-encoding gzip, deflate and br
     let text = "HTTP/2 test body for the zkh2 dissector. "
         .repeat(40)

@@ -20,10 +20,10 @@ mod support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::{Tshark, repo};
+use support::{TempDir, Tshark, repo};
 
 /// The ensemble's ports (tests/record/record-ensemble.sh).
 const ENSEMBLE_PREFS: &[&str] = &[
@@ -132,7 +132,7 @@ fn run_variants(case: &Case, variants: &[Variant]) {
     let seeds = env_u32("ZKH2_RESPLIT_SEEDS", 20);
     let first = env_u32("ZKH2_RESPLIT_FIRST_SEED", 0);
     let t = Tshark::new();
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("resplit");
 
     let original = decode(&t, &capture, case, &[], true);
     let by_conn = original_by_connection(&original);
@@ -354,31 +354,6 @@ fn first_difference(what: &str, have: &[String], want: &[String]) -> String {
 }
 
 // ------------------------------------------------------------------ inputs
-
-/// A temporary folder readable by the unprivileged tshark; removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        use std::os::unix::fs::PermissionsExt;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "zkh2-resplit-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The pcapgen binary built next to the plugin (scripts/test builds the workspace), else
 /// `cargo run`.
