@@ -117,6 +117,28 @@ pub(super) struct PendingBlock {
     pub(super) progress: Progress,
 }
 
+impl PendingBlock {
+    /// A block started by HEADERS (or PUSH_PROMISE, with its promised stream) in `started`.
+    pub(super) fn new(
+        stream: u32,
+        promised: Option<u32>,
+        end_stream: bool,
+        started: PduKey,
+    ) -> Self {
+        PendingBlock {
+            stream,
+            promised,
+            end_stream,
+            started,
+            fragments: Vec::new(),
+            ends: Vec::new(),
+            bytes: Vec::new(),
+            too_large: false,
+            progress: Progress::default(),
+        }
+    }
+}
+
 /// A block of this many fragments or octets at most is also shown, on the first pass,
 /// before it completes (a copy per fragment; CONTINUATION floods get none).
 pub(super) const PROVISIONAL_FRAGMENTS: usize = 8;

@@ -20,7 +20,7 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use crate::common::{Nanos, PduKey};
+use crate::common::{At, Nanos, PduKey};
 use crate::epan::{PduLen, SideSync, StreamStart};
 
 use super::body::{self, DecodeError, Encoding};
@@ -360,164 +360,30 @@ impl Connection {
         });
         match payload {
             Payload::Data { data, .. } => {
-                // The user's fake headers stand in for HEADERS that were not captured.
-                if self
-                    .streams
-                    .get(&h.stream_id)
-                    .is_none_or(|s| s.body[dir].is_none())
-                {
-                    self.apply_fake_headers(key, dir, time, h.stream_id, &mut info);
-                }
-                // The built-in's view first: on_data may close the stream.
-                let (mode, body) = self.builtin.data_frame(
-                    key.frame,
-                    dir,
-                    h.stream_id,
-                    data.len as u32,
-                    h.has(flag::END_STREAM),
-                );
-                if cfg!(ws_ge_4_4) {
-                    self.builtin.window_touch(h.stream_id, dir);
-                    info.compat_mut().window = Some(self.builtin.window_data(
-                        key.frame,
-                        dir,
-                        h.stream_id,
-                        data.len as u32,
-                    ));
-                }
-                self.on_data(key, dir, time, &h, data.of(bytes), &mut info);
-                info.data_mode = mode;
-                if let Some(body) = body {
-                    info.compat_mut().body = Some(body);
-                    self.note_builtin_body_end(info.summary, dir, key.frame);
-                }
+                self.data_frame(key, dir, time, &h, data.of(bytes), &mut info)
             }
             Payload::Headers { fragment, .. } => {
-                if h.has(flag::END_STREAM)
-                    && let Some(body) = self.builtin.trailers_end_stream(dir, h.stream_id)
-                {
-                    info.compat_mut().body = Some(body);
-                    let summary = self.streams.get(&h.stream_id).and_then(|s| s.summary);
-                    self.note_builtin_body_end(summary, dir, key.frame);
-                }
-                self.builtin.header_frame(
-                    key,
-                    dir,
-                    h.stream_id,
-                    HeaderFrame::Headers,
-                    h.has(flag::END_HEADERS),
-                );
-                if cfg!(ws_ge_4_4) {
-                    self.builtin.window_touch(h.stream_id, dir);
-                }
-                let pending = PendingBlock {
-                    stream: h.stream_id,
-                    promised: None,
-                    end_stream: h.has(flag::END_STREAM),
-                    started: key,
-                    fragments: Vec::new(),
-                    ends: Vec::new(),
-                    bytes: Vec::new(),
-                    too_large: false,
-                    progress: Progress::default(),
-                };
-                self.on_fragment(
-                    key,
-                    dir,
-                    time,
-                    &h,
-                    Some(pending),
-                    fragment.of(bytes),
-                    &mut info,
-                )
+                self.headers_frame(key, dir, time, &h, fragment.of(bytes), &mut info)
             }
             Payload::PushPromise {
                 promised, fragment, ..
-            } => {
-                self.builtin.header_frame(
-                    key,
-                    dir,
-                    h.stream_id,
-                    HeaderFrame::PushPromise {
-                        promised: promised.val.1,
-                    },
-                    h.has(flag::END_HEADERS),
-                );
-                if cfg!(ws_ge_4_4) {
-                    self.builtin.window_touch(h.stream_id, dir);
-                    self.builtin.window_touch(promised.val.1, dir);
-                }
-                let pending = PendingBlock {
-                    stream: h.stream_id,
-                    promised: Some(promised.val.1),
-                    end_stream: false,
-                    started: key,
-                    fragments: Vec::new(),
-                    ends: Vec::new(),
-                    bytes: Vec::new(),
-                    too_large: false,
-                    progress: Progress::default(),
-                };
-                self.on_fragment(
-                    key,
-                    dir,
-                    time,
-                    &h,
-                    Some(pending),
-                    fragment.of(bytes),
-                    &mut info,
-                )
-            }
+            } => self.push_promise_frame(
+                key,
+                dir,
+                time,
+                &h,
+                promised.val.1,
+                fragment.of(bytes),
+                &mut info,
+            ),
             Payload::Continuation { fragment } => {
-                self.builtin.header_frame(
-                    key,
-                    dir,
-                    h.stream_id,
-                    HeaderFrame::Continuation,
-                    h.has(flag::END_HEADERS),
-                );
-                if cfg!(ws_ge_4_4) {
-                    self.builtin.window_touch(h.stream_id, dir);
-                }
-                self.on_fragment(key, dir, time, &h, None, fragment.of(bytes), &mut info)
+                self.continuation_frame(key, dir, time, &h, fragment.of(bytes), &mut info)
             }
-            Payload::Settings(settings) => {
-                if cfg!(ws_ge_4_4) {
-                    for st in settings
-                        .iter()
-                        .filter(|st| st.val.0 == setting::INITIAL_WINDOW_SIZE)
-                    {
-                        self.builtin.window_initial(dir, st.val.1);
-                    }
-                }
-                self.on_settings(
-                    key,
-                    dir,
-                    &h,
-                    settings.iter().map(|s| s.val).collect(),
-                    &mut info,
-                )
-            }
+            Payload::Settings(settings) => self.settings_frame(key, dir, &h, &settings, &mut info),
             Payload::WindowUpdate { increment } => {
-                if cfg!(ws_ge_4_4) {
-                    info.compat_mut().window = Some(self.builtin.window_update(
-                        key.frame,
-                        dir,
-                        h.stream_id,
-                        increment.val.1,
-                    ));
-                }
-                self.on_window_update(dir, &h, increment.val.1, &mut info)
+                self.window_update_frame(key, dir, &h, increment.val.1, &mut info)
             }
-            Payload::RstStream { .. } => {
-                if let Some(s) = self.streams.get_mut(&h.stream_id) {
-                    s.state = StreamState::Closed;
-                    info.summary = s.summary;
-                    info.stream_state = Some(StreamState::Closed);
-                }
-                self.streams.remove(&h.stream_id);
-                self.builtin.remove(h.stream_id);
-            }
+            Payload::RstStream { .. } => self.rst_stream_frame(&h, &mut info),
             Payload::Ping { data } => self.on_ping(key, dir, time, &h, data.val, &mut info),
             Payload::Priority(_)
             | Payload::GoAway { .. }
@@ -543,6 +409,178 @@ impl Connection {
             }
         }
         info
+    }
+
+    /// DATA: the built-in's view first (on_data may close the stream), then ours.
+    fn data_frame(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        h: &FrameHeader,
+        data: &[u8],
+        info: &mut FrameInfo,
+    ) {
+        // The user's fake headers stand in for HEADERS that were not captured.
+        if self
+            .streams
+            .get(&h.stream_id)
+            .is_none_or(|s| s.body[dir].is_none())
+        {
+            self.apply_fake_headers(key, dir, time, h.stream_id, info);
+        }
+        let (mode, body) = self.builtin.data_frame(
+            key.frame,
+            dir,
+            h.stream_id,
+            data.len() as u32,
+            h.has(flag::END_STREAM),
+        );
+        if cfg!(ws_ge_4_4) {
+            self.builtin.window_touch(h.stream_id, dir);
+            info.compat_mut().window =
+                Some(
+                    self.builtin
+                        .window_data(key.frame, dir, h.stream_id, data.len() as u32),
+                );
+        }
+        self.on_data(key, dir, time, h, data, info);
+        info.data_mode = mode;
+        if let Some(body) = body {
+            info.compat_mut().body = Some(body);
+            self.note_builtin_body_end(info.summary, dir, key.frame);
+        }
+    }
+
+    /// HEADERS: ends the built-in's body on trailers, and starts a header block.
+    fn headers_frame(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        h: &FrameHeader,
+        fragment: &[u8],
+        info: &mut FrameInfo,
+    ) {
+        if h.has(flag::END_STREAM)
+            && let Some(body) = self.builtin.trailers_end_stream(dir, h.stream_id)
+        {
+            info.compat_mut().body = Some(body);
+            let summary = self.streams.get(&h.stream_id).and_then(|s| s.summary);
+            self.note_builtin_body_end(summary, dir, key.frame);
+        }
+        self.builtin.header_frame(
+            key,
+            dir,
+            h.stream_id,
+            HeaderFrame::Headers,
+            h.has(flag::END_HEADERS),
+        );
+        if cfg!(ws_ge_4_4) {
+            self.builtin.window_touch(h.stream_id, dir);
+        }
+        let pending = PendingBlock::new(h.stream_id, None, h.has(flag::END_STREAM), key);
+        self.on_fragment(key, dir, time, h, Some(pending), fragment, info)
+    }
+
+    /// PUSH_PROMISE: starts a header block for the promised stream.
+    #[allow(clippy::too_many_arguments)]
+    fn push_promise_frame(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        h: &FrameHeader,
+        promised: u32,
+        fragment: &[u8],
+        info: &mut FrameInfo,
+    ) {
+        self.builtin.header_frame(
+            key,
+            dir,
+            h.stream_id,
+            HeaderFrame::PushPromise { promised },
+            h.has(flag::END_HEADERS),
+        );
+        if cfg!(ws_ge_4_4) {
+            self.builtin.window_touch(h.stream_id, dir);
+            self.builtin.window_touch(promised, dir);
+        }
+        let pending = PendingBlock::new(h.stream_id, Some(promised), false, key);
+        self.on_fragment(key, dir, time, h, Some(pending), fragment, info)
+    }
+
+    /// CONTINUATION: the next fragment of the block in progress.
+    fn continuation_frame(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        h: &FrameHeader,
+        fragment: &[u8],
+        info: &mut FrameInfo,
+    ) {
+        self.builtin.header_frame(
+            key,
+            dir,
+            h.stream_id,
+            HeaderFrame::Continuation,
+            h.has(flag::END_HEADERS),
+        );
+        if cfg!(ws_ge_4_4) {
+            self.builtin.window_touch(h.stream_id, dir);
+        }
+        self.on_fragment(key, dir, time, h, None, fragment, info)
+    }
+
+    /// SETTINGS: the built-in's initial window (4.4+), then ours.
+    fn settings_frame(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        h: &FrameHeader,
+        settings: &[At<(u16, u32)>],
+        info: &mut FrameInfo,
+    ) {
+        if cfg!(ws_ge_4_4) {
+            for st in settings
+                .iter()
+                .filter(|st| st.val.0 == setting::INITIAL_WINDOW_SIZE)
+            {
+                self.builtin.window_initial(dir, st.val.1);
+            }
+        }
+        self.on_settings(key, dir, h, settings.iter().map(|s| s.val).collect(), info)
+    }
+
+    /// WINDOW_UPDATE: the built-in's calculated window (4.4+), then ours.
+    fn window_update_frame(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        h: &FrameHeader,
+        increment: u32,
+        info: &mut FrameInfo,
+    ) {
+        if cfg!(ws_ge_4_4) {
+            info.compat_mut().window =
+                Some(
+                    self.builtin
+                        .window_update(key.frame, dir, h.stream_id, increment),
+                );
+        }
+        self.on_window_update(dir, h, increment, info)
+    }
+
+    /// RST_STREAM closes the stream; its state is released.
+    fn rst_stream_frame(&mut self, h: &FrameHeader, info: &mut FrameInfo) {
+        if let Some(s) = self.streams.get_mut(&h.stream_id) {
+            s.state = StreamState::Closed;
+            info.summary = s.summary;
+            info.stream_state = Some(StreamState::Closed);
+        }
+        self.streams.remove(&h.stream_id);
+        self.builtin.remove(h.stream_id);
     }
 
     /// Copies what the built-in knows of a stream into its summary, for later passes.
