@@ -117,6 +117,38 @@ pub(super) struct PendingBlock {
     pub(super) progress: Progress,
 }
 
+/// What a complete block says about its stream, read once from its decoded fields.
+pub(super) struct BlockFields {
+    pub(super) method: Option<Rc<[u8]>>,
+    pub(super) status: Option<u16>,
+    pub(super) path: Option<Rc<[u8]>>,
+    pub(super) content_type: Option<Rc<[u8]>>,
+    pub(super) content_encoding: Option<Encoding>,
+    /// A field could not be decoded (an unknown dynamic table entry).
+    pub(super) unknown: bool,
+}
+
+impl BlockFields {
+    fn of(decoded: &HeaderBlock) -> BlockFields {
+        let field = |name: &[u8]| -> Option<Rc<[u8]>> {
+            decoded
+                .fields
+                .iter()
+                .find(|f| f.name.as_deref() == Some(name))
+                .and_then(|f| f.value.clone())
+        };
+        BlockFields {
+            method: field(b":method"),
+            status: field(b":status")
+                .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u16>().ok()),
+            path: field(b":path"),
+            content_type: field(b"content-type"),
+            content_encoding: field(b"content-encoding").and_then(|v| Encoding::from_header(&v)),
+            unknown: decoded.fields.iter().any(|f| f.is_unknown()),
+        }
+    }
+}
+
 impl PendingBlock {
     /// A block started by HEADERS (or PUSH_PROMISE, with its promised stream) in `started`.
     pub(super) fn new(
@@ -311,29 +343,10 @@ impl Connection {
         key: PduKey,
         dir: Dir,
         time: Nanos,
-        block: PendingBlock,
+        mut block: PendingBlock,
         info: &mut FrameInfo,
     ) {
-        // The earlier fragments now know where their block ended.
-        for k in block
-            .fragments
-            .iter()
-            .take(block.fragments.len().saturating_sub(1))
-        {
-            if let Some(part) = self
-                .decisions
-                .get_mut(k)
-                .and_then(|f| f.block_part.as_mut())
-            {
-                part.completed_in = Some(key.frame);
-            }
-        }
-        if block.fragments.len() > 1 {
-            info.block_part = Some(BlockPart {
-                started_in: block.started.frame,
-                completed_in: Some(key.frame),
-            });
-        }
+        self.link_fragments(key, &block, info);
         if block.too_large {
             if !info
                 .problems
@@ -350,41 +363,13 @@ impl Connection {
             return;
         }
         // Decoded as the fragments came (`on_fragment`).
-        let decoded = block.progress.into_block();
+        let decoded = std::mem::take(&mut block.progress).into_block();
         if let Some(e) = &decoded.error {
             info.problems.push(Problem::Hpack(e.to_string()));
         }
         let stream_id = block.promised.unwrap_or(block.stream);
-        let field = |name: &[u8]| -> Option<Rc<[u8]>> {
-            decoded
-                .fields
-                .iter()
-                .find(|f| f.name.as_deref() == Some(name))
-                .and_then(|f| f.value.clone())
-        };
-        let method = field(b":method");
-        let status =
-            field(b":status").and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u16>().ok());
-        let unknown = decoded.fields.iter().any(|f| f.is_unknown());
-        let earlier_blocks = self
-            .streams
-            .get(&stream_id)
-            .map_or(0, |s| s.header_blocks[dir]);
-        let role = if block.promised.is_some() {
-            BlockRole::PushRequest
-        } else if method.is_some() {
-            BlockRole::Request
-        } else if let Some(st) = status {
-            if (100..200).contains(&st) {
-                BlockRole::Informational
-            } else {
-                BlockRole::Response
-            }
-        } else if earlier_blocks > 0 || !unknown {
-            BlockRole::Trailers
-        } else {
-            BlockRole::Unknown
-        };
+        let fields = BlockFields::of(&decoded);
+        let role = self.block_role(&block, &fields, dir, stream_id);
         match role {
             BlockRole::Request => self.set_client(dir),
             BlockRole::Response | BlockRole::Informational | BlockRole::PushRequest => {
@@ -407,60 +392,8 @@ impl Connection {
         }
         let table_size = self.sides[dir].hpack.table_size();
         let table_len = self.sides[dir].hpack.table_len() as u32;
-        let content_type = field(b"content-type");
-        let content_encoding = field(b"content-encoding").and_then(|v| Encoding::from_header(&v));
-        let path = field(b":path");
         let client = self.client;
-
-        if let Some(stream) = self.stream(stream_id, info) {
-            stream.header_blocks[dir] += 1;
-            if stream.state == StreamState::Idle {
-                stream.state = if role == BlockRole::PushRequest {
-                    StreamState::ReservedLocal
-                } else {
-                    StreamState::Open
-                };
-            } else if stream.state == StreamState::ReservedLocal && role != BlockRole::PushRequest {
-                stream.state = StreamState::HalfClosed {
-                    client: client.map(|c| c != dir),
-                };
-            }
-            let summary = stream.summary;
-            info.summary = summary;
-            info.stream_state = Some(stream.state);
-            if let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) {
-                match role {
-                    // The first request and response of a stream are the pair; a second
-                    // one, or a request after the response (both protocol violations),
-                    // must not re-point earlier frames' links.
-                    BlockRole::Request | BlockRole::PushRequest
-                        if s.request_in.is_none() && s.response_in.is_none() =>
-                    {
-                        s.request_in = Some(key.frame);
-                        s.request_time = time;
-                        s.method = method;
-                        s.path = path;
-                        if role == BlockRole::PushRequest {
-                            s.promised_in = Some((key.frame, block.stream));
-                        }
-                    }
-                    BlockRole::Response if s.response_in.is_none() => {
-                        s.response_in = Some(key.frame);
-                        s.response_time = time;
-                        s.status = status;
-                        if s.request_in.is_none() && stream_id != 1 {
-                            info.problems.push(Problem::RequestNotCaptured);
-                        }
-                    }
-                    _ => {}
-                }
-                if matches!(role, BlockRole::Request | BlockRole::Response) {
-                    s.content_type[dir] = content_type;
-                    s.content_encoding[dir] = content_encoding;
-                }
-                s.builtin_pairing = self.builtin.pairing(stream_id);
-            }
-        }
+        self.block_on_stream(key, dir, time, &block, stream_id, role, fields, info);
         let decoded = Rc::new(DecodedBlock {
             stream: stream_id,
             role,
@@ -487,5 +420,127 @@ impl Connection {
         if block.end_stream {
             self.end_stream(stream_id, dir, client, false, info);
         }
+    }
+
+    /// The earlier fragments of a block learn where it ended; a block of several fragments
+    /// says where it started.
+    fn link_fragments(&mut self, key: PduKey, block: &PendingBlock, info: &mut FrameInfo) {
+        for k in block
+            .fragments
+            .iter()
+            .take(block.fragments.len().saturating_sub(1))
+        {
+            if let Some(part) = self
+                .decisions
+                .get_mut(k)
+                .and_then(|f| f.block_part.as_mut())
+            {
+                part.completed_in = Some(key.frame);
+            }
+        }
+        if block.fragments.len() > 1 {
+            info.block_part = Some(BlockPart {
+                started_in: block.started.frame,
+                completed_in: Some(key.frame),
+            });
+        }
+    }
+
+    /// What a complete block is: a pushed request, a request (`:method`), an interim or
+    /// final response (`:status`), trailers, or unknown (undecodable, and the stream's first).
+    fn block_role(
+        &self,
+        block: &PendingBlock,
+        fields: &BlockFields,
+        dir: Dir,
+        stream_id: u32,
+    ) -> BlockRole {
+        let earlier_blocks = self
+            .streams
+            .get(&stream_id)
+            .map_or(0, |s| s.header_blocks[dir]);
+        if block.promised.is_some() {
+            BlockRole::PushRequest
+        } else if fields.method.is_some() {
+            BlockRole::Request
+        } else if let Some(st) = fields.status {
+            if (100..200).contains(&st) {
+                BlockRole::Informational
+            } else {
+                BlockRole::Response
+            }
+        } else if earlier_blocks > 0 || !fields.unknown {
+            BlockRole::Trailers
+        } else {
+            BlockRole::Unknown
+        }
+    }
+
+    /// The block's effect on its stream: state, and the request/response summary that
+    /// pairs them (the first request and response of a stream only).
+    #[allow(clippy::too_many_arguments)]
+    fn block_on_stream(
+        &mut self,
+        key: PduKey,
+        dir: Dir,
+        time: Nanos,
+        block: &PendingBlock,
+        stream_id: u32,
+        role: BlockRole,
+        fields: BlockFields,
+        info: &mut FrameInfo,
+    ) {
+        let client = self.client;
+        let Some(stream) = self.stream(stream_id, info) else {
+            return;
+        };
+        stream.header_blocks[dir] += 1;
+        if stream.state == StreamState::Idle {
+            stream.state = if role == BlockRole::PushRequest {
+                StreamState::ReservedLocal
+            } else {
+                StreamState::Open
+            };
+        } else if stream.state == StreamState::ReservedLocal && role != BlockRole::PushRequest {
+            stream.state = StreamState::HalfClosed {
+                client: client.map(|c| c != dir),
+            };
+        }
+        let summary = stream.summary;
+        info.summary = summary;
+        info.stream_state = Some(stream.state);
+        let Some(s) = summary.and_then(|i| self.summaries.get_mut(i as usize)) else {
+            return;
+        };
+        match role {
+            // The first request and response of a stream are the pair; a second one, or a
+            // request after the response (both protocol violations), must not re-point
+            // earlier frames' links.
+            BlockRole::Request | BlockRole::PushRequest
+                if s.request_in.is_none() && s.response_in.is_none() =>
+            {
+                s.request_in = Some(key.frame);
+                s.request_time = time;
+                s.method = fields.method;
+                s.path = fields.path;
+                if role == BlockRole::PushRequest {
+                    s.promised_in = Some((key.frame, block.stream));
+                }
+            }
+            BlockRole::Response if s.response_in.is_none() => {
+                s.response_in = Some(key.frame);
+                s.response_time = time;
+                s.status = fields.status;
+                if s.request_in.is_none() && stream_id != 1 {
+                    info.problems.push(Problem::RequestNotCaptured);
+                }
+            }
+            _ => {}
+        }
+        if matches!(role, BlockRole::Request | BlockRole::Response) {
+            s.content_type[dir] = fields.content_type;
+            s.content_encoding[dir] = fields.content_encoding;
+        }
+        s.builtin_pairing = self.builtin.pairing(stream_id);
     }
 }
