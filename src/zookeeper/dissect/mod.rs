@@ -102,17 +102,7 @@ impl FramedDissector for ZooKeeper {
         }
         if key.index == 0 && session.is_continuation(key.frame, bytes.len()) {
             drop(session);
-            let it = t.add(Hf::Continuation, 0, bytes.len(), Enc::Na);
-            it.expert(
-                pkt,
-                Ei::Continuation,
-                &format!(
-                    "Continuation of a PDU sent before the capture started: {} bytes skipped up to the next PDU start",
-                    bytes.len()
-                ),
-            );
-            item.append_text(", continuation of a PDU before the capture");
-            pkt.append_info("continuation of a PDU before the capture");
+            continuation(pkt, &t, item, bytes);
             return;
         }
         let declared = bytes
@@ -145,83 +135,7 @@ impl FramedDissector for ZooKeeper {
             t.add_u64(Hf::SessionId, 0, 0, sid).generated();
         }
         let mut info = String::new();
-        match &kind {
-            PduKind::ConnectRequest { response } => {
-                if let Some((frame, _)) = response {
-                    t.add_u32(Hf::ResponseIn, 0, 0, *frame).generated();
-                }
-                connect_request(pkt, &t, bytes, &mut info)
-            }
-            PduKind::ConnectResponse { request } => {
-                if let Some((frame, time)) = request {
-                    t.add_u32(Hf::RequestIn, 0, 0, *frame).generated();
-                    t.add_duration(Hf::Time, 0, 0, pkt.time() - time)
-                        .generated();
-                }
-                connect_response(pkt, &t, bytes, &mut info)
-            }
-            PduKind::Request {
-                opcode,
-                response,
-                tracked,
-                watch,
-            } => {
-                request(
-                    pkt, &t, bytes, *opcode, *response, *tracked, opaque, &mut info,
-                );
-                for f in &watch.fired_in {
-                    t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
-                }
-                if watch.links_truncated {
-                    t.add_expert(
-                        pkt,
-                        Ei::WatchTableFull,
-                        0,
-                        0,
-                        &format!(
-                            "This watch fired more than {} times: only the first are linked",
-                            super::session::MAX_WATCH_LINKS
-                        ),
-                    );
-                }
-                if watch.untracked {
-                    t.add_expert(
-                        pkt,
-                        Ei::WatchTableFull,
-                        0,
-                        0,
-                        &format!("More than {} watches on this connection: the watch this request sets is not tracked", super::session::MAX_WATCHES),
-                    );
-                }
-            }
-            PduKind::Reply { request } => {
-                reply(pkt, &t, bytes, request.as_ref(), opaque, &mut info)
-            }
-            PduKind::Notification { set_in } => {
-                notification(pkt, &t, bytes, &mut info);
-                for f in set_in.iter().take(super::session::MAX_WATCH_LINKS) {
-                    t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
-                }
-                if set_in.len() > super::session::MAX_WATCH_LINKS {
-                    t.add_expert(
-                        pkt,
-                        Ei::WatchTableFull,
-                        0,
-                        0,
-                        &format!(
-                            "More than {} requests set watches this notification fired: only the first are linked",
-                            super::session::MAX_WATCH_LINKS
-                        ),
-                    );
-                }
-            }
-            PduKind::FourLetterCommand
-            | PduKind::FourLetterReply
-            | PduKind::Opaque
-            | PduKind::Continuation => {
-                undecoded(&t, 4, bytes.len());
-            }
-        }
+        render(pkt, &t, bytes, &kind, opaque, &mut info);
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
         if let Some(event) = tap_event(&kind, bytes) {
@@ -248,6 +162,105 @@ impl FramedDissector for ZooKeeper {
             None => false,
         }
     }
+}
+
+/// The PDU as the first pass classified it, into the tree and the Info text.
+fn render(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    bytes: &[u8],
+    kind: &PduKind,
+    opaque: bool,
+    info: &mut String,
+) {
+    match kind {
+        PduKind::ConnectRequest { response } => {
+            if let Some((frame, _)) = response {
+                t.add_u32(Hf::ResponseIn, 0, 0, *frame).generated();
+            }
+            connect_request(pkt, t, bytes, info)
+        }
+        PduKind::ConnectResponse { request } => {
+            if let Some((frame, time)) = request {
+                t.add_u32(Hf::RequestIn, 0, 0, *frame).generated();
+                t.add_duration(Hf::Time, 0, 0, pkt.time() - time)
+                    .generated();
+            }
+            connect_response(pkt, t, bytes, info)
+        }
+        PduKind::Request {
+            opcode,
+            response,
+            tracked,
+            watch,
+        } => {
+            request(pkt, t, bytes, *opcode, *response, *tracked, opaque, info);
+            for f in &watch.fired_in {
+                t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
+            }
+            if watch.links_truncated {
+                t.add_expert(
+                    pkt,
+                    Ei::WatchTableFull,
+                    0,
+                    0,
+                    &format!(
+                        "This watch fired more than {} times: only the first are linked",
+                        super::session::MAX_WATCH_LINKS
+                    ),
+                );
+            }
+            if watch.untracked {
+                t.add_expert(
+                    pkt,
+                    Ei::WatchTableFull,
+                    0,
+                    0,
+                    &format!("More than {} watches on this connection: the watch this request sets is not tracked", super::session::MAX_WATCHES),
+                );
+            }
+        }
+        PduKind::Reply { request } => reply(pkt, t, bytes, request.as_ref(), opaque, info),
+        PduKind::Notification { set_in } => {
+            notification(pkt, t, bytes, info);
+            for f in set_in.iter().take(super::session::MAX_WATCH_LINKS) {
+                t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
+            }
+            if set_in.len() > super::session::MAX_WATCH_LINKS {
+                t.add_expert(
+                    pkt,
+                    Ei::WatchTableFull,
+                    0,
+                    0,
+                    &format!(
+                        "More than {} requests set watches this notification fired: only the first are linked",
+                        super::session::MAX_WATCH_LINKS
+                    ),
+                );
+            }
+        }
+        PduKind::FourLetterCommand
+        | PduKind::FourLetterReply
+        | PduKind::Opaque
+        | PduKind::Continuation => {
+            undecoded(t, 4, bytes.len());
+        }
+    }
+}
+
+/// Bytes at the start of a capture that began inside a PDU.
+fn continuation(pkt: &Packet<'_>, t: &Tree<'_>, item: Item<'_>, bytes: &[u8]) {
+    let it = t.add(Hf::Continuation, 0, bytes.len(), Enc::Na);
+    it.expert(
+        pkt,
+        Ei::Continuation,
+        &format!(
+            "Continuation of a PDU sent before the capture started: {} bytes skipped up to the next PDU start",
+            bytes.len()
+        ),
+    );
+    item.append_text(", continuation of a PDU before the capture");
+    pkt.append_info("continuation of a PDU before the capture");
 }
 
 /// What a PDU contributes to the statistics.
