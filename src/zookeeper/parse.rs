@@ -7,7 +7,7 @@ use nom::error::ErrorKind;
 
 use crate::common::At;
 use crate::jute::{
-    Acl, Counted, Id, Input, PResult, acl_list, at, boolean, counted, fail, id, int, long,
+    Acl, Counted, Id, Input, PResult, acl_list, at, boolean, counted, fail, id, input, int, long,
     string_list, vector,
 };
 
@@ -174,6 +174,24 @@ pub fn looks_like_connect_response(body: &[u8]) -> bool {
         && body[16..20] == [0, 0, 0, 16]
         && body.get(36).is_none_or(|b| *b <= 1)
         && i32::from_be_bytes([body[4], body[5], body[6], body[7]]) >= 0
+}
+
+/// What the session needs of a handshake even when the rest of its record is cut or
+/// malformed: the ConnectRequest's `protocolVersion` (offset 0) and `sessionId` (offset 16),
+/// each when its bytes are there.
+pub fn connect_request_ids(body: &[u8]) -> (Option<i32>, Option<i64>) {
+    let version = int(input(body)).ok().map(|(_, v)| v.val);
+    let session = body
+        .get(16..)
+        .and_then(|b| long(input(b)).ok())
+        .map(|(_, s)| s.val);
+    (version, session)
+}
+
+/// The ConnectResponse's `sessionId` (offset 8), when its bytes are there.
+pub fn connect_response_session(body: &[u8]) -> Option<i64> {
+    let b = body.get(8..)?;
+    long(input(b)).ok().map(|(_, s)| s.val)
 }
 
 // ---------------------------------------------------------------------------------------

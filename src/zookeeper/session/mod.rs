@@ -186,141 +186,146 @@ impl Session {
         }
         let body = pdu.get(4..).unwrap_or(&[]);
         match dir {
-            Direction::ToServer => {
-                let first = !self.client_started;
-                self.client_started = true;
-                // On a side captured from its start the first PDU is the ConnectRequest by
-                // position, whatever its length; elsewhere its shape must say so.
-                if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
-                    || self.looks_like_extended_connect(first, body)
-                {
-                    self.saw_connect_request = true;
-                    let version = be_i32(body, 0).unwrap_or(0);
-                    self.opaque = version != 0;
-                    let sid = be_u64(body, 16).unwrap_or(0);
-                    if sid != 0 {
-                        self.session_id = Some(sid);
-                    }
-                    self.connect_request = Some((key, time));
-                    return PduKind::ConnectRequest { response: None };
-                }
-                if body.len() < 8 {
-                    return PduKind::Request {
-                        opcode: i32::MIN,
-                        response: None,
-                        tracked: false,
-                        watch: WatchNote::default(),
-                    };
-                }
-                let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
-                let opcode = i32::from_be_bytes([body[4], body[5], body[6], body[7]]);
-                let path = if self.opaque {
-                    None
-                } else {
-                    request_path(opcode, pdu)
-                };
-                let mut watch = WatchNote::default();
-                let watch_op = if self.opaque {
-                    None
-                } else {
-                    watch_op(opcode, pdu)
-                };
-                if !self.opaque
-                    && matches!(
-                        opcode,
-                        super::opcode::SET_WATCHES | super::opcode::SET_WATCHES2
-                    )
-                {
-                    // Re-set after a reconnect: the watches exist as soon as the server
-                    // reads the request (its reply is empty).
-                    for (kind, path) in set_watches_paths(opcode, pdu) {
-                        if !self.add_watch(kind, path, key) {
-                            watch.untracked = true;
-                        }
-                    }
-                }
-                let pending = Pending {
-                    frame,
-                    time,
-                    opcode,
-                    path,
-                    key,
-                    watch: watch_op,
-                };
-                let tracked = match control_slot(x) {
-                    Some(slot) if self.control[slot].len() < MAX_PENDING => {
-                        self.control[slot].push_back(pending);
-                        true
-                    }
-                    Some(_) => false,
-                    None if self.pending.len() < MAX_PENDING || self.pending.contains_key(&x) => {
-                        // A repeated xid (the Java client wraps at INT32_MAX) replaces the older one.
-                        self.pending.insert(x, pending);
-                        true
-                    }
-                    None => false,
-                };
-                PduKind::Request {
-                    opcode,
-                    response: None,
-                    tracked,
-                    watch,
-                }
+            Direction::ToServer => self.classify_request(key, time, pdu, body),
+            Direction::ToClient => self.classify_reply(key, time, pdu, body),
+        }
+    }
+
+    /// A PDU from the client: the handshake's ConnectRequest, or a request to pair.
+    fn classify_request(&mut self, key: PduKey, time: Nanos, pdu: &[u8], body: &[u8]) -> PduKind {
+        let frame = key.frame;
+        let dir = Direction::ToServer;
+        let first = !self.client_started;
+        self.client_started = true;
+        // On a side captured from its start the first PDU is the ConnectRequest by
+        // position, whatever its length; elsewhere its shape must say so.
+        if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
+            || self.looks_like_extended_connect(first, body)
+        {
+            self.saw_connect_request = true;
+            let (version, sid) = parse::connect_request_ids(body);
+            self.opaque = version.unwrap_or(0) != 0;
+            if let Some(sid) = sid.filter(|s| *s != 0) {
+                self.session_id = Some(sid as u64);
             }
-            Direction::ToClient => {
-                let first = !self.server_started;
-                self.server_started = true;
-                if first
-                    && (self.synced_from_start(dir)
-                        || parse::looks_like_connect_response(body)
-                        || self.saw_connect_request
-                            && body.len() >= 36
-                            && body[0..4] == [0; 4]
-                            && !self.plausible_reply(body))
-                {
-                    let sid = be_u64(body, 8).unwrap_or(0);
-                    self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
-                    let request = self.connect_request.take().map(|(req_key, req_time)| {
-                        if let Some(PduKind::ConnectRequest { response }) =
-                            self.decisions.get_mut(&req_key)
-                        {
-                            *response = Some((frame, time));
-                        }
-                        (req_key.frame, req_time)
-                    });
-                    return PduKind::ConnectResponse { request };
+            self.connect_request = Some((key, time));
+            return PduKind::ConnectRequest { response: None };
+        }
+        let Ok((_, header)) = parse::request_header(jute::input(body)) else {
+            return PduKind::Request {
+                opcode: i32::MIN,
+                response: None,
+                tracked: false,
+                watch: WatchNote::default(),
+            };
+        };
+        let (x, opcode) = (header.xid.val, header.opcode.val);
+        let path = if self.opaque {
+            None
+        } else {
+            request_path(opcode, pdu)
+        };
+        let mut watch = WatchNote::default();
+        let watch_op = if self.opaque {
+            None
+        } else {
+            watch_op(opcode, pdu)
+        };
+        if !self.opaque
+            && matches!(
+                opcode,
+                super::opcode::SET_WATCHES | super::opcode::SET_WATCHES2
+            )
+        {
+            // Re-set after a reconnect: the watches exist as soon as the server
+            // reads the request (its reply is empty).
+            for (kind, path) in set_watches_paths(opcode, pdu) {
+                if !self.add_watch(kind, path, key) {
+                    watch.untracked = true;
                 }
-                if body.len() < 4 {
-                    return PduKind::Reply { request: None };
-                }
-                let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
-                if x == xid::NOTIFICATION {
-                    let set_in = self.fire_watches(pdu, frame);
-                    return PduKind::Notification { set_in };
-                }
-                let err = body
-                    .get(12..16)
-                    .map_or(0, |e| i32::from_be_bytes([e[0], e[1], e[2], e[3]]));
-                let found = match control_slot(x) {
-                    Some(slot) => self.control[slot].pop_front(),
-                    None => self.pending.remove(&x),
-                };
-                let request = found.map(|p| {
-                    if let Some(PduKind::Request { response, .. }) = self.decisions.get_mut(&p.key)
-                    {
-                        *response = Some((frame, time));
-                    }
-                    self.apply_watch_op(&p, err);
-                    RequestLink {
-                        frame: p.frame,
-                        time: p.time,
-                        opcode: p.opcode,
-                        path: p.path,
-                    }
-                });
-                PduKind::Reply { request }
             }
         }
+        let pending = Pending {
+            frame,
+            time,
+            opcode,
+            path,
+            key,
+            watch: watch_op,
+        };
+        let tracked = match control_slot(x) {
+            Some(slot) if self.control[slot].len() < MAX_PENDING => {
+                self.control[slot].push_back(pending);
+                true
+            }
+            Some(_) => false,
+            None if self.pending.len() < MAX_PENDING || self.pending.contains_key(&x) => {
+                // A repeated xid (the Java client wraps at INT32_MAX) replaces the older one.
+                self.pending.insert(x, pending);
+                true
+            }
+            None => false,
+        };
+        PduKind::Request {
+            opcode,
+            response: None,
+            tracked,
+            watch,
+        }
+    }
+
+    /// A PDU from the server: the handshake's ConnectResponse, a watch notification, or a
+    /// reply paired with its request by xid.
+    fn classify_reply(&mut self, key: PduKey, time: Nanos, pdu: &[u8], body: &[u8]) -> PduKind {
+        let frame = key.frame;
+        let dir = Direction::ToClient;
+        let first = !self.server_started;
+        self.server_started = true;
+        if first
+            && (self.synced_from_start(dir)
+                || parse::looks_like_connect_response(body)
+                || self.saw_connect_request
+                    && body.len() >= 36
+                    && body[0..4] == [0; 4]
+                    && !self.plausible_reply(body))
+        {
+            let sid = parse::connect_response_session(body).unwrap_or(0) as u64;
+            self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
+            let request = self.connect_request.take().map(|(req_key, req_time)| {
+                if let Some(PduKind::ConnectRequest { response }) = self.decisions.get_mut(&req_key)
+                {
+                    *response = Some((frame, time));
+                }
+                (req_key.frame, req_time)
+            });
+            return PduKind::ConnectResponse { request };
+        }
+        let Ok((_, x)) = jute::int(jute::input(body)) else {
+            return PduKind::Reply { request: None };
+        };
+        let x = x.val;
+        if x == xid::NOTIFICATION {
+            let set_in = self.fire_watches(pdu, frame);
+            return PduKind::Notification { set_in };
+        }
+        let err = parse::reply_header(jute::input(body)).map_or(0, |(_, h)| h.err.val);
+        let found = match control_slot(x) {
+            Some(slot) => self.control[slot].pop_front(),
+            None => self.pending.remove(&x),
+        };
+        let request = found.map(|p| {
+            if let Some(PduKind::Request { response, .. }) = self.decisions.get_mut(&p.key) {
+                *response = Some((frame, time));
+            }
+            self.apply_watch_op(&p, err);
+            RequestLink {
+                frame: p.frame,
+                time: p.time,
+                opcode: p.opcode,
+                path: p.path,
+            }
+        });
+        PduKind::Reply { request }
     }
 
     /// True once a handshake with protocolVersion != 0 was seen.
@@ -332,18 +337,6 @@ impl Session {
     pub fn outstanding(&self) -> usize {
         self.pending.len() + self.control.iter().map(VecDeque::len).sum::<usize>()
     }
-}
-
-fn be_i32(b: &[u8], at: usize) -> Option<i32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(i32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-fn be_u64(b: &[u8], at: usize) -> Option<u64> {
-    let s = b.get(at..at.checked_add(8)?)?;
-    Some(u64::from_be_bytes([
-        s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
-    ]))
 }
 
 /// The path of a request, for showing on its reply. Only opcodes whose record starts with
