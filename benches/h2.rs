@@ -14,12 +14,12 @@
 
 use std::path::Path;
 
+#[path = "common/capture.rs"]
+mod capture;
 mod common;
-#[path = "common/h2_capture.rs"]
-mod h2_capture;
+use capture::{Workload, h2_framing, load};
 use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use h2_capture::{Workload, load};
 use zkh2::common::PduKey;
 use zkh2::h2::connection::{Connection, Framing};
 use zkh2::h2::frame;
@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
         .collect();
     let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
     let mut workloads = Vec::new();
-    match load("golden", &golden, 18180, None) {
+    match load("golden", &golden, 18180, None, h2_framing) {
         Some(w) => workloads.push(w),
         None => eprintln!("h2 bench: tshark could not read the golden captures; skipped"),
     }
@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(50_000);
-        match load("bench", &[Path::new(&cap)], port, Some(n)) {
+        match load("bench", &[Path::new(&cap)], port, Some(n), h2_framing) {
             Some(w) => workloads.push(w),
             None => eprintln!("h2 bench: no frames read from {cap}; skipped"),
         }

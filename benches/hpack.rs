@@ -30,9 +30,9 @@
 
 use std::path::Path;
 
+#[path = "common/capture.rs"]
+mod capture;
 mod common;
-#[path = "common/h2_capture.rs"]
-mod h2_capture;
 use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use zkh2::h2::frame::{self, Payload, flag, kind};
@@ -351,7 +351,7 @@ struct Direction {
 
 /// The header blocks of a capture's connections: one list per connection and direction,
 /// in capture order.
-fn header_blocks(w: &h2_capture::Workload, port: u32) -> Vec<Vec<Vec<u8>>> {
+fn header_blocks(w: &capture::Workload, port: u32) -> Vec<Vec<Vec<u8>>> {
     let mut lists: std::collections::HashMap<(usize, bool), Direction> = Default::default();
     let mut order = Vec::new();
     for p in &w.pdus {
@@ -453,7 +453,7 @@ fn versus_nghttp2(c: &mut Criterion<ThreadCpuTime>) {
         ),
     ];
     for (name, cap, port, packets) in captures {
-        match h2_capture::load(name, &[cap.as_path()], port, packets) {
+        match capture::load(name, &[cap.as_path()], port, packets, capture::h2_framing) {
             Some(w) => workloads.push((name.into(), header_blocks(&w, port))),
             None => eprintln!(
                 "hpack bench: no frames read from {}; skipped",

@@ -15,11 +15,12 @@
 //!   (pairing by xid, watches, the per-PDU decision stored for later passes) and the full
 //!   record parse of the body that the tree is built from.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 
+#[path = "common/capture.rs"]
+mod capture;
 mod common;
+use capture::{Workload, zookeeper_framing};
 use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use zkh2::common::{Direction, PduKey};
@@ -30,130 +31,9 @@ use zkh2::zookeeper::{DEFAULT_MAX_PDU, opcode};
 
 const PORT: u32 = 2181;
 
-/// One complete PDU, in capture order.
-struct Pdu {
-    stream: usize,
-    src_port: u32,
-    dst_port: u32,
-    frame: u32,
-    index: u32,
-    time: i64,
-    start: usize,
-    end: usize,
-}
-
-struct Workload {
-    name: String,
-    streams: usize,
-    arena: Vec<u8>,
-    pdus: Vec<Pdu>,
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .filter_map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect()
-}
-
-/// Reads the TCP payloads of `capture` (port 2181) and cuts them into PDUs per direction.
-/// Connections that start with a four-letter word or lose their framing are left out.
-fn load(name: &str, captures: &[&Path], packets: Option<usize>) -> Option<Workload> {
-    let mut w = Workload {
-        name: name.to_string(),
-        streams: 0,
-        arena: Vec::new(),
-        pdus: Vec::new(),
-    };
-    for cap in captures {
-        let mut cmd = Command::new("tshark");
-        cmd.args(["-n", "-r"]).arg(cap).args([
-            "-o",
-            "tcp.desegment_tcp_streams:FALSE",
-            "-Y",
-            "tcp.port == 2181 && tcp.len > 0 && !tcp.analysis.retransmission",
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-            "-e",
-            "frame.time_epoch",
-            "-e",
-            "tcp.stream",
-            "-e",
-            "tcp.srcport",
-            "-e",
-            "tcp.dstport",
-            "-e",
-            "tcp.payload",
-        ]);
-        if let Some(n) = packets {
-            cmd.args(["-c", &n.to_string()]);
-        }
-        let out = cmd.output().ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        // (tcp.stream, to server) -> pending bytes, or None when the direction is dropped
-        let mut bufs: HashMap<(u64, bool), Option<Vec<u8>>> = HashMap::new();
-        let mut stream_ids: HashMap<u64, usize> = HashMap::new();
-        let mut index: HashMap<u32, u32> = HashMap::new();
-        for line in text.lines() {
-            let f: Vec<&str> = line.split('\t').collect();
-            let [frame, time, stream, sport, dport, payload] = f[..] else {
-                continue;
-            };
-            let (Ok(frame), Ok(time), Ok(stream), Ok(sport), Ok(dport)) = (
-                frame.parse::<u32>(),
-                time.parse::<f64>(),
-                stream.parse::<u64>(),
-                sport.parse::<u32>(),
-                dport.parse::<u32>(),
-            ) else {
-                continue;
-            };
-            let to_server = dport == PORT;
-            let payload = unhex(payload);
-            let first = !bufs.contains_key(&(stream, to_server));
-            let buf = bufs
-                .entry((stream, to_server))
-                .or_insert_with(|| Some(Vec::new()));
-            if first && to_server && zkh2::zookeeper::session::is_four_letter_word(&payload) {
-                *buf = None;
-            }
-            let Some(b) = buf else { continue };
-            b.extend_from_slice(&payload);
-            let next = stream_ids.len();
-            let sid = *stream_ids.entry(stream).or_insert(next) + w.streams;
-            while let Some(h) = b.get(..4) {
-                let len = i32::from_be_bytes([h[0], h[1], h[2], h[3]]);
-                if len < 0 || len as u32 > DEFAULT_MAX_PDU {
-                    *buf = None;
-                    break;
-                }
-                let total = len as usize + 4;
-                if b.len() < total {
-                    break;
-                }
-                let start = w.arena.len();
-                w.arena.extend(b.drain(..total));
-                let i = index.entry(frame).or_insert(0);
-                w.pdus.push(Pdu {
-                    stream: sid,
-                    src_port: sport,
-                    dst_port: dport,
-                    frame,
-                    index: *i,
-                    time: (time * 1e9) as i64,
-                    start,
-                    end: w.arena.len(),
-                });
-                *i += 1;
-            }
-        }
-        w.streams += stream_ids.len();
-    }
-    (!w.pdus.is_empty()).then_some(w)
+/// The PDUs of `captures` on port 2181.
+fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -> Option<Workload> {
+    capture::load(name, captures, port, packets, zookeeper_framing)
 }
 
 /// Framing and header parse of every PDU; returns a checksum.
@@ -254,7 +134,7 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
         .collect();
     let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
     let mut workloads = Vec::new();
-    match load("golden", &golden, None) {
+    match load("golden", &golden, PORT, None) {
         Some(w) => workloads.push(w),
         None => eprintln!("zookeeper bench: tshark could not read the golden captures; skipped"),
     }
@@ -263,7 +143,7 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(100_000);
-        match load("bench", &[Path::new(&cap)], Some(n)) {
+        match load("bench", &[Path::new(&cap)], PORT, Some(n)) {
             Some(w) => workloads.push(w),
             None => eprintln!("zookeeper bench: no PDUs read from {cap}; skipped"),
         }

@@ -1,7 +1,7 @@
-//! HTTP/2 frame streams read from captures, for the benches (`h2`, `hpack`): each TCP
+//! PDU streams read from captures, for the benches (`h2`, `hpack`, `zookeeper`): each TCP
 //! direction's payload reassembled with tshark (`-T fields -e tcp.payload`, no plugin
-//! needed) and cut into frames (the client preface as one). TCP reassembly itself is not
-//! part of any measurement.
+//! needed) and cut into PDUs by the protocol's framing (`h2_framing`, `zookeeper_framing`).
+//! TCP reassembly itself is not part of any measurement.
 // Each bench reads a different part of the records.
 #![allow(dead_code)]
 
@@ -10,8 +10,43 @@ use std::path::Path;
 use std::process::Command;
 
 use zkh2::h2::frame;
+use zkh2::zookeeper::DEFAULT_MAX_PDU;
 
-/// One complete frame (or the preface), in capture order.
+/// What a direction's buffered bytes hold next.
+pub enum Next {
+    /// A complete PDU of this many bytes, or the start of one (when the buffer is shorter).
+    Pdu(usize),
+    /// Not enough bytes to tell.
+    NeedMore,
+    /// The framing is lost (or the connection is not the protocol's): drop the direction.
+    Drop,
+}
+
+/// HTTP/2: frames, the client preface as one.
+pub fn h2_framing(_first_to_server: bool, b: &[u8]) -> Next {
+    if b.len() < frame::HEADER_LEN {
+        return Next::NeedMore;
+    }
+    frame::pdu_len(b).map_or(Next::Drop, |n| Next::Pdu(n as usize))
+}
+
+/// ZooKeeper: length-prefixed PDUs; a connection that starts with a four-letter word, or a
+/// bogus length, is left out.
+pub fn zookeeper_framing(first_to_server: bool, b: &[u8]) -> Next {
+    if first_to_server && zkh2::zookeeper::session::is_four_letter_word(b) {
+        return Next::Drop;
+    }
+    let Some(h) = b.get(..4) else {
+        return Next::NeedMore;
+    };
+    let len = i32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    if len < 0 || len as u32 > DEFAULT_MAX_PDU {
+        return Next::Drop;
+    }
+    Next::Pdu(len as usize + 4)
+}
+
+/// One complete PDU, in capture order.
 pub struct Pdu {
     pub stream: usize,
     pub src_port: u32,
@@ -36,8 +71,15 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// The frames of `captures` on server port `port` (the first `packets` packets of each).
-pub fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -> Option<Workload> {
+/// The PDUs of `captures` on server port `port` (the first `packets` packets of each), cut
+/// by `framing` (told whether the bytes are the first segment toward the server).
+pub fn load(
+    name: &str,
+    captures: &[&Path],
+    port: u32,
+    packets: Option<usize>,
+    framing: fn(bool, &[u8]) -> Next,
+) -> Option<Workload> {
     let mut w = Workload {
         name: name.to_string(),
         streams: 0,
@@ -95,6 +137,7 @@ pub fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -
                 continue;
             };
             let to_server = dport == port;
+            let first = !bufs.contains_key(&(stream, to_server));
             let buf = bufs
                 .entry((stream, to_server))
                 .or_insert_with(|| Some(Vec::new()));
@@ -102,15 +145,17 @@ pub fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -
             b.extend_from_slice(&unhex(payload));
             let next = stream_ids.len();
             let sid = *stream_ids.entry(stream).or_insert(next) + w.streams;
+            let mut first_segment = first && to_server;
             loop {
-                if b.len() < frame::HEADER_LEN {
-                    break;
-                }
-                let Some(total) = frame::pdu_len(b) else {
-                    *buf = None;
-                    break;
+                let total = match framing(first_segment, b) {
+                    Next::Pdu(n) => n,
+                    Next::NeedMore => break,
+                    Next::Drop => {
+                        *buf = None;
+                        break;
+                    }
                 };
-                let total = total as usize;
+                first_segment = false;
                 if b.len() < total {
                     break;
                 }
