@@ -176,6 +176,11 @@ pub fn looks_like_connect_response(body: &[u8]) -> bool {
         && i32::from_be_bytes([body[4], body[5], body[6], body[7]]) >= 0
 }
 
+/// A PDU's 4-byte length prefix, when its bytes are there.
+pub fn length_prefix(pdu: &[u8]) -> Option<i32> {
+    int(input(pdu)).ok().map(|(_, n)| n.val)
+}
+
 /// What the session needs of a handshake even when the rest of its record is cut or
 /// malformed: the ConnectRequest's `protocolVersion` (offset 0) and `sessionId` (offset 16),
 /// each when its bytes are there.

@@ -105,9 +105,7 @@ impl FramedDissector for ZooKeeper {
             continuation(pkt, &t, item, bytes);
             return;
         }
-        let declared = bytes
-            .get(..4)
-            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let declared = parse::length_prefix(bytes);
         let len_item = t.add(Hf::Len, 0, 4, Enc::BigEndian);
         if declared.is_none_or(|n| n < 0 || n as u32 > max_pdu() || n as usize + 4 != bytes.len()) {
             drop(session);
@@ -265,18 +263,17 @@ fn continuation(pkt: &Packet<'_>, t: &Tree<'_>, item: Item<'_>, bytes: &[u8]) {
 
 /// What a PDU contributes to the statistics.
 fn tap_event(kind: &PduKind, bytes: &[u8]) -> Option<Event> {
-    let be32 = |o: usize| {
-        bytes
-            .get(o..o + 4)
-            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
     Some(match kind {
         PduKind::Request { opcode, .. } if *opcode != i32::MIN => {
             Event::Request { opcode: *opcode }
         }
         PduKind::Reply { request } => Event::Reply {
             request: request.as_ref().map(|l| (l.opcode, l.time)),
-            err: be32(16)?,
+            err: parse::reply_header(jute::input(bytes.get(4..)?))
+                .ok()?
+                .1
+                .err
+                .val,
         },
         PduKind::Notification { .. } => Event::Notification,
         _ => return None,
@@ -285,7 +282,7 @@ fn tap_event(kind: &PduKind, bytes: &[u8]) -> Option<Event> {
 
 /// The body of a PDU that is exactly `bytes` long, if the length prefix says so.
 fn pdu_body(bytes: &[u8]) -> Option<&[u8]> {
-    let n = i32::from_be_bytes(bytes.get(..4)?.try_into().ok()?);
+    let n = parse::length_prefix(bytes)?;
     (n >= 0 && n as usize + 4 == bytes.len()).then(|| &bytes[4..])
 }
 

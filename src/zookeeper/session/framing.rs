@@ -78,10 +78,7 @@ pub(super) fn plausible_at(
     if first_word && dir == Direction::ToServer && is_four_letter_word(bytes) {
         return true;
     }
-    let Some(len) = bytes
-        .get(..4)
-        .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    else {
+    let Some(len) = parse::length_prefix(bytes) else {
         return false;
     };
     if len < 0 || len as u32 > max_pdu {
@@ -233,10 +230,9 @@ impl Session {
         if self.four_letter_frame.is_some_and(|f| frame >= f) {
             return Framing::Rest;
         }
-        if bytes.len() < 4 {
+        let Some(len) = parse::length_prefix(bytes) else {
             return Framing::Rest;
-        }
-        let len = i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        };
         if len < 0 || len as u32 > max_pdu {
             return Framing::Rest;
         }
@@ -327,14 +323,13 @@ impl Session {
     /// version other than 0; accept it as the first client PDU when its shape fits.
     pub(super) fn looks_like_extended_connect(&self, first: bool, body: &[u8]) -> bool {
         first && body.len() > 45 && body.len() <= 256 && body[24..28] == [0, 0, 0, 16] && {
-            let v = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+            let v = jute::int(jute::input(body)).map_or(0, |(_, v)| v.val);
             (1..=1000).contains(&v)
         }
     }
 
     /// A reply header whose xid is pending looks like a reply rather than a handshake.
     pub(super) fn plausible_reply(&self, body: &[u8]) -> bool {
-        let x = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
-        self.pending.contains_key(&x)
+        jute::int(jute::input(body)).is_ok_and(|(_, x)| self.pending.contains_key(&x.val))
     }
 }
