@@ -113,6 +113,25 @@ static uint64_t fz_tapped;
 /* Our protocols, for counting the frames that reached them. */
 static const char *const fz_ours[] = {"zookeeper", "zab", "zkelection", "h2"};
 
+/* Other protocols' heuristics on TCP and HTTP are turned off: the harness fuzzes the
+ * plugin, and a bug in another dissector that a mutated input wakes up is not ours (finding
+ * F6: Wireshark 4.0's Ceph heuristic claimed a "ceph v" banner and then asserted on the
+ * second pass). The robustness script's tshark runs keep every heuristic and sort such
+ * crashes out with --disable-protocol instead. */
+static const char *const fz_own_protocols[] = {"zookeeper", "zab", "zkelection", "h2"};
+
+static void fz_keep_own_heuristic(const char *table_name, struct heur_dtbl_entry *entry,
+                                  void *user_data)
+{
+    (void)table_name;
+    (void)user_data;
+    const char *name = proto_get_protocol_filter_name(proto_get_id(entry->protocol));
+    for (size_t i = 0; i < sizeof fz_own_protocols / sizeof fz_own_protocols[0]; i++)
+        if (name != NULL && strcmp(name, fz_own_protocols[i]) == 0)
+            return;
+    entry->enabled = 0;
+}
+
 int zkh2_fz_init(void (*plugin_register)(void), uint32_t (*active_guards)(void),
                  const char *argv0)
 {
@@ -149,6 +168,8 @@ int zkh2_fz_init(void (*plugin_register)(void), uint32_t (*active_guards)(void),
         return -1;
     e_prefs *prefs_p = epan_load_settings();
     prefs_apply_all();
+    heur_dissector_table_foreach("tcp", fz_keep_own_heuristic, NULL);
+    heur_dissector_table_foreach("http", fz_keep_own_heuristic, NULL);
     build_column_format_array(&fz_cinfo, prefs_p->num_cols, TRUE);
     fz_initialised = 1;
     return 0;
