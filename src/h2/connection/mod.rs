@@ -469,16 +469,7 @@ impl Connection {
             let summary = self.streams.get(&h.stream_id).and_then(|s| s.summary);
             self.note_builtin_body_end(summary, dir, key.frame);
         }
-        self.builtin.header_frame(
-            key,
-            dir,
-            h.stream_id,
-            HeaderFrame::Headers,
-            h.has(flag::END_HEADERS),
-        );
-        if cfg!(ws_ge_4_4) {
-            self.builtin.window_touch(h.stream_id, dir);
-        }
+        self.builtin_header_frame(key, dir, h, HeaderFrame::Headers);
         let pending = PendingBlock::new(h.stream_id, None, h.has(flag::END_STREAM), key);
         self.on_fragment(key, dir, time, h, Some(pending), fragment, info)
     }
@@ -495,19 +486,21 @@ impl Connection {
         fragment: &[u8],
         info: &mut FrameInfo,
     ) {
-        self.builtin.header_frame(
-            key,
-            dir,
-            h.stream_id,
-            HeaderFrame::PushPromise { promised },
-            h.has(flag::END_HEADERS),
-        );
+        self.builtin_header_frame(key, dir, h, HeaderFrame::PushPromise { promised });
         if cfg!(ws_ge_4_4) {
-            self.builtin.window_touch(h.stream_id, dir);
             self.builtin.window_touch(promised, dir);
         }
         let pending = PendingBlock::new(h.stream_id, Some(promised), false, key);
         self.on_fragment(key, dir, time, h, Some(pending), fragment, info)
+    }
+
+    /// The built-in's view of a frame of a header block (4.4+: its stream's window too).
+    fn builtin_header_frame(&mut self, key: PduKey, dir: Dir, h: &FrameHeader, frame: HeaderFrame) {
+        self.builtin
+            .header_frame(key, dir, h.stream_id, frame, h.has(flag::END_HEADERS));
+        if cfg!(ws_ge_4_4) {
+            self.builtin.window_touch(h.stream_id, dir);
+        }
     }
 
     /// CONTINUATION: the next fragment of the block in progress.
@@ -520,16 +513,7 @@ impl Connection {
         fragment: &[u8],
         info: &mut FrameInfo,
     ) {
-        self.builtin.header_frame(
-            key,
-            dir,
-            h.stream_id,
-            HeaderFrame::Continuation,
-            h.has(flag::END_HEADERS),
-        );
-        if cfg!(ws_ge_4_4) {
-            self.builtin.window_touch(h.stream_id, dir);
-        }
+        self.builtin_header_frame(key, dir, h, HeaderFrame::Continuation);
         self.on_fragment(key, dir, time, h, None, fragment, info)
     }
 
