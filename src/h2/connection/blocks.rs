@@ -150,6 +150,21 @@ impl BlockFields {
 }
 
 impl PendingBlock {
+    /// The fragments' bytes joined, for a block of more than one fragment.
+    fn joined(&self) -> Option<Rc<[u8]>> {
+        (self.fragments.len() > 1).then(|| Rc::from(self.bytes.as_slice()))
+    }
+
+    /// Each fragment's PDU and where it ends in the joined bytes (a block is at most
+    /// limits::MAX_HEADER_BLOCK octets, so the ends fit in u32).
+    fn fragment_ends(&self) -> Box<[(PduKey, u32)]> {
+        self.fragments
+            .iter()
+            .copied()
+            .zip(self.ends.iter().map(|&e| e as u32))
+            .collect()
+    }
+
     /// A block started by HEADERS (or PUSH_PROMISE, with its promised stream) in `started`.
     pub(super) fn new(
         stream: u32,
@@ -321,13 +336,8 @@ impl Connection {
             stream: block.promised.unwrap_or(block.stream),
             role: BlockRole::Unknown,
             complete: false,
-            joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
-            fragments: block
-                .fragments
-                .iter()
-                .copied()
-                .zip(block.ends.iter().map(|&e| e as u32))
-                .collect(),
+            joined: block.joined(),
+            fragments: block.fragment_ends(),
             decoded: HeaderBlock {
                 fields: block.progress.fields().into(),
                 error: None,
@@ -398,14 +408,8 @@ impl Connection {
             stream: stream_id,
             role,
             complete: true,
-            joined: (block.fragments.len() > 1).then(|| Rc::from(block.bytes.as_slice())),
-            fragments: block
-                .fragments
-                .iter()
-                .copied()
-                // A block is at most limits::MAX_HEADER_BLOCK octets.
-                .zip(block.ends.iter().map(|&e| e as u32))
-                .collect(),
+            joined: block.joined(),
+            fragments: block.fragment_ends(),
             decoded,
             table_size,
             table_len,
