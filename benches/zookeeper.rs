@@ -25,7 +25,7 @@ use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use zkh2::common::{Direction, PduKey};
 use zkh2::jute;
-use zkh2::zookeeper::parse;
+use zkh2::zookeeper::parse::{self, Pdu};
 use zkh2::zookeeper::session::{Framing, PduKind, Session};
 use zkh2::zookeeper::{DEFAULT_MAX_PDU, opcode};
 
@@ -83,43 +83,30 @@ fn parse_session(w: &Workload) -> u64 {
             frame: p.frame,
             index: p.index,
         };
-        let kind = s.classify(key, dir, p.time, bytes);
-        let i = jute::input(bytes.get(4..).unwrap_or(&[]));
-        match kind {
-            PduKind::Request { opcode, .. } => {
-                if let Ok((i, _)) = parse::request_header(i) {
-                    if let Some(Ok((rest, _))) = parse::request_body(opcode, i) {
+        // As the dissector's first pass: parsed once, classified, then the reply's body
+        // once its opcode is known.
+        let (pdu, kind) = s.classify_pdu(key, dir, p.time, bytes);
+        match (pdu, kind) {
+            (Some(Pdu::Request(Ok(r))), _) => {
+                if let Some(Ok((rest, _))) = r.body {
+                    sum += rest.location_offset() as u64;
+                }
+            }
+            (Some(Pdu::Reply(Ok(r))), PduKind::Reply { request }) => {
+                let op = request.map_or(opcode::NOTIFICATION, |r| r.opcode);
+                if r.header.err.val == 0 {
+                    if let Some(Ok((rest, _))) = r.body(op) {
                         sum += rest.location_offset() as u64;
                     }
                 }
             }
-            PduKind::Reply { request } => {
-                if let Ok((i, h)) = parse::reply_header(i) {
-                    let op = request.map_or(opcode::NOTIFICATION, |r| r.opcode);
-                    if h.err.val == 0 {
-                        if let Some(Ok((rest, _))) = parse::reply_body(op, i) {
-                            sum += rest.location_offset() as u64;
-                        }
-                    }
+            (Some(Pdu::Notification(n)), PduKind::Notification { set_in }) => {
+                if let Ok((rest, _)) = n.event {
+                    sum += rest.location_offset() as u64 + set_in.len() as u64;
                 }
             }
-            PduKind::Notification { set_in } => {
-                if let Ok((i, _)) = parse::reply_header(i) {
-                    if let Ok((rest, _)) = parse::watcher_event(i) {
-                        sum += rest.location_offset() as u64 + set_in.len() as u64;
-                    }
-                }
-            }
-            PduKind::ConnectRequest { .. } => {
-                if let Ok((_, c)) = parse::connect_request(i) {
-                    sum += c.timeout.val as u64;
-                }
-            }
-            PduKind::ConnectResponse { .. } => {
-                if let Ok((_, c)) = parse::connect_response(i) {
-                    sum += c.timeout.val as u64;
-                }
-            }
+            (Some(Pdu::ConnectRequest(Ok((_, c)))), _) => sum += c.timeout.val as u64,
+            (Some(Pdu::ConnectResponse(Ok((_, c)))), _) => sum += c.timeout.val as u64,
             _ => {}
         }
     }

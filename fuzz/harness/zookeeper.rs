@@ -480,7 +480,7 @@ fn run_session(data: &[u8], strict: bool) -> Vec<(PduKey, PduKind)> {
             if declared < 0 || declared as u32 > MAX_PDU || declared as usize + 4 != pdu.len() {
                 continue; // bogus length: shown undecoded, not classified
             }
-            let kind = session.classify(key, dir, time, &pdu);
+            let (_, kind) = session.classify_pdu(key, dir, time, &pdu);
             assert_eq!(session.decision(key), Some(&kind), "decision not stored");
             decided.push((key, kind));
         }

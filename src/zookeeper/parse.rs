@@ -181,24 +181,6 @@ pub fn length_prefix(pdu: &[u8]) -> Option<i32> {
     int(input(pdu)).ok().map(|(_, n)| n.val)
 }
 
-/// What the session needs of a handshake even when the rest of its record is cut or
-/// malformed: the ConnectRequest's `protocolVersion` (offset 0) and `sessionId` (offset 16),
-/// each when its bytes are there.
-pub fn connect_request_ids(body: &[u8]) -> (Option<i32>, Option<i64>) {
-    let version = int(input(body)).ok().map(|(_, v)| v.val);
-    let session = body
-        .get(16..)
-        .and_then(|b| long(input(b)).ok())
-        .map(|(_, s)| s.val);
-    (version, session)
-}
-
-/// The ConnectResponse's `sessionId` (offset 8), when its bytes are there.
-pub fn connect_response_session(body: &[u8]) -> Option<i64> {
-    let b = body.get(8..)?;
-    long(input(b)).ok().map(|(_, s)| s.val)
-}
-
 // ---------------------------------------------------------------------------------------
 // Headers
 
@@ -302,6 +284,28 @@ pub enum RequestBody<'a> {
         ops: Vec<MultiOp<'a>>,
         end: Option<At<MultiHeader>>,
     },
+}
+
+impl<'a> RequestBody<'a> {
+    /// The path the record starts with, for the records that have one.
+    pub fn path(&self) -> Option<&Counted<'a>> {
+        match self {
+            Self::Path { path }
+            | Self::PathWatch { path, .. }
+            | Self::Create { path, .. }
+            | Self::PathVersion { path, .. }
+            | Self::SetData { path, .. }
+            | Self::SetAcl { path, .. }
+            | Self::PathType { path, .. }
+            | Self::AddWatch { path, .. } => Some(path),
+            Self::Empty
+            | Self::Auth { .. }
+            | Self::SetWatches { .. }
+            | Self::Sasl { .. }
+            | Self::Reconfig { .. }
+            | Self::Multi { .. } => None,
+        }
+    }
 }
 
 /// `MultiHeader {int type; boolean done; int err}`
@@ -697,6 +701,121 @@ pub fn watcher_event(i: Input<'_>) -> PResult<'_, WatcherEvent<'_>> {
             path,
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Whole PDUs: each is parsed once, by `pdu`, and the result goes to the connection (which
+// classifies it) and to the dissector (which renders it).
+
+/// A failed parse: where it failed and why.
+pub type Failure = crate::jute::ParseFailure;
+
+/// A record and the input after it, or where it failed.
+pub type Parsed<'a, T> = Result<(Input<'a>, T), Failure>;
+
+fn parsed<T>(r: PResult<'_, T>) -> Parsed<'_, T> {
+    r.map_err(crate::jute::failure)
+}
+
+/// How to read a PDU. The connection decides it from the PDU's position and shape (a
+/// handshake is the first PDU of each side); the bytes alone cannot say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    ConnectRequest,
+    ConnectResponse,
+    /// `decode_body` is false after a handshake with protocolVersion != 0, whose bodies
+    /// we do not know.
+    Request {
+        decode_body: bool,
+    },
+    /// A reply or, with xid -1, a watch notification.
+    Reply,
+}
+
+/// A request: its header and the body that its opcode selects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request<'a> {
+    pub header: RequestHeader,
+    /// Where the body starts.
+    pub body_at: Input<'a>,
+    /// `None` when the opcode is unknown or the body is not decoded.
+    pub body: Option<Parsed<'a, RequestBody<'a>>>,
+}
+
+impl Request<'_> {
+    /// The body, when it parsed.
+    pub fn parsed_body(&self) -> Option<&RequestBody<'_>> {
+        match &self.body {
+            Some(Ok((_, body))) => Some(body),
+            _ => None,
+        }
+    }
+}
+
+/// A reply's header. Its body's record depends on the request's opcode, which only the
+/// pairing knows: `Reply::body` parses it once that is known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply<'a> {
+    pub header: ReplyHeader,
+    pub body_at: Input<'a>,
+}
+
+impl<'a> Reply<'a> {
+    /// The body as the reply to `opcode`; `None` for an unknown opcode.
+    pub fn body(&self, opcode: i32) -> Option<Parsed<'a, ReplyBody<'a>>> {
+        reply_body(opcode, self.body_at).map(parsed)
+    }
+}
+
+/// A watch notification: a reply header with xid -1 and a `WatcherEvent`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification<'a> {
+    pub header: ReplyHeader,
+    pub event: Parsed<'a, WatcherEvent<'a>>,
+}
+
+/// One PDU, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pdu<'a> {
+    ConnectRequest(Parsed<'a, ConnectRequest<'a>>),
+    ConnectResponse(Parsed<'a, ConnectResponse<'a>>),
+    Request(Result<Request<'a>, Failure>),
+    Reply(Result<Reply<'a>, Failure>),
+    Notification(Notification<'a>),
+}
+
+/// Parses a whole PDU, length prefix included, as `reading` says. Offsets in the result
+/// count from the length prefix.
+pub fn pdu(reading: Reading, bytes: &[u8]) -> Pdu<'_> {
+    let body = parsed(int(input(bytes))).map(|(i, _)| i);
+    match reading {
+        Reading::ConnectRequest => {
+            Pdu::ConnectRequest(body.and_then(|i| parsed(connect_request(i))))
+        }
+        Reading::ConnectResponse => {
+            Pdu::ConnectResponse(body.and_then(|i| parsed(connect_response(i))))
+        }
+        Reading::Request { decode_body } => Pdu::Request(
+            body.and_then(|i| parsed(request_header(i)))
+                .map(|(body_at, header)| Request {
+                    header,
+                    body_at,
+                    body: decode_body
+                        .then(|| request_body(header.opcode.val, body_at).map(parsed))
+                        .flatten(),
+                }),
+        ),
+        Reading::Reply => match body.and_then(|i| parsed(reply_header(i))) {
+            Ok((rest, header)) if header.xid.val == super::xid::NOTIFICATION => {
+                Pdu::Notification(Notification {
+                    header,
+                    event: parsed(watcher_event(rest)),
+                })
+            }
+            Ok((body_at, header)) => Pdu::Reply(Ok(Reply { header, body_at })),
+            Err(e) => Pdu::Reply(Err(e)),
+        },
+    }
 }
 
 #[cfg(test)]

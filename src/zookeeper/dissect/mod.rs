@@ -8,12 +8,12 @@ use std::fmt::Write as _;
 
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, ReplyBody, RequestBody, Stat};
-use super::session::{Framing, PduKind, RequestLink, Session};
+use super::session::{Framing, PduKind, RequestLink, Session, WatchNote};
 use super::stats::{self, Event};
 use super::{ErrorCode, Opcode, REGISTRATION, opcode, xid};
 use crate::common::{At, Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
-use crate::jute::{self, Acl, Counted};
+use crate::jute::{Acl, Counted};
 
 mod records;
 mod reply;
@@ -112,31 +112,35 @@ impl FramedDissector for ZooKeeper {
             bogus_length(pkt, &t, len_item, declared, bytes);
             return;
         }
-        let kind = if pkt.visited() {
+        let (pdu, kind) = if pkt.visited() {
             match session.decision(key) {
-                Some(k) => k.clone(),
+                Some(kind) => {
+                    let pdu = kind
+                        .reading(session.is_opaque())
+                        .map(|reading| parse::pdu(reading, bytes));
+                    (pdu, kind.clone())
+                }
                 // Not decided on the first pass (should not happen): decide without history.
-                None => Session::default().classify(key, dir, pkt.time(), bytes),
+                None => Session::default().classify_pdu(key, dir, pkt.time(), bytes),
             }
         } else {
-            session.classify(key, dir, pkt.time(), bytes)
+            session.classify_pdu(key, dir, pkt.time(), bytes)
         };
         let session_id = session.session_id;
-        let opaque = session.is_opaque()
-            && !matches!(
-                kind,
-                PduKind::ConnectRequest { .. } | PduKind::ConnectResponse { .. }
-            );
+        let opaque = session.is_opaque();
         drop(session);
 
         if let Some(sid) = session_id {
             t.add_u64(Hf::SessionId, 0, 0, sid).generated();
         }
         let mut info = String::new();
-        render(pkt, &t, bytes, &kind, opaque, &mut info);
+        match &pdu {
+            Some(pdu) => render(pkt, &t, bytes, pdu, &kind, opaque, &mut info),
+            None => undecoded(&t, 4, bytes.len()),
+        }
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
-        if let Some(event) = tap_event(&kind, bytes) {
+        if let Some(event) = pdu.as_ref().and_then(|pdu| tap_event(&kind, pdu)) {
             stats::queue(pkt, event, session_id);
         }
     }
@@ -162,65 +166,50 @@ impl FramedDissector for ZooKeeper {
     }
 }
 
-/// The PDU as the first pass classified it, into the tree and the Info text.
+/// The parsed PDU and what the first pass decided about it, into the tree and the Info
+/// text.
 fn render(
     pkt: &Packet<'_>,
     t: &Tree<'_>,
     bytes: &[u8],
+    pdu: &parse::Pdu<'_>,
     kind: &PduKind,
     opaque: bool,
     info: &mut String,
 ) {
-    match kind {
-        PduKind::ConnectRequest { response } => {
+    let end = bytes.len();
+    match (pdu, kind) {
+        (parse::Pdu::ConnectRequest(c), PduKind::ConnectRequest { response }) => {
             if let Some((frame, _)) = response {
                 t.add_u32(Hf::ResponseIn, 0, 0, *frame).generated();
             }
-            connect_request(pkt, t, bytes, info)
+            connect_request(pkt, t, c, end, info)
         }
-        PduKind::ConnectResponse { request } => {
+        (parse::Pdu::ConnectResponse(c), PduKind::ConnectResponse { request }) => {
             if let Some((frame, time)) = request {
                 t.add_u32(Hf::RequestIn, 0, 0, *frame).generated();
                 t.add_duration(Hf::Time, 0, 0, pkt.time() - time)
                     .generated();
             }
-            connect_response(pkt, t, bytes, info)
+            connect_response(pkt, t, c, end, info)
         }
-        PduKind::Request {
-            opcode,
-            response,
-            tracked,
-            watch,
-        } => {
-            request(pkt, t, bytes, *opcode, *response, *tracked, opaque, info);
-            for f in &watch.fired_in {
-                t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
-            }
-            if watch.links_truncated {
-                t.add_expert(
-                    pkt,
-                    Ei::WatchTableFull,
-                    0,
-                    0,
-                    &format!(
-                        "This watch fired more than {} times: only the first are linked",
-                        super::session::MAX_WATCH_LINKS
-                    ),
-                );
-            }
-            if watch.untracked {
-                t.add_expert(
-                    pkt,
-                    Ei::WatchTableFull,
-                    0,
-                    0,
-                    &format!("More than {} watches on this connection: the watch this request sets is not tracked", super::session::MAX_WATCHES),
-                );
-            }
+        (
+            parse::Pdu::Request(r),
+            PduKind::Request {
+                response,
+                tracked,
+                watch,
+                ..
+            },
+        ) => {
+            request(pkt, t, r, *response, *tracked, opaque, end, info);
+            watch_links(pkt, t, watch);
         }
-        PduKind::Reply { request } => reply(pkt, t, bytes, request.as_ref(), opaque, info),
-        PduKind::Notification { set_in } => {
-            notification(pkt, t, bytes, info);
+        (parse::Pdu::Reply(r), PduKind::Reply { request }) => {
+            reply(pkt, t, r, request.as_ref(), opaque, end, info)
+        }
+        (parse::Pdu::Notification(n), PduKind::Notification { set_in }) => {
+            notification(pkt, t, n, end, info);
             for f in set_in.iter().take(super::session::MAX_WATCH_LINKS) {
                 t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
             }
@@ -237,12 +226,39 @@ fn render(
                 );
             }
         }
-        PduKind::FourLetterCommand
-        | PduKind::FourLetterReply
-        | PduKind::Opaque
-        | PduKind::Continuation => {
-            undecoded(t, 4, bytes.len());
-        }
+        // The PDU was read as its decision says (`PduKind::reading`), so the two agree.
+        _ => undecoded(t, 4, end),
+    }
+}
+
+/// What a request did to the watch table: the notifications that fired its watch.
+fn watch_links(pkt: &Packet<'_>, t: &Tree<'_>, watch: &WatchNote) {
+    for f in &watch.fired_in {
+        t.add_u32(Hf::WatchFiredIn, 0, 0, *f).generated();
+    }
+    if watch.links_truncated {
+        t.add_expert(
+            pkt,
+            Ei::WatchTableFull,
+            0,
+            0,
+            &format!(
+                "This watch fired more than {} times: only the first are linked",
+                super::session::MAX_WATCH_LINKS
+            ),
+        );
+    }
+    if watch.untracked {
+        t.add_expert(
+            pkt,
+            Ei::WatchTableFull,
+            0,
+            0,
+            &format!(
+                "More than {} watches on this connection: the watch this request sets is not tracked",
+                super::session::MAX_WATCHES
+            ),
+        );
     }
 }
 
@@ -262,20 +278,16 @@ fn continuation(pkt: &Packet<'_>, t: &Tree<'_>, item: Item<'_>, bytes: &[u8]) {
 }
 
 /// What a PDU contributes to the statistics.
-fn tap_event(kind: &PduKind, bytes: &[u8]) -> Option<Event> {
-    Some(match kind {
-        PduKind::Request { opcode, .. } if *opcode != i32::MIN => {
+fn tap_event(kind: &PduKind, pdu: &parse::Pdu<'_>) -> Option<Event> {
+    Some(match (kind, pdu) {
+        (PduKind::Request { opcode, .. }, _) if *opcode != i32::MIN => {
             Event::Request { opcode: *opcode }
         }
-        PduKind::Reply { request } => Event::Reply {
+        (PduKind::Reply { request }, parse::Pdu::Reply(Ok(r))) => Event::Reply {
             request: request.as_ref().map(|l| (l.opcode, l.time)),
-            err: parse::reply_header(jute::input(bytes.get(4..)?))
-                .ok()?
-                .1
-                .err
-                .val,
+            err: r.header.err.val,
         },
-        PduKind::Notification { .. } => Event::Notification,
+        (PduKind::Notification { .. }, _) => Event::Notification,
         _ => return None,
     })
 }
@@ -370,14 +382,7 @@ fn bogus_length(
     pkt.append_info("bogus length, undecoded");
 }
 
-fn malformed(
-    pkt: &Packet<'_>,
-    t: &Tree<'_>,
-    e: nom::Err<nom::error::Error<jute::Input<'_>>>,
-    end: usize,
-    info: &mut String,
-) {
-    let f = jute::failure(e);
+fn malformed(pkt: &Packet<'_>, t: &Tree<'_>, f: &parse::Failure, end: usize, info: &mut String) {
     t.add_expert(
         pkt,
         Ei::Malformed,

@@ -3,11 +3,15 @@
 
 use super::*;
 
-pub(super) fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
+pub(super) fn connect_response(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    c: &parse::Parsed<'_, parse::ConnectResponse<'_>>,
+    end: usize,
+    info: &mut String,
+) {
     info.push_str("connect reply");
-    let i = jute::input(bytes);
-    let Ok((i, _)) = jute::int(i) else { return };
-    match parse::connect_response(i) {
+    match c {
         Ok((rest, c)) => {
             t.add(
                 Hf::ConnectProtocolVersion,
@@ -16,7 +20,7 @@ pub(super) fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], inf
                 Enc::BigEndian,
             );
             let timeout = t.add_at(Hf::ConnectTimeout, &c.timeout);
-            if !parse::is_connect_response_len(bytes.len() - 4) {
+            if !parse::is_connect_response_len(end - 4) {
                 t.add_expert(
                     pkt,
                     Ei::ConnectOddLength,
@@ -24,7 +28,7 @@ pub(super) fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], inf
                     4,
                     &format!(
                         "ConnectResponse of {} bytes: servers send 36 or 37",
-                        bytes.len() - 4
+                        end - 4
                     ),
                 );
             }
@@ -43,26 +47,26 @@ pub(super) fn connect_response(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], inf
                     c.session_id.val, c.timeout.val
                 );
             }
-            trailing(pkt, t, rest.location_offset(), bytes.len());
+            trailing(pkt, t, rest.location_offset(), end);
         }
-        Err(e) => malformed(pkt, t, e, bytes.len(), info),
+        Err(e) => malformed(pkt, t, e, end, info),
     }
 }
 
 pub(super) fn reply(
     pkt: &Packet<'_>,
     t: &Tree<'_>,
-    bytes: &[u8],
+    r: &Result<parse::Reply<'_>, parse::Failure>,
     link: Option<&RequestLink>,
     opaque: bool,
+    end: usize,
     info: &mut String,
 ) {
-    let i = jute::input(bytes);
-    let Ok((i, _)) = jute::int(i) else { return };
-    let (i, h) = match parse::reply_header(i) {
+    let r = match r {
         Ok(r) => r,
-        Err(e) => return malformed(pkt, t, e, bytes.len(), info),
+        Err(e) => return malformed(pkt, t, e, end, info),
     };
+    let h = &r.header;
     t.add_at(Hf::Xid, &h.xid);
     t.add_at(Hf::Zxid, &h.zxid);
     let err_item = t.add_at(Hf::Err, &h.err);
@@ -116,13 +120,13 @@ pub(super) fn reply(
     if let Some(p) = link.and_then(|l| l.path.as_deref()) {
         let _ = write!(info, " {p}");
     }
-    let body_off = i.location_offset();
+    let body_off = r.body_at.location_offset();
     if err != 0 || opaque {
         // A failed SASL step is the exception: the server still sends its SetSASLResponse,
         // with a null token (ZooKeeperServer.processSasl; protocol doc §3.10).
         if !opaque
             && op == Some(opcode::SASL)
-            && let Some(Ok((rest, body))) = parse::reply_body(opcode::SASL, i)
+            && let Some(Ok((rest, body))) = r.body(opcode::SASL)
             && rest.is_empty()
         {
             reply_body(pkt, t, &body, info);
@@ -131,35 +135,35 @@ pub(super) fn reply(
         // Other replies with an error carry no record (the Java client reads none);
         // anything after the header is left undecoded, without an expert item (protocol
         // doc §3.10).
-        undecoded(t, body_off, bytes.len());
+        undecoded(t, body_off, end);
         return;
     }
     let Some(op) = op else {
         // No request: decode the body if exactly one record shape fits it.
-        match parse::guess_reply_body(i) {
+        match parse::guess_reply_body(r.body_at) {
             Some((shape, body)) => {
                 t.add_string(Hf::GuessedBody, 0, 0, shape).generated();
                 reply_body(pkt, t, &body, info);
             }
-            None => undecoded(t, body_off, bytes.len()),
+            None => undecoded(t, body_off, end),
         }
         return;
     };
-    match parse::reply_body(op, i) {
+    match r.body(op) {
         None => {
             t.add_expert(
                 pkt,
                 Ei::UnknownOpcodeReply,
                 body_off,
-                bytes.len().saturating_sub(body_off),
+                end.saturating_sub(body_off),
                 &format!("Reply to unknown opcode {op}: body not decoded"),
             );
-            undecoded(t, body_off, bytes.len());
+            undecoded(t, body_off, end);
         }
-        Some(Err(e)) => malformed(pkt, t, e, bytes.len(), info),
+        Some(Err(e)) => malformed(pkt, t, &e, end, info),
         Some(Ok((rest, body))) => {
             reply_body(pkt, t, &body, info);
-            trailing(pkt, t, rest.location_offset(), bytes.len());
+            trailing(pkt, t, rest.location_offset(), end);
         }
     }
 }
@@ -270,18 +274,18 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
     }
 }
 
-pub(super) fn notification(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
+pub(super) fn notification(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    n: &parse::Notification<'_>,
+    end: usize,
+    info: &mut String,
+) {
     info.push_str("notification");
-    let i = jute::input(bytes);
-    let Ok((i, _)) = jute::int(i) else { return };
-    let (i, h) = match parse::reply_header(i) {
-        Ok(r) => r,
-        Err(e) => return malformed(pkt, t, e, bytes.len(), info),
-    };
-    t.add_at(Hf::Xid, &h.xid);
-    t.add_at(Hf::Zxid, &h.zxid);
-    t.add_at(Hf::Err, &h.err);
-    match parse::watcher_event(i) {
+    t.add_at(Hf::Xid, &n.header.xid);
+    t.add_at(Hf::Zxid, &n.header.zxid);
+    t.add_at(Hf::Err, &n.header.err);
+    match &n.event {
         Ok((rest, ev)) => {
             t.add_at(Hf::EventType, &ev.event_type);
             t.add_at(Hf::EventState, &ev.state);
@@ -295,8 +299,8 @@ pub(super) fn notification(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &
             if ev.path.val.is_some_and(|p| !p.is_empty()) {
                 let _ = write!(info, " {}", lossy(ev.path.val));
             }
-            trailing(pkt, t, rest.location_offset(), bytes.len());
+            trailing(pkt, t, rest.location_offset(), end);
         }
-        Err(e) => malformed(pkt, t, e, bytes.len(), info),
+        Err(e) => malformed(pkt, t, e, end, info),
     }
 }

@@ -3,11 +3,15 @@
 
 use super::*;
 
-pub(super) fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info: &mut String) {
+pub(super) fn connect_request(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    c: &parse::Parsed<'_, parse::ConnectRequest<'_>>,
+    end: usize,
+    info: &mut String,
+) {
     info.push_str("connect");
-    let i = jute::input(bytes);
-    let Ok((i, _)) = jute::int(i) else { return };
-    match parse::connect_request(i) {
+    match c {
         Ok((rest, c)) => {
             let v = t.add(
                 Hf::ConnectProtocolVersion,
@@ -17,13 +21,13 @@ pub(super) fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info
             );
             if c.protocol_version.val != 0 {
                 v.expert(pkt, Ei::UnsupportedVersion, &format!("Protocol version {}: request and reply bodies on this connection are not decoded", c.protocol_version.val));
-            } else if !parse::is_connect_request_len(bytes.len() - 4) {
+            } else if !parse::is_connect_request_len(end - 4) {
                 v.expert(
                     pkt,
                     Ei::ConnectOddLength,
                     &format!(
                         "ConnectRequest of {} bytes: clients send 28, 29, 44 or 45",
-                        bytes.len() - 4
+                        end - 4
                     ),
                 );
             }
@@ -44,12 +48,12 @@ pub(super) fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info
             }
             let _ = write!(info, " timeout {}ms", c.timeout.val);
             if c.protocol_version.val == 0 {
-                trailing(pkt, t, rest.location_offset(), bytes.len());
+                trailing(pkt, t, rest.location_offset(), end);
             } else {
-                undecoded(t, rest.location_offset(), bytes.len());
+                undecoded(t, rest.location_offset(), end);
             }
         }
-        Err(e) => malformed(pkt, t, e, bytes.len(), info),
+        Err(e) => malformed(pkt, t, e, end, info),
     }
 }
 
@@ -57,21 +61,20 @@ pub(super) fn connect_request(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], info
 pub(super) fn request(
     pkt: &Packet<'_>,
     t: &Tree<'_>,
-    bytes: &[u8],
-    op: i32,
+    r: &Result<parse::Request<'_>, parse::Failure>,
     response: Option<(u32, i64)>,
     tracked: bool,
     opaque: bool,
+    end: usize,
     info: &mut String,
 ) {
-    let i = jute::input(bytes);
-    let Ok((i, _)) = jute::int(i) else { return };
-    let (i, h) = match parse::request_header(i) {
+    let r = match r {
         Ok(r) => r,
-        Err(e) => return malformed(pkt, t, e, bytes.len(), info),
+        Err(e) => return malformed(pkt, t, e, end, info),
     };
-    t.add_at(Hf::Xid, &h.xid);
-    let op_item = t.add_at(Hf::Opcode, &h.opcode);
+    let op = r.header.opcode.val;
+    t.add_at(Hf::Xid, &r.header.xid);
+    let op_item = t.add_at(Hf::Opcode, &r.header.opcode);
     info.push_str(&op_name(op));
     if let Some((frame, _)) = response {
         t.add_u32(Hf::ResponseIn, 0, 0, frame).generated();
@@ -83,23 +86,24 @@ pub(super) fn request(
             "Too many outstanding requests on this connection: this one is not paired",
         );
     }
+    let body_off = r.body_at.location_offset();
     if opaque {
-        undecoded(t, i.location_offset(), bytes.len());
+        undecoded(t, body_off, end);
         return;
     }
-    match parse::request_body(op, i) {
+    match &r.body {
         None => {
             op_item.expert(
                 pkt,
                 Ei::UnknownOpcode,
                 &format!("Unknown opcode {op}: body not decoded"),
             );
-            undecoded(t, i.location_offset(), bytes.len());
+            undecoded(t, body_off, end);
         }
-        Some(Err(e)) => malformed(pkt, t, e, bytes.len(), info),
+        Some(Err(e)) => malformed(pkt, t, e, end, info),
         Some(Ok((rest, body))) => {
-            request_body(t, &body, info);
-            trailing(pkt, t, rest.location_offset(), bytes.len());
+            request_body(t, body, info);
+            trailing(pkt, t, rest.location_offset(), end);
         }
     }
 }

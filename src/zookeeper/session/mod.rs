@@ -13,11 +13,11 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::FOUR_LETTER_WORDS;
-use super::parse;
+use super::parse::{self, Pdu, Reading};
 use super::xid;
-use crate::common::{Direction, Nanos, PduKey, ServerPort};
+use crate::common::{At, Direction, Nanos, PduKey, ServerPort};
 use crate::epan::{SideSync, StreamStart};
-use crate::jute;
+use crate::jute::{self, Counted};
 
 mod framing;
 mod watches;
@@ -66,12 +66,23 @@ pub enum PduKind {
     Notification {
         set_in: Vec<u32>,
     },
-    /// Bytes at the start of a capture that began inside a PDU: skipped until the next
-    /// plausible PDU start.
-    Continuation,
-    /// After a handshake with protocolVersion != 0 (ClickHouse Keeper extensions): headers
-    /// are shown, bodies are not decoded.
-    Opaque,
+}
+
+impl PduKind {
+    /// How a PDU so classified is read again on a later pass; `None` for the kinds that
+    /// are not jute records. `opaque`: the connection's handshake asked for a protocol
+    /// version whose bodies we do not know.
+    pub fn reading(&self, opaque: bool) -> Option<Reading> {
+        match self {
+            PduKind::ConnectRequest { .. } => Some(Reading::ConnectRequest),
+            PduKind::ConnectResponse { .. } => Some(Reading::ConnectResponse),
+            PduKind::Request { .. } => Some(Reading::Request {
+                decode_body: !opaque,
+            }),
+            PduKind::Reply { .. } | PduKind::Notification { .. } => Some(Reading::Reply),
+            PduKind::FourLetterCommand | PduKind::FourLetterReply => None,
+        }
+    }
 }
 
 /// What a request did to the watch table, filled in on the first pass.
@@ -168,50 +179,122 @@ impl Session {
         self.decisions.get(&key)
     }
 
-    /// First pass: classifies a complete PDU and updates pairing state.
-    /// `pdu` is the whole PDU including its length prefix.
-    pub fn classify(&mut self, key: PduKey, dir: Direction, time: Nanos, pdu: &[u8]) -> PduKind {
-        let kind = self.classify_inner(key, dir, time, pdu);
-        self.decisions.insert(key, kind.clone());
-        kind
-    }
-
-    fn classify_inner(&mut self, key: PduKey, dir: Direction, time: Nanos, pdu: &[u8]) -> PduKind {
-        let frame = key.frame;
-        if self.four_letter_frame.is_some_and(|f| frame >= f) {
-            return match dir {
+    /// First pass: reads one complete PDU (`bytes`, length prefix included), parses it
+    /// once, classifies it and updates pairing state. Returns the parsed PDU for rendering
+    /// (none for a four-letter word, which is plain text) and the decision, which is stored
+    /// for later passes.
+    pub fn classify_pdu<'a>(
+        &mut self,
+        key: PduKey,
+        dir: Direction,
+        time: Nanos,
+        bytes: &'a [u8],
+    ) -> (Option<Pdu<'a>>, PduKind) {
+        let (pdu, kind) = if self.four_letter_frame.is_some_and(|f| key.frame >= f) {
+            let kind = match dir {
                 Direction::ToServer => PduKind::FourLetterCommand,
                 Direction::ToClient => PduKind::FourLetterReply,
             };
-        }
-        let body = pdu.get(4..).unwrap_or(&[]);
+            (None, kind)
+        } else {
+            let body = bytes.get(4..).unwrap_or(&[]);
+            let pdu = parse::pdu(self.reading(dir, body), bytes);
+            let kind = match &pdu {
+                Pdu::ConnectRequest(c) => self.connect_request(key, time, c),
+                Pdu::ConnectResponse(c) => self.connect_response(key, time, c),
+                Pdu::Request(r) => self.request(key, time, r),
+                Pdu::Reply(r) => self.reply(key, time, r),
+                Pdu::Notification(n) => PduKind::Notification {
+                    set_in: self.fire_watches(n, key.frame),
+                },
+            };
+            (Some(pdu), kind)
+        };
+        self.decisions.insert(key, kind.clone());
+        (pdu, kind)
+    }
+
+    /// How to read the next PDU of a side: each side's first PDU is the handshake. On a
+    /// side captured from its start that holds by position, whatever the PDU's length;
+    /// elsewhere the PDU's shape must say so.
+    fn reading(&mut self, dir: Direction, body: &[u8]) -> Reading {
         match dir {
-            Direction::ToServer => self.classify_request(key, time, pdu, body),
-            Direction::ToClient => self.classify_reply(key, time, pdu, body),
+            Direction::ToServer => {
+                let first = !std::mem::replace(&mut self.client_started, true);
+                if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
+                    || self.looks_like_extended_connect(first, body)
+                {
+                    Reading::ConnectRequest
+                } else {
+                    Reading::Request {
+                        decode_body: !self.opaque,
+                    }
+                }
+            }
+            Direction::ToClient => {
+                let first = !std::mem::replace(&mut self.server_started, true);
+                if first
+                    && (self.synced_from_start(dir)
+                        || parse::looks_like_connect_response(body)
+                        || self.saw_connect_request
+                            && body.len() >= 36
+                            && body[0..4] == [0; 4]
+                            && !self.plausible_reply(body))
+                {
+                    Reading::ConnectResponse
+                } else {
+                    Reading::Reply
+                }
+            }
         }
     }
 
-    /// A PDU from the client: the handshake's ConnectRequest, or a request to pair.
-    fn classify_request(&mut self, key: PduKey, time: Nanos, pdu: &[u8], body: &[u8]) -> PduKind {
-        let frame = key.frame;
-        let dir = Direction::ToServer;
-        let first = !self.client_started;
-        self.client_started = true;
-        // On a side captured from its start the first PDU is the ConnectRequest by
-        // position, whatever its length; elsewhere its shape must say so.
-        if first && (self.synced_from_start(dir) || parse::looks_like_connect_request(body))
-            || self.looks_like_extended_connect(first, body)
-        {
-            self.saw_connect_request = true;
-            let (version, sid) = parse::connect_request_ids(body);
-            self.opaque = version.unwrap_or(0) != 0;
-            if let Some(sid) = sid.filter(|s| *s != 0) {
-                self.session_id = Some(sid as u64);
+    /// The handshake's ConnectRequest: a reconnect names its session; a protocol version
+    /// other than 0 makes the bodies that follow opaque.
+    fn connect_request(
+        &mut self,
+        key: PduKey,
+        time: Nanos,
+        c: &parse::Parsed<'_, parse::ConnectRequest<'_>>,
+    ) -> PduKind {
+        self.saw_connect_request = true;
+        if let Ok((_, c)) = c {
+            self.opaque = c.protocol_version.val != 0;
+            if c.session_id.val != 0 {
+                self.session_id = Some(c.session_id.val as u64);
             }
-            self.connect_request = Some((key, time));
-            return PduKind::ConnectRequest { response: None };
         }
-        let Ok((_, header)) = parse::request_header(jute::input(body)) else {
+        self.connect_request = Some((key, time));
+        PduKind::ConnectRequest { response: None }
+    }
+
+    /// The handshake's ConnectResponse, linked with its request.
+    fn connect_response(
+        &mut self,
+        key: PduKey,
+        time: Nanos,
+        c: &parse::Parsed<'_, parse::ConnectResponse<'_>>,
+    ) -> PduKind {
+        let sid = c.as_ref().map_or(0, |(_, c)| c.session_id.val as u64);
+        self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
+        let request = self.connect_request.take().map(|(req_key, req_time)| {
+            if let Some(PduKind::ConnectRequest { response }) = self.decisions.get_mut(&req_key) {
+                *response = Some((key.frame, time));
+            }
+            (req_key.frame, req_time)
+        });
+        PduKind::ConnectResponse { request }
+    }
+
+    /// A request: kept by xid until its reply comes, with what the reply will show (its
+    /// opcode and path) and what it does to the watch table.
+    fn request(
+        &mut self,
+        key: PduKey,
+        time: Nanos,
+        r: &Result<parse::Request<'_>, parse::Failure>,
+    ) -> PduKind {
+        let Ok(r) = r else {
             return PduKind::Request {
                 opcode: i32::MIN,
                 response: None,
@@ -219,39 +302,25 @@ impl Session {
                 watch: WatchNote::default(),
             };
         };
-        let (x, opcode) = (header.xid.val, header.opcode.val);
-        let path = if self.opaque {
-            None
-        } else {
-            request_path(opcode, pdu)
-        };
+        let (x, opcode) = (r.header.xid.val, r.header.opcode.val);
+        let body = r.parsed_body();
         let mut watch = WatchNote::default();
-        let watch_op = if self.opaque {
-            None
-        } else {
-            watch_op(opcode, pdu)
-        };
-        if !self.opaque
-            && matches!(
-                opcode,
-                super::opcode::SET_WATCHES | super::opcode::SET_WATCHES2
-            )
-        {
+        if let Some(parse::RequestBody::SetWatches { lists, .. }) = body {
             // Re-set after a reconnect: the watches exist as soon as the server
             // reads the request (its reply is empty).
-            for (kind, path) in set_watches_paths(opcode, pdu) {
+            for (kind, path) in set_watches_paths(lists) {
                 if !self.add_watch(kind, path, key) {
                     watch.untracked = true;
                 }
             }
         }
         let pending = Pending {
-            frame,
+            frame: key.frame,
             time,
             opcode,
-            path,
+            path: body.and_then(|b| request_path(opcode, b)),
             key,
-            watch: watch_op,
+            watch: body.and_then(|b| watch_op(opcode, b)),
         };
         let tracked = match control_slot(x) {
             Some(slot) if self.control[slot].len() < MAX_PENDING => {
@@ -274,50 +343,27 @@ impl Session {
         }
     }
 
-    /// A PDU from the server: the handshake's ConnectResponse, a watch notification, or a
-    /// reply paired with its request by xid.
-    fn classify_reply(&mut self, key: PduKey, time: Nanos, pdu: &[u8], body: &[u8]) -> PduKind {
-        let frame = key.frame;
-        let dir = Direction::ToClient;
-        let first = !self.server_started;
-        self.server_started = true;
-        if first
-            && (self.synced_from_start(dir)
-                || parse::looks_like_connect_response(body)
-                || self.saw_connect_request
-                    && body.len() >= 36
-                    && body[0..4] == [0; 4]
-                    && !self.plausible_reply(body))
-        {
-            let sid = parse::connect_response_session(body).unwrap_or(0) as u64;
-            self.session_id = Some(sid).filter(|s| *s != 0).or(self.session_id);
-            let request = self.connect_request.take().map(|(req_key, req_time)| {
-                if let Some(PduKind::ConnectRequest { response }) = self.decisions.get_mut(&req_key)
-                {
-                    *response = Some((frame, time));
-                }
-                (req_key.frame, req_time)
-            });
-            return PduKind::ConnectResponse { request };
-        }
-        let Ok((_, x)) = jute::int(jute::input(body)) else {
+    /// A reply, paired with its request by xid; control xids (ping, auth, setWatches) in
+    /// the order their requests were sent.
+    fn reply(
+        &mut self,
+        key: PduKey,
+        time: Nanos,
+        r: &Result<parse::Reply<'_>, parse::Failure>,
+    ) -> PduKind {
+        let Ok(r) = r else {
             return PduKind::Reply { request: None };
         };
-        let x = x.val;
-        if x == xid::NOTIFICATION {
-            let set_in = self.fire_watches(pdu, frame);
-            return PduKind::Notification { set_in };
-        }
-        let err = parse::reply_header(jute::input(body)).map_or(0, |(_, h)| h.err.val);
+        let x = r.header.xid.val;
         let found = match control_slot(x) {
             Some(slot) => self.control[slot].pop_front(),
             None => self.pending.remove(&x),
         };
         let request = found.map(|p| {
             if let Some(PduKind::Request { response, .. }) = self.decisions.get_mut(&p.key) {
-                *response = Some((frame, time));
+                *response = Some((key.frame, time));
             }
-            self.apply_watch_op(&p, err);
+            self.apply_watch_op(&p, r.header.err.val);
             RequestLink {
                 frame: p.frame,
                 time: p.time,
@@ -341,12 +387,13 @@ impl Session {
 
 /// The path of a request, for showing on its reply. Only opcodes whose record starts with
 /// a path have one.
-fn request_path(opcode: i32, pdu: &[u8]) -> Option<Rc<str>> {
+fn request_path(opcode: i32, body: &parse::RequestBody<'_>) -> Option<Rc<str>> {
     if !has_path(opcode) {
         return None;
     }
-    let (_, s) = jute::counted(jute::input(pdu.get(12..)?)).ok()?;
-    s.val.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
+    body.path()
+        .and_then(|p| p.val)
+        .map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
 }
 
 /// Requests whose record starts with a path. Exhaustive, so that a new opcode is decided

@@ -49,9 +49,8 @@ pub(super) fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The watch a request asks for (set or remove), from its body.
-pub(super) fn watch_op(opcode: i32, pdu: &[u8]) -> Option<WatchOp> {
+pub(super) fn watch_op(opcode: i32, body: &parse::RequestBody<'_>) -> Option<WatchOp> {
     use crate::zookeeper::opcode as op;
-    let (_, body) = parse::request_body(opcode, jute::input(pdu.get(12..)?))?.ok()?;
     let rc = |p: Option<&[u8]>| -> Option<Rc<str>> {
         p.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
     };
@@ -80,7 +79,7 @@ pub(super) fn watch_op(opcode: i32, pdu: &[u8]) -> Option<WatchOp> {
 
 /// The watches a setWatches (data, exist, child) or setWatches2 (plus persistent and
 /// persistent recursive) request re-sets.
-pub(super) fn set_watches_paths(opcode: i32, pdu: &[u8]) -> Vec<(WatchKind, Rc<str>)> {
+pub(super) fn set_watches_paths(lists: &[At<Vec<Counted<'_>>>]) -> Vec<(WatchKind, Rc<str>)> {
     const KINDS: [WatchKind; 5] = [
         WatchKind::Data,
         WatchKind::Data,
@@ -88,12 +87,6 @@ pub(super) fn set_watches_paths(opcode: i32, pdu: &[u8]) -> Vec<(WatchKind, Rc<s
         WatchKind::Persistent,
         WatchKind::Recursive,
     ];
-    let Some(Ok((_, parse::RequestBody::SetWatches { lists, .. }))) = pdu
-        .get(12..)
-        .and_then(|b| parse::request_body(opcode, jute::input(b)))
-    else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
     for (list, kind) in lists.iter().zip(KINDS) {
         for p in &list.val {
@@ -165,12 +158,8 @@ impl Session {
     /// A notification: the watches it fires, by event type and path. One-shot watches
     /// are consumed; persistent ones stay. Returns the frames of the requests that set
     /// them, and records the notification's frame on each of those requests.
-    pub(super) fn fire_watches(&mut self, pdu: &[u8], frame: u32) -> Vec<u32> {
-        let Some(ev) = pdu
-            .get(20..)
-            .and_then(|b| parse::watcher_event(jute::input(b)).ok())
-            .map(|(_, ev)| ev)
-        else {
+    pub(super) fn fire_watches(&mut self, n: &parse::Notification<'_>, frame: u32) -> Vec<u32> {
+        let Ok((_, ev)) = &n.event else {
             return Vec::new();
         };
         let Some(path) = ev.path.val.map(|p| String::from_utf8_lossy(p).into_owned()) else {

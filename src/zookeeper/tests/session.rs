@@ -2,6 +2,13 @@
 
 use super::*;
 
+impl Session {
+    /// The decision alone, as the dissector's first pass makes it.
+    fn classify(&mut self, key: PduKey, dir: Direction, time: Nanos, bytes: &[u8]) -> PduKind {
+        self.classify_pdu(key, dir, time, bytes).1
+    }
+}
+
 fn pdu(body: &[u8]) -> Vec<u8> {
     let mut v = (body.len() as u32).to_be_bytes().to_vec();
     v.extend_from_slice(body);
