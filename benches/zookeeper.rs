@@ -25,8 +25,8 @@ use common::ThreadCpuTime;
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use zkh2::common::{Direction, PduKey};
 use zkh2::jute;
+use zkh2::zookeeper::connection::{Connection, Framing, PduKind};
 use zkh2::zookeeper::parse::{self, Pdu};
-use zkh2::zookeeper::session::{Framing, PduKind, Session};
 use zkh2::zookeeper::{DEFAULT_MAX_PDU, opcode};
 
 const PORT: u32 = 2181;
@@ -38,7 +38,7 @@ fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -> Op
 
 /// Framing and header parse of every PDU; returns a checksum.
 fn framing_headers(w: &Workload) -> u64 {
-    let mut sessions: Vec<Session> = (0..w.streams).map(|_| Session::default()).collect();
+    let mut sessions: Vec<Connection> = (0..w.streams).map(|_| Connection::default()).collect();
     let mut sum = 0u64;
     for p in &w.pdus {
         let Some(s) = sessions.get_mut(p.stream) else {
@@ -68,7 +68,7 @@ fn framing_headers(w: &Workload) -> u64 {
 
 /// The whole first pass of the pure layers; returns a checksum.
 fn parse_session(w: &Workload) -> u64 {
-    let mut sessions: Vec<Session> = (0..w.streams).map(|_| Session::default()).collect();
+    let mut sessions: Vec<Connection> = (0..w.streams).map(|_| Connection::default()).collect();
     let mut sum = 0u64;
     for p in &w.pdus {
         let Some(s) = sessions.get_mut(p.stream) else {

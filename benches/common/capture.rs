@@ -33,7 +33,7 @@ pub fn h2_framing(_first_to_server: bool, b: &[u8]) -> Next {
 /// ZooKeeper: length-prefixed PDUs; a connection that starts with a four-letter word, or a
 /// bogus length, is left out.
 pub fn zookeeper_framing(first_to_server: bool, b: &[u8]) -> Next {
-    if first_to_server && zkh2::zookeeper::session::is_four_letter_word(b) {
+    if first_to_server && zkh2::zookeeper::connection::is_four_letter_word(b) {
         return Next::Drop;
     }
     let Some(h) = b.get(..4) else {

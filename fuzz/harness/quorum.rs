@@ -5,10 +5,10 @@
 use zkh2::common::PduKey as ElectionKey;
 use zkh2::common::{At, Direction};
 use zkh2::jute::input;
+use zkh2::zab::connection::{Connection as ZabConnection, Framing as ZabFraming};
 use zkh2::zab::parse::{self as zab, Need as ZabNeed, ptype};
-use zkh2::zab::session::{Framing as ZabFraming, Session as ZabSession};
+use zkh2::zkelection::connection::Connection as ElectionConnection;
 use zkh2::zkelection::parse::{self as election, Need as ElectionNeed};
-use zkh2::zkelection::session::Session as ElectionSession;
 
 /// A small maximum, so that the length checks are reached, and the dissector's default.
 const MAXES: [usize; 2] = [4096, 16 * 1024 * 1024];
@@ -145,8 +145,13 @@ fn zab_framing(b: &[u8], from_leader: bool, max: usize, seed: u8) {
     } else {
         Direction::ToServer
     };
-    let mut s = ZabSession::default();
-    let mut seen: Vec<(u32, Vec<u8>, ZabFraming, Option<zkh2::zab::session::Chunk>)> = Vec::new();
+    let mut s = ZabConnection::default();
+    let mut seen: Vec<(
+        u32,
+        Vec<u8>,
+        ZabFraming,
+        Option<zkh2::zab::connection::Chunk>,
+    )> = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = 0usize;
     let mut frame = 0u32;
@@ -195,7 +200,7 @@ pub fn zkelection_parse(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let mut s = ElectionSession::default();
+    let mut s = ElectionConnection::default();
     let mut decided = Vec::new();
     let mut script = Script(rest);
     let mut frame = 0u32;

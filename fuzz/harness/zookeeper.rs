@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use zkh2::common::{At, Direction, PduKey};
 use zkh2::jute::{self, Counted, Input};
+use zkh2::zookeeper::connection::{Connection, Framing, PduKind};
 use zkh2::zookeeper::opcode as op;
 use zkh2::zookeeper::parse::{self, ReplyBody, RequestBody};
-use zkh2::zookeeper::session::{Framing, PduKind, Session};
 
 /// Every opcode a body parser knows, plus a few it does not.
 pub const OPCODES: &[i32] = &[
@@ -393,7 +393,7 @@ struct Framed {
 /// Input: byte 0 picks the ports (which side is the server, whether a port table matched);
 /// then segments, each `flags` byte (bit 0: direction, bit 1: 16-bit length, bits 2-4:
 /// frame gap), a length (1 or 2 bytes) and that many payload bytes. Payloads of each
-/// direction are concatenated and cut into PDUs with `Session::framing`, like
+/// direction are concatenated and cut into PDUs with `Connection::framing`, like
 /// `tcp_dissect_pdus` does, so PDUs split at arbitrary points.
 ///
 /// Invariants: no panic; a decision read back later has the same kind, opcode and pairing
@@ -423,7 +423,7 @@ fn run_session(data: &[u8], strict: bool) -> Vec<(PduKey, PduKind)> {
     };
     let match_port = if mode & 2 == 0 { server_port } else { 0 };
 
-    let mut session = Session::default();
+    let mut session = Connection::default();
     let mut buf: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut frame: u32 = 1;
     let mut decided: Vec<(PduKey, PduKind)> = Vec::new();
@@ -485,11 +485,11 @@ fn run_session(data: &[u8], strict: bool) -> Vec<(PduKey, PduKind)> {
             decided.push((key, kind));
         }
         assert!(
-            session.outstanding() <= 4 * zkh2::zookeeper::session::MAX_PENDING,
+            session.outstanding() <= 4 * zkh2::zookeeper::connection::MAX_PENDING,
             "pending tables beyond their caps"
         );
         assert!(
-            session.watch_count() <= zkh2::zookeeper::session::MAX_WATCHES,
+            session.watch_count() <= zkh2::zookeeper::connection::MAX_WATCHES,
             "watch table beyond its cap"
         );
     }
@@ -564,7 +564,7 @@ fn same_decision(first: &PduKind, later: &PduKind, key: PduKey) {
 
 /// Pairings are causal (a reply comes after its request) and mutual.
 fn check_pairing(
-    session: &Session,
+    session: &Connection,
     by_frame: &HashMap<u32, Vec<PduKey>>,
     key: PduKey,
     kind: &PduKind,

@@ -3,11 +3,11 @@
 //! decoded data at the offsets the parser reports.
 
 use super::REGISTRATION;
+use super::connection::{Chunk, Connection, Framing};
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{
     self, Body, LearnerInfo, LearnerRequest, Proposal, QuorumPacket, SessionTimeout, Txn, ptype,
 };
-use super::session::{Chunk, Framing, Session};
 use crate::common::{At, Direction};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
 use crate::jute::{Acl, Counted, Input, failure, input};
@@ -41,7 +41,7 @@ impl FramedDissector for Zab {
     }
 
     fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen {
-        let Some(mut s) = pkt.conversation::<Session>(proto()) else {
+        let Some(mut s) = pkt.conversation::<Connection>(proto()) else {
             return PduLen::RestOfSegment;
         };
         let dir = s.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
@@ -66,7 +66,7 @@ impl FramedDissector for Zab {
         if pkt.next_pdu_index(proto()) == 0 {
             pkt.clear_info();
         }
-        let Some(mut s) = pkt.conversation::<Session>(proto()) else {
+        let Some(mut s) = pkt.conversation::<Connection>(proto()) else {
             return;
         };
         let from_leader =
@@ -91,7 +91,7 @@ impl FramedDissector for Zab {
         if !parse::looks_like_learner_hello(bytes) {
             return false;
         }
-        match pkt.conversation::<Session>(proto()) {
+        match pkt.conversation::<Connection>(proto()) {
             Some(mut s) => {
                 s.leader_port.learn(pkt.dst_port());
                 true

@@ -6,10 +6,10 @@
 //! - `dissect`: parsed records to tree items and columns.
 //! - this file: registration with epan.
 
+pub mod connection;
 pub mod dissect;
 pub mod fields;
 pub mod parse;
-pub mod session;
 
 use crate::epan::register::{Registration, register_protocol_with_tables};
 use crate::epan::{self, BoolPref, UintPref};

@@ -3,9 +3,9 @@
 //! notification at the offsets the parser reports.
 
 use super::REGISTRATION;
+use super::connection::{Connection, Decision};
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, Need, state_name};
-use super::session::{Decision, Session};
 use crate::common::{Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
 use crate::jute::failure;
@@ -47,7 +47,7 @@ impl FramedDissector for Election {
         if key.index == 0 {
             pkt.clear_info();
         }
-        let Some(mut s) = pkt.conversation::<Session>(proto()) else {
+        let Some(mut s) = pkt.conversation::<Connection>(proto()) else {
             return;
         };
         let dir = s.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
@@ -86,7 +86,7 @@ impl FramedDissector for Election {
         if !parse::looks_like_initial(bytes) {
             return false;
         }
-        match pkt.conversation::<Session>(proto()) {
+        match pkt.conversation::<Connection>(proto()) {
             Some(mut s) => {
                 s.server_port.learn(pkt.dst_port());
                 true

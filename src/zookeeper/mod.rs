@@ -6,10 +6,10 @@
 //! - `dissect`: parsed records and session decisions to tree items and columns.
 //! - this file: the protocol's constants and its registration with epan.
 
+pub mod connection;
 pub mod dissect;
 pub mod fields;
 pub mod parse;
-pub mod session;
 pub mod stats;
 
 use crate::epan::register::{Registration, register_protocol_with_tables};

@@ -5,7 +5,7 @@ use crate::common::Direction;
 
 const FROM_LEADER: Direction = Direction::ToClient;
 const FROM_LEARNER: Direction = Direction::ToServer;
-use crate::zab::session::{Framing, Session};
+use crate::zab::connection::{Connection, Framing};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -81,7 +81,7 @@ fn framing_needs_more_then_rejects_bogus_lengths() {
 
 #[test]
 fn snapshot_follows_snap_until_the_signature() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let snap = hex(SNAP);
     assert_eq!(
         s.framing(FROM_LEADER, 10, true, &snap, 1 << 20),
@@ -124,7 +124,7 @@ fn snapshot_follows_snap_until_the_signature() {
 
 #[test]
 fn capture_starting_inside_a_snapshot_resynchronises() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let mut mid = vec![0x41u8; 30];
     mid.extend_from_slice(SNAPSHOT_END);
     let end = mid.len();
@@ -138,7 +138,7 @@ fn capture_starting_inside_a_snapshot_resynchronises() {
         Framing::Packet(20)
     );
     // Garbage without a signature: the rest of the segment, then packets again.
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing(FROM_LEADER, 1, true, &[0x41; 40], 1 << 20),
         Framing::Unsynced(None)

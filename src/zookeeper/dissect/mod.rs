@@ -1,14 +1,13 @@
-//! From bytes to the tree: frames PDUs for `tcp_dissect_pdus`, asks the session what each
-//! PDU is, parses it, and adds items at the offsets the parser reports. `request`, `reply`
-//! and `records` render the parsed records. (The length prefix, the xid and the reply's
-//! error code are still read at fixed offsets here and in the session; parsing each PDU once
-//! into a typed `Pdu` that both share is the next step.)
+//! From bytes to the tree: frames PDUs for `tcp_dissect_pdus`, has the connection parse and
+//! classify each PDU once (first pass) or re-reads it as the stored decision says (later
+//! passes), and adds items at the offsets the parser reports. `request`, `reply` and
+//! `records` render the parsed records.
 
 use std::fmt::Write as _;
 
+use super::connection::{Connection, Framing, PduKind, RequestLink, WatchNote};
 use super::fields::{Ei, Ett, Hf};
 use super::parse::{self, ReplyBody, RequestBody, Stat};
-use super::session::{Framing, PduKind, RequestLink, Session, WatchNote};
 use super::stats::{self, Event};
 use super::{ErrorCode, Opcode, REGISTRATION, opcode, xid};
 use crate::common::{At, Direction, PduKey};
@@ -50,20 +49,20 @@ impl FramedDissector for ZooKeeper {
     }
 
     fn pdu_len(pkt: &Packet<'_>, bytes: &[u8]) -> PduLen {
-        let Some(mut session) = pkt.conversation::<Session>(proto()) else {
+        let Some(mut conn) = pkt.conversation::<Connection>(proto()) else {
             return PduLen::RestOfSegment;
         };
-        let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        let dir = conn.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
         if bytes.len() < 4 {
             // Plain text after a four-letter word is taken as it comes; anything else needs
             // its 4-byte length prefix first.
-            return if session.is_four_letter(pkt.frame()) {
+            return if conn.is_four_letter(pkt.frame()) {
                 PduLen::RestOfSegment
             } else {
                 PduLen::NeedMore
             };
         }
-        match session.framing_at(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited(), || {
+        match conn.framing_at(dir, pkt.frame(), bytes, max_pdu(), !pkt.visited(), || {
             pkt.stream_start()
         }) {
             Framing::Pdu(n) | Framing::FourLetter(n) | Framing::Skip(n) => PduLen::Exactly(n),
@@ -80,55 +79,55 @@ impl FramedDissector for ZooKeeper {
         if key.index == 0 {
             pkt.clear_info();
         }
-        let Some(mut session) = pkt.conversation::<Session>(proto()) else {
+        let Some(mut conn) = pkt.conversation::<Connection>(proto()) else {
             return;
         };
-        let dir = session.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
+        let dir = conn.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
         t.add_bool(Hf::Response, 0, 0, dir == Direction::ToClient)
             .generated();
 
-        if session.facts_unavailable_note(dir, key, !pkt.visited()) {
+        if conn.facts_unavailable_note(dir, key, !pkt.visited()) {
             item.expert(
                 pkt,
                 Ei::TcpFactsUnavailable,
                 "TCP's sequence facts could not be read for this side: where its stream starts was judged by the bytes",
             );
         }
-        if session.is_four_letter(key.frame) {
-            drop(session);
+        if conn.is_four_letter(key.frame) {
+            drop(conn);
             four_letter(pkt, &t, item, dir, bytes);
             return;
         }
-        if key.index == 0 && session.is_continuation(key.frame, bytes.len()) {
-            drop(session);
+        if key.index == 0 && conn.is_continuation(key.frame, bytes.len()) {
+            drop(conn);
             continuation(pkt, &t, item, bytes);
             return;
         }
         let declared = parse::length_prefix(bytes);
         let len_item = t.add(Hf::Len, 0, 4, Enc::BigEndian);
         if declared.is_none_or(|n| n < 0 || n as u32 > max_pdu() || n as usize + 4 != bytes.len()) {
-            drop(session);
+            drop(conn);
             bogus_length(pkt, &t, len_item, declared, bytes);
             return;
         }
         let (pdu, kind) = if pkt.visited() {
-            match session.decision(key) {
+            match conn.decision(key) {
                 Some(kind) => {
                     let pdu = kind
-                        .reading(session.is_opaque())
+                        .reading(conn.is_opaque())
                         .map(|reading| parse::pdu(reading, bytes));
                     (pdu, kind.clone())
                 }
                 // Not decided on the first pass (should not happen): decide without history.
-                None => Session::default().classify_pdu(key, dir, pkt.time(), bytes),
+                None => Connection::default().classify_pdu(key, dir, pkt.time(), bytes),
             }
         } else {
-            session.classify_pdu(key, dir, pkt.time(), bytes)
+            conn.classify_pdu(key, dir, pkt.time(), bytes)
         };
-        let session_id = session.session_id;
-        let opaque = session.is_opaque();
-        drop(session);
+        let session_id = conn.session_id;
+        let opaque = conn.is_opaque();
+        drop(conn);
 
         if let Some(sid) = session_id {
             t.add_u64(Hf::SessionId, 0, 0, sid).generated();
@@ -156,9 +155,9 @@ impl FramedDissector for ZooKeeper {
         } else {
             return false;
         };
-        match pkt.conversation::<Session>(proto()) {
-            Some(mut session) => {
-                session.set_server_port(server_port);
+        match pkt.conversation::<Connection>(proto()) {
+            Some(mut conn) => {
+                conn.set_server_port(server_port);
                 true
             }
             None => false,
@@ -210,10 +209,10 @@ fn render(
         }
         (parse::Pdu::Notification(n), PduKind::Notification { set_in }) => {
             notification(pkt, t, n, end, info);
-            for f in set_in.iter().take(super::session::MAX_WATCH_LINKS) {
+            for f in set_in.iter().take(super::connection::MAX_WATCH_LINKS) {
                 t.add_u32(Hf::WatchSetIn, 0, 0, *f).generated();
             }
-            if set_in.len() > super::session::MAX_WATCH_LINKS {
+            if set_in.len() > super::connection::MAX_WATCH_LINKS {
                 t.add_expert(
                     pkt,
                     Ei::WatchTableFull,
@@ -221,7 +220,7 @@ fn render(
                     0,
                     &format!(
                         "More than {} requests set watches this notification fired: only the first are linked",
-                        super::session::MAX_WATCH_LINKS
+                        super::connection::MAX_WATCH_LINKS
                     ),
                 );
             }
@@ -244,7 +243,7 @@ fn watch_links(pkt: &Packet<'_>, t: &Tree<'_>, watch: &WatchNote) {
             0,
             &format!(
                 "This watch fired more than {} times: only the first are linked",
-                super::session::MAX_WATCH_LINKS
+                super::connection::MAX_WATCH_LINKS
             ),
         );
     }
@@ -256,7 +255,7 @@ fn watch_links(pkt: &Packet<'_>, t: &Tree<'_>, watch: &WatchNote) {
             0,
             &format!(
                 "More than {} watches on this connection: the watch this request sets is not tracked",
-                super::session::MAX_WATCHES
+                super::connection::MAX_WATCHES
             ),
         );
     }

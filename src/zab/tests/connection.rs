@@ -1,4 +1,4 @@
-//! Unit tests of `zab::session`: where a side starts, and the snapshot stream's chunks.
+//! Unit tests of `zab::connection`: where a side starts, and the snapshot stream's chunks.
 
 use super::*;
 use crate::common::Direction;
@@ -19,12 +19,12 @@ fn packet(t: i32, zxid: i64) -> Vec<u8> {
 fn a_side_captured_from_its_start_begins_with_a_packet_whatever_it_looks_like() {
     // An unknown type would make a side of unknown start unsynchronised.
     let odd = packet(99, 0);
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing_at(FROM_LEADER, 1, true, &odd, 1 << 20, || StreamStart::At(0)),
         Framing::Packet(20)
     );
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing_at(FROM_LEADER, 1, true, &odd, 1 << 20, || StreamStart::NoSyn),
         Framing::Unsynced(None)
@@ -33,7 +33,7 @@ fn a_side_captured_from_its_start_begins_with_a_packet_whatever_it_looks_like() 
 
 #[test]
 fn a_head_cut_short_waits_except_inside_the_snapshot() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert!(s.needs_header(FROM_LEADER, 1, true, &[0, 0, 0]));
     assert!(!s.needs_header(FROM_LEADER, 1, true, &packet(5, 1)));
     // SNAP switches the leader's side to the snapshot stream: any piece is taken.
@@ -48,7 +48,7 @@ fn a_head_cut_short_waits_except_inside_the_snapshot() {
 
 #[test]
 fn the_snapshot_end_marker_is_found_when_two_chunks_share_it() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let snap = packet(ptype::SNAP, 7);
     s.framing(FROM_LEADER, 1, true, &snap, 1 << 20);
     let mut first = vec![0x54; 40];

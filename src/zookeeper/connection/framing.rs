@@ -169,13 +169,13 @@ pub(super) fn plausible_at(
     }
 }
 
-impl Session {
+impl Connection {
     /// Framing of the bytes at the start of a PDU (`bytes` holds at least 4 bytes).
     /// Deterministic across passes: it only depends on the frame and on facts recorded the
     /// first time the connection's first bytes went by.
     /// `first_pass` is false when the frame was dissected before: only decisions recorded
     /// then are looked up.
-    /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Session::framing_at`].
+    /// Without TCP's facts ([`StreamStart::Unknown`]): see [`Connection::framing_at`].
     pub fn framing(
         &mut self,
         dir: Direction,

@@ -98,7 +98,7 @@ pub(super) fn set_watches_paths(lists: &[At<Vec<Counted<'_>>>]) -> Vec<(WatchKin
     out
 }
 
-impl Session {
+impl Connection {
     /// Adds a watch set by the request `key`; false when the table is full.
     pub(super) fn add_watch(&mut self, kind: WatchKind, path: Rc<str>, key: PduKey) -> bool {
         let setters = self.watches.entry((kind, path)).or_default();

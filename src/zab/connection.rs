@@ -58,7 +58,7 @@ pub enum Framing {
 }
 
 #[derive(Debug, Default)]
-pub struct Session {
+pub struct Connection {
     /// The leader's (quorum) port: the leader is the "server" of a learner's connection.
     pub leader_port: ServerPort,
     /// Mode per direction (`Direction::index`): [from learner, from leader].
@@ -77,7 +77,7 @@ fn fingerprint(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-impl Session {
+impl Connection {
     /// The direction of a segment: `ToClient` is from the leader. `match_port` is the port
     /// that selected the dissector (0 if none).
     pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
@@ -99,7 +99,7 @@ impl Session {
 
     /// Framing of the bytes at the start of a PDU. `first_pass` is false when the frame was
     /// visited before: then only recorded facts are used. Without TCP's facts: see
-    /// [`Session::framing_at`].
+    /// [`Connection::framing_at`].
     pub fn framing(
         &mut self,
         dir: Direction,
@@ -196,7 +196,7 @@ impl Session {
     }
 }
 
-impl Session {
+impl Connection {
     /// True when `bytes` (fewer than a QuorumPacket's 16-byte head) must wait for more
     /// before framing: anywhere but inside the snapshot stream or unsynchronised bytes,
     /// which are taken as they come.
@@ -257,5 +257,5 @@ fn unsynced_framing(bytes: &[u8]) -> Framing {
 }
 
 #[cfg(test)]
-#[path = "tests/session.rs"]
+#[path = "tests/connection.rs"]
 mod tests;

@@ -15,7 +15,7 @@ pub struct Decision {
 }
 
 #[derive(Debug, Default)]
-pub struct Session {
+pub struct Connection {
     /// The election port (the accepting side), once known.
     pub server_port: ServerPort,
     /// Per direction (`Direction::index`: from the initiator, to it): PDUs seen, sid
@@ -25,7 +25,7 @@ pub struct Session {
     decisions: HashMap<PduKey, Decision>,
 }
 
-impl Session {
+impl Connection {
     /// The direction of a segment: `ToServer` is from the peer that connected to the
     /// election port (the initiator).
     pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
@@ -59,5 +59,5 @@ impl Session {
 }
 
 #[cfg(test)]
-#[path = "tests/session.rs"]
+#[path = "tests/connection.rs"]
 mod tests;

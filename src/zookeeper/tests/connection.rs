@@ -1,8 +1,8 @@
-//! Unit tests of `zookeeper::session`, on byte arrays.
+//! Unit tests of `zookeeper::connection`, on byte arrays.
 
 use super::*;
 
-impl Session {
+impl Connection {
     /// The decision alone, as the dissector's first pass makes it.
     fn classify(&mut self, key: PduKey, dir: Direction, time: Nanos, bytes: &[u8]) -> PduKind {
         self.classify_pdu(key, dir, time, bytes).1
@@ -55,7 +55,7 @@ fn key(frame: u32) -> PduKey {
 
 #[test]
 fn handshake_then_paired_request() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(s.direction(40000, 2181, 2181), Direction::ToServer);
     assert_eq!(
         s.classify(key(1), Direction::ToServer, 0, &connect_request()),
@@ -104,7 +104,7 @@ fn handshake_then_paired_request() {
 
 #[test]
 fn control_xids_pair_in_fifo_order_and_auth_overtakes() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     s.classify(key(1), Direction::ToServer, 0, &request(-2, 11, &[]));
     s.classify(
         key(2),
@@ -157,7 +157,7 @@ fn control_xids_pair_in_fifo_order_and_auth_overtakes() {
 
 #[test]
 fn notification_is_not_paired() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     s.classify(
         key(1),
         Direction::ToServer,
@@ -173,7 +173,7 @@ fn notification_is_not_paired() {
 
 #[test]
 fn midstream_reply_is_unpaired() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.classify(key(1), Direction::ToClient, 0, &reply(9, 0)),
         PduKind::Reply { request: None }
@@ -182,7 +182,7 @@ fn midstream_reply_is_unpaired() {
 
 #[test]
 fn four_letter_word_and_its_text_reply() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing(Direction::ToServer, 4, b"ruok", DEFAULT_MAX, true),
         Framing::Rest
@@ -201,7 +201,7 @@ fn four_letter_word_and_its_text_reply() {
         PduKind::FourLetterReply
     );
     // stmk carries an 8-byte mask.
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing(Direction::ToServer, 4, b"stmk", DEFAULT_MAX, true),
         Framing::FourLetter(12)
@@ -212,7 +212,7 @@ const DEFAULT_MAX: u32 = super::super::DEFAULT_MAX_PDU;
 
 #[test]
 fn bogus_lengths_do_not_wait() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     s.framing(Direction::ToServer, 1, &[0, 0, 0, 44], DEFAULT_MAX, true);
     assert_eq!(
         s.framing(
@@ -242,7 +242,7 @@ fn bogus_lengths_do_not_wait() {
 
 #[test]
 fn pending_table_is_capped() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     for x in 1..=(MAX_PENDING as i32 + 10) {
         s.classify(
             key(x as u32),
@@ -261,10 +261,10 @@ fn pending_table_is_capped() {
 
 #[test]
 fn direction_from_port_table_and_fallback() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(s.direction(2181, 50000, 2181), Direction::ToClient);
     assert_eq!(s.direction(50000, 2181, 0), Direction::ToServer);
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(s.direction(2999, 50000, 0), Direction::ToClient);
 }
 
@@ -293,14 +293,14 @@ fn event(ty: i32, path: &str) -> Vec<u8> {
     pdu(&b)
 }
 
-fn set_in(s: &mut Session, frame: u32, ev: &[u8]) -> Vec<u32> {
+fn set_in(s: &mut Connection, frame: u32, ev: &[u8]) -> Vec<u32> {
     match s.classify(key(frame), Direction::ToClient, 0, ev) {
         PduKind::Notification { set_in } => set_in,
         k => panic!("not a notification: {k:?}"),
     }
 }
 
-fn fired_in(s: &Session, frame: u32) -> Vec<u32> {
+fn fired_in(s: &Connection, frame: u32) -> Vec<u32> {
     match s.decision(key(frame)) {
         Some(PduKind::Request { watch, .. }) => watch.fired_in.clone(),
         k => panic!("not a request: {k:?}"),
@@ -309,7 +309,7 @@ fn fired_in(s: &Session, frame: u32) -> Vec<u32> {
 
 #[test]
 fn one_shot_watches_link_and_are_consumed() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     // getData /a watch=true (frame 1), reply OK (2).
     s.classify(
         key(1),
@@ -358,7 +358,7 @@ fn one_shot_watches_link_and_are_consumed() {
 
 #[test]
 fn persistent_and_recursive_watches_stay_and_match_descendants() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     s.classify(
         key(1),
         Direction::ToServer,
@@ -397,7 +397,7 @@ fn persistent_and_recursive_watches_stay_and_match_descendants() {
 
 #[test]
 fn set_watches_after_reconnect_sets_watches() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     // setWatches2 xid -8: data [/d], exist [/e], child [/c], persistent [], recursive [/r].
     let mut b = 5i64.to_be_bytes().to_vec();
     for list in [&["/d"][..], &["/e"], &["/c"], &[], &["/r"]] {
@@ -417,7 +417,7 @@ fn set_watches_after_reconnect_sets_watches() {
 
 #[test]
 fn watch_table_is_capped() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     for x in 0..(MAX_WATCHES as i32 + 2) {
         let f = 2 * x as u32 + 1;
         let p = format!("/n{x}");
@@ -439,7 +439,7 @@ fn watch_table_is_capped() {
 
 #[test]
 fn midstream_start_skips_to_the_next_plausible_pdu() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     // The tail of a create request (from the synthetic mid-stream capture) then a
     // getData request.
     let tail: &[u8] = &[
@@ -463,13 +463,13 @@ fn midstream_start_skips_to_the_next_plausible_pdu() {
         Framing::Skip(tail.len() as u32)
     );
     // A segment with no plausible start at all is skipped whole.
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing(Direction::ToClient, 3, tail, DEFAULT_MAX, true),
         Framing::Skip(tail.len() as u32)
     );
     // A clean start (handshake) is never skipped.
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let c = connect_request();
     assert_eq!(
         s.framing(Direction::ToServer, 1, &c, DEFAULT_MAX, true),
@@ -479,7 +479,7 @@ fn midstream_start_skips_to_the_next_plausible_pdu() {
 
 #[test]
 fn unknown_opcode_stays_paired() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     s.classify(key(1), Direction::ToServer, 0, &request(5, 501, &[1, 2, 3]));
     let PduKind::Reply { request: Some(l) } =
         s.classify(key(2), Direction::ToClient, 0, &reply(5, 0))
@@ -491,7 +491,7 @@ fn unknown_opcode_stays_paired() {
 
 #[test]
 fn watch_links_are_capped_both_ways() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     // More persistent watches on one path than links are kept...
     let setters = MAX_WATCH_LINKS as i32 + 5;
     for x in 0..setters {
@@ -551,7 +551,7 @@ fn short_connect_forms_are_recognised_by_shape() {
     bad[31] = 16;
     assert!(!parse::looks_like_connect_request(&bad[4..]));
     // Without TCP's facts the shape alone decides, and the short form is accepted.
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(
         s.framing(Direction::ToServer, 1, &c, 1 << 20, true),
         Framing::Pdu(33)
@@ -568,7 +568,7 @@ fn a_side_captured_from_its_start_begins_with_the_handshake_whatever_its_length(
     let mut odd = tokio_connect_request();
     odd.push(0);
     odd[3] = 30;
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let f = s.framing_at(Direction::ToServer, 4, &odd, 1 << 20, true, || {
         StreamStart::At(0)
     });
@@ -595,7 +595,7 @@ fn a_side_captured_from_its_start_begins_with_the_handshake_whatever_its_length(
 #[test]
 fn the_start_is_asked_once_per_side_and_only_on_the_first_pass() {
     let c = connect_request();
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let mut asked = 0;
     for frame in [1, 1, 2] {
         s.framing_at(Direction::ToServer, frame, &c, 1 << 20, true, || {
@@ -622,13 +622,13 @@ fn a_side_whose_start_is_missing_is_searched_for_a_pdu_start() {
         StreamStart::At(50),
         StreamStart::Unavailable,
     ] {
-        let mut s = Session::default();
+        let mut s = Connection::default();
         let f = s.framing_at(Direction::ToServer, 7, &bytes, 1 << 20, true, || start);
         assert_eq!(f, Framing::Skip(3), "{start:?}");
         assert!(!s.synced_from_start(Direction::ToServer));
     }
     // From the side's first byte the same bytes are a PDU (here a bogus one), never skipped.
-    let mut s = Session::default();
+    let mut s = Connection::default();
     let f = s.framing_at(Direction::ToServer, 7, &bytes, 1 << 20, true, || {
         StreamStart::At(0)
     });
@@ -638,7 +638,7 @@ fn a_side_whose_start_is_missing_is_searched_for_a_pdu_start() {
 #[test]
 fn facts_unavailable_are_noted_on_the_sides_first_pdu() {
     let c = connect_request();
-    let mut s = Session::default();
+    let mut s = Connection::default();
     s.framing_at(Direction::ToServer, 4, &c, 1 << 20, true, || {
         StreamStart::Unavailable
     });

@@ -112,7 +112,7 @@ struct Pending {
 
 /// The state of one ZooKeeper connection.
 #[derive(Debug, Default)]
-pub struct Session {
+pub struct Connection {
     /// The server's TCP port, once known (from the port table or the handshake).
     pub server_port: ServerPort,
     /// Frame of the client's first bytes, where a four-letter word can appear.
@@ -127,7 +127,7 @@ pub struct Session {
     /// The ConnectRequest, until its response arrives.
     connect_request: Option<(PduKey, Nanos)>,
     saw_connect_request: bool,
-    /// Session id from the ConnectResponse (or the ConnectRequest when re-opening).
+    /// Connection id from the ConnectResponse (or the ConnectRequest when re-opening).
     pub session_id: Option<u64>,
     /// A handshake with protocolVersion != 0 was seen: bodies are opaque from then on.
     opaque: bool,
@@ -157,7 +157,7 @@ fn dir_index(dir: Direction) -> usize {
     }
 }
 
-impl Session {
+impl Connection {
     /// Decides the direction of a segment. `match_port` is the port that selected the
     /// dissector (port table or Decode As), 0 if none.
     pub fn direction(&mut self, src_port: u32, dst_port: u32, match_port: u32) -> Direction {
@@ -443,5 +443,5 @@ fn has_path(opcode: i32) -> bool {
 }
 
 #[cfg(test)]
-#[path = "../tests/session.rs"]
+#[path = "../tests/connection.rs"]
 mod tests;

@@ -3,7 +3,7 @@ use crate::common::Direction::{ToClient, ToServer};
 
 #[test]
 fn initial_first_then_notifications_carry_the_sid() {
-    let mut s = Session::default();
+    let mut s = Connection::default();
     assert_eq!(s.direction(50000, 23888, 23888), ToServer);
     let k = |frame| PduKey { frame, index: 0 };
     assert_eq!(
