@@ -176,9 +176,62 @@ pub fn looks_like_connect_response(body: &[u8]) -> bool {
         && i32::from_be_bytes([body[4], body[5], body[6], body[7]]) >= 0
 }
 
+/// The protocolVersion a handshake record (either direction) starts with.
+pub fn handshake_version(body: &[u8]) -> Option<i32> {
+    int_at(body, 0)
+}
+
 /// A PDU's 4-byte length prefix, when its bytes are there.
 pub fn length_prefix(pdu: &[u8]) -> Option<i32> {
     int(input(pdu)).ok().map(|(_, n)| n.val)
+}
+
+// ---------------------------------------------------------------------------------------
+// Headers of a PDU that may be cut: the fields the resynchronisation scan checks, each when
+// its bytes are there (a candidate PDU start can lie near the end of a segment).
+
+/// A request's first fields: `int len; int xid; int type;` and the length and first byte of
+/// a path that the body would start with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestPrefix {
+    pub xid: Option<i32>,
+    pub opcode: Option<i32>,
+    pub path_len: Option<i32>,
+    pub path_first: Option<u8>,
+}
+
+pub fn request_prefix(pdu: &[u8]) -> RequestPrefix {
+    RequestPrefix {
+        xid: int_at(pdu, 4),
+        opcode: int_at(pdu, 8),
+        path_len: int_at(pdu, 12),
+        path_first: pdu.get(16).copied(),
+    }
+}
+
+/// A reply's first fields: `int len; int xid; long zxid; int err;`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplyPrefix {
+    pub xid: Option<i32>,
+    pub zxid: Option<i64>,
+    pub err: Option<i32>,
+}
+
+pub fn reply_prefix(pdu: &[u8]) -> ReplyPrefix {
+    ReplyPrefix {
+        xid: int_at(pdu, 4),
+        zxid: pdu
+            .get(8..)
+            .and_then(|b| long(input(b)).ok())
+            .map(|(_, v)| v.val),
+        err: int_at(pdu, 16),
+    }
+}
+
+fn int_at(pdu: &[u8], off: usize) -> Option<i32> {
+    pdu.get(off..)
+        .and_then(|b| int(input(b)).ok())
+        .map(|(_, v)| v.val)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -91,11 +91,6 @@ pub(super) fn plausible_at(
     if need_header && whole.is_none() {
         return false;
     }
-    let be32 = |o: usize| {
-        bytes
-            .get(o..o + 4)
-            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
     let header_ok = match dir {
         Direction::ToServer => {
             if whole.is_some_and(parse::looks_like_connect_request) {
@@ -103,12 +98,14 @@ pub(super) fn plausible_at(
             } else if whole.is_none()
                 && !need_header
                 && parse::CONNECT_REQUEST_LENS.contains(&(len as u32))
-                && be32(4).is_none_or(|v| v == 0)
+                && parse::request_prefix(bytes).xid.is_none_or(|v| v == 0)
             {
-                // A handshake still arriving in pieces.
+                // A handshake still arriving in pieces (its protocolVersion where a
+                // request's xid would be).
                 true
             } else {
-                let (Some(x), Some(opc)) = (be32(4), be32(8)) else {
+                let prefix = parse::request_prefix(bytes);
+                let (Some(x), Some(opc)) = (prefix.xid, prefix.opcode) else {
                     return !need_header && len >= 8;
                 };
                 len >= 8
@@ -121,8 +118,8 @@ pub(super) fn plausible_at(
                     })
                     && (!has_path(opc) || {
                         // The path: its length fits the PDU and it starts with '/'.
-                        be32(12).is_none_or(|n| n >= 1 && n <= len - 12)
-                            && bytes.get(16).is_none_or(|b| *b == b'/')
+                        prefix.path_len.is_none_or(|n| n >= 1 && n <= len - 12)
+                            && prefix.path_first.is_none_or(|b| b == b'/')
                     })
             }
         }
@@ -132,16 +129,15 @@ pub(super) fn plausible_at(
                 || (whole.is_none()
                     && !need_header
                     && parse::CONNECT_RESPONSE_LENS.contains(&(len as u32))
-                    && be32(4).is_none_or(|v| v == 0))
+                    && parse::reply_prefix(bytes).xid.is_none_or(|v| v == 0))
             {
                 true
             } else {
-                let (Some(x), Some(err)) = (be32(4), be32(16)) else {
+                let prefix = parse::reply_prefix(bytes);
+                let (Some(x), Some(err)) = (prefix.xid, prefix.err) else {
                     return !need_header && len >= 16;
                 };
-                let zxid = bytes.get(8..16).map_or(-1, |b| {
-                    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-                });
+                let zxid = prefix.zxid.unwrap_or(-1);
                 len >= 16
                     && (x >= 0
                         || matches!(

@@ -238,7 +238,7 @@ impl Connection {
                         || parse::looks_like_connect_response(body)
                         || self.saw_connect_request
                             && body.len() >= 36
-                            && body[0..4] == [0; 4]
+                            && parse::handshake_version(body) == Some(0)
                             && !self.plausible_reply(body))
                 {
                     Reading::ConnectResponse
