@@ -10,6 +10,7 @@ pub mod common;
 pub mod epan;
 pub mod h2;
 pub mod jute;
+pub mod writepath;
 pub mod zab;
 pub mod zkelection;
 pub mod zookeeper;
