@@ -2,7 +2,7 @@
 //! keeps for us per conversation.
 
 use crate::common::Nanos;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{RefCell, RefMut};
 use std::ffi::c_void;
 use std::marker::PhantomData;
@@ -153,6 +153,36 @@ impl<'a> Packet<'a> {
         }
     }
 
+    /// State shared by every conversation of the capture file (one per type `T`),
+    /// created with `T::default()` on first use and dropped when the file closes, as
+    /// conversation state is. `None` on a re-entrant call, as for `conversation`.
+    pub fn capture_state<T: Any + Default>(&self) -> Option<RefMut<'a, T>> {
+        let id = TypeId::of::<T>();
+        let ptr = CAPTURE_SLOTS
+            .try_with(|slots| {
+                let mut slots = slots.try_borrow_mut().ok()?;
+                if let Some((_, p)) = slots.iter().find(|(t, _)| *t == id) {
+                    return Some(*p);
+                }
+                let raw = Box::into_raw(Box::new(RefCell::new(
+                    Box::new(T::default()) as Box<dyn Any>
+                )));
+                // SAFETY: registers a callback on the file scope, which is entered while a
+                // packet is dissected; the callback frees `raw` once.
+                unsafe {
+                    sys::zkh2_free_with_file_scope(Some(free_capture_slot), raw as *mut c_void)
+                };
+                slots.push((id, raw as *const Slot));
+                Some(raw as *const Slot)
+            })
+            .ok()
+            .flatten()?;
+        // SAFETY: the slot lives until the file scope ends, after every dissection of it.
+        let slot: &'a Slot = unsafe { &*ptr };
+        let state = slot.try_borrow_mut().ok()?;
+        RefMut::filter_map(state, |b| b.downcast_mut::<T>()).ok()
+    }
+
     /// The Rust state of `proto` for this packet's conversation (the TCP connection),
     /// created with `T::default()` on first use and dropped when the capture file closes.
     ///
@@ -187,6 +217,26 @@ impl<'a> Packet<'a> {
         })
         .ok()
     }
+}
+
+type Slot = RefCell<Box<dyn Any>>;
+
+thread_local! {
+    /// The capture-wide states (`Packet::capture_state`), one per type, each a leaked Box
+    /// freed when the file scope ends. Wireshark dissects on one thread.
+    static CAPTURE_SLOTS: RefCell<Vec<(TypeId, *const Slot)>> = const { RefCell::new(Vec::new()) };
+}
+
+unsafe extern "C" fn free_capture_slot(ptr: *mut c_void) {
+    let ptr = ptr as *const Slot;
+    let _ = CAPTURE_SLOTS.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            s.retain(|(_, p)| *p != ptr);
+        }
+    });
+    // SAFETY: ptr came from Box::into_raw in `capture_state` and is freed exactly once,
+    // after it left the table above.
+    drop(unsafe { Box::from_raw(ptr as *mut Slot) });
 }
 
 unsafe extern "C" fn free_slot(ptr: *mut c_void) {

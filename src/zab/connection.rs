@@ -17,11 +17,11 @@
 //! its first bytes), so that later passes (which may call the framing in other places and
 //! fewer times, as TCP reassembly is already done) give the same answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::parse::{self, Need, SNAPSHOT_END, packet_len, plausible_packet, ptype, snapshot_len};
-use crate::common::{Direction, ServerPort};
+use crate::common::{Direction, PduKey, ServerPort};
 use crate::epan::{SideSync, StreamStart};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,7 +69,17 @@ pub struct Connection {
     snap_tail: [Vec<u8>; 2],
     /// Length of each snapshot chunk, decided on the first pass.
     snap_lens: HashMap<(u32, u64), usize>,
+    /// This link's number in the capture's write-path index (0: not yet given).
+    pub link: u32,
+    /// The learner's forwarded syncs (session, cxid) that await the leader's SYNC, which
+    /// carries neither: SYNCs answer them in order on the link.
+    syncs_waiting: VecDeque<(u64, i32)>,
+    /// The sync each SYNC answered, by frame, decided on the first pass.
+    sync_answers: HashMap<PduKey, (u64, i32)>,
 }
+
+/// Forwarded syncs remembered per link while their SYNC is awaited.
+pub const MAX_SYNCS_WAITING: usize = 100_000;
 
 fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
@@ -197,6 +207,22 @@ impl Connection {
 }
 
 impl Connection {
+    /// First pass: the learner forwarded a sync.
+    pub fn sync_forwarded(&mut self, session: u64, cxid: i32) {
+        if self.syncs_waiting.len() < MAX_SYNCS_WAITING {
+            self.syncs_waiting.push_back((session, cxid));
+        }
+    }
+
+    /// The forwarded sync that the leader's SYNC `key` answers: the oldest waiting one on
+    /// the first pass, the one recorded then on later passes.
+    pub fn sync_answered(&mut self, key: PduKey, first_pass: bool) -> Option<(u64, i32)> {
+        if first_pass && let Some(s) = self.syncs_waiting.pop_front() {
+            self.sync_answers.insert(key, s);
+        }
+        self.sync_answers.get(&key).copied()
+    }
+
     /// True when `bytes` (fewer than a QuorumPacket's 16-byte head) must wait for more
     /// before framing: anywhere but inside the snapshot stream or unsynchronised bytes,
     /// which are taken as they come.

@@ -8,7 +8,7 @@ use super::fields::{Ei, Ett, Hf};
 use super::parse::{
     self, Body, LearnerInfo, LearnerRequest, Proposal, QuorumPacket, SessionTimeout, Txn, ptype,
 };
-use crate::common::{At, Direction};
+use crate::common::{At, Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
 use crate::jute::{Acl, Counted, Input, failure, input};
 use crate::zookeeper::parse::request_body;
@@ -63,7 +63,11 @@ impl FramedDissector for Zab {
 
     fn dissect_pdu(pkt: &Packet<'_>, tree: Tree<'_>, bytes: &[u8]) {
         pkt.set_protocol_column(c"ZAB");
-        if pkt.next_pdu_index(proto()) == 0 {
+        let key = PduKey {
+            frame: pkt.frame(),
+            index: pkt.next_pdu_index(proto()),
+        };
+        if key.index == 0 {
             pkt.clear_info();
         }
         let Some(mut s) = pkt.conversation::<Connection>(proto()) else {
@@ -72,15 +76,15 @@ impl FramedDissector for Zab {
         let from_leader =
             s.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint()) == Direction::ToClient;
         let chunk = s.chunk(pkt.frame(), bytes);
-        drop(s);
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
         t.add_bool(Hf::FromLeader, 0, 0, from_leader).generated();
         let info = match chunk {
             Some(Chunk::Snapshot) => snapshot(pkt, &t, bytes, false, false),
             Some(Chunk::SnapshotEnd) => snapshot(pkt, &t, bytes, false, true),
             Some(Chunk::Unsynced) => snapshot(pkt, &t, bytes, true, false),
-            None => packet(pkt, &t, bytes, from_leader),
+            None => packet(pkt, &t, bytes, from_leader, (&mut *s, key)),
         };
+        drop(s);
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
     }
@@ -145,7 +149,16 @@ fn snapshot(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], unsynced: bool, end: b
     }
 }
 
-fn packet(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], from_leader: bool) -> String {
+/// The connection and the PDU's key, for the packet's place on a write's path.
+type OnLink<'c> = (&'c mut Connection, PduKey);
+
+fn packet(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    bytes: &[u8],
+    from_leader: bool,
+    on_link: OnLink<'_>,
+) -> String {
     let qp = match parse::quorum_packet(bytes) {
         Ok((_, qp)) => qp,
         Err(e) => {
@@ -196,8 +209,10 @@ fn packet(pkt: &Packet<'_>, t: &Tree<'_>, bytes: &[u8], from_leader: bool) -> St
         name.map_or_else(|| format!("type {pt}"), str::to_string),
         zxid_text(qp.zxid.val)
     );
-    if let Some(data) = qp.data_input {
-        data_body(pkt, t, &qp, data, from_leader, &mut info);
+    match qp.data_input {
+        Some(data) => data_body(pkt, t, &qp, data, from_leader, on_link, &mut info),
+        // ACK, COMMIT and SYNC carry no data.
+        None => super::quorum::write_path(pkt, t, on_link, &qp, &Body::None, from_leader),
     }
     auth(t, &qp);
     info
@@ -259,6 +274,7 @@ fn data_body(
     qp: &QuorumPacket<'_>,
     data: Input<'_>,
     from_leader: bool,
+    on_link: OnLink<'_>,
     info: &mut String,
 ) {
     let end = data.location_offset() + data.fragment().len();
@@ -349,6 +365,7 @@ fn data_body(
             );
         }
     }
+    super::quorum::write_path(pkt, t, on_link, qp, &body, from_leader);
     let used = rest.location_offset();
     if used < end && !matches!(body, Body::Raw) {
         t.add(Hf::Undecoded, used, end - used, Enc::Na).expert(

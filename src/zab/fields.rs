@@ -93,6 +93,13 @@ field_table! {
         SnapshotSignature => f(T::String, NONE, c"zab.snapshot.signature", c"Signature", c"The string that ends the snapshot stream (BenWasHere)"),
         Unsynced => f(T::Bytes, NONE, c"zab.unsynced", c"Unsynchronised data", c"Bytes before the first recognisable packet of a capture that starts mid-stream"),
         Undecoded => f(T::Bytes, NONE, c"zab.undecoded", c"Undecoded data", c"Bytes that could not be decoded"),
+
+        // The write path, from the capture-wide index shared with the zookeeper dissector.
+        ClientRequestIn => f(T::FrameNum(FrameNumKind::Request), NONE, c"zab.client.request_in", c"Client request in", c"Frame of the client's request (client port) that this packet carries on"),
+        ClientReplyIn => f(T::FrameNum(FrameNumKind::Response), NONE, c"zab.client.reply_in", c"Client reply in", c"Frame of the reply to the client (client port)"),
+        ProposalIn => f(T::FrameNum(FrameNumKind::Request), NONE, c"zab.proposal_in", c"Proposal in", c"Frame of the PROPOSAL (INFORM) of this zxid on the same link"),
+        AckIn => f(T::FrameNum(FrameNumKind::Response), NONE, c"zab.ack_in", c"ACK in", c"Frame of the follower's ACK of this proposal on the same link"),
+        CommitIn => f(T::FrameNum(FrameNumKind::None), NONE, c"zab.commit_in", c"Commit in", c"Frame of the leader's COMMIT of this proposal on the same link"),
     }
 }
 
@@ -149,6 +156,12 @@ expert_table! {
             group: Group::Sequence,
             severity: Severity::Chat,
             summary: c"Snapshot transfer (follows SNAP)",
+        },
+        WritePathFull => ExpertSpec {
+            abbrev: c"zab.write_path.index_full",
+            group: Group::Protocol,
+            severity: Severity::Note,
+            summary: c"Too many writes in this capture: this packet's write path is not linked",
         },
     }
 }

@@ -1,15 +1,18 @@
 //! ZooKeeper quorum protocol (ZAB learner protocol, TCP 2888 by convention).
 //!
 //! - `parse`: QuorumPacket and the records in its data (txns, LearnerInfo, ...); pure nom.
-//! - `session`: per-connection framing state (leader side, snapshot stream); pure.
+//! - `connection`: per-connection state (leader side, snapshot stream, forwarded syncs);
+//!   pure.
 //! - `fields`: every field, subtree and expert info, declared once.
-//! - `dissect`: parsed records to tree items and columns.
+//! - `dissect`: parsed records to tree items and columns; `quorum`: each packet's place on
+//!   a client write's path (`crate::writepath`).
 //! - this file: registration with epan.
 
 pub mod connection;
 pub mod dissect;
 pub mod fields;
 pub mod parse;
+mod quorum;
 
 use crate::epan::register::{Registration, register_protocol_with_tables};
 use crate::epan::{self, BoolPref, UintPref};

@@ -139,6 +139,21 @@ field_table! {
         WatchFiredIn => f(T::FrameNum(FrameNumKind::Response), NONE, c"zookeeper.watch.fired_in", c"Watch fired in", c"Frame of a notification that fired the watch this request set"),
         Continuation => f(T::Bytes, NONE, c"zookeeper.continuation", c"Continuation of a PDU before the capture", c"Bytes at the start of a capture that began inside a PDU, up to the first plausible PDU start"),
         GuessedBody => f(T::String, NONE, c"zookeeper.reply.guessed_shape", c"Body shape (guessed)", c"The request of this reply was not captured: the body was decoded as the only record shape it parses as exactly"),
+
+        // The write path: the quorum hops of this request, from the capture-wide index.
+        WritePath => f(T::None, NONE, c"zookeeper.quorum", c"Write path", c"The hops of this write through the ensemble that the capture holds"),
+        QuorumRequestIn => f(T::FrameNum(FrameNumKind::Request), NONE, c"zookeeper.quorum.request_in", c"Forwarded in", c"Frame of the learner's REQUEST that forwarded this request to the leader"),
+        QuorumProposalIn => f(T::FrameNum(FrameNumKind::None), NONE, c"zookeeper.quorum.proposal_in", c"Proposal in", c"Frame of a PROPOSAL of this write's transaction (one per follower link)"),
+        QuorumInformIn => f(T::FrameNum(FrameNumKind::None), NONE, c"zookeeper.quorum.inform_in", c"Inform in", c"Frame of an INFORM of this write's transaction to an observer"),
+        QuorumAckIn => f(T::FrameNum(FrameNumKind::None), NONE, c"zookeeper.quorum.ack_in", c"ACK in", c"Frame of a follower's ACK of this write's proposal"),
+        QuorumCommitIn => f(T::FrameNum(FrameNumKind::None), NONE, c"zookeeper.quorum.commit_in", c"Commit in", c"Frame of the leader's COMMIT of this write (one per follower link)"),
+        QuorumSyncIn => f(T::FrameNum(FrameNumKind::None), NONE, c"zookeeper.quorum.sync_in", c"Sync in", c"Frame of the leader's SYNC answering this forwarded sync"),
+        QuorumZxid => f(T::U64, HEX, c"zookeeper.quorum.zxid", c"Transaction zxid", c"The zxid the leader gave this write's transaction"),
+        QuorumTimeForward => f(T::RelTime, NONE, c"zookeeper.quorum.time.forward", c"Request to forwarded", c"Time from the client's request to the learner's REQUEST"),
+        QuorumTimePropose => f(T::RelTime, NONE, c"zookeeper.quorum.time.propose", c"Forwarded to proposed", c"Time from the learner's REQUEST (on the leader: the client's request) to the first PROPOSAL"),
+        QuorumTimeQuorum => f(T::RelTime, NONE, c"zookeeper.quorum.time.quorum", c"Proposed to quorum", c"Time from the first PROPOSAL to the follower ACK that makes a majority with the leader's own"),
+        QuorumTimeCommit => f(T::RelTime, NONE, c"zookeeper.quorum.time.commit", c"Quorum to commit", c"Time from the majority's ACK to the first COMMIT"),
+        QuorumTimeReply => f(T::RelTime, NONE, c"zookeeper.quorum.time.reply", c"Commit to reply", c"Time from the commit reaching the client's server (its COMMIT, INFORM or SYNC; on the leader the first COMMIT) to the reply"),
     }
 }
 
@@ -154,6 +169,7 @@ subtree_table! {
         Multi,
         ClientInfo,
         FourLetter,
+        WritePath,
     }
 }
 
@@ -248,6 +264,12 @@ expert_table! {
             group: Group::Protocol,
             severity: Severity::Note,
             summary: c"Too many outstanding requests on this connection: this one is not tracked",
+        },
+        WritePathFull => ExpertSpec {
+            abbrev: c"zookeeper.quorum.index_full",
+            group: Group::Protocol,
+            severity: Severity::Note,
+            summary: c"Too many writes in this capture: this one's path through the ensemble is not linked",
         },
     }
 }

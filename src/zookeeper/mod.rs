@@ -1,7 +1,7 @@
 //! ZooKeeper client protocol (TCP 2181).
 //!
 //! - `parse`: jute records, pure nom parsers.
-//! - `session`: per-connection state: handshake, four-letter words, xid pairing; pure.
+//! - `connection`: per-connection state: handshake, four-letter words, xid pairing; pure.
 //! - `fields`: every field, subtree and expert info, declared once.
 //! - `dissect`: parsed records and session decisions to tree items and columns.
 //! - this file: the protocol's constants and its registration with epan.
@@ -52,6 +52,50 @@ crate::code_table! {
         CREATE_SESSION / CreateSession = -10 => "createSession",
         CLOSE_SESSION / CloseSession = -11 => "closeSession",
         ERROR / Error = -1 => "error",
+    }
+}
+
+impl Opcode {
+    /// Requests that a follower forwards to the leader and that can become a transaction
+    /// (ZooKeeper's `Request.isQuorum`, plus sync, which is forwarded and answered by a
+    /// SYNC). Only these are followed through the ensemble (`crate::writepath`).
+    pub fn may_reach_quorum(self) -> bool {
+        use Opcode as O;
+        match self {
+            O::Create
+            | O::Delete
+            | O::SetData
+            | O::SetAcl
+            | O::Sync
+            | O::Check
+            | O::Multi
+            | O::Create2
+            | O::Reconfig
+            | O::CreateContainer
+            | O::DeleteContainer
+            | O::CreateTtl
+            | O::CreateSession
+            | O::CloseSession
+            | O::Error => true,
+            O::Notification
+            | O::Exists
+            | O::GetData
+            | O::GetAcl
+            | O::GetChildren
+            | O::Ping
+            | O::GetChildren2
+            | O::CheckWatches
+            | O::RemoveWatches
+            | O::MultiRead
+            | O::Auth
+            | O::SetWatches
+            | O::Sasl
+            | O::GetEphemerals
+            | O::GetAllChildrenNumber
+            | O::SetWatches2
+            | O::AddWatch
+            | O::WhoAmI => false,
+        }
     }
 }
 
@@ -117,6 +161,9 @@ pub(crate) struct Settings {
     /// Largest PDU length accepted before the length is called bogus.
     pub max_pdu: UintPref,
     pub desegment: BoolPref,
+    /// Voting servers of the ensemble, for the quorum stage of a write; 0: one more than
+    /// the followers each proposal went to.
+    pub voters: UintPref,
 }
 
 pub(crate) static REGISTRATION: Registration<Settings> = Registration::new();
@@ -146,7 +193,20 @@ pub fn register() {
         c"Whether the ZooKeeper dissector should reassemble PDUs spanning multiple TCP segments. To use this option, you must also enable \"Allow subdissectors to reassemble TCP streams\" in the TCP protocol settings.",
         true,
     );
-    REGISTRATION.set(proto, Settings { max_pdu, desegment });
+    let voters = prefs.uint(
+        c"ensemble_voters",
+        c"Voting servers in the ensemble",
+        c"For the write path's quorum stage: a write is acknowledged by a majority of this many voting servers (the leader's own ACK included). 0: the leader plus one follower per PROPOSAL seen for the write, which is right when the capture holds every follower link.",
+        0,
+    );
+    REGISTRATION.set(
+        proto,
+        Settings {
+            max_pdu,
+            desegment,
+            voters,
+        },
+    );
 }
 
 pub fn register_handoff() {

@@ -131,6 +131,8 @@ pub struct Connection {
     pub session_id: Option<u64>,
     /// A handshake with protocolVersion != 0 was seen: bodies are opaque from then on.
     opaque: bool,
+    /// The handshake re-opened an existing session (its ConnectRequest named one).
+    reopened: bool,
     pending: HashMap<i32, Pending>,
     /// Pings, auth and setWatches use fixed xids; their replies come back in order.
     control: [VecDeque<Pending>; 3],
@@ -262,6 +264,7 @@ impl Connection {
             self.opaque = c.protocol_version.val != 0;
             if c.session_id.val != 0 {
                 self.session_id = Some(c.session_id.val as u64);
+                self.reopened = true;
             }
         }
         self.connect_request = Some((key, time));
@@ -372,6 +375,12 @@ impl Connection {
             }
         });
         PduKind::Reply { request }
+    }
+
+    /// True when the handshake created the session (its ConnectRequest named none): the
+    /// ensemble then commits a createSession transaction for it.
+    pub fn created_session(&self) -> bool {
+        self.saw_connect_request && !self.reopened
     }
 
     /// True once a handshake with protocolVersion != 0 was seen.

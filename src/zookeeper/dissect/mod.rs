@@ -14,6 +14,7 @@ use crate::common::{At, Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 use crate::jute::{Acl, Counted};
 
+mod quorum;
 mod records;
 mod reply;
 mod request;
@@ -36,6 +37,10 @@ fn max_pdu() -> u32 {
     REGISTRATION
         .get()
         .map_or(super::DEFAULT_MAX_PDU, |r| r.settings.max_pdu.get())
+}
+
+fn voters() -> u32 {
+    REGISTRATION.get().map_or(0, |r| r.settings.voters.get())
 }
 
 impl FramedDissector for ZooKeeper {
@@ -127,7 +132,15 @@ impl FramedDissector for ZooKeeper {
         };
         let session_id = conn.session_id;
         let opaque = conn.is_opaque();
+        let write = pdu
+            .as_ref()
+            .and_then(|p| quorum::write_key(p, &kind, session_id, conn.created_session()));
         drop(conn);
+        if let Some(write) = &write
+            && !pkt.visited()
+        {
+            quorum::record(pkt, write, &kind);
+        }
 
         if let Some(sid) = session_id {
             t.add_u64(Hf::SessionId, 0, 0, sid).generated();
@@ -136,6 +149,9 @@ impl FramedDissector for ZooKeeper {
         match &pdu {
             Some(pdu) => render(pkt, &t, bytes, pdu, &kind, opaque, &mut info),
             None => undecoded(&t, 4, bytes.len()),
+        }
+        if let Some(write) = &write {
+            quorum::render(pkt, &t, write, voters());
         }
         item.append_text(&format!(", {info}"));
         pkt.append_info(&info);
