@@ -247,8 +247,12 @@ impl WriteIndex {
 
     /// A PROPOSAL (or, `inform`, an INFORM to an observer): the transaction of a request.
     pub fn proposed(&mut self, session: u64, cxid: i32, zxid: i64, hop: Hop, inform: bool) {
-        // The same transaction goes to every learner: the zxid finds it first.
+        // The same transaction goes to every learner: the zxid finds it first. Once it is
+        // committed, a PROPOSAL of it is the leader replaying its log to a learner that
+        // synchronises (after DIFF): not a hop of the write. (An INFORM is sent on commit.)
+        let replay = |w: &Write| !inform && !w.commits.is_empty();
         let i = match self.by_zxid.get(&zxid) {
+            Some(&i) if self.writes.get(i).is_some_and(replay) => return,
             Some(&i) => i,
             None => {
                 let fresh = |w: &Write| w.zxid.is_some_and(|z| z != zxid);
@@ -272,24 +276,24 @@ impl WriteIndex {
         }
     }
 
+    /// The write whose proposal went out on the hop's link: ACKs and COMMITs answer a
+    /// PROPOSAL on their own link (on a link that replays the log, they answer nothing
+    /// that `proposed` kept).
+    fn proposed_on_link(&mut self, zxid: i64, hop: Hop) -> Option<&mut Write> {
+        let w = self.writes.get_mut(*self.by_zxid.get(&zxid)?)?;
+        w.proposals.iter().any(|p| p.link == hop.link).then_some(w)
+    }
+
     /// A follower's ACK of a proposal.
     pub fn acked(&mut self, zxid: i64, hop: Hop) {
-        if let Some(w) = self
-            .by_zxid
-            .get(&zxid)
-            .and_then(|&i| self.writes.get_mut(i))
-        {
+        if let Some(w) = self.proposed_on_link(zxid, hop) {
             push(&mut w.acks, hop, &mut w.hops_truncated);
         }
     }
 
     /// The leader's COMMIT of a proposal.
     pub fn committed(&mut self, zxid: i64, hop: Hop) {
-        if let Some(w) = self
-            .by_zxid
-            .get(&zxid)
-            .and_then(|&i| self.writes.get_mut(i))
-        {
+        if let Some(w) = self.proposed_on_link(zxid, hop) {
             push(&mut w.commits, hop, &mut w.hops_truncated);
         }
     }

@@ -165,3 +165,28 @@ fn a_frame_seen_again_is_not_a_second_hop() {
     ix.acked(0x1_0000_0005, hop(14, 6, 2));
     assert_eq!(ix.by_request(SID, 7).unwrap().acks.len(), 2);
 }
+
+#[test]
+fn a_learner_synchronising_after_diff_replays_committed_proposals_off_the_path() {
+    let mut ix = WriteIndex::default();
+    through_a_follower(&mut ix);
+    // Later a third learner (link 3) re-joins: the leader replays the committed log.
+    ix.proposed(SID, 7, 0x1_0000_0005, hop(90, 900, 3), false);
+    ix.committed(0x1_0000_0005, hop(90, 900, 3));
+    ix.acked(0x1_0000_0005, hop(95, 905, 3));
+    let w = ix.by_request(SID, 7).unwrap();
+    assert_eq!(
+        (w.proposals.len(), w.acks.len(), w.commits.len()),
+        (2, 2, 2)
+    );
+}
+
+#[test]
+fn acks_and_commits_answer_a_proposal_on_their_own_link() {
+    let mut ix = WriteIndex::default();
+    ix.proposed(SID, 1, 3, hop(1, 0, 1), false);
+    ix.acked(3, hop(2, 1, 2));
+    ix.committed(3, hop(3, 1, 2));
+    let w = ix.by_zxid(3).unwrap();
+    assert!(w.acks.is_empty() && w.commits.is_empty());
+}
