@@ -28,9 +28,22 @@ fn render(t: &Tshark, capture: &Path) -> String {
         list_args.extend(["-o", pref]);
         tree_args.extend(["-o", pref]);
     }
+    if let Some(rule) = decode_as(capture) {
+        list_args.extend(["-d", rule]);
+        tree_args.extend(["-d", rule]);
+    }
     let list = t.ok(&list_args);
     let tree = t.ok(&tree_args);
     format!("# tshark -2 -Y zookeeper\n{list}\n# tshark -2 -Y zookeeper -V -O zookeeper\n{tree}")
+}
+
+/// The Decode As rule a capture on a port outside the plugin's table needs: ClickHouse
+/// Keeper's default client port, 9181 (`tests/record/make-clickhouse-keeper.py`).
+fn decode_as(capture: &Path) -> Option<&'static str> {
+    capture
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("clickhouse-keeper"))
+        .then_some("tcp.port==9181,zookeeper")
 }
 
 /// `tls.keylog_file:<capture>.keys` when that key log exists.
@@ -922,4 +935,74 @@ fn sasl_digest_md5_login_and_refusal() {
     assert!(tree.contains("SASL token: null (length -1)"));
     assert_eq!(t.count(&c, BAD), 0);
     assert_eq!(t.count(&c, "zookeeper.undecoded"), 0);
+}
+
+/// ClickHouse Keeper's extensions on the synthetic capture (tests/record/
+/// make-clickhouse-keeper.py): opcodes 500-503 by name, 64-bit xids paired, the compressed
+/// connection opaque with its reason, and nothing malformed.
+#[test]
+fn clickhouse_keeper_opcodes_xid64_and_compression() {
+    let t = Tshark::new();
+    let c = repo().join("tests/captures/synthetic/clickhouse-keeper.pcap");
+    let rule = decode_as(&c).expect("a Decode As rule");
+    let frames = |filter: &str| -> usize {
+        t.ok(&[
+            "-r",
+            path_str(&c),
+            "-2",
+            "-d",
+            rule,
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ])
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count()
+    };
+    assert_eq!(frames(BAD), 0, "malformed or failed PDUs");
+    assert_eq!(
+        frames("zookeeper.request_not_captured"),
+        0,
+        "unpaired replies"
+    );
+    for (name, op, requests) in [
+        ("filteredList", 500, 2),
+        ("checkNotExists", 501, 1),
+        ("createIfNotExists", 502, 2),
+        ("removeRecursive", 503, 1),
+    ] {
+        assert_eq!(
+            frames(&format!(
+                "zookeeper.opcode == \"{name}\" && zookeeper.response == 0"
+            )),
+            requests,
+            "{name} requests"
+        );
+        assert_eq!(
+            frames(&format!(
+                "zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in"
+            )),
+            requests,
+            "paired {name} replies"
+        );
+    }
+    // The error replies (NODEEXISTS, by number: a negative value does not resolve through
+    // the value names on Wireshark 4.0): checkNotExists on version 0, createIfNotExists on
+    // XID_64.
+    assert_eq!(frames("zookeeper.err == -110 && zookeeper.err.reply"), 2);
+    // A 64-bit xid above 2^32 pairs its request and reply.
+    assert_eq!(
+        frames("zookeeper.xid == 4294967298 && (zookeeper.response_in || zookeeper.request_in)"),
+        2
+    );
+    assert_eq!(frames("zookeeper.connect.short_length"), 1);
+    assert_eq!(frames("zookeeper.connect.compression == 0"), 1);
+    // The compressed connection: its version named in the expert, two blocks, opaque.
+    assert_eq!(frames("zookeeper.connect.protocol_version.unsupported"), 1);
+    assert_eq!(frames("zookeeper.compressed.method == 0x82"), 2);
+    assert_eq!(frames("zookeeper.compressed.not_decoded"), 2);
 }

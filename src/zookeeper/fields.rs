@@ -28,6 +28,14 @@ pub static KEEPER_STATE_NAMES: &[(u32, &CStr)] = &[
     (-112i32 as u32, c"Expired"),
 ];
 
+/// ClickHouse Keeper's ListRequestType (IKeeper.h).
+pub static LIST_TYPE_NAMES: &[(u32, &CStr)] =
+    &[(0, c"ALL"), (1, c"PERSISTENT_ONLY"), (2, c"EPHEMERAL_ONLY")];
+
+/// ClickHouse's CompressionMethodByte (src/Compression/CompressionInfo.h).
+pub static COMPRESSION_METHOD_NAMES: &[(u32, &CStr)] =
+    &[(0x02, c"NONE"), (0x82, c"LZ4"), (0x90, c"ZSTD")];
+
 pub static CREATE_MODE_NAMES: &[(u32, &CStr)] = &[
     (0, c"PERSISTENT"),
     (1, c"EPHEMERAL"),
@@ -53,7 +61,7 @@ field_table! {
     pub enum Hf {
         Proto => f(T::Protocol, NONE, c"zookeeper", c"ZooKeeper", c"Apache ZooKeeper client protocol"),
         Len => f(T::I32, DEC, c"zookeeper.len", c"Length", c"Length of the PDU after this 4-byte length prefix"),
-        Xid => f(T::I32, DEC, c"zookeeper.xid", c"Xid", c"Transaction id chosen by the client; the reply carries the same xid (-1 notification, -2 ping, -4 auth, -8 setWatches)"),
+        Xid => f(T::I64, DEC, c"zookeeper.xid", c"Xid", c"Transaction id chosen by the client; the reply carries the same xid (-1 notification, -2 ping, -4 auth, -8 setWatches). 32 bits on the wire, 64 on ClickHouse Keeper's XID_64 connections (protocol version 11)"),
         Opcode => f(T::I32, DEC, c"zookeeper.opcode", c"Opcode", c"Operation code of the request (on a reply: of the request it answers)").strings(Strings::Values(Opcode::NAMES)),
         Zxid => f(T::U64, HEX, c"zookeeper.zxid", c"Zxid", c"ZooKeeper transaction id: epoch in the high 32 bits, counter in the low 32 bits"),
         Err => f(T::I32, DEC, c"zookeeper.err", c"Error", c"Result code of the reply (KeeperException.Code)").strings(Strings::Values(ErrorCode::NAMES)),
@@ -103,7 +111,8 @@ field_table! {
         EventType => f(T::I32, DEC, c"zookeeper.event.type", c"Event type", c"Watcher event type").strings(Strings::Values(EVENT_TYPE_NAMES)),
         EventState => f(T::I32, DEC, c"zookeeper.event.state", c"Keeper state", c"Client state carried by the watcher event").strings(Strings::Values(KEEPER_STATE_NAMES)),
 
-        ConnectProtocolVersion => f(T::I32, DEC, c"zookeeper.connect.protocol_version", c"Protocol version", c"Protocol version of the handshake (0)"),
+        ConnectProtocolVersion => f(T::I32, DEC, c"zookeeper.connect.protocol_version", c"Protocol version", c"Protocol version of the handshake: 0 for ZooKeeper; ClickHouse Keeper adds 10 (compression), 11 (64-bit xids) and 42 (connection rejected)"),
+        ConnectCompression => f(T::Bool, NONE, c"zookeeper.connect.compression", c"Compression", c"ClickHouse's use_compression flag, sent after the protocol version from version 11 on: the stream after the handshake is compressed"),
         ConnectLastZxidSeen => f(T::U64, HEX, c"zookeeper.connect.last_zxid_seen", c"Last zxid seen", c"Highest zxid the client has seen, so the server can refuse to serve older state"),
         ConnectTimeout => f(T::I32, DEC, c"zookeeper.connect.timeout", c"Session timeout (ms)", c"Requested (request) or negotiated (response) session timeout in milliseconds; 0 in a response means the session was rejected"),
         ConnectSessionId => f(T::U64, HEX, c"zookeeper.connect.session_id", c"Session id", c"0 to create a session, or the session to re-open"),
@@ -138,6 +147,18 @@ field_table! {
         WatchSetIn => f(T::FrameNum(FrameNumKind::Request), NONE, c"zookeeper.watch.set_in", c"Watch set in", c"Frame of the request that set the watch this notification fired (getData/exists/getChildren with watch, addWatch, setWatches)"),
         WatchFiredIn => f(T::FrameNum(FrameNumKind::Response), NONE, c"zookeeper.watch.fired_in", c"Watch fired in", c"Frame of a notification that fired the watch this request set"),
         Continuation => f(T::Bytes, NONE, c"zookeeper.continuation", c"Continuation of a PDU before the capture", c"Bytes at the start of a capture that began inside a PDU, up to the first plausible PDU start"),
+        ListType => f(T::U8, DEC, c"zookeeper.list_type", c"List type", c"Which children a ClickHouse Keeper filteredList returns").strings(Strings::Values(LIST_TYPE_NAMES)),
+        WithStat => f(T::Bool, NONE, c"zookeeper.with_stat", c"With stats", c"filteredListWithStatsAndData: the reply carries each child's Stat"),
+        WithData => f(T::Bool, NONE, c"zookeeper.with_data", c"With data", c"filteredListWithStatsAndData: the reply carries each child's data"),
+        RemoveNodesLimit => f(T::U32, DEC, c"zookeeper.remove_nodes_limit", c"Remove nodes limit", c"removeRecursive: the most nodes the request may remove"),
+        MaxEntries => f(T::U32, DEC, c"zookeeper.max_entries", c"Max entries", c"listRecursive: the most paths the reply may list"),
+        ChildStats => f(T::None, NONE, c"zookeeper.child.stats", c"Child stats", c"filteredListWithStatsAndData: the children's Stats, in the order of the names"),
+        ChildData => f(T::CountedBytes, NONE, c"zookeeper.child.data", c"Child data", c"filteredListWithStatsAndData: a child's data, in the order of the names"),
+        Compressed => f(T::None, NONE, c"zookeeper.compressed", c"Compressed block", c"A ClickHouse compressed block on a ClickHouse Keeper connection with compression (not decompressed)"),
+        CompressedChecksum => f(T::Bytes, NONE, c"zookeeper.compressed.checksum", c"Checksum", c"CityHash128 of the block from the method byte on"),
+        CompressedMethod => f(T::U8, HEX, c"zookeeper.compressed.method", c"Method", c"Compression method byte").strings(Strings::Values(COMPRESSION_METHOD_NAMES)),
+        CompressedSize => f(T::U32, DEC, c"zookeeper.compressed.size", c"Compressed size", c"Size of the block from the method byte on (little-endian)"),
+        CompressedUncompressedSize => f(T::U32, DEC, c"zookeeper.compressed.uncompressed_size", c"Uncompressed size", c"Size of the data once decompressed (little-endian)"),
         GuessedBody => f(T::String, NONE, c"zookeeper.reply.guessed_shape", c"Body shape (guessed)", c"The request of this reply was not captured: the body was decoded as the only record shape it parses as exactly"),
 
         // The write path: the quorum hops of this request, from the capture-wide index.
@@ -170,6 +191,8 @@ subtree_table! {
         ClientInfo,
         FourLetter,
         WritePath,
+        ChildStats,
+        Compressed,
     }
 }
 
@@ -258,6 +281,30 @@ expert_table! {
             group: Group::ResponseCode,
             severity: Severity::Warn,
             summary: c"Reply to a request with an unknown opcode: body not decoded",
+        },
+        ShortConnectLength => ExpertSpec {
+            abbrev: c"zookeeper.connect.short_length",
+            group: Group::Protocol,
+            severity: Severity::Note,
+            summary: c"ClickHouse ConnectRequest one byte longer than its length prefix",
+        },
+        ClickHouseProtocol => ExpertSpec {
+            abbrev: c"zookeeper.connect.protocol_version.clickhouse",
+            group: Group::Protocol,
+            severity: Severity::Chat,
+            summary: c"ClickHouse Keeper protocol version",
+        },
+        KeeperRejected => ExpertSpec {
+            abbrev: c"zookeeper.connect.keeper_rejected",
+            group: Group::ResponseCode,
+            severity: Severity::Warn,
+            summary: c"ClickHouse Keeper rejected the connection (protocol version 42)",
+        },
+        CompressedStream => ExpertSpec {
+            abbrev: c"zookeeper.compressed.not_decoded",
+            group: Group::Undecoded,
+            severity: Severity::Note,
+            summary: c"Compressed ClickHouse Keeper stream: not decompressed",
         },
         TableFull => ExpertSpec {
             abbrev: c"zookeeper.pending.full",

@@ -49,6 +49,20 @@ crate::code_table! {
         SET_WATCHES2 / SetWatches2 = 105 => "setWatches2",
         ADD_WATCH / AddWatch = 106 => "addWatch",
         WHO_AM_I / WhoAmI = 107 => "whoAmI",
+        // ClickHouse Keeper's own operations (ClickHouse/ClickHouse
+        // src/Common/ZooKeeper/ZooKeeperConstants.h, `enum class OpNum`: "CH Keeper specific
+        // operations"), named as ClickHouse spells them, in the Java API's camelCase.
+        FILTERED_LIST / FilteredList = 500 => "filteredList",
+        CHECK_NOT_EXISTS / CheckNotExists = 501 => "checkNotExists",
+        CREATE_IF_NOT_EXISTS / CreateIfNotExists = 502 => "createIfNotExists",
+        REMOVE_RECURSIVE / RemoveRecursive = 503 => "removeRecursive",
+        CHECK_STAT / CheckStat = 504 => "checkStat",
+        TRY_REMOVE / TryRemove = 505 => "tryRemove",
+        FILTERED_LIST_WITH_STATS_AND_DATA / FilteredListWithStatsAndData = 506 => "filteredListWithStatsAndData",
+        LIST_RECURSIVE / ListRecursive = 507 => "listRecursive",
+        // Internal to Keeper (its Raft log): "never received from client and never sent to
+        // client" (ZooKeeperCommon.h, ZooKeeperSessionIDRequest); named, never decoded.
+        SESSION_ID / SessionId = 997 => "sessionID",
         CREATE_SESSION / CreateSession = -10 => "createSession",
         CLOSE_SESSION / CloseSession = -11 => "closeSession",
         ERROR / Error = -1 => "error",
@@ -95,6 +109,17 @@ impl Opcode {
             | O::SetWatches2
             | O::AddWatch
             | O::WhoAmI => false,
+            // ClickHouse Keeper's own: it replicates with Raft, not ZAB, so nothing of
+            // these reaches a zab link.
+            O::FilteredList
+            | O::CheckNotExists
+            | O::CreateIfNotExists
+            | O::RemoveRecursive
+            | O::CheckStat
+            | O::TryRemove
+            | O::FilteredListWithStatsAndData
+            | O::ListRecursive
+            | O::SessionId => false,
         }
     }
 }
@@ -148,12 +173,32 @@ pub const FOUR_LETTER_WORDS: &[&[u8; 4]] = &[
     b"ruok", b"srst", b"srvr", b"stat", b"stmk", b"wchc", b"wchp", b"wchs",
 ];
 
-/// Special xids (ClientCnxn).
+/// Special xids (ClientCnxn). 64 bits wide, as ClickHouse Keeper's XID_64 connections
+/// carry them; a 32-bit xid is sign-extended, so the values are the same on both.
 pub mod xid {
-    pub const NOTIFICATION: i32 = -1;
-    pub const PING: i32 = -2;
-    pub const AUTH: i32 = -4;
-    pub const SET_WATCHES: i32 = -8;
+    pub const NOTIFICATION: i64 = -1;
+    pub const PING: i64 = -2;
+    pub const AUTH: i64 = -4;
+    pub const SET_WATCHES: i64 = -8;
+}
+
+/// The handshake's protocolVersion values that ClickHouse Keeper and ClickHouse's client
+/// use (ClickHouse/ClickHouse src/Common/ZooKeeper/ZooKeeperConstants.h; what each changes
+/// on the wire: ZooKeeperImpl.cpp `sendHandshake`/`receiveHandshake`/`receiveEvent`,
+/// src/Server/KeeperTCPHandler.cpp `receiveHandshake`/`sendHandshake`/`runImpl`).
+pub mod protocol_version {
+    /// ZooKeeper's own protocol.
+    pub const ZOOKEEPER: i32 = 0;
+    /// After the handshake both directions are ClickHouse compressed blocks (LZ4).
+    pub const WITH_COMPRESSION: i32 = 10;
+    /// 64-bit xids in request and reply headers; the ConnectRequest carries a
+    /// `bool use_compression` after the version (compressed blocks follow when it is true).
+    pub const WITH_XID_64: i32 = 11;
+    /// Declared by newer ClickHouse (`ZOOKEEPER_PROTOCOL_VERSION_WITH_TRACING`); what it
+    /// changes on the wire is not known here, so it stays opaque.
+    pub const WITH_TRACING: i32 = 12;
+    /// Sent by Keeper in a ConnectResponse to refuse the client (no leader, not ready).
+    pub const CONNECTION_REJECT: i32 = 42;
 }
 
 /// The preferences, read at dissection time.

@@ -4,6 +4,7 @@
 //! Wireshark.
 
 use nom::error::ErrorKind;
+use nom::number::complete::be_u8;
 
 use crate::common::At;
 use crate::jute::{
@@ -65,10 +66,15 @@ pub fn stat(i: Input<'_>) -> PResult<'_, At<Stat>> {
 // Handshake
 
 /// The first client PDU: no RequestHeader. 44 bytes without `read_only` (clients up to 3.3
-/// and the C client before 3.5), 45 with it.
+/// and the C client before 3.5), 45 with it. ClickHouse's client, at protocolVersion 11
+/// (XID_64) and above, puts `bool use_compression` after the version (ZooKeeperImpl.cpp
+/// `sendHandshake`; Keeper reads it for any version >= 11, KeeperTCPHandler.cpp
+/// `receiveHandshake`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConnectRequest<'a> {
     pub protocol_version: At<i32>,
+    /// ClickHouse's `use_compression` flag, present for protocolVersion >= 11.
+    pub compression: Option<At<bool>>,
     pub last_zxid_seen: At<i64>,
     pub timeout: At<i32>,
     pub session_id: At<i64>,
@@ -78,6 +84,11 @@ pub struct ConnectRequest<'a> {
 
 pub fn connect_request(i: Input<'_>) -> PResult<'_, ConnectRequest<'_>> {
     let (i, protocol_version) = int(i)?;
+    let (i, compression) = if has_compression_flag(protocol_version.val) {
+        boolean(i).map(|(i, b)| (i, Some(b)))?
+    } else {
+        (i, None)
+    };
     let (i, last_zxid_seen) = long(i)?;
     let (i, timeout) = int(i)?;
     let (i, session_id) = long(i)?;
@@ -87,6 +98,7 @@ pub fn connect_request(i: Input<'_>) -> PResult<'_, ConnectRequest<'_>> {
         i,
         ConnectRequest {
             protocol_version,
+            compression,
             last_zxid_seen,
             timeout,
             session_id,
@@ -122,6 +134,53 @@ pub fn connect_response(i: Input<'_>) -> PResult<'_, ConnectResponse<'_>> {
             read_only,
         },
     ))
+}
+
+/// Does a ConnectRequest of this protocol version carry ClickHouse's `use_compression` byte
+/// after the version? Keeper reads it for every version from WITH_XID_64 (11) up.
+pub fn has_compression_flag(protocol_version: i32) -> bool {
+    protocol_version >= super::protocol_version::WITH_XID_64
+        && protocol_version != super::protocol_version::CONNECTION_REJECT
+}
+
+/// How the PDUs after the handshake are laid out, as the ConnectRequest's protocolVersion
+/// (and ClickHouse's compression flag) says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Wire {
+    /// ZooKeeper's own protocol (version 0): 32-bit xids.
+    #[default]
+    Classic,
+    /// ClickHouse Keeper's WITH_XID_64 (11) without compression: 64-bit xids in the request
+    /// and reply headers, bodies as in version 0.
+    Xid64,
+    /// ClickHouse Keeper's WITH_COMPRESSION (10), or WITH_XID_64 with its compression flag
+    /// set: after the handshake each side sends ClickHouse compressed blocks (LZ4).
+    Compressed { version: i32 },
+    /// Any other version: headers are read as in version 0, bodies are not decoded.
+    Unknown { version: i32 },
+}
+
+impl Wire {
+    /// The layout a ConnectRequest selects.
+    pub fn of(c: &ConnectRequest<'_>) -> Wire {
+        use super::protocol_version as v;
+        let compressed = c.compression.is_some_and(|b| b.val);
+        match c.protocol_version.val {
+            v::ZOOKEEPER => Wire::Classic,
+            v::WITH_XID_64 if !compressed => Wire::Xid64,
+            version @ (v::WITH_COMPRESSION | v::WITH_XID_64) => Wire::Compressed { version },
+            version => Wire::Unknown { version },
+        }
+    }
+
+    /// Request and reply bodies are decoded.
+    pub fn decodes_bodies(self) -> bool {
+        matches!(self, Wire::Classic | Wire::Xid64)
+    }
+
+    pub fn xid64(self) -> bool {
+        self == Wire::Xid64
+    }
 }
 
 /// The trailing `readOnly` flag is present iff a byte is left (ZOOKEEPER-4814).
@@ -174,6 +233,43 @@ pub fn looks_like_connect_response(body: &[u8]) -> bool {
         && body[16..20] == [0, 0, 0, 16]
         && body.get(36).is_none_or(|b| *b <= 1)
         && i32::from_be_bytes([body[4], body[5], body[6], body[7]]) >= 0
+}
+
+/// The header of a ClickHouse compressed block (src/Compression/CompressedReadBufferBase.cpp):
+/// a 16-byte CityHash128 checksum, the method byte, then the compressed size (which counts
+/// the 9 header bytes from the method on) and the uncompressed size, both little-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompressedHeader {
+    pub method: u8,
+    pub compressed_size: u32,
+    pub uncompressed_size: u32,
+}
+
+pub const COMPRESSED_HEADER_LEN: usize = 25;
+
+/// The compressed block header at the start of `bytes`, when all of it is there.
+pub fn compressed_header(bytes: &[u8]) -> Option<CompressedHeader> {
+    let le32 = |o: usize| {
+        let b = bytes.get(o..o + 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    Some(CompressedHeader {
+        method: *bytes.get(16)?,
+        compressed_size: le32(17)?,
+        uncompressed_size: le32(21)?,
+    })
+}
+
+/// The total length of the compressed block at the start of `bytes` (checksum included),
+/// `None` when its sizes are not all there yet, `Some(Err(()))` when they cannot be.
+pub fn compressed_block_len(bytes: &[u8], max_pdu: u32) -> Option<Result<u32, ()>> {
+    let size = bytes.get(17..21)?;
+    let size = u32::from_le_bytes([size[0], size[1], size[2], size[3]]);
+    let total = size.checked_add(16);
+    Some(match total {
+        Some(t) if size >= 9 && t <= max_pdu => Ok(t),
+        _ => Err(()),
+    })
 }
 
 /// The protocolVersion a handshake record (either direction) starts with.
@@ -237,29 +333,52 @@ fn int_at(pdu: &[u8], off: usize) -> Option<i32> {
 // ---------------------------------------------------------------------------------------
 // Headers
 
-/// `RequestHeader {int xid; int type}`
+/// `RequestHeader {int xid; int type}`; the xid is a `long` on ClickHouse Keeper's XID_64
+/// connections (ZooKeeperCommon.cpp `ZooKeeperRequest::write(out, use_xid_64)`). Either way
+/// the value is held as i64 (a 32-bit xid sign-extended) and its span says its width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestHeader {
-    pub xid: At<i32>,
+    pub xid: At<i64>,
     pub opcode: At<i32>,
 }
 
-pub fn request_header(i: Input<'_>) -> PResult<'_, RequestHeader> {
-    let (i, xid) = int(i)?;
+/// The xid: 4 bytes, or 8 on an XID_64 connection.
+fn xid(xid64: bool) -> impl Fn(Input<'_>) -> PResult<'_, At<i64>> {
+    move |i| {
+        if xid64 {
+            long(i)
+        } else {
+            int(i).map(|(i, x)| {
+                (
+                    i,
+                    At {
+                        off: x.off,
+                        len: x.len,
+                        val: i64::from(x.val),
+                    },
+                )
+            })
+        }
+    }
+}
+
+pub fn request_header(i: Input<'_>, xid64: bool) -> PResult<'_, RequestHeader> {
+    let (i, xid) = xid(xid64)(i)?;
     let (i, opcode) = int(i)?;
     Ok((i, RequestHeader { xid, opcode }))
 }
 
-/// `ReplyHeader {int xid; long zxid; int err}`
+/// `ReplyHeader {int xid; long zxid; int err}`, the xid a `long` on XID_64 connections
+/// (ZooKeeperImpl.cpp `receiveEvent`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplyHeader {
-    pub xid: At<i32>,
+    pub xid: At<i64>,
     pub zxid: At<i64>,
     pub err: At<i32>,
 }
 
-pub fn reply_header(i: Input<'_>) -> PResult<'_, ReplyHeader> {
-    let (i, xid) = int(i)?;
+pub fn reply_header(i: Input<'_>, xid64: bool) -> PResult<'_, ReplyHeader> {
+    let (i, xid) = xid(xid64)(i)?;
     let (i, zxid) = long(i)?;
     let (i, err) = int(i)?;
     Ok((i, ReplyHeader { xid, zxid, err }))
@@ -337,6 +456,32 @@ pub enum RequestBody<'a> {
         ops: Vec<MultiOp<'a>>,
         end: Option<At<MultiHeader>>,
     },
+    /// ClickHouse Keeper's filteredList (500): `{path; bool watch; uint8 list_request_type}`
+    /// (ZooKeeperCommon.cpp `ZooKeeperFilteredListRequest::writeImpl`), and
+    /// filteredListWithStatsAndData (506), which adds `bool with_stat; bool with_data`
+    /// (ClickHouse's Python test client, tests/integration/helpers, class
+    /// `FilteredListWithStatsAndData`).
+    FilteredList {
+        path: Counted<'a>,
+        watch: At<bool>,
+        list_type: At<u8>,
+        with: Option<(At<bool>, At<bool>)>,
+    },
+    /// removeRecursive (503): `{path; uint32 remove_nodes_limit}`
+    /// (`ZooKeeperRemoveRecursiveRequest::writeImpl`); listRecursive (507): `{path; uint32
+    /// max_entries}` (the Python test client's `ListRecursive`). `list` tells them apart.
+    PathLimit {
+        path: Counted<'a>,
+        limit: At<u32>,
+        list: bool,
+    },
+    /// checkStat (504): `{path; int version; Stat stat_to_check}`, each Stat field -1 a
+    /// wildcard (the Python test client's `CheckStat`).
+    CheckStat {
+        path: Counted<'a>,
+        version: At<i32>,
+        stat: At<Stat>,
+    },
 }
 
 impl<'a> RequestBody<'a> {
@@ -350,7 +495,10 @@ impl<'a> RequestBody<'a> {
             | Self::SetData { path, .. }
             | Self::SetAcl { path, .. }
             | Self::PathType { path, .. }
-            | Self::AddWatch { path, .. } => Some(path),
+            | Self::AddWatch { path, .. }
+            | Self::FilteredList { path, .. }
+            | Self::PathLimit { path, .. }
+            | Self::CheckStat { path, .. } => Some(path),
             Self::Empty
             | Self::Auth { .. }
             | Self::SetWatches { .. }
@@ -393,9 +541,41 @@ pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody
             counted(i).map(|(i, path)| (i, RequestBody::Path { path }))
         }
         O::Exists | O::GetData | O::GetChildren | O::GetChildren2 => path_watch(i),
-        O::Create | O::Create2 | O::CreateContainer => create(i, false),
+        O::Create | O::Create2 | O::CreateContainer | O::CreateIfNotExists => create(i, false),
         O::CreateTtl => create(i, true),
-        O::Delete | O::Check => path_version(i),
+        O::Delete | O::Check | O::CheckNotExists | O::TryRemove => path_version(i),
+        O::FilteredList => filtered_list(i, false),
+        O::FilteredListWithStatsAndData => filtered_list(i, true),
+        op @ (O::RemoveRecursive | O::ListRecursive) => (|| {
+            let (i, path) = counted(i)?;
+            let (i, limit) = int(i)?;
+            let limit = At {
+                off: limit.off,
+                len: limit.len,
+                val: limit.val as u32,
+            };
+            Ok((
+                i,
+                RequestBody::PathLimit {
+                    path,
+                    limit,
+                    list: op == O::ListRecursive,
+                },
+            ))
+        })(),
+        O::CheckStat => (|| {
+            let (i, path) = counted(i)?;
+            let (i, version) = int(i)?;
+            let (i, stat) = stat(i)?;
+            Ok((
+                i,
+                RequestBody::CheckStat {
+                    path,
+                    version,
+                    stat,
+                },
+            ))
+        })(),
         O::SetData => (|| {
             let (i, path) = counted(i)?;
             let (i, data) = counted(i)?;
@@ -458,9 +638,34 @@ pub fn request_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, RequestBody
         })(),
         O::Multi | O::MultiRead => multi_request(i),
         // No request body of its own: a notification, the handshake (framed apart),
-        // deleteContainer (server-internal) and the error opcode of a failed multi.
-        O::Notification | O::CreateSession | O::DeleteContainer | O::Error => return None,
+        // deleteContainer (server-internal), the error opcode of a failed multi and Keeper's
+        // internal sessionID.
+        O::Notification | O::CreateSession | O::DeleteContainer | O::Error | O::SessionId => {
+            return None;
+        }
     })
+}
+
+fn filtered_list(i: Input<'_>, with_stats_and_data: bool) -> PResult<'_, RequestBody<'_>> {
+    let (i, path) = counted(i)?;
+    let (i, watch) = boolean(i)?;
+    let (i, list_type) = at(be_u8)(i)?;
+    let (i, with) = if with_stats_and_data {
+        let (i, with_stat) = boolean(i)?;
+        let (i, with_data) = boolean(i)?;
+        (i, Some((with_stat, with_data)))
+    } else {
+        (i, None)
+    };
+    Ok((
+        i,
+        RequestBody::FilteredList {
+            path,
+            watch,
+            list_type,
+            with,
+        },
+    ))
 }
 
 fn path_watch(i: Input<'_>) -> PResult<'_, RequestBody<'_>> {
@@ -599,6 +804,15 @@ pub enum ReplyBody<'a> {
         results: Vec<MultiResult<'a>>,
         end: Option<At<MultiHeader>>,
     },
+    /// filteredListWithStatsAndData (506): `{vector<ustring> names; Stat stat;
+    /// vector<Stat> stats; vector<buffer> data}`, one stat and one data per child when
+    /// asked for (the Python test client's `FilteredListWithStatsAndData.deserialize`).
+    ChildrenStatsData {
+        children: At<Vec<Counted<'a>>>,
+        stat: At<Stat>,
+        stats: At<Vec<At<Stat>>>,
+        data: At<Vec<Counted<'a>>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -618,10 +832,19 @@ pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>
         | O::Auth
         | O::CloseSession
         | O::CheckWatches
-        | O::RemoveWatches => Ok((i, ReplyBody::Empty)),
+        | O::RemoveWatches
+        // ClickHouse Keeper: ZooKeeperCheckNotExistsResponse, ZooKeeperRemoveRecursiveResponse
+        // write nothing; checkStat and tryRemove answer as check and delete do.
+        | O::CheckNotExists
+        | O::RemoveRecursive
+        | O::CheckStat
+        | O::TryRemove => Ok((i, ReplyBody::Empty)),
         // check: standalone it is rejected; FRP would send a stat if it were not.
         O::Check if i.fragment().is_empty() => Ok((i, ReplyBody::Empty)),
-        O::Create | O::Sync => counted(i).map(|(i, path)| (i, ReplyBody::Path { path })),
+        // createIfNotExists: ZooKeeperCreateIfNotExistsResponse is a ZooKeeperCreateResponse.
+        O::Create | O::Sync | O::CreateIfNotExists => {
+            counted(i).map(|(i, path)| (i, ReplyBody::Path { path }))
+        }
         O::Create2 | O::CreateContainer | O::CreateTtl => (|| {
             let (i, path) = counted(i)?;
             let (i, stat) = stat(i)?;
@@ -640,7 +863,8 @@ pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>
             let (i, stat) = stat(i)?;
             Ok((i, ReplyBody::Acl { acl, stat }))
         })(),
-        O::GetChildren | O::GetEphemerals => string_list(i).map(|(i, children)| {
+        // listRecursive: the descendants' paths (the Python test client's ListRecursive).
+        O::GetChildren | O::GetEphemerals | O::ListRecursive => string_list(i).map(|(i, children)| {
             (
                 i,
                 ReplyBody::Children {
@@ -649,7 +873,8 @@ pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>
                 },
             )
         }),
-        O::GetChildren2 => (|| {
+        // filteredList: ZooKeeperListResponse, as getChildren2.
+        O::GetChildren2 | O::FilteredList => (|| {
             let (i, children) = string_list(i)?;
             let (i, stat) = stat(i)?;
             Ok((
@@ -664,8 +889,25 @@ pub fn reply_body(opcode: i32, i: Input<'_>) -> Option<PResult<'_, ReplyBody<'_>
         O::AddWatch => int(i).map(|(i, err)| (i, ReplyBody::ErrorCode { err })),
         O::Sasl => counted(i).map(|(i, token)| (i, ReplyBody::Sasl { token })),
         O::WhoAmI => vector(8, id)(i).map(|(i, clients)| (i, ReplyBody::WhoAmI { clients })),
+        O::FilteredListWithStatsAndData => (|| {
+            let (i, children) = string_list(i)?;
+            let (i, parent) = stat(i)?;
+            let (i, stats) = vector(STAT_LEN, stat)(i)?;
+            let (i, data) = vector(4, counted)(i)?;
+            Ok((
+                i,
+                ReplyBody::ChildrenStatsData {
+                    children,
+                    stat: parent,
+                    stats,
+                    data,
+                },
+            ))
+        })(),
         O::Multi | O::MultiRead => multi_reply(i),
-        O::Notification | O::CreateSession | O::DeleteContainer | O::Error => return None,
+        O::Notification | O::CreateSession | O::DeleteContainer | O::Error | O::SessionId => {
+            return None;
+        }
     })
 }
 
@@ -776,13 +1018,15 @@ fn parsed<T>(r: PResult<'_, T>) -> Parsed<'_, T> {
 pub enum Reading {
     ConnectRequest,
     ConnectResponse,
-    /// `decode_body` is false after a handshake with protocolVersion != 0, whose bodies
-    /// we do not know.
+    /// `wire` is what the connection's handshake chose: the xid's width, and whether
+    /// bodies are decoded at all.
     Request {
-        decode_body: bool,
+        wire: Wire,
     },
     /// A reply or, with xid -1, a watch notification.
-    Reply,
+    Reply {
+        wire: Wire,
+    },
 }
 
 /// A request: its header and the body that its opcode selects.
@@ -827,7 +1071,9 @@ pub struct Notification<'a> {
     pub event: Parsed<'a, WatcherEvent<'a>>,
 }
 
-/// One PDU, parsed.
+/// One PDU, parsed. It lives on the stack for one dissection; boxing the request (the
+/// largest variant) would cost an allocation per PDU for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pdu<'a> {
     ConnectRequest(Parsed<'a, ConnectRequest<'a>>),
@@ -848,17 +1094,18 @@ pub fn pdu(reading: Reading, bytes: &[u8]) -> Pdu<'_> {
         Reading::ConnectResponse => {
             Pdu::ConnectResponse(body.and_then(|i| parsed(connect_response(i))))
         }
-        Reading::Request { decode_body } => Pdu::Request(
-            body.and_then(|i| parsed(request_header(i)))
+        Reading::Request { wire } => Pdu::Request(
+            body.and_then(|i| parsed(request_header(i, wire.xid64())))
                 .map(|(body_at, header)| Request {
                     header,
                     body_at,
-                    body: decode_body
+                    body: wire
+                        .decodes_bodies()
                         .then(|| request_body(header.opcode.val, body_at).map(parsed))
                         .flatten(),
                 }),
         ),
-        Reading::Reply => match body.and_then(|i| parsed(reply_header(i))) {
+        Reading::Reply { wire } => match body.and_then(|i| parsed(reply_header(i, wire.xid64()))) {
             Ok((rest, header)) if header.xid.val == super::xid::NOTIFICATION => {
                 Pdu::Notification(Notification {
                     header,

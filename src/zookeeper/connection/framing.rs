@@ -20,7 +20,7 @@ pub(super) struct Resync {
     pub(super) skips: HashMap<(u32, usize), u32>,
 }
 
-pub(super) fn control_slot(x: i32) -> Option<usize> {
+pub(super) fn control_slot(x: i64) -> Option<usize> {
     match x {
         xid::PING => Some(0),
         xid::AUTH => Some(1),
@@ -48,6 +48,8 @@ pub enum Framing {
     /// The capture starts inside a PDU: these many bytes are the rest of a PDU sent
     /// before the capture began.
     Skip(u32),
+    /// More bytes are needed to tell where the PDU ends.
+    NeedMore,
 }
 
 /// Could a PDU start at `bytes[0]` in this direction? Used to find the first PDU of a
@@ -109,7 +111,7 @@ pub(super) fn plausible_at(
                     return !need_header && len >= 8;
                 };
                 len >= 8
-                    && (x >= 0 || matches!(x, xid::PING | xid::AUTH | xid::SET_WATCHES))
+                    && (x >= 0 || matches!(i64::from(x), xid::PING | xid::AUTH | xid::SET_WATCHES))
                     && crate::zookeeper::Opcode::name_of(opc).is_some()
                     && !matches!(opc, op::NOTIFICATION | op::ERROR | op::CREATE_SESSION)
                     && whole.is_none_or(|w| {
@@ -141,12 +143,12 @@ pub(super) fn plausible_at(
                 len >= 16
                     && (x >= 0
                         || matches!(
-                            x,
+                            i64::from(x),
                             xid::NOTIFICATION | xid::PING | xid::AUTH | xid::SET_WATCHES
                         ))
                     && (-1..1 << 48).contains(&zxid)
                     && crate::zookeeper::ErrorCode::name_of(err).is_some()
-                    && (x != xid::NOTIFICATION
+                    && (i64::from(x) != xid::NOTIFICATION
                         || whole.is_none_or(|w| {
                             matches!(parse::watcher_event(jute::input(w.get(16..).unwrap_or(&[]))),
                                 Ok((rest, _)) if rest.fragment().is_empty())
@@ -226,16 +228,107 @@ impl Connection {
         if self.four_letter_frame.is_some_and(|f| frame >= f) {
             return Framing::Rest;
         }
+        if let Some(n) = self.compressed_block(d, frame, bytes, max_pdu, first_pass) {
+            return n;
+        }
         let Some(len) = parse::length_prefix(bytes) else {
             return Framing::Rest;
         };
         if len < 0 || len as u32 > max_pdu {
             return Framing::Rest;
         }
+        if let Some(n) = self.extended_connect_len(dir, frame, bytes, len, first_pass) {
+            return n;
+        }
         if dir == Direction::ToServer {
             self.client_framed_pdu = true;
         }
+        if first_pass {
+            self.side_framed[d] = true;
+        }
         Framing::Pdu(len as u32 + 4)
+    }
+
+    /// After the handshake of a compressed connection (ClickHouse Keeper's protocolVersion
+    /// 10, or 11 with its compression flag), each side sends compressed blocks instead of
+    /// length-prefixed PDUs (ZooKeeperImpl.cpp `connect`, KeeperTCPHandler.cpp `runImpl`:
+    /// the handshake goes out plain, then `CompressedWriteBuffer` with LZ4). Each block is
+    /// framed by its own header and shown undecoded.
+    fn compressed_block(
+        &mut self,
+        d: usize,
+        frame: u32,
+        bytes: &[u8],
+        max_pdu: u32,
+        first_pass: bool,
+    ) -> Option<Framing> {
+        if !first_pass {
+            return self
+                .compressed_framing
+                .get(&(d, frame, bytes.len()))
+                .map(|&n| Framing::Pdu(n));
+        }
+        if !matches!(self.wire, parse::Wire::Compressed { .. }) || !self.side_framed[d] {
+            return None;
+        }
+        let total = match parse::compressed_block_len(bytes, max_pdu) {
+            None => return Some(Framing::NeedMore),
+            Some(Ok(t)) => t,
+            // Not a block header: take the rest of the segment, shown as compressed data.
+            Some(Err(())) => u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        };
+        self.compressed_framing
+            .insert((d, frame, bytes.len()), total);
+        self.compressed.insert((d, frame, total));
+        Some(Framing::Pdu(total))
+    }
+
+    /// True for a PDU that `framing_at` took as a compressed block.
+    pub fn is_compressed_block(&self, dir: Direction, frame: u32, len: usize) -> bool {
+        u32::try_from(len).is_ok_and(|l| self.compressed.contains(&(dir_index(dir), frame, l)))
+    }
+
+    /// ClickHouse's client writes the ConnectRequest's length as 45 but, from protocol
+    /// version 11 on, sends one more byte (the compression flag after the version), which
+    /// Keeper reads (ZooKeeperImpl.cpp `sendHandshake`: `handshake_length = 45`;
+    /// KeeperTCPHandler.cpp `receiveHandshake`). The client's first PDU, when it is such a
+    /// handshake, is framed with that byte.
+    fn extended_connect_len(
+        &mut self,
+        dir: Direction,
+        frame: u32,
+        bytes: &[u8],
+        len: i32,
+        first_pass: bool,
+    ) -> Option<Framing> {
+        if !first_pass {
+            return self
+                .extended_connect
+                .filter(|&(f, avail, _)| f == frame && avail == bytes.len())
+                .map(|(_, _, n)| Framing::Pdu(n));
+        }
+        if dir != Direction::ToServer
+            || self.side_framed[0]
+            || !self.resync[0].synced
+            || !matches!(len, 44 | 45)
+        {
+            return None;
+        }
+        let version = parse::handshake_version(bytes.get(4..)?)?;
+        if !parse::has_compression_flag(version) {
+            return None;
+        }
+        let total = len as u32 + 5;
+        self.extended_connect = Some((frame, bytes.len(), total));
+        self.client_framed_pdu = true;
+        self.side_framed[0] = true;
+        Some(Framing::Pdu(total))
+    }
+
+    /// True for the ClickHouse ConnectRequest framed one byte past its length prefix.
+    pub fn is_extended_connect(&self, frame: u32, len: usize) -> bool {
+        self.extended_connect
+            .is_some_and(|(f, _, n)| f == frame && n as usize == len)
     }
 
     /// Mid-stream captures: until a direction's first plausible PDU start is found, the
@@ -326,6 +419,7 @@ impl Connection {
 
     /// A reply header whose xid is pending looks like a reply rather than a handshake.
     pub(super) fn plausible_reply(&self, body: &[u8]) -> bool {
-        jute::int(jute::input(body)).is_ok_and(|(_, x)| self.pending.contains_key(&x.val))
+        jute::int(jute::input(body))
+            .is_ok_and(|(_, x)| self.pending.contains_key(&i64::from(x.val)))
     }
 }

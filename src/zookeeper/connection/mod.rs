@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use super::FOUR_LETTER_WORDS;
-use super::parse::{self, Pdu, Reading};
+use super::parse::{self, Pdu, Reading, Wire};
 use super::xid;
 use crate::common::{At, Direction, Nanos, PduKey, ServerPort};
 use crate::epan::{SideSync, StreamStart};
@@ -70,16 +70,14 @@ pub enum PduKind {
 
 impl PduKind {
     /// How a PDU so classified is read again on a later pass; `None` for the kinds that
-    /// are not jute records. `opaque`: the connection's handshake asked for a protocol
-    /// version whose bodies we do not know.
-    pub fn reading(&self, opaque: bool) -> Option<Reading> {
+    /// are not jute records. `wire`: what the connection's handshake chose (xid width,
+    /// bodies decoded or not).
+    pub fn reading(&self, wire: Wire) -> Option<Reading> {
         match self {
             PduKind::ConnectRequest { .. } => Some(Reading::ConnectRequest),
             PduKind::ConnectResponse { .. } => Some(Reading::ConnectResponse),
-            PduKind::Request { .. } => Some(Reading::Request {
-                decode_body: !opaque,
-            }),
-            PduKind::Reply { .. } | PduKind::Notification { .. } => Some(Reading::Reply),
+            PduKind::Request { .. } => Some(Reading::Request { wire }),
+            PduKind::Reply { .. } | PduKind::Notification { .. } => Some(Reading::Reply { wire }),
             PduKind::FourLetterCommand | PduKind::FourLetterReply => None,
         }
     }
@@ -127,13 +125,24 @@ pub struct Connection {
     /// The ConnectRequest, until its response arrives.
     connect_request: Option<(PduKey, Nanos)>,
     saw_connect_request: bool,
-    /// Connection id from the ConnectResponse (or the ConnectRequest when re-opening).
+    /// Session id from the ConnectResponse (or the ConnectRequest when re-opening).
     pub session_id: Option<u64>,
-    /// A handshake with protocolVersion != 0 was seen: bodies are opaque from then on.
-    opaque: bool,
+    /// What the handshake's protocolVersion chose for the PDUs after it: 32- or 64-bit
+    /// xids, or bodies not decoded (compressed or unknown versions).
+    wire: Wire,
+    /// ClickHouse compressed blocks, decided on the first pass by `framing_at`:
+    /// (direction, frame, bytes at the PDU start) -> the block's length, for later passes.
+    compressed_framing: HashMap<(usize, u32, usize), u32>,
+    /// The same blocks as (direction, frame, block length), for the dissector.
+    compressed: std::collections::HashSet<(usize, u32, u32)>,
+    /// A ClickHouse ConnectRequest whose length prefix is one short (it leaves out the
+    /// compression flag): (frame, bytes at the PDU start, the PDU's real length).
+    extended_connect: Option<(u32, usize, u32)>,
+    /// A side has had a PDU framed (its handshake comes first), first pass.
+    side_framed: [bool; 2],
     /// The handshake re-opened an existing session (its ConnectRequest named one).
     reopened: bool,
-    pending: HashMap<i32, Pending>,
+    pending: HashMap<i64, Pending>,
     /// Pings, auth and setWatches use fixed xids; their replies come back in order.
     control: [VecDeque<Pending>; 3],
     decisions: HashMap<PduKey, PduKind>,
@@ -228,9 +237,7 @@ impl Connection {
                 {
                     Reading::ConnectRequest
                 } else {
-                    Reading::Request {
-                        decode_body: !self.opaque,
-                    }
+                    Reading::Request { wire: self.wire }
                 }
             }
             Direction::ToClient => {
@@ -245,14 +252,14 @@ impl Connection {
                 {
                     Reading::ConnectResponse
                 } else {
-                    Reading::Reply
+                    Reading::Reply { wire: self.wire }
                 }
             }
         }
     }
 
-    /// The handshake's ConnectRequest: a reconnect names its session; a protocol version
-    /// other than 0 makes the bodies that follow opaque.
+    /// The handshake's ConnectRequest: a reconnect names its session; its protocol version
+    /// chooses how the PDUs after it are read (`Wire`).
     fn connect_request(
         &mut self,
         key: PduKey,
@@ -261,7 +268,7 @@ impl Connection {
     ) -> PduKind {
         self.saw_connect_request = true;
         if let Ok((_, c)) = c {
-            self.opaque = c.protocol_version.val != 0;
+            self.wire = Wire::of(c);
             if c.session_id.val != 0 {
                 self.session_id = Some(c.session_id.val as u64);
                 self.reopened = true;
@@ -383,9 +390,9 @@ impl Connection {
         self.saw_connect_request && !self.reopened
     }
 
-    /// True once a handshake with protocolVersion != 0 was seen.
-    pub fn is_opaque(&self) -> bool {
-        self.opaque
+    /// What the handshake chose for the PDUs after it.
+    pub fn wire(&self) -> Wire {
+        self.wire
     }
 
     /// Number of requests still waiting for a reply (for tests and statistics).
@@ -429,7 +436,15 @@ fn has_path(opcode: i32) -> bool {
             | O::CreateTtl
             | O::GetEphemerals
             | O::GetAllChildrenNumber
-            | O::AddWatch,
+            | O::AddWatch
+            | O::FilteredList
+            | O::CheckNotExists
+            | O::CreateIfNotExists
+            | O::RemoveRecursive
+            | O::CheckStat
+            | O::TryRemove
+            | O::FilteredListWithStatsAndData
+            | O::ListRecursive,
         ) => true,
         Some(
             O::Notification
@@ -445,7 +460,8 @@ fn has_path(opcode: i32) -> bool {
             | O::WhoAmI
             | O::CreateSession
             | O::CloseSession
-            | O::Error,
+            | O::Error
+            | O::SessionId,
         )
         | None => false,
     }

@@ -62,6 +62,11 @@ pub(super) fn watch_op(opcode: i32, body: &parse::RequestBody<'_>) -> Option<Wat
             };
             Some(WatchOp::Set(kind, rc(path.val)?))
         }
+        // ClickHouse Keeper registers a list (child) watch for filteredList and
+        // filteredListWithStatsAndData (KeeperStorage.cpp, `register_watch`).
+        parse::RequestBody::FilteredList { path, watch, .. } if watch.val => {
+            Some(WatchOp::Set(WatchKind::Child, rc(path.val)?))
+        }
         parse::RequestBody::AddWatch { path, mode } => {
             let k = match mode.val {
                 0 => WatchKind::Persistent,

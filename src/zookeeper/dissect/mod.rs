@@ -72,6 +72,7 @@ impl FramedDissector for ZooKeeper {
         }) {
             Framing::Pdu(n) | Framing::FourLetter(n) | Framing::Skip(n) => PduLen::Exactly(n),
             Framing::Rest => PduLen::RestOfSegment,
+            Framing::NeedMore => PduLen::NeedMore,
         }
     }
 
@@ -109,9 +110,26 @@ impl FramedDissector for ZooKeeper {
             continuation(pkt, &t, item, bytes);
             return;
         }
+        if conn.is_compressed_block(dir, key.frame, bytes.len()) {
+            let wire = conn.wire();
+            drop(conn);
+            compressed_block(pkt, &t, item, wire, bytes);
+            return;
+        }
         let declared = parse::length_prefix(bytes);
         let len_item = t.add(Hf::Len, 0, 4, Enc::BigEndian);
-        if declared.is_none_or(|n| n < 0 || n as u32 > max_pdu() || n as usize + 4 != bytes.len()) {
+        // ClickHouse's client writes 45 for a ConnectRequest one byte longer (framing.rs).
+        let extra = usize::from(conn.is_extended_connect(key.frame, bytes.len()));
+        if extra == 1 {
+            len_item.expert(
+                pkt,
+                Ei::ShortConnectLength,
+                "Length prefix one short: ClickHouse's client writes 45 and leaves out the compression flag it sends after the protocol version, which Keeper reads",
+            );
+        }
+        if declared
+            .is_none_or(|n| n < 0 || n as u32 > max_pdu() || n as usize + 4 + extra != bytes.len())
+        {
             drop(conn);
             bogus_length(pkt, &t, len_item, declared, bytes);
             return;
@@ -120,7 +138,7 @@ impl FramedDissector for ZooKeeper {
             match conn.decision(key) {
                 Some(kind) => {
                     let pdu = kind
-                        .reading(conn.is_opaque())
+                        .reading(conn.wire())
                         .map(|reading| parse::pdu(reading, bytes));
                     (pdu, kind.clone())
                 }
@@ -131,7 +149,7 @@ impl FramedDissector for ZooKeeper {
             conn.classify_pdu(key, dir, pkt.time(), bytes)
         };
         let session_id = conn.session_id;
-        let opaque = conn.is_opaque();
+        let opaque = !conn.wire().decodes_bodies();
         let write = pdu
             .as_ref()
             .and_then(|p| quorum::write_key(p, &kind, session_id, conn.created_session()));
@@ -275,6 +293,58 @@ fn watch_links(pkt: &Packet<'_>, t: &Tree<'_>, watch: &WatchNote) {
             ),
         );
     }
+}
+
+/// A ClickHouse compressed block after a compressed connection's handshake: its header,
+/// and its payload undecoded (LZ4 is not decompressed here).
+fn compressed_block(
+    pkt: &Packet<'_>,
+    t: &Tree<'_>,
+    item: Item<'_>,
+    wire: parse::Wire,
+    bytes: &[u8],
+) {
+    let version = match wire {
+        parse::Wire::Compressed { version } => version,
+        _ => 0,
+    };
+    let (group, sub) = t.add_group(
+        Hf::Compressed,
+        0,
+        bytes.len(),
+        Ett::Compressed,
+        "ClickHouse compressed block",
+    );
+    let whole = parse::compressed_block_len(bytes, u32::MAX)
+        .is_some_and(|n| n.is_ok_and(|n| n as usize == bytes.len()));
+    let header = parse::compressed_header(bytes).filter(|_| whole);
+    match header {
+        Some(h) => {
+            sub.add(Hf::CompressedChecksum, 0, 16, Enc::Na);
+            sub.add(Hf::CompressedMethod, 16, 1, Enc::BigEndian);
+            sub.add_u32(Hf::CompressedSize, 17, 4, h.compressed_size);
+            sub.add_u32(Hf::CompressedUncompressedSize, 21, 4, h.uncompressed_size);
+            undecoded(&sub, parse::COMPRESSED_HEADER_LEN, bytes.len());
+        }
+        None => undecoded(&sub, 0, bytes.len()),
+    }
+    group.expert(
+        pkt,
+        Ei::CompressedStream,
+        &format!(
+            "Compressed connection (protocol version {version}, ClickHouse Keeper): the requests and replies inside ClickHouse's compressed blocks are not decompressed, so they are not decoded"
+        ),
+    );
+    let clause = match header {
+        Some(h) => format!(
+            "compressed block ({} bytes, {} uncompressed)",
+            bytes.len(),
+            h.uncompressed_size
+        ),
+        None => format!("compressed data ({} bytes)", bytes.len()),
+    };
+    item.append_text(&format!(", {clause}"));
+    pkt.append_info(&clause);
 }
 
 /// Bytes at the start of a capture that began inside a PDU.

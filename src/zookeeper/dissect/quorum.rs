@@ -33,9 +33,10 @@ pub(super) fn write_key(
         (parse::Pdu::ConnectResponse(_), _) if created_session => (0, true),
         _ => return None,
     };
+    // 64-bit xids (ClickHouse Keeper) never reach a zab link, whose cxid has 32 bits.
     Some(WriteKey {
         session,
-        xid,
+        xid: i32::try_from(xid).ok()?,
         reply,
     })
 }

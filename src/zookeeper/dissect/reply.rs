@@ -37,7 +37,16 @@ pub(super) fn connect_response(
             if let Some(ro) = c.read_only {
                 t.add(Hf::ConnectReadOnly, ro.off, 1, Enc::Na);
             }
-            if c.timeout.val == 0 {
+            if c.protocol_version.val == super::super::protocol_version::CONNECTION_REJECT {
+                t.add_expert(
+                    pkt,
+                    Ei::KeeperRejected,
+                    c.protocol_version.off,
+                    4,
+                    "ClickHouse Keeper refused the connection (protocol version 42): it is not ready, sees no leader or is stale; the client tries another server",
+                );
+                info.push_str(" REJECTED by Keeper");
+            } else if c.timeout.val == 0 {
                 timeout.expert(pkt, Ei::RejectedSession, "Session rejected: the server answered with timeout 0 (expired session or bad password) and closes the connection");
                 info.push_str(" REJECTED (session expired)");
             } else {
@@ -195,6 +204,37 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
             }
             if let Some(s) = s {
                 stat(t, s);
+            }
+            let _ = write!(info, " ({} children)", children.val.len());
+        }
+        ReplyBody::ChildrenStatsData {
+            children,
+            stat: s,
+            stats,
+            data,
+        } => {
+            t.add(Hf::ChildCount, children.off, 4, Enc::BigEndian);
+            for c in &children.val {
+                string(t, Hf::Child, c, "Child");
+            }
+            stat(t, s);
+            let label = if t.is_visible() {
+                format!("Child stats: {}", stats.val.len())
+            } else {
+                String::new()
+            };
+            let (_, sub) = t.add_group(
+                Hf::ChildStats,
+                stats.off,
+                stats.len,
+                Ett::ChildStats,
+                &label,
+            );
+            for st in &stats.val {
+                stat(&sub, st);
+            }
+            for d in &data.val {
+                bytes_field(t, Hf::ChildData, d, "Child data");
             }
             let _ = write!(info, " ({} children)", children.val.len());
         }

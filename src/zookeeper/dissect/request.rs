@@ -19,17 +19,40 @@ pub(super) fn connect_request(
                 4,
                 Enc::BigEndian,
             );
-            if c.protocol_version.val != 0 {
-                v.expert(pkt, Ei::UnsupportedVersion, &format!("Protocol version {}: request and reply bodies on this connection are not decoded", c.protocol_version.val));
-            } else if !parse::is_connect_request_len(end - 4) {
-                v.expert(
-                    pkt,
-                    Ei::ConnectOddLength,
-                    &format!(
-                        "ConnectRequest of {} bytes: clients send 28, 29, 44 or 45",
-                        end - 4
-                    ),
-                );
+            let wire = parse::Wire::of(c);
+            match wire {
+                parse::Wire::Classic if !parse::is_connect_request_len(end - 4) => {
+                    v.expert(
+                        pkt,
+                        Ei::ConnectOddLength,
+                        &format!(
+                            "ConnectRequest of {} bytes: clients send 28, 29, 44 or 45",
+                            end - 4
+                        ),
+                    );
+                }
+                parse::Wire::Classic => {}
+                parse::Wire::Xid64 => {
+                    v.expert(
+                        pkt,
+                        Ei::ClickHouseProtocol,
+                        "Protocol version 11 (ClickHouse Keeper, WITH_XID_64): xids are 64 bits wide in the request and reply headers of this connection",
+                    );
+                }
+                parse::Wire::Compressed { version } => {
+                    let which = if version == super::super::protocol_version::WITH_COMPRESSION {
+                        "WITH_COMPRESSION"
+                    } else {
+                        "WITH_XID_64 with its compression flag set"
+                    };
+                    v.expert(pkt, Ei::UnsupportedVersion, &format!("Protocol version {version} (ClickHouse Keeper, {which}): after the handshake both sides send LZ4-compressed blocks, which are not decompressed; requests and replies on this connection are not decoded"));
+                }
+                parse::Wire::Unknown { version } => {
+                    v.expert(pkt, Ei::UnsupportedVersion, &format!("Protocol version {version}: not one this dissector knows (ZooKeeper 0; ClickHouse Keeper 10, 11); request and reply bodies on this connection are not decoded"));
+                }
+            }
+            if let Some(flag) = c.compression {
+                t.add(Hf::ConnectCompression, flag.off, 1, Enc::Na);
             }
             t.add(
                 Hf::ConnectLastZxidSeen,
@@ -47,10 +70,10 @@ pub(super) fn connect_request(
                 let _ = write!(info, " session 0x{:x} (reconnect)", c.session_id.val);
             }
             let _ = write!(info, " timeout {}ms", c.timeout.val);
-            if c.protocol_version.val == 0 {
-                trailing(pkt, t, rest.location_offset(), end);
-            } else {
+            if matches!(wire, parse::Wire::Unknown { .. }) {
                 undecoded(t, rest.location_offset(), end);
+            } else {
+                trailing(pkt, t, rest.location_offset(), end);
             }
         }
         Err(e) => malformed(pkt, t, e, end, info),
@@ -220,6 +243,44 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
             let n: usize = lists.iter().map(|l| l.val.len()).sum();
             let _ = write!(info, " ({n} paths)");
         }
+        RequestBody::FilteredList {
+            path,
+            watch,
+            list_type,
+            with,
+        } => {
+            string(t, Hf::Path, path, "Path");
+            t.add(Hf::Watch, watch.off, 1, Enc::Na);
+            t.add_at(Hf::ListType, list_type);
+            if let Some((with_stat, with_data)) = with {
+                t.add(Hf::WithStat, with_stat.off, 1, Enc::Na);
+                t.add(Hf::WithData, with_data.off, 1, Enc::Na);
+            }
+            path_info(info, path);
+            if watch.val {
+                info.push_str(" watch");
+            }
+        }
+        RequestBody::PathLimit { path, limit, list } => {
+            string(t, Hf::Path, path, "Path");
+            let hf = if *list {
+                Hf::MaxEntries
+            } else {
+                Hf::RemoveNodesLimit
+            };
+            t.add_at(hf, limit);
+            path_info(info, path);
+        }
+        RequestBody::CheckStat {
+            path,
+            version,
+            stat: s,
+        } => {
+            string(t, Hf::Path, path, "Path");
+            t.add_at(Hf::Version, version);
+            stat(t, s);
+            path_info(info, path);
+        }
         RequestBody::Sasl { token } => sasl_token(t, token),
         RequestBody::Reconfig {
             joining,
@@ -304,6 +365,11 @@ pub(super) fn sub_end(body: &RequestBody<'_>) -> Option<usize> {
         } => lists.last().map_or(relative_zxid.end(), |l| l.end()),
         RequestBody::Sasl { token } => token.end(),
         RequestBody::Reconfig { config_id, .. } => config_id.end(),
+        RequestBody::FilteredList {
+            list_type, with, ..
+        } => with.map_or(list_type.end(), |(_, d)| d.end()),
+        RequestBody::PathLimit { limit, .. } => limit.end(),
+        RequestBody::CheckStat { stat, .. } => stat.end(),
     })
 }
 

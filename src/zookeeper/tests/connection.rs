@@ -648,3 +648,185 @@ fn facts_unavailable_are_noted_on_the_sides_first_pdu() {
     assert!(s.facts_unavailable_note(Direction::ToServer, key(4), false));
     assert!(!s.facts_unavailable_note(Direction::ToClient, key(4), false));
 }
+
+/// ClickHouse's XID_64 ConnectRequest (protocol version 11): the compression flag after
+/// the version, and a length prefix of 45 for 46 bytes.
+fn clickhouse_connect_request(version: i32, compression: bool) -> Vec<u8> {
+    let mut b = 45u32.to_be_bytes().to_vec();
+    b.extend_from_slice(&version.to_be_bytes());
+    b.push(u8::from(compression));
+    b.extend_from_slice(&[0u8; 8]);
+    b.extend_from_slice(&30000i32.to_be_bytes());
+    b.extend_from_slice(&[0u8; 8]);
+    b.extend_from_slice(&16i32.to_be_bytes());
+    b.extend_from_slice(&[0u8; 16]);
+    b.push(1);
+    b
+}
+
+fn connect_response_version(version: i32, sid: u64) -> Vec<u8> {
+    let mut b = connect_response(sid);
+    b.truncate(40); // Keeper sends 36 bytes, no readOnly
+    b[3] = 36;
+    b[4..8].copy_from_slice(&version.to_be_bytes());
+    b
+}
+
+#[test]
+fn xid64_connection_frames_its_handshake_and_pairs_64_bit_xids() {
+    let mut s = Connection::default();
+    let hello = clickhouse_connect_request(11, false);
+    // One byte past the length prefix, on every pass.
+    let f = s.framing_at(Direction::ToServer, 4, &hello, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    assert_eq!(f, Framing::Pdu(50));
+    assert_eq!(
+        s.framing(Direction::ToServer, 4, &hello, 1 << 20, false),
+        Framing::Pdu(50)
+    );
+    assert!(s.is_extended_connect(4, 50));
+    assert_eq!(
+        s.classify(key(4), Direction::ToServer, 0, &hello),
+        PduKind::ConnectRequest { response: None }
+    );
+    assert_eq!(s.wire(), Wire::Xid64);
+    let resp = connect_response_version(11, 0x77);
+    s.framing_at(Direction::ToClient, 5, &resp, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    assert!(matches!(
+        s.classify(key(5), Direction::ToClient, 1, &resp),
+        PduKind::ConnectResponse { request: Some(_) }
+    ));
+    // removeRecursive with an xid above i32::MAX, and its reply.
+    let x = i64::from(i32::MAX) + 5;
+    let mut req = x.to_be_bytes().to_vec();
+    req.extend_from_slice(&503i32.to_be_bytes());
+    req.extend_from_slice(&[0, 0, 0, 2, b'/', b't', 0, 0, 0, 9]);
+    let req = pdu(&req);
+    assert_eq!(
+        s.framing(Direction::ToServer, 6, &req, 1 << 20, true),
+        Framing::Pdu(req.len() as u32)
+    );
+    assert!(matches!(
+        s.classify(key(6), Direction::ToServer, 2, &req),
+        PduKind::Request {
+            opcode: 503,
+            tracked: true,
+            ..
+        }
+    ));
+    // A 32-bit xid equal to the low half must not pair with it.
+    let mut rep = x.to_be_bytes().to_vec();
+    rep.extend_from_slice(&3i64.to_be_bytes());
+    rep.extend_from_slice(&0i32.to_be_bytes());
+    let PduKind::Reply {
+        request: Some(link),
+    } = s.classify(key(7), Direction::ToClient, 3, &pdu(&rep))
+    else {
+        panic!("reply not paired")
+    };
+    assert_eq!(
+        (link.frame, link.opcode, link.path.as_deref()),
+        (6, 503, Some("/t"))
+    );
+    // A ping on a 64-bit connection: xid -2, 8 bytes wide, paired in order.
+    let mut ping = (-2i64).to_be_bytes().to_vec();
+    ping.extend_from_slice(&11i32.to_be_bytes());
+    s.classify(key(8), Direction::ToServer, 4, &pdu(&ping));
+    let mut pong = (-2i64).to_be_bytes().to_vec();
+    pong.extend_from_slice(&3i64.to_be_bytes());
+    pong.extend_from_slice(&0i32.to_be_bytes());
+    assert!(matches!(
+        s.classify(key(9), Direction::ToClient, 5, &pdu(&pong)),
+        PduKind::Reply {
+            request: Some(RequestLink { frame: 8, .. })
+        }
+    ));
+    assert_eq!(s.outstanding(), 0);
+    // Later passes read the PDUs the same way.
+    assert_eq!(
+        s.decision(key(6)).and_then(|k| k.reading(s.wire())),
+        Some(Reading::Request { wire: Wire::Xid64 })
+    );
+}
+
+#[test]
+fn compressed_connection_is_framed_by_compressed_blocks() {
+    for (hello, version) in [
+        (
+            {
+                let mut c = connect_request();
+                c[7] = 10;
+                c
+            },
+            10,
+        ),
+        (clickhouse_connect_request(11, true), 11),
+    ] {
+        let mut s = Connection::default();
+        let n = s.framing_at(Direction::ToServer, 1, &hello, 1 << 20, true, || {
+            StreamStart::At(0)
+        });
+        assert_eq!(n, Framing::Pdu(hello.len() as u32), "version {version}");
+        s.classify(key(1), Direction::ToServer, 0, &hello);
+        assert_eq!(s.wire(), Wire::Compressed { version });
+        let resp = connect_response_version(version, 0x99);
+        // The server's handshake is still a length-prefixed PDU.
+        assert_eq!(
+            s.framing_at(Direction::ToClient, 2, &resp, 1 << 20, true, || {
+                StreamStart::At(0)
+            }),
+            Framing::Pdu(40)
+        );
+        s.classify(key(2), Direction::ToClient, 1, &resp);
+        // Then blocks: checksum, method 0x82, compressed size 9 + 3 (LE), uncompressed 20.
+        let mut block = vec![0xaa; 16];
+        block.push(0x82);
+        block.extend_from_slice(&12u32.to_le_bytes());
+        block.extend_from_slice(&20u32.to_le_bytes());
+        block.extend_from_slice(&[1, 2, 3]);
+        let mut two = block.clone();
+        two.extend_from_slice(&block);
+        assert_eq!(
+            s.framing(Direction::ToServer, 3, &two, 1 << 20, true),
+            Framing::Pdu(28)
+        );
+        assert_eq!(
+            s.framing(Direction::ToServer, 3, &block, 1 << 20, true),
+            Framing::Pdu(28)
+        );
+        assert!(s.is_compressed_block(Direction::ToServer, 3, 28));
+        // A header cut short asks for more; later passes repeat the first pass.
+        assert_eq!(
+            s.framing(Direction::ToClient, 4, &block[..20], 1 << 20, true),
+            Framing::NeedMore
+        );
+        assert_eq!(
+            s.framing(Direction::ToServer, 3, &two, 1 << 20, false),
+            Framing::Pdu(28)
+        );
+    }
+}
+
+#[test]
+fn keeper_reject_and_unknown_versions() {
+    let mut s = Connection::default();
+    let mut hello = connect_request();
+    hello[7] = 7;
+    s.framing_at(Direction::ToServer, 1, &hello, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    s.classify(key(1), Direction::ToServer, 0, &hello);
+    assert_eq!(s.wire(), Wire::Unknown { version: 7 });
+    // Version 42 in a response is Keeper's refusal; the response still parses.
+    let resp = connect_response_version(42, 0);
+    s.framing_at(Direction::ToClient, 2, &resp, 1 << 20, true, || {
+        StreamStart::At(0)
+    });
+    assert!(matches!(
+        s.classify_pdu(key(2), Direction::ToClient, 1, &resp).0,
+        Some(Pdu::ConnectResponse(Ok(_)))
+    ));
+}

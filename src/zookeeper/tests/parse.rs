@@ -91,7 +91,7 @@ fn get_data_request_and_reply() {
     let req = pdu(&[0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2, b'/', b'a', 1]);
     let i = input(&req);
     let (i, _len) = int(i).unwrap();
-    let (i, h) = request_header(i).unwrap();
+    let (i, h) = request_header(i, false).unwrap();
     assert_eq!((h.xid.val, h.opcode.val, h.opcode.off), (1, 4, 8));
     let (rest, body) = request_body(4, i).unwrap().unwrap();
     assert!(rest.fragment().is_empty());
@@ -109,7 +109,7 @@ fn get_data_request_and_reply() {
     rep.extend_from_slice(&[0u8; STAT_LEN]);
     let rep = pdu(&rep);
     let (i, _) = int(input(&rep)).unwrap();
-    let (i, h) = reply_header(i).unwrap();
+    let (i, h) = reply_header(i, false).unwrap();
     assert_eq!((h.xid.val, h.zxid.val, h.err.val), (1, 5, 0));
     let (rest, body) = reply_body(4, i).unwrap().unwrap();
     assert!(rest.fragment().is_empty());
@@ -202,4 +202,338 @@ fn sasl_tokens_both_ways() {
         .unwrap()
         .unwrap();
     assert!(matches!(body, ReplyBody::Sasl { token } if token.val.is_none()));
+}
+
+// ---------------------------------------------------------------------------------------
+// ClickHouse Keeper's extensions (opcodes 500-507, protocol versions 10 and 11)
+
+fn ustring(s: &str) -> Vec<u8> {
+    let mut v = (s.len() as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(s.as_bytes());
+    v
+}
+
+fn stat_bytes(version: i32) -> Vec<u8> {
+    let mut v = Vec::new();
+    for x in [1i64, 2, 3, 4] {
+        v.extend_from_slice(&x.to_be_bytes());
+    }
+    for x in [version, 0, 0] {
+        v.extend_from_slice(&x.to_be_bytes());
+    }
+    v.extend_from_slice(&0i64.to_be_bytes());
+    for x in [3i32, 0] {
+        v.extend_from_slice(&x.to_be_bytes());
+    }
+    v.extend_from_slice(&5i64.to_be_bytes());
+    assert_eq!(v.len(), STAT_LEN);
+    v
+}
+
+/// The body of a request whose record is `rest`, parsed whole.
+fn whole_request(op: i32, rest: &[u8]) -> RequestBody<'_> {
+    let (r, body) = request_body(op, input(rest)).unwrap().unwrap();
+    assert!(r.fragment().is_empty(), "{op}: trailing bytes");
+    body
+}
+
+fn whole_reply(op: i32, rest: &[u8]) -> ReplyBody<'_> {
+    let (r, body) = reply_body(op, input(rest)).unwrap().unwrap();
+    assert!(r.fragment().is_empty(), "{op}: trailing bytes");
+    body
+}
+
+#[test]
+fn filtered_list_500_request_and_reply() {
+    use crate::zookeeper::opcode as op;
+    let mut b = ustring("/clickhouse");
+    b.extend_from_slice(&[1, 2]); // watch, EPHEMERAL_ONLY
+    match whole_request(op::FILTERED_LIST, &b) {
+        RequestBody::FilteredList {
+            path,
+            watch,
+            list_type,
+            with: None,
+        } => {
+            assert_eq!(path.val, Some(&b"/clickhouse"[..]));
+            assert!(watch.val);
+            assert_eq!((list_type.val, list_type.off, list_type.len), (2, 16, 1));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Reply: ZooKeeperListResponse {names; stat}.
+    let mut r = 2u32.to_be_bytes().to_vec();
+    r.extend(ustring("a"));
+    r.extend(ustring("b"));
+    r.extend(stat_bytes(0));
+    match whole_reply(op::FILTERED_LIST, &r) {
+        ReplyBody::Children {
+            children,
+            stat: Some(s),
+        } => {
+            assert_eq!(children.val.len(), 2);
+            assert_eq!(s.val.data_length.val, 3);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn check_not_exists_501_and_try_remove_505_are_path_and_version() {
+    use crate::zookeeper::opcode as op;
+    let mut b = ustring("/lock");
+    b.extend_from_slice(&(-1i32).to_be_bytes());
+    for opcode in [op::CHECK_NOT_EXISTS, op::TRY_REMOVE] {
+        match whole_request(opcode, &b) {
+            RequestBody::PathVersion { path, version } => {
+                assert_eq!(path.val, Some(&b"/lock"[..]));
+                assert_eq!((version.val, version.off), (-1, 9));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(whole_reply(opcode, &[]), ReplyBody::Empty);
+    }
+}
+
+#[test]
+fn create_if_not_exists_502_is_a_create() {
+    use crate::zookeeper::opcode as op;
+    let mut b = ustring("/n");
+    b.extend(ustring("v"));
+    b.extend_from_slice(&1u32.to_be_bytes());
+    b.extend_from_slice(&31u32.to_be_bytes());
+    b.extend(ustring("world"));
+    b.extend(ustring("anyone"));
+    b.extend_from_slice(&0u32.to_be_bytes());
+    match whole_request(op::CREATE_IF_NOT_EXISTS, &b) {
+        RequestBody::Create {
+            path,
+            data,
+            acl,
+            flags,
+            ttl: None,
+        } => {
+            assert_eq!(path.val, Some(&b"/n"[..]));
+            assert_eq!(data.val, Some(&b"v"[..]));
+            assert_eq!(acl.val.len(), 1);
+            assert_eq!(flags.val, 0);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    match whole_reply(op::CREATE_IF_NOT_EXISTS, &ustring("/n")) {
+        ReplyBody::Path { path } => assert_eq!(path.val, Some(&b"/n"[..])),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn remove_recursive_503_and_list_recursive_507_carry_a_limit() {
+    use crate::zookeeper::opcode as op;
+    let mut b = ustring("/tree");
+    b.extend_from_slice(&100u32.to_be_bytes());
+    for (opcode, is_list) in [(op::REMOVE_RECURSIVE, false), (op::LIST_RECURSIVE, true)] {
+        match whole_request(opcode, &b) {
+            RequestBody::PathLimit { path, limit, list } => {
+                assert_eq!(path.val, Some(&b"/tree"[..]));
+                assert_eq!((limit.val, limit.off, limit.len), (100, 9, 4));
+                assert_eq!(list, is_list);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(whole_reply(op::REMOVE_RECURSIVE, &[]), ReplyBody::Empty);
+    let mut r = 1u32.to_be_bytes().to_vec();
+    r.extend(ustring("/tree/a"));
+    match whole_reply(op::LIST_RECURSIVE, &r) {
+        ReplyBody::Children {
+            children,
+            stat: None,
+        } => assert_eq!(children.val[0].val, Some(&b"/tree/a"[..])),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn check_stat_504_carries_a_stat() {
+    use crate::zookeeper::opcode as op;
+    let mut b = ustring("/s");
+    b.extend_from_slice(&4i32.to_be_bytes());
+    b.extend(stat_bytes(4));
+    match whole_request(op::CHECK_STAT, &b) {
+        RequestBody::CheckStat {
+            path,
+            version,
+            stat,
+        } => {
+            assert_eq!(path.val, Some(&b"/s"[..]));
+            assert_eq!(version.val, 4);
+            assert_eq!(
+                (stat.off, stat.len, stat.val.version.val),
+                (10, STAT_LEN, 4)
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(whole_reply(op::CHECK_STAT, &[]), ReplyBody::Empty);
+    // A stat cut short is malformed, not read past.
+    assert!(
+        request_body(op::CHECK_STAT, input(&b[..b.len() - 1]))
+            .unwrap()
+            .is_err()
+    );
+}
+
+#[test]
+fn filtered_list_with_stats_and_data_506() {
+    use crate::zookeeper::opcode as op;
+    let mut b = ustring("/p");
+    b.extend_from_slice(&[0, 1, 1, 1]); // no watch, PERSISTENT_ONLY, with_stat, with_data
+    match whole_request(op::FILTERED_LIST_WITH_STATS_AND_DATA, &b) {
+        RequestBody::FilteredList {
+            list_type,
+            with: Some((with_stat, with_data)),
+            ..
+        } => {
+            assert_eq!(list_type.val, 1);
+            assert!(with_stat.val && with_data.val);
+            assert_eq!(with_data.off, 9);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let mut r = 1u32.to_be_bytes().to_vec();
+    r.extend(ustring("c"));
+    r.extend(stat_bytes(0));
+    r.extend_from_slice(&1u32.to_be_bytes());
+    r.extend(stat_bytes(7));
+    r.extend_from_slice(&1u32.to_be_bytes());
+    r.extend(ustring("data"));
+    match whole_reply(op::FILTERED_LIST_WITH_STATS_AND_DATA, &r) {
+        ReplyBody::ChildrenStatsData {
+            children,
+            stats,
+            data,
+            ..
+        } => {
+            assert_eq!(children.val.len(), 1);
+            assert_eq!(stats.val[0].val.version.val, 7);
+            assert_eq!(data.val[0].val, Some(&b"data"[..]));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn session_id_997_is_named_but_has_no_client_record() {
+    use crate::zookeeper::{Opcode, opcode as op};
+    assert_eq!(Opcode::name_of(op::SESSION_ID), Some("sessionID"));
+    assert!(request_body(op::SESSION_ID, input(&[])).is_none());
+    assert!(reply_body(op::SESSION_ID, input(&[])).is_none());
+}
+
+/// ClickHouse's XID_64 ConnectRequest: version 11, the compression flag, then the usual
+/// fields; its length prefix says 45 for 46 bytes.
+fn xid64_connect_request(compression: bool) -> Vec<u8> {
+    let mut b = 45u32.to_be_bytes().to_vec();
+    b.extend_from_slice(&11i32.to_be_bytes());
+    b.push(u8::from(compression));
+    b.extend_from_slice(&0x10i64.to_be_bytes());
+    b.extend_from_slice(&30000i32.to_be_bytes());
+    b.extend_from_slice(&0i64.to_be_bytes());
+    b.extend_from_slice(&16u32.to_be_bytes());
+    b.extend_from_slice(&[0u8; 16]);
+    b.push(1);
+    assert_eq!(b.len(), 50);
+    b
+}
+
+#[test]
+fn xid64_handshake_and_headers() {
+    let b = xid64_connect_request(false);
+    let Pdu::ConnectRequest(Ok((rest, c))) = super::pdu(Reading::ConnectRequest, &b) else {
+        panic!("not a connect request")
+    };
+    assert!(rest.fragment().is_empty());
+    assert_eq!(c.protocol_version.val, 11);
+    assert_eq!(c.compression.map(|f| (f.val, f.off)), Some((false, 8)));
+    assert_eq!(c.last_zxid_seen.val, 0x10);
+    assert_eq!(c.timeout.val, 30000);
+    assert_eq!(c.read_only.map(|r| r.val), Some(true));
+    assert_eq!(Wire::of(&c), Wire::Xid64);
+    let b = xid64_connect_request(true);
+    let Pdu::ConnectRequest(Ok((_, c))) = super::pdu(Reading::ConnectRequest, &b) else {
+        panic!("not a connect request")
+    };
+    assert_eq!(Wire::of(&c), Wire::Compressed { version: 11 });
+
+    // A request header with an 8-byte xid.
+    let mut r = 0x1_0000_0001i64.to_be_bytes().to_vec();
+    r.extend_from_slice(&501i32.to_be_bytes());
+    r.extend(ustring("/x"));
+    r.extend_from_slice(&(-1i32).to_be_bytes());
+    let r = pdu(&r);
+    let wire = Wire::Xid64;
+    let Pdu::Request(Ok(req)) = super::pdu(Reading::Request { wire }, &r) else {
+        panic!("not a request")
+    };
+    assert_eq!(
+        (req.header.xid.val, req.header.xid.off, req.header.xid.len),
+        (0x1_0000_0001, 4, 8)
+    );
+    assert_eq!((req.header.opcode.val, req.header.opcode.off), (501, 12));
+    assert!(matches!(
+        req.parsed_body(),
+        Some(RequestBody::PathVersion { .. })
+    ));
+    // A reply header: 8-byte xid, zxid, err.
+    let mut p = 0x1_0000_0001i64.to_be_bytes().to_vec();
+    p.extend_from_slice(&9i64.to_be_bytes());
+    p.extend_from_slice(&(-110i32).to_be_bytes());
+    let p = pdu(&p);
+    let Pdu::Reply(Ok(rep)) = super::pdu(Reading::Reply { wire }, &p) else {
+        panic!("not a reply")
+    };
+    assert_eq!(rep.header.xid.val, 0x1_0000_0001);
+    assert_eq!(
+        (rep.header.zxid.val, rep.header.err.val, rep.header.err.off),
+        (9, -110, 20)
+    );
+    // A notification keeps xid -1, 8 bytes wide.
+    let mut n = (-1i64).to_be_bytes().to_vec();
+    n.extend_from_slice(&(-1i64).to_be_bytes());
+    n.extend_from_slice(&0i32.to_be_bytes());
+    n.extend_from_slice(&3i32.to_be_bytes());
+    n.extend_from_slice(&3i32.to_be_bytes());
+    n.extend(ustring("/x"));
+    let n = pdu(&n);
+    assert!(matches!(
+        super::pdu(Reading::Reply { wire }, &n),
+        Pdu::Notification(Notification { event: Ok(_), .. })
+    ));
+    // A 32-bit xid reads as before, sign-extended.
+    let c = pdu(&[0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 11]);
+    let Pdu::Request(Ok(req)) = super::pdu(
+        Reading::Request {
+            wire: Wire::Classic,
+        },
+        &c,
+    ) else {
+        panic!("not a request")
+    };
+    assert_eq!((req.header.xid.val, req.header.xid.len), (-2, 4));
+}
+
+#[test]
+fn compressed_and_unknown_versions_do_not_decode_bodies() {
+    assert!(!Wire::Compressed { version: 10 }.decodes_bodies());
+    assert!(!Wire::Unknown { version: 7 }.decodes_bodies());
+    let r = pdu(&[0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2, b'/', b'a', 1]);
+    let Pdu::Request(Ok(req)) = super::pdu(
+        Reading::Request {
+            wire: Wire::Unknown { version: 7 },
+        },
+        &r,
+    ) else {
+        panic!("not a request")
+    };
+    assert!(req.body.is_none());
 }
