@@ -52,12 +52,12 @@ fn framing_headers(w: &Workload) -> u64 {
         let i = jute::input(bytes.get(4..).unwrap_or(&[]));
         match dir {
             Direction::ToServer => {
-                if let Ok((_, h)) = parse::request_header(i) {
+                if let Ok((_, h)) = parse::request_header(i, false) {
                     sum += h.opcode.val as u64;
                 }
             }
             Direction::ToClient => {
-                if let Ok((_, h)) = parse::reply_header(i) {
+                if let Ok((_, h)) = parse::reply_header(i, false) {
                     sum += h.zxid.val as u64;
                 }
             }

@@ -44,6 +44,14 @@ pub const OPCODES: &[i32] = &[
     op::SET_WATCHES2,
     op::ADD_WATCH,
     op::WHO_AM_I,
+    op::FILTERED_LIST,
+    op::CHECK_NOT_EXISTS,
+    op::CREATE_IF_NOT_EXISTS,
+    op::REMOVE_RECURSIVE,
+    op::CHECK_STAT,
+    op::TRY_REMOVE,
+    op::FILTERED_LIST_WITH_STATS_AND_DATA,
+    op::LIST_RECURSIVE,
     op::CREATE_SESSION,
     op::CLOSE_SESSION,
     op::ERROR,
@@ -117,6 +125,33 @@ impl Spans {
             RequestBody::PathWatch { path, watch } => {
                 self.counted(path);
                 self.at(watch);
+            }
+            RequestBody::FilteredList {
+                path,
+                watch,
+                list_type,
+                with,
+            } => {
+                self.counted(path);
+                self.at(watch);
+                self.at(list_type);
+                if let Some((a, b)) = with {
+                    self.at(a);
+                    self.at(b);
+                }
+            }
+            RequestBody::PathLimit { path, limit, .. } => {
+                self.counted(path);
+                self.at(limit);
+            }
+            RequestBody::CheckStat {
+                path,
+                version,
+                stat,
+            } => {
+                self.counted(path);
+                self.at(version);
+                self.stat(stat);
             }
             RequestBody::Create {
                 path,
@@ -237,6 +272,23 @@ impl Spans {
                 }
             }
             ReplyBody::Number { number } => self.at(number),
+            ReplyBody::ChildrenStatsData {
+                children,
+                stat,
+                stats,
+                data,
+            } => {
+                self.strings(children);
+                self.stat(stat);
+                self.at(stats);
+                for s in &stats.val {
+                    self.stat(s);
+                }
+                self.at(data);
+                for d in &data.val {
+                    self.counted(d);
+                }
+            }
             ReplyBody::ErrorCode { err } => self.at(err),
             ReplyBody::WhoAmI { clients } => {
                 self.at(clients);
@@ -310,7 +362,10 @@ pub fn zookeeper_parse(data: &[u8]) {
         s.at(&e.state);
         s.counted(&e.path);
     }
-    if let Ok((r, h)) = parse::request_header(i) {
+    for (r, h) in [false, true]
+        .into_iter()
+        .filter_map(|xid64| parse::request_header(i, xid64).ok())
+    {
         check_rest(&r, len);
         s.at(&h.xid);
         s.at(&h.opcode);
@@ -334,7 +389,10 @@ pub fn zookeeper_parse(data: &[u8]) {
             }
         }
     }
-    if let Ok((r, h)) = parse::reply_header(i) {
+    for (r, h) in [false, true]
+        .into_iter()
+        .filter_map(|xid64| parse::reply_header(i, xid64).ok())
+    {
         check_rest(&r, len);
         s.at(&h.xid);
         s.at(&h.zxid);
@@ -463,6 +521,8 @@ fn run_session(data: &[u8], strict: bool) -> Vec<(PduKey, PduKind)> {
             let take = match result {
                 Framing::Pdu(n) | Framing::FourLetter(n) | Framing::Skip(n) => n as usize,
                 Framing::Rest => b.len(),
+                // A compressed block's header is not all there yet: wait for more.
+                Framing::NeedMore => b.len() + 1,
             }
             .max(4);
             if take > b.len() {
