@@ -325,3 +325,68 @@ fn writepath_golden() {
         panic!("{diff}");
     }
 }
+
+/// `-z zookeeper,writes`: per stage and opcode, the count and the median agree with the
+/// oracle's stage times.
+#[test]
+fn the_writes_statistic_gives_each_stage_per_opcode() {
+    let t = Tshark::new();
+    let path = capture();
+    let mut args = vec!["-r", path.to_str().expect("utf-8 path"), "-q"];
+    args.extend_from_slice(&PREFS);
+    args.extend_from_slice(&["-z", "zookeeper,writes"]);
+    let out = t.ok(&args);
+    const STAGES: [(&str, &str); 5] = [
+        ("request_to_forwarded", "request to forwarded"),
+        ("forwarded_to_proposed", "forwarded to proposed"),
+        ("proposed_to_quorum", "proposed to quorum"),
+        ("quorum_to_commit", "quorum to commit"),
+        ("commit_to_reply", "commit to reply"),
+    ];
+    let mut want: HashMap<(String, String), Vec<i64>> = HashMap::new();
+    for op in oracle() {
+        let stages = match op["kind"].as_str() {
+            Some("sync") => sync_stages(&op),
+            Some("write") => op["stages_us"].clone(),
+            _ => continue,
+        };
+        for (key, label) in STAGES {
+            if let Some(us) = stages[key].as_i64() {
+                let name = op["op"].as_str().unwrap_or("?").to_string();
+                want.entry((label.to_string(), name)).or_default().push(us);
+            }
+        }
+    }
+    let mut rows = 0;
+    for line in out.lines() {
+        let Some((label, rest)) = STAGES
+            .iter()
+            .find_map(|(_, l)| line.strip_prefix(l).map(|r| (*l, r)))
+        else {
+            continue;
+        };
+        let cols: Vec<&str> = rest.split_whitespace().collect();
+        let (name, count, median) = (cols[0], cols[1], cols[3]);
+        let mut v = want
+            .remove(&(label.to_string(), name.to_string()))
+            .unwrap_or_else(|| panic!("{label} {name}: not in the oracle"));
+        v.sort_unstable();
+        assert_eq!(
+            count.parse::<usize>().ok(),
+            Some(v.len()),
+            "{label} {name}: count"
+        );
+        let median_ms = v[v.len().div_ceil(2) - 1] as f64 / 1000.0;
+        let got: f64 = median.parse().expect("median");
+        assert!(
+            (got - median_ms).abs() <= 0.002,
+            "{label} {name}: median {got} ms, oracle {median_ms} ms"
+        );
+        rows += 1;
+    }
+    assert!(
+        want.is_empty(),
+        "missing from -z zookeeper,writes: {want:?}"
+    );
+    assert!(rows >= 30, "{rows} rows");
+}

@@ -48,4 +48,24 @@ int zkh2_stats_register(int proto, const char *name, const zkh2_srt_table *table
 void zkh2_stats_queue(packet_info *pinfo, int tap, const zkh2_stat_rec *rec);
 /* 1 when a listener is attached to `tap`. */
 int zkh2_stats_wanted(int tap);
+
+/* Stage times of one operation (ZooKeeper writes through the ensemble): the operation's
+ * name, and for each of the registration's stages its duration in nanoseconds when
+ * `present` has the stage's bit. */
+#define ZKH2_STAGES 8
+typedef struct zkh2_stage_rec {
+    const char *op;
+    int64_t ns[ZKH2_STAGES];
+    uint32_t present;
+} zkh2_stage_rec;
+
+/* Registers tap `tap_name` with a statistic of stage times per stage and operation:
+ * `-z <cli>[,<filter>]` prints count, minimum, median, 90th percentile, maximum and
+ * average per stage and operation (tshark), and a stats tree `<tap_name>` titled
+ * `tree_title` (Statistics menu; `-z <tap_name>,tree`) averages them. Returns the tap id,
+ * or -1. Strings are copied. */
+int zkh2_stages_register(const char *tap_name, const char *cli, const char *title,
+                         const char *tree_title, const char *const *stages, int n_stages);
+/* Queues a record when a listener is attached. */
+void zkh2_stages_queue(packet_info *pinfo, int tap, const zkh2_stage_rec *rec);
 #endif

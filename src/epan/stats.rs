@@ -136,3 +136,57 @@ impl Stats {
         unsafe { sys::zkh2_stats_queue(pkt.raw(), self.tap, &raw) };
     }
 }
+
+/// A statistic of stage times per stage and operation (`tshark -z <cli>`: count, min,
+/// median, 90th percentile, max and average; a stats tree `<tap>` averaging them in the
+/// Statistics menu).
+#[derive(Clone, Copy, Debug)]
+pub struct StageStats {
+    tap: c_int,
+}
+
+/// Registers a stage-time statistic, from a register routine. One per plugin.
+pub fn register_stages(
+    tap_name: &CStr,
+    cli: &CStr,
+    title: &CStr,
+    tree_title: &CStr,
+    stages: &[&CStr],
+) -> Option<StageStats> {
+    let names: Vec<*const std::ffi::c_char> = stages.iter().map(|s| s.as_ptr()).collect();
+    // SAFETY: every pointer is valid for the call; the shim copies the strings.
+    let tap = unsafe {
+        sys::zkh2_stages_register(
+            tap_name.as_ptr(),
+            cli.as_ptr(),
+            title.as_ptr(),
+            tree_title.as_ptr(),
+            names.as_ptr(),
+            c_int::try_from(names.len()).unwrap_or(c_int::MAX),
+        )
+    };
+    (tap >= 0).then_some(StageStats { tap })
+}
+
+impl StageStats {
+    /// True while a statistic listens.
+    pub fn wanted(&self) -> bool {
+        // SAFETY: a registered tap id.
+        unsafe { sys::zkh2_stats_wanted(self.tap) != 0 }
+    }
+
+    /// Queues the stage times of one operation (`None`: the stage is not in the capture).
+    pub fn queue(&self, pkt: &Packet<'_>, op: &str, stages: &[Option<Nanos>]) {
+        let mut raw = sys::zkh2_stage_rec::default();
+        for (i, (slot, d)) in raw.ns.iter_mut().zip(stages).enumerate() {
+            if let Some(d) = d {
+                *slot = *d;
+                raw.present |= 1 << i;
+            }
+        }
+        let op = super::tree::to_cstring(op);
+        raw.op = op.as_ptr();
+        // SAFETY: valid pinfo; the name lives across the call and is copied by C.
+        unsafe { sys::zkh2_stages_queue(pkt.raw(), self.tap, &raw) };
+    }
+}

@@ -2,15 +2,20 @@
 //! zookeeper,srt` (Statistics > Service Response Time > ZooKeeper: the response time per
 //! opcode) and `tshark -z zookeeper,tree` (Statistics > ZooKeeper > Opcodes and errors:
 //! requests and replies by opcode, error replies by code, notifications, and all of them per
-//! session).
+//! session), and the write path's stage times: `tshark -z zookeeper,writes[,filter]` (count,
+//! min, median, 90th percentile, max, average per stage and opcode) and Statistics >
+//! ZooKeeper > Write stages (`-z zookeeper_writes,tree`, averages).
 
 use std::ffi::CStr;
 use std::sync::OnceLock;
 
 use super::{ErrorCode, Opcode};
 use crate::common::Nanos;
-use crate::epan::stats::{SrtTable, StatRecord, Stats, Tick, register_stats};
+use crate::epan::stats::{
+    SrtTable, StageStats, StatRecord, Stats, Tick, register_stages, register_stats,
+};
 use crate::epan::{Packet, Protocol};
+use crate::writepath::Stages;
 
 const REQUESTS: &str = "Requests by opcode";
 const REPLIES: &str = "Replies by opcode";
@@ -19,6 +24,7 @@ const NOTIFICATIONS: &str = "Notifications";
 const SESSIONS: &str = "PDUs by session";
 
 static STATS: OnceLock<Option<Stats>> = OnceLock::new();
+static WRITES: OnceLock<Option<StageStats>> = OnceLock::new();
 
 /// What one PDU contributes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +66,27 @@ pub fn register(proto: Protocol) {
             c"PDUs by session",
         ],
     ));
+    let _ = WRITES.set(register_stages(
+        c"zookeeper_writes",
+        c"zookeeper,writes",
+        c"ZooKeeper write stages",
+        c"ZooKeeper/Write stages (microseconds)",
+        &[
+            c"request to forwarded",
+            c"forwarded to proposed",
+            c"proposed to quorum",
+            c"quorum to commit",
+            c"commit to reply",
+        ],
+    ));
+}
+
+/// Queues the stage times of a write (on its reply), when a statistic listens.
+pub fn queue_write(pkt: &Packet<'_>, opcode: i32, s: &Stages) {
+    if let Some(writes) = WRITES.get().copied().flatten().filter(|w| w.wanted()) {
+        let stages = [s.forward, s.propose, s.quorum, s.commit, s.reply];
+        writes.queue(pkt, &opcode_label(Some(opcode)), &stages);
+    }
 }
 
 /// Queues the record of one PDU of the connection whose handshake gave `session_id`, when a

@@ -131,6 +131,9 @@ pub(super) fn render(pkt: &Packet<'_>, t: &Tree<'_>, key: &WriteKey, voters: u32
     frames(Hf::QuorumSyncIn, &w.syncs);
     if key.reply {
         let s = w.stages((voters > 0).then_some(voters as usize));
+        if let Some(op) = w.opcode {
+            stats::queue_write(pkt, op, &s);
+        }
         for (hf, d) in [
             (Hf::QuorumTimeForward, s.forward),
             (Hf::QuorumTimePropose, s.propose),
