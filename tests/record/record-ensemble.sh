@@ -25,31 +25,22 @@ ZK_JAR=/usr/share/java/zookeeper.jar
 MAX_BYTES=$((2 * 1024 * 1024 - 1))
 FILTER="tcp portrange 22181-22183 or tcp portrange 22888-22890 or tcp portrange 23888-23890"
 
-log() { printf '[ensemble] %s\n' "$*" >&2; }
-tsh() { tshark "$@" 2> >(grep -v '^Running as user' >&2 || true); }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=ensemble
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    exec sudo -E bash "$0" "$@"
-fi
+require_root "$@"
 
 ensure_deps() {
     local -a pkgs=()
     [ -f "$ZK_JAR" ] && command -v java >/dev/null 2>&1 || pkgs+=(zookeeper)
     { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
     { command -v dumpcap && command -v tshark; } >/dev/null 2>&1 || pkgs+=(tshark)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
+    install_missing "${pkgs[@]}"
 }
 ensure_deps
 
 declare -A PIDS=()
-DUMPCAP_PID=""
 
 stop_server() {
     local n=$1 sig=${2:-TERM} pid=${PIDS[$1]:-}
@@ -61,39 +52,11 @@ stop_server() {
     PIDS[$n]=""
 }
 
-cleanup() {
-    local rc=$?
-    if [ -n "$DUMPCAP_PID" ]; then kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; fi
-    for n in 1 2 3; do stop_server "$n"; done
-    if [ "$rc" -ne 0 ]; then
-        log "FAILED (exit $rc); logs kept in $WORK"
-        for n in 1 2 3; do [ -f "$WORK/server-$n.log" ] && { log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; }; done
-    elif [ -z "${KEEP_WORKDIR:-}" ]; then
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
+stop_servers() { for n in 1 2 3; do stop_server "$n"; done; }
+show_server_logs() {
+    for n in 1 2 3; do [ -f "$WORK/server-$n.log" ] && { log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; }; done
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# fourlw PORT WORD: the reply of a four-letter word, empty when the server does not answer
-fourlw() {
-    "$PY" - "$HOST" "$1" "$2" <<'EOF' || true
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    s.sendall(sys.argv[3].encode())
-    out = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-    sys.stdout.write(out.decode(errors="replace"))
-except OSError:
-    pass
-EOF
-}
+trap_cleanup
 
 mode_of() { fourlw "$((22180 + $1))" srvr | sed -n 's/^Mode: //p'; }
 
@@ -167,11 +130,7 @@ EOF
 done
 
 TMP="$WORK/ensemble.pcapng"
-dumpcap -q -i lo -f "$FILTER" -w "$TMP" >"$WORK/dumpcap.log" 2>&1 &
-DUMPCAP_PID=$!
-for _ in $(seq 100); do [ -s "$TMP" ] && break; sleep 0.1; done
-[ -s "$TMP" ] || die "dumpcap did not start"
-sleep 1
+start_dumpcap "$FILTER" "$TMP" "$WORK/dumpcap.log"
 
 # ------------------------------------------------------------------- scenario
 log "phase 1: initial election"
@@ -207,8 +166,8 @@ wait_modes 1 2 3 >/dev/null
 client final "$HOST:$((22180 + WIPE))"
 sleep 1.5
 
-kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" 2>/dev/null || true; DUMPCAP_PID=""
-for n in 1 2 3; do stop_server "$n"; done
+stop_dumpcap
+stop_servers
 
 # ------------------------------------------------------------------- checks
 mkdir -p "$OUT_DIR"

@@ -30,30 +30,22 @@ FILTER="tcp portrange 24181-24184 or tcp portrange 24888-24891 or tcp portrange 
 SERVERS="1 2 3 4"
 OBSERVER=4
 
-log() { printf '[writepath] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=writepath
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    exec sudo -E bash "$0" "$@"
-fi
+require_root "$@"
 
 ensure_deps() {
     local -a pkgs=()
     [ -f "$ZK_JAR" ] && command -v java >/dev/null 2>&1 || pkgs+=(zookeeper)
     { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
     { command -v dumpcap && command -v tshark; } >/dev/null 2>&1 || pkgs+=(tshark)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
+    install_missing "${pkgs[@]}"
 }
 ensure_deps
 
 declare -A PIDS=()
-DUMPCAP_PID=""
 
 stop_server() {
     local n=$1 sig=${2:-TERM} pid=${PIDS[$1]:-}
@@ -65,39 +57,11 @@ stop_server() {
     PIDS[$n]=""
 }
 
-cleanup() {
-    local rc=$?
-    if [ -n "$DUMPCAP_PID" ]; then kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; fi
-    for n in $SERVERS; do stop_server "$n"; done
-    if [ "$rc" -ne 0 ]; then
-        log "FAILED (exit $rc); logs kept in $WORK"
-        for n in $SERVERS; do [ -f "$WORK/server-$n.log" ] && { log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; }; done
-    elif [ -z "${KEEP_WORKDIR:-}" ]; then
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
+stop_servers() { for n in $SERVERS; do stop_server "$n"; done; }
+show_server_logs() {
+    for n in $SERVERS; do [ -f "$WORK/server-$n.log" ] && { log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; }; done
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# fourlw PORT WORD: the reply of a four-letter word, empty when the server does not answer
-fourlw() {
-    "$PY" - "$HOST" "$1" "$2" <<'EOF' || true
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    s.sendall(sys.argv[3].encode())
-    out = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-    sys.stdout.write(out.decode(errors="replace"))
-except OSError:
-    pass
-EOF
-}
+trap_cleanup
 
 mode_of() { fourlw "$((CLIENT_BASE + $1))" srvr | sed -n 's/^Mode: //p'; }
 
@@ -177,11 +141,7 @@ EOF
 done
 
 TMP="$WORK/writepath.pcapng"
-dumpcap -q -i lo -f "$FILTER" -w "$TMP" >"$WORK/dumpcap.log" 2>&1 &
-DUMPCAP_PID=$!
-for _ in $(seq 100); do [ -s "$TMP" ] && break; sleep 0.1; done
-[ -s "$TMP" ] || die "dumpcap did not start"
-sleep 1
+start_dumpcap "$FILTER" "$TMP" "$WORK/dumpcap.log"
 
 # ------------------------------------------------------------------- scenario
 log "initial election"
@@ -200,8 +160,8 @@ sleep 0.5
 client observer "$OBSERVER"
 sleep 1.5
 
-kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" 2>/dev/null || true; DUMPCAP_PID=""
-for n in $SERVERS; do stop_server "$n"; done
+stop_dumpcap
+stop_servers
 
 # ------------------------------------------------------------------- checks
 mkdir -p "$OUT_DIR"
