@@ -117,3 +117,131 @@ except OSError:
     pass
 EOF
 }
+
+# ------------------------------------------------------------ ZooKeeper ensembles
+# For the ensemble recorders: servers $SERVERS (numbers), server n listening for clients on
+# CLIENT_BASE + n, for the quorum on QUORUM_BASE + n and for elections on ELECT_BASE + n;
+# server $OBSERVER (if set) is an observer. ZK_JAR, PY and HOST as in the caller.
+declare -A PIDS=()
+
+ensure_ensemble_deps() {
+    local -a pkgs=()
+    [ -f "$ZK_JAR" ] && command -v java >/dev/null 2>&1 || pkgs+=(zookeeper)
+    { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
+    { command -v dumpcap && command -v tshark; } >/dev/null 2>&1 || pkgs+=(tshark)
+    install_missing "${pkgs[@]}"
+}
+
+# ensemble_stop N [SIGNAL]: stop server N (TERM by default), KILL after 10 s
+ensemble_stop() {
+    local n=$1 sig=${2:-TERM} pid=${PIDS[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill "-$sig" "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    PIDS[$n]=""
+}
+
+ensemble_stop_all() { local n; for n in $SERVERS; do ensemble_stop "$n"; done; }
+
+ensemble_show_logs() {
+    local n
+    for n in $SERVERS; do
+        if [ -f "$WORK/server-$n.log" ]; then log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; fi
+    done
+}
+
+# ensemble_start N [JVM-OPTION...]: start server N in the background
+ensemble_start() {
+    local n=$1; shift
+    local cp="/etc/zookeeper/conf:$ZK_JAR"
+    [ -f /usr/share/java/slf4j-simple.jar ] && cp="$cp:/usr/share/java/slf4j-simple.jar"
+    (cd "$WORK" && exec java -Xmx128m \
+        -Djava.net.preferIPv4Stack=true \
+        -Dzookeeper.admin.enableServer=false \
+        "$@" \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
+        -cp "$cp" org.apache.zookeeper.server.quorum.QuorumPeerMain "$WORK/zoo$n.cfg" \
+        >>"$WORK/server-$n.log" 2>&1) &
+    PIDS[$n]=$!
+    log "server $n started (pid ${PIDS[$n]})"
+}
+
+mode_of() { fourlw "$((CLIENT_BASE + $1))" srvr | sed -n 's/^Mode: //p'; }
+
+# wait_modes [N...]: until every listed server (default: all) is leader or follower with
+# exactly one leader, and the observer, if listed, is an observer; prints the leader's number
+wait_modes() {
+    local n m leader count
+    # shellcheck disable=SC2086
+    [ "$#" -gt 0 ] || set -- $SERVERS
+    for _ in $(seq 120); do
+        leader=""; count=0
+        for n in "$@"; do
+            m=$(mode_of "$n")
+            case "$n:$m" in
+                "${OBSERVER:-}:observer") count=$((count + 1)) ;;
+                "${OBSERVER:-}:"*) ;;
+                *:leader) leader=$n; count=$((count + 1)) ;;
+                *:follower) count=$((count + 1)) ;;
+            esac
+        done
+        if [ -n "$leader" ] && [ "$count" -eq "$#" ]; then echo "$leader"; return 0; fi
+        sleep 0.5
+    done
+    die "servers $* did not settle on a leader${OBSERVER:+ (server $OBSERVER: an observer)}"
+}
+
+# ensemble_prepare: a fresh $WORK with each server's data dir (myid) and zooN.cfg; fails
+# when one of the ports is in use. tickTime 500 ms: the leader PINGs every learner every
+# 250 ms, election and sync take a few seconds.
+ensemble_prepare() {
+    local n m p
+    case "$WORK" in /tmp/?*|/var/tmp/?*) ;; *) die "ZK_RECORD_WORKDIR must be below /tmp or /var/tmp" ;; esac
+    for n in $SERVERS; do
+        for p in $((CLIENT_BASE + n)) $((QUORUM_BASE + n)) $((ELECT_BASE + n)); do
+            if ss -Htln "sport = :$p" | grep -q .; then die "port $p is in use"; fi
+        done
+    done
+    rm -rf "$WORK"
+    mkdir -p "$WORK"
+    for n in $SERVERS; do
+        mkdir -p "$WORK/d$n"
+        echo "$n" >"$WORK/d$n/myid"
+        {
+            cat <<EOF
+tickTime=500
+initLimit=20
+syncLimit=10
+dataDir=$WORK/d$n
+clientPort=$((CLIENT_BASE + n))
+clientPortAddress=$HOST
+4lw.commands.whitelist=*
+admin.enableServer=false
+reconfigEnabled=false
+standaloneEnabled=false
+EOF
+            for m in $SERVERS; do
+                if [ "$m" = "${OBSERVER:-}" ]; then
+                    echo "server.$m=$HOST:$((QUORUM_BASE + m)):$((ELECT_BASE + m)):observer"
+                else
+                    echo "server.$m=$HOST:$((QUORUM_BASE + m)):$((ELECT_BASE + m))"
+                fi
+            done
+            if [ "$n" = "${OBSERVER:-}" ]; then echo "peerType=observer"; fi
+        } >"$WORK/zoo$n.cfg"
+    done
+}
+
+# keep_capture TMP DEST: move the finished capture into place (owned by the sudo user); sets
+# size, fails above MAX_BYTES
+keep_capture() {
+    local tmp=$1 dest=$2
+    mkdir -p "$(dirname "$dest")"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$dest"
+    if [ -n "${SUDO_UID:-}" ]; then chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$dest"; fi
+    size=$(stat -c %s "$dest")
+    [ "$size" -le "$MAX_BYTES" ] || die "capture too big ($size bytes)"
+}
