@@ -427,14 +427,8 @@ fn versus_nghttp2(c: &mut Criterion<ThreadCpuTime>) {
     let mut workloads: Vec<(String, Vec<Vec<Vec<u8>>>)> = Vec::new();
     workloads.push(("browser-first".into(), vec![vec![browser_blocks().0]]));
     let env_capture = std::env::var("ZKH2_BENCH_H2_CAPTURE").ok();
-    let port = std::env::var("ZKH2_BENCH_H2_PORT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(18280);
-    let packets = std::env::var("ZKH2_BENCH_H2_PACKETS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50_000);
+    let port = capture::env_or("ZKH2_BENCH_H2_PORT", 18280);
+    let packets = capture::env_or("ZKH2_BENCH_H2_PACKETS", 50_000);
     let captures = [
         match &env_capture {
             Some(cap) => ("capture", Path::new(cap).to_path_buf(), port, Some(packets)),
