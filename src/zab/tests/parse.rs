@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::common::Direction;
+use jute_encode::JuteWriter;
 
 const FROM_LEADER: Direction = Direction::ToClient;
 const FROM_LEARNER: Direction = Direction::ToServer;
@@ -73,7 +74,7 @@ fn framing_needs_more_then_rejects_bogus_lengths() {
     assert_eq!(packet_len(&b[..10], 1 << 20), Need::AtLeast(16));
     assert_eq!(packet_len(&b[..20], 1 << 20), Need::AtLeast(16 + 0x3d + 4));
     let mut bad = b.clone();
-    bad[12..16].copy_from_slice(&(-5i32).to_be_bytes());
+    bad[12..16].copy_from_slice(JuteWriter::new().int(-5).bytes());
     assert_eq!(packet_len(&bad, 1 << 20), Need::Bogus);
     assert!(!plausible_packet(&bad, 1 << 20));
     assert!(plausible_packet(&b, 1 << 20));
