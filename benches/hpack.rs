@@ -28,6 +28,7 @@
 //! that other jobs on a shared build machine do not count against the decoder. (Shared
 //! caches still do.)
 
+use jute_encode::hex;
 use std::path::Path;
 
 #[path = "common/capture.rs"]
@@ -38,14 +39,6 @@ use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_mai
 use zkh2::h2::frame::{self, Payload, flag, kind};
 use zkh2::h2::hpack::{Decoder, HeaderBlock};
 use zkh2::h2::huffman;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
-}
 
 const C4: [&str; 3] = [
     "8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",

@@ -2,14 +2,7 @@
 //! decoding, eviction, and real header blocks from a capture.
 
 use super::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use jute_encode::hex;
 
 fn s(b: &Option<Rc<[u8]>>) -> Option<String> {
     b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())

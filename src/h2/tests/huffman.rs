@@ -2,14 +2,7 @@
 //! error of RFC 7541 5.2.
 
 use super::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use jute_encode::hex;
 
 /// A deterministic pseudo-random generator for the round trips.
 struct Lcg(u64);

@@ -2,18 +2,11 @@
 
 use super::*;
 use crate::common::Direction;
-use jute_encode::JuteWriter;
+use jute_encode::{JuteWriter, hex};
 
 const FROM_LEADER: Direction = Direction::ToClient;
 const FROM_LEARNER: Direction = Direction::ToServer;
 use crate::zab::connection::{Connection, Framing};
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Frame 93: FOLLOWERINFO from server 1.
 const FOLLOWERINFO: &str =

@@ -1,14 +1,7 @@
 //! Unit tests on bytes from tests/captures/ensemble/ensemble.pcapng.
 
 use super::*;
-use jute_encode::JuteWriter;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use jute_encode::{JuteWriter, hex};
 
 /// Frame 1045: the initial message of server 2 (V1, "127.0.0.1:23889").
 const INITIAL: &str = "ffffffffffff000000000000000000020000000f3132372e302e302e313a3233383839";

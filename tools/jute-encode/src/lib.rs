@@ -1,4 +1,5 @@
-//! Test-only: a small writer of ZooKeeper's jute serialisation, so that unit tests, fuzz
+//! Test-only: a small writer of ZooKeeper's jute serialisation (and `hex`, for bytes copied
+//! from captures), so that unit tests, fuzz
 //! harnesses and `tools/pcapgen` build records from their fields instead of magic byte
 //! arrays. Everything is big-endian, as jute's `BinaryOutputArchive` writes it: `int` (4
 //! bytes), `long` (8), `bool` (1), `buffer`/`ustring` (an `int` length, -1 for null, then the
@@ -107,6 +108,20 @@ pub fn pdu(body: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Bytes from hex digits, whitespace ignored (for bytes copied from a capture); panics on
+/// anything else, as a test should.
+pub fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .unwrap_or_else(|| panic!("bad hex at {i} of {s:?}"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +147,11 @@ mod tests {
             0, 0, 1, b'x', 0, 0, 0, 2, b'y', b'z',
         ];
         assert_eq!(b, want);
+    }
+
+    #[test]
+    fn hex_ignores_whitespace() {
+        assert_eq!(hex("00ff 7f\n 10"), [0, 0xff, 0x7f, 0x10]);
     }
 
     #[test]
