@@ -77,11 +77,7 @@ fn golden_outputs() {
         let want_path = expected_path(capture);
         failures.extend(support::check_golden(capture, &got, &want_path));
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches (ZKH2_BLESS=1 regenerates):\n{}",
-        failures.join("\n")
-    );
+    support::assert_goldens(&failures);
 }
 
 #[test]
@@ -673,16 +669,7 @@ fn statistics_srt_and_tree() {
     ] {
         assert!(tree.contains(want), "{want} missing:\n{tree}");
     }
-    let count = |label: &str| {
-        tree.lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .and_then(|l| {
-                l.trim_start()[label.len()..]
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_string)
-            })
-    };
+    let count = |label: &str| support::tree_count(&tree, label);
     assert_eq!(count("Requests by opcode").as_deref(), Some("38"), "{tree}");
     assert_eq!(
         count("Error replies by code").as_deref(),
