@@ -115,6 +115,13 @@ fn real_captures_decode_cleanly_and_pair_every_reply() {
     }
 }
 
+/// `capture` has a reply of opcode `op` (`name`) paired with its request.
+fn assert_paired_reply(t: &Tshark, capture: &Path, name: &str, op: i32) {
+    let filter =
+        format!("zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in");
+    assert!(t.count(capture, &filter) > 0, "no paired {name} reply");
+}
+
 #[test]
 fn kazoo_capture_covers_the_opcodes_errors_and_events() {
     let t = Tshark::new();
@@ -146,15 +153,7 @@ fn kazoo_capture_covers_the_opcodes_errors_and_events() {
             ) > 0,
             "no {name} request"
         );
-        assert!(
-            t.count(
-                &c,
-                &format!(
-                    "zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in"
-                )
-            ) > 0,
-            "no paired {name} reply"
-        );
+        assert_paired_reply(&t, &c, name, op);
     }
     for (name, err) in [
         ("NONODE", -101),
@@ -591,15 +590,7 @@ fn zkcli_covers_the_newer_opcodes() {
         ("reconfig", 16),
         ("multi", 14),
     ] {
-        assert!(
-            t.count(
-                &c,
-                &format!(
-                    "zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in"
-                )
-            ) > 0,
-            "no paired {name} reply"
-        );
+        assert_paired_reply(&t, &c, name, op);
     }
     // whoAmI lists the client's identities; getAllChildrenNumber its count.
     assert!(
