@@ -67,6 +67,19 @@ pub struct Item<'a> {
     _life: PhantomData<&'a ()>,
 }
 
+/// `add_u32` and its kin: `name: type => epan function` adds a number of that type.
+macro_rules! typed_adders {
+    ($($name:ident: $ty:ty => $add:ident),* $(,)?) => {$(
+        pub fn $name<F: FieldId>(&self, field: F, offset: usize, len: usize, value: $ty) -> Item<'a> {
+            // SAFETY: add_checked passes our tree and tvb, a registered field and a checked
+            // span.
+            self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
+                sys::$add(t, hf, tvb, off, l, value)
+            })
+        }
+    )*};
+}
+
 impl<'a> Tree<'a> {
     /// # Safety
     /// `raw` must be null or a valid tree and `tvb` valid with `len` captured bytes, both for `'a`.
@@ -323,32 +336,11 @@ impl<'a> Tree<'a> {
         (item, item.subtree(ett))
     }
 
-    pub fn add_u32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u32) -> Item<'a> {
-        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked span.
-        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
-            sys::proto_tree_add_uint(t, hf, tvb, off, l, value)
-        })
-    }
-
-    pub fn add_i32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i32) -> Item<'a> {
-        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked span.
-        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
-            sys::proto_tree_add_int(t, hf, tvb, off, l, value)
-        })
-    }
-
-    pub fn add_u64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u64) -> Item<'a> {
-        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked span.
-        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
-            sys::proto_tree_add_uint64(t, hf, tvb, off, l, value)
-        })
-    }
-
-    pub fn add_i64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i64) -> Item<'a> {
-        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked span.
-        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
-            sys::proto_tree_add_int64(t, hf, tvb, off, l, value)
-        })
+    typed_adders! {
+        add_u32: u32 => proto_tree_add_uint,
+        add_i32: i32 => proto_tree_add_int,
+        add_u64: u64 => proto_tree_add_uint64,
+        add_i64: i64 => proto_tree_add_int64,
     }
 
     pub fn add_bool<F: FieldId>(

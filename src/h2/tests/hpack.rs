@@ -2,6 +2,7 @@
 //! decoding, eviction, and real header blocks from a capture.
 
 use super::*;
+use crate::h2::test_rng::Lcg;
 use jute_encode::hex;
 
 fn s(b: &Option<Rc<[u8]>>) -> Option<String> {
@@ -1104,18 +1105,6 @@ fn real_blocks_from_nghttp2() {
 }
 
 // ---- Robustness ----
-
-/// A deterministic pseudo-random generator.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 fn check_invariants(d: &Decoder) {
     let sum: u32 = d

@@ -2,19 +2,8 @@
 //! error of RFC 7541 5.2.
 
 use super::*;
+use crate::h2::test_rng::Lcg;
 use jute_encode::hex;
-
-/// A deterministic pseudo-random generator for the round trips.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 #[test]
 fn code_is_complete_and_prefix_free() {
