@@ -15,7 +15,7 @@
 #[path = "common/capture.rs"]
 mod capture;
 mod common;
-use capture::{Workload, bench_workloads, env_or, golden, h2_framing, workloads};
+use capture::{Bench, Sources, Workload, bench_workloads, env_or, golden, h2_framing, workloads};
 use common::ThreadCpuTime;
 use criterion::{Criterion, criterion_group, criterion_main};
 use zkh2::common::PduKey;
@@ -66,18 +66,15 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let golden = golden("tests/captures/h2", &["h2load", "nghttp-prior-knowledge"]);
     let env_port = env_or("ZKH2_BENCH_H2_PORT", 18280);
     let packets = env_or("ZKH2_BENCH_H2_PACKETS", 50_000);
-    let benches: [(&str, fn(&Workload) -> u64); 2] =
-        [("frame-parse", frame_parse), ("connection", connection)];
-    let workloads = workloads(
-        "h2",
-        "frames",
-        &golden,
-        18180,
-        "ZKH2_BENCH_H2",
+    let benches: [Bench; 2] = [("frame-parse", frame_parse), ("connection", connection)];
+    let from = Sources {
+        golden: &golden,
+        port: 18180,
+        env: "ZKH2_BENCH_H2",
         env_port,
         packets,
-        h2_framing,
-    );
+    };
+    let workloads = workloads("h2", "frames", from, h2_framing);
     bench_workloads(c, "h2", "frames", &workloads, &benches);
 }
 

@@ -18,7 +18,9 @@
 #[path = "common/capture.rs"]
 mod capture;
 mod common;
-use capture::{Workload, bench_workloads, env_or, golden, workloads, zookeeper_framing};
+use capture::{
+    Bench, Sources, Workload, bench_workloads, env_or, golden, workloads, zookeeper_framing,
+};
 use common::ThreadCpuTime;
 use criterion::{Criterion, criterion_group, criterion_main};
 use zkh2::common::{Direction, PduKey};
@@ -110,20 +112,18 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
         &["kazoo-basic", "kazoo-watches", "zkcli", "cli_mt"],
     );
     let packets = env_or("ZKH2_BENCH_ZK_PACKETS", 100_000);
-    let benches: [(&str, fn(&Workload) -> u64); 2] = [
+    let benches: [Bench; 2] = [
         ("framing+headers", framing_headers),
         ("parse+session", parse_session),
     ];
-    let workloads = workloads(
-        "zookeeper",
-        "PDUs",
-        &golden,
-        PORT,
-        "ZKH2_BENCH_ZK",
-        PORT,
+    let from = Sources {
+        golden: &golden,
+        port: PORT,
+        env: "ZKH2_BENCH_ZK",
+        env_port: PORT,
         packets,
-        zookeeper_framing,
-    );
+    };
+    let workloads = workloads("zookeeper", "PDUs", from, zookeeper_framing);
     bench_workloads(c, "zookeeper", "PDUs", &workloads, &benches);
 }
 

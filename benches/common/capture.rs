@@ -200,19 +200,35 @@ pub fn golden(dir: &str, names: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The workloads of a bench: "golden" (`golden` on `port`) and, when the environment variable
-/// `{env}_CAPTURE` names a capture, "bench" (its first `packets` packets on `env_port`).
-/// `unit` names the PDUs in the messages of what is skipped.
+/// Where a bench's workloads come from: "golden" (`golden` on `port`) and, when the
+/// environment variable `{env}_CAPTURE` names a capture, "bench" (its first `packets` packets
+/// on `env_port`).
+pub struct Sources<'a> {
+    pub golden: &'a [PathBuf],
+    pub port: u32,
+    pub env: &'a str,
+    pub env_port: u32,
+    pub packets: usize,
+}
+
+/// A bench (name, timed function) of `bench_workloads`.
+pub type Bench = (&'static str, fn(&Workload) -> u64);
+
+/// The workloads of `from`, cut by `framing`; `unit` names the PDUs in the messages of what
+/// is skipped.
 pub fn workloads(
     bench: &str,
     unit: &str,
-    golden: &[PathBuf],
-    port: u32,
-    env: &str,
-    env_port: u32,
-    packets: usize,
+    from: Sources<'_>,
     framing: fn(bool, &[u8]) -> Next,
 ) -> Vec<Workload> {
+    let Sources {
+        golden,
+        port,
+        env,
+        env_port,
+        packets,
+    } = from;
     let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
     let mut workloads = Vec::new();
     match load("golden", &golden, port, None, framing) {
@@ -241,7 +257,7 @@ pub fn bench_workloads<M: Measurement>(
     bench: &str,
     unit: &str,
     workloads: &[Workload],
-    benches: &[(&str, fn(&Workload) -> u64)],
+    benches: &[Bench],
 ) {
     let mut g = c.benchmark_group(bench);
     for w in workloads {
