@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::jute::{failure, input, string_list};
-use jute_encode::JuteWriter;
+use jute_encode::{JuteWriter, pdu};
 
 #[test]
 fn counted_string_with_offsets() {
@@ -215,24 +215,25 @@ fn sasl_tokens_both_ways() {
 // ClickHouse Keeper's extensions (opcodes 500-507, protocol versions 10 and 11)
 
 fn ustring(s: &str) -> Vec<u8> {
-    let mut v = (s.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(s.as_bytes());
-    v
+    JuteWriter::new().ustring(s).finish()
 }
 
 fn stat_bytes(version: i32) -> Vec<u8> {
-    let mut v = Vec::new();
-    for x in [1i64, 2, 3, 4] {
-        v.extend_from_slice(&x.to_be_bytes());
-    }
-    for x in [version, 0, 0] {
-        v.extend_from_slice(&x.to_be_bytes());
-    }
-    v.extend_from_slice(&0i64.to_be_bytes());
-    for x in [3i32, 0] {
-        v.extend_from_slice(&x.to_be_bytes());
-    }
-    v.extend_from_slice(&5i64.to_be_bytes());
+    // czxid, mzxid, ctime, mtime; version, cversion, aversion; ephemeralOwner;
+    // dataLength, numChildren; pzxid
+    let v = JuteWriter::new()
+        .long(1)
+        .long(2)
+        .long(3)
+        .long(4)
+        .int(version)
+        .int(0)
+        .int(0)
+        .long(0)
+        .int(3)
+        .int(0)
+        .long(5)
+        .finish();
     assert_eq!(v.len(), STAT_LEN);
     v
 }
@@ -440,15 +441,18 @@ fn session_id_997_is_named_but_has_no_client_record() {
 /// ClickHouse's XID_64 ConnectRequest: version 11, the compression flag, then the usual
 /// fields; its length prefix says 45 for 46 bytes.
 fn xid64_connect_request(compression: bool) -> Vec<u8> {
-    let mut b = 45u32.to_be_bytes().to_vec();
-    b.extend_from_slice(&11i32.to_be_bytes());
-    b.push(u8::from(compression));
-    b.extend_from_slice(&0x10i64.to_be_bytes());
-    b.extend_from_slice(&30000i32.to_be_bytes());
-    b.extend_from_slice(&0i64.to_be_bytes());
-    b.extend_from_slice(&16u32.to_be_bytes());
-    b.extend_from_slice(&[0u8; 16]);
-    b.push(1);
+    // length 45, protocolVersion, compression, lastZxidSeen, timeOut, sessionId, passwd,
+    // readOnly
+    let b = JuteWriter::new()
+        .int(45)
+        .int(11)
+        .bool(compression)
+        .long(0x10)
+        .int(30000)
+        .long(0)
+        .buffer(&[0; 16])
+        .bool(true)
+        .finish();
     assert_eq!(b.len(), 50);
     b
 }
@@ -473,11 +477,12 @@ fn xid64_handshake_and_headers() {
     assert_eq!(Wire::of(&c), Wire::Compressed { version: 11 });
 
     // A request header with an 8-byte xid.
-    let mut r = 0x1_0000_0001i64.to_be_bytes().to_vec();
-    r.extend_from_slice(&501i32.to_be_bytes());
-    r.extend(ustring("/x"));
-    r.extend_from_slice(&(-1i32).to_be_bytes());
-    let r = pdu(&r);
+    let r = JuteWriter::new()
+        .long(0x1_0000_0001)
+        .int(501)
+        .ustring("/x")
+        .int(-1)
+        .pdu();
     let wire = Wire::Xid64;
     let Pdu::Request(Ok(req)) = super::pdu(Reading::Request { wire }, &r) else {
         panic!("not a request")
@@ -492,10 +497,11 @@ fn xid64_handshake_and_headers() {
         Some(RequestBody::PathVersion { .. })
     ));
     // A reply header: 8-byte xid, zxid, err.
-    let mut p = 0x1_0000_0001i64.to_be_bytes().to_vec();
-    p.extend_from_slice(&9i64.to_be_bytes());
-    p.extend_from_slice(&(-110i32).to_be_bytes());
-    let p = pdu(&p);
+    let p = JuteWriter::new()
+        .long(0x1_0000_0001)
+        .long(9)
+        .int(-110)
+        .pdu();
     let Pdu::Reply(Ok(rep)) = super::pdu(Reading::Reply { wire }, &p) else {
         panic!("not a reply")
     };
@@ -505,13 +511,15 @@ fn xid64_handshake_and_headers() {
         (9, -110, 20)
     );
     // A notification keeps xid -1, 8 bytes wide.
-    let mut n = (-1i64).to_be_bytes().to_vec();
-    n.extend_from_slice(&(-1i64).to_be_bytes());
-    n.extend_from_slice(&0i32.to_be_bytes());
-    n.extend_from_slice(&3i32.to_be_bytes());
-    n.extend_from_slice(&3i32.to_be_bytes());
-    n.extend(ustring("/x"));
-    let n = pdu(&n);
+    // xid -1, zxid -1, err 0; WatcherEvent type 3, state 3, path
+    let n = JuteWriter::new()
+        .long(-1)
+        .long(-1)
+        .int(0)
+        .int(3)
+        .int(3)
+        .ustring("/x")
+        .pdu();
     assert!(matches!(
         super::pdu(Reading::Reply { wire }, &n),
         Pdu::Notification(Notification { event: Ok(_), .. })
