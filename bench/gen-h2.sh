@@ -18,15 +18,9 @@ REQS=${1:-140000}
 PORT=${ZKH2_BENCH_H2_PORT:-18280}
 HOST=127.0.0.1
 WORK=$(mktemp -d /tmp/zkh2-bench-h2.XXXXXX)
-SRV_PID="" DUMPCAP_PID=""
-log() { printf '[gen-h2] %s\n' "$*" >&2; }
-cleanup() {
-  [ -n "$DUMPCAP_PID" ] && { kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; }
-  [ -n "$SRV_PID" ] && { kill -TERM "$SRV_PID" 2>/dev/null || true; wait "$SRV_PID" 2>/dev/null || true; }
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-[ "$(id -u)" = 0 ] || { log "needs root (dumpcap on lo)"; exit 1; }
+LOG_TAG=gen-h2
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 command -v nghttpd >/dev/null || { log "nghttpd missing (apt-get install nghttp2-server)"; exit 1; }
 command -v h2load >/dev/null || { log "h2load missing (apt-get install nghttp2-client)"; exit 1; }
 mkdir -p "$OUT" "$WORK/www"
@@ -61,27 +55,15 @@ for _ in $(seq 50); do
 done
 sleep 0.5
 raw="$WORK/h2.pcapng"
-dumpcap -q -i lo -B 512 -f "tcp port $PORT" -w "$raw" >"$WORK/dumpcap.log" 2>&1 &
-DUMPCAP_PID=$!
-for _ in $(seq 100); do [ -s "$raw" ] && break; sleep 0.1; done
-sleep 1
+start_capture "$PORT" 512 "$raw"
 log "h2load: $REQS requests"
 # --rps keeps dumpcap ahead of the loopback traffic (a dropped segment would break reassembly)
 h2load -n "$REQS" -c 16 -m 32 --rps 500 -i "$WORK/uris" | grep -E '^(finished|requests|status codes|traffic)' >&2
 sleep 1.5
-kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" || true; DUMPCAP_PID=""
+stop_capture
 if grep -q 'dropped.*: [0-9]*/[1-9]' "$WORK/dumpcap.log"; then
   cat "$WORK/dumpcap.log" >&2
   log "dumpcap dropped packets; rerun (maybe on a quieter machine)"
   exit 1
 fi
-# The probes above ended before dumpcap started, so every connection is complete
-# (filtering on tcp.stream here would cost a full tshark pass over the capture).
-mv -f "$raw" "$OUT/h2-4x.pcapng"
-n=$(capinfos -c -M "$OUT/h2-4x.pcapng" | awk '/Number of packets/ {print $NF}')
-editcap -r "$OUT/h2-4x.pcapng" "$OUT/h2-2x.pcapng" "1-$((n / 2))"
-editcap -r "$OUT/h2-4x.pcapng" "$OUT/h2-1x.pcapng" "1-$((n / 4))"
-chmod 0644 "$OUT"/h2-*.pcapng
-for s in 1x 2x 4x; do
-  log "h2-$s.pcapng: $(capinfos -c -M "$OUT/h2-$s.pcapng" | awk '/Number of packets/ {print $NF}') packets, $(du -h "$OUT/h2-$s.pcapng" | cut -f1)"
-done
+keep_scaled "$raw" h2

@@ -20,15 +20,9 @@ HOST=127.0.0.1
 PY=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 WORK=$(mktemp -d /tmp/zkh2-bench-zk.XXXXXX)
-ZK_PID="" DUMPCAP_PID=""
-log() { printf '[gen-zookeeper] %s\n' "$*" >&2; }
-cleanup() {
-  [ -n "$DUMPCAP_PID" ] && { kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; }
-  [ -n "$ZK_PID" ] && { kill -TERM "$ZK_PID" 2>/dev/null || true; wait "$ZK_PID" 2>/dev/null || true; }
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-[ "$(id -u)" = 0 ] || { log "needs root (dumpcap on lo)"; exit 1; }
+LOG_TAG=gen-zookeeper
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 [ -f "$ZK_JAR" ] || { log "missing $ZK_JAR (apt-get install zookeeper)"; exit 1; }
 "$PY" -c 'import kazoo' || { log "kazoo missing (apt-get install python3-kazoo)"; exit 1; }
 mkdir -p "$OUT" "$WORK/data"
@@ -48,30 +42,18 @@ cp="/etc/zookeeper/conf:$ZK_JAR"
 (cd "$WORK" && exec java -Xmx1g -Djava.net.preferIPv4Stack=true -Dzookeeper.forceSync=no \
   -Dzookeeper.admin.enableServer=false -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$WORK/zoo.cfg" >"$WORK/server.log" 2>&1) &
-ZK_PID=$!
+SRV_PID=$!
 for _ in $(seq 150); do
   if "$PY" -c "import socket,sys; s=socket.create_connection(('$HOST',$PORT),2); s.sendall(b'ruok'); sys.exit(s.recv(4)!=b'imok')" 2>/dev/null; then break; fi
-  kill -0 "$ZK_PID" || { cat "$WORK/server.log" >&2; exit 1; }
+  kill -0 "$SRV_PID" || { cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.2
 done
 sleep 1
 raw="$WORK/zk.pcapng"
-dumpcap -q -i lo -B 256 -f "tcp port $PORT" -w "$raw" >"$WORK/dumpcap.log" 2>&1 &
-DUMPCAP_PID=$!
-for _ in $(seq 100); do [ -s "$raw" ] && break; sleep 0.1; done
-sleep 1
+start_capture "$PORT" 256 "$raw"
 log "driving $OPS requests"
 "$PY" "$here/gen-zookeeper.py" "$HOST:$PORT" "$OPS" 4 8
 sleep 1.5
-kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" || true; DUMPCAP_PID=""
+stop_capture
 grep -i drop "$WORK/dumpcap.log" >&2 || true
-# The probes above ended before dumpcap started, so every connection is complete
-# (filtering on tcp.stream here would cost a full tshark pass over the capture).
-mv -f "$raw" "$OUT/zk-4x.pcapng"
-n=$(capinfos -c -M "$OUT/zk-4x.pcapng" | awk '/Number of packets/ {print $NF}')
-editcap -r "$OUT/zk-4x.pcapng" "$OUT/zk-2x.pcapng" "1-$((n / 2))"
-editcap -r "$OUT/zk-4x.pcapng" "$OUT/zk-1x.pcapng" "1-$((n / 4))"
-chmod 0644 "$OUT"/zk-*.pcapng
-for s in 1x 2x 4x; do
-  log "zk-$s.pcapng: $(capinfos -c -M "$OUT/zk-$s.pcapng" | awk '/Number of packets/ {print $NF}') packets, $(du -h "$OUT/zk-$s.pcapng" | cut -f1)"
-done
+keep_scaled "$raw" zk

@@ -12,14 +12,12 @@
 //! - `connection`: the whole first pass of the pure layers: framing and
 //!   `Connection::process` (streams, HPACK decoding, pairing, flow control, bodies).
 
-use std::path::Path;
-
 #[path = "common/capture.rs"]
 mod capture;
 mod common;
-use capture::{Workload, h2_framing, load};
+use capture::{Bench, Sources, Workload, bench_workloads, env_or, golden, h2_framing, workloads};
 use common::ThreadCpuTime;
-use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use zkh2::common::PduKey;
 use zkh2::h2::connection::{Connection, Framing};
 use zkh2::h2::frame;
@@ -65,50 +63,19 @@ fn connection(w: &Workload) -> u64 {
 }
 
 fn bench(c: &mut Criterion<ThreadCpuTime>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/h2");
-    let golden: Vec<_> = ["h2load", "nghttp-prior-knowledge"]
-        .iter()
-        .map(|n| dir.join(format!("{n}.pcapng")))
-        .collect();
-    let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
-    let mut workloads = Vec::new();
-    match load("golden", &golden, 18180, None, h2_framing) {
-        Some(w) => workloads.push(w),
-        None => eprintln!("h2 bench: tshark could not read the golden captures; skipped"),
-    }
-    if let Ok(cap) = std::env::var("ZKH2_BENCH_H2_CAPTURE") {
-        let port = std::env::var("ZKH2_BENCH_H2_PORT")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(18280);
-        let n = std::env::var("ZKH2_BENCH_H2_PACKETS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(50_000);
-        match load("bench", &[Path::new(&cap)], port, Some(n), h2_framing) {
-            Some(w) => workloads.push(w),
-            None => eprintln!("h2 bench: no frames read from {cap}; skipped"),
-        }
-    }
-    let mut g = c.benchmark_group("h2");
-    for w in &workloads {
-        let bytes = w.arena.len() as u64;
-        eprintln!(
-            "h2 bench: {}: {} frames, {} bytes, {} connections",
-            w.name,
-            w.pdus.len(),
-            bytes,
-            w.streams
-        );
-        g.throughput(Throughput::Bytes(bytes));
-        g.bench_function(format!("frame-parse/{}", w.name), |b| {
-            b.iter(|| frame_parse(black_box(w)))
-        });
-        g.bench_function(format!("connection/{}", w.name), |b| {
-            b.iter(|| connection(black_box(w)))
-        });
-    }
-    g.finish();
+    let golden = golden("tests/captures/h2", &["h2load", "nghttp-prior-knowledge"]);
+    let env_port = env_or("ZKH2_BENCH_H2_PORT", 18280);
+    let packets = env_or("ZKH2_BENCH_H2_PACKETS", 50_000);
+    let benches: [Bench; 2] = [("frame-parse", frame_parse), ("connection", connection)];
+    let from = Sources {
+        golden: &golden,
+        port: 18180,
+        env: "ZKH2_BENCH_H2",
+        env_port,
+        packets,
+    };
+    let workloads = workloads("h2", "frames", from, h2_framing);
+    bench_workloads(c, "h2", "frames", &workloads, &benches);
 }
 
 criterion_group! {

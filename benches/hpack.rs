@@ -28,6 +28,7 @@
 //! that other jobs on a shared build machine do not count against the decoder. (Shared
 //! caches still do.)
 
+use jute_encode::hex;
 use std::path::Path;
 
 #[path = "common/capture.rs"]
@@ -38,14 +39,6 @@ use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_mai
 use zkh2::h2::frame::{self, Payload, flag, kind};
 use zkh2::h2::hpack::{Decoder, HeaderBlock};
 use zkh2::h2::huffman;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
-}
 
 const C4: [&str; 3] = [
     "8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
@@ -427,14 +420,8 @@ fn versus_nghttp2(c: &mut Criterion<ThreadCpuTime>) {
     let mut workloads: Vec<(String, Vec<Vec<Vec<u8>>>)> = Vec::new();
     workloads.push(("browser-first".into(), vec![vec![browser_blocks().0]]));
     let env_capture = std::env::var("ZKH2_BENCH_H2_CAPTURE").ok();
-    let port = std::env::var("ZKH2_BENCH_H2_PORT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(18280);
-    let packets = std::env::var("ZKH2_BENCH_H2_PACKETS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50_000);
+    let port = capture::env_or("ZKH2_BENCH_H2_PORT", 18280);
+    let packets = capture::env_or("ZKH2_BENCH_H2_PACKETS", 50_000);
     let captures = [
         match &env_capture {
             Some(cap) => ("capture", Path::new(cap).to_path_buf(), port, Some(packets)),

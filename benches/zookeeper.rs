@@ -15,14 +15,14 @@
 //!   (pairing by xid, watches, the per-PDU decision stored for later passes) and the full
 //!   record parse of the body that the tree is built from.
 
-use std::path::Path;
-
 #[path = "common/capture.rs"]
 mod capture;
 mod common;
-use capture::{Workload, zookeeper_framing};
+use capture::{
+    Bench, Sources, Workload, bench_workloads, env_or, golden, workloads, zookeeper_framing,
+};
 use common::ThreadCpuTime;
-use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use zkh2::common::{Direction, PduKey};
 use zkh2::jute;
 use zkh2::zookeeper::connection::{Connection, Framing, PduKind};
@@ -31,13 +31,12 @@ use zkh2::zookeeper::{DEFAULT_MAX_PDU, opcode};
 
 const PORT: u32 = 2181;
 
-/// The PDUs of `captures` on port 2181.
-fn load(name: &str, captures: &[&Path], port: u32, packets: Option<usize>) -> Option<Workload> {
-    capture::load(name, captures, port, packets, zookeeper_framing)
-}
-
-/// Framing and header parse of every PDU; returns a checksum.
-fn framing_headers(w: &Workload) -> u64 {
+/// Runs `f` on every PDU with its connection, direction and bytes, after the connection's
+/// framing decision; returns the sum of the framed lengths and of what `f` returns.
+fn each_pdu(
+    w: &Workload,
+    mut f: impl FnMut(&mut Connection, Direction, &capture::Pdu, &[u8]) -> u64,
+) -> u64 {
     let mut sessions: Vec<Connection> = (0..w.streams).map(|_| Connection::default()).collect();
     let mut sum = 0u64;
     for p in &w.pdus {
@@ -49,36 +48,30 @@ fn framing_headers(w: &Workload) -> u64 {
         if let Framing::Pdu(n) = s.framing(dir, p.frame, bytes, DEFAULT_MAX_PDU, true) {
             sum += u64::from(n);
         }
-        let i = jute::input(bytes.get(4..).unwrap_or(&[]));
-        match dir {
-            Direction::ToServer => {
-                if let Ok((_, h)) = parse::request_header(i, false) {
-                    sum += h.opcode.val as u64;
-                }
-            }
-            Direction::ToClient => {
-                if let Ok((_, h)) = parse::reply_header(i, false) {
-                    sum += h.zxid.val as u64;
-                }
-            }
-        }
+        sum += f(s, dir, p, bytes);
     }
     sum
 }
 
+/// Framing and header parse of every PDU; returns a checksum.
+fn framing_headers(w: &Workload) -> u64 {
+    each_pdu(w, |_, dir, _, bytes| {
+        let i = jute::input(bytes.get(4..).unwrap_or(&[]));
+        match dir {
+            Direction::ToServer => {
+                parse::request_header(i, false).map_or(0, |(_, h)| h.opcode.val as u64)
+            }
+            Direction::ToClient => {
+                parse::reply_header(i, false).map_or(0, |(_, h)| h.zxid.val as u64)
+            }
+        }
+    })
+}
+
 /// The whole first pass of the pure layers; returns a checksum.
 fn parse_session(w: &Workload) -> u64 {
-    let mut sessions: Vec<Connection> = (0..w.streams).map(|_| Connection::default()).collect();
-    let mut sum = 0u64;
-    for p in &w.pdus {
-        let Some(s) = sessions.get_mut(p.stream) else {
-            continue;
-        };
-        let bytes = &w.arena[p.start..p.end];
-        let dir = s.direction(p.src_port, p.dst_port, PORT);
-        if let Framing::Pdu(n) = s.framing(dir, p.frame, bytes, DEFAULT_MAX_PDU, true) {
-            sum += u64::from(n);
-        }
+    each_pdu(w, |s, dir, p, bytes| {
+        let mut sum = 0u64;
         let key = PduKey {
             frame: p.frame,
             index: p.index,
@@ -109,51 +102,29 @@ fn parse_session(w: &Workload) -> u64 {
             (Some(Pdu::ConnectResponse(Ok((_, c)))), _) => sum += c.timeout.val as u64,
             _ => {}
         }
-    }
-    sum
+        sum
+    })
 }
 
 fn bench(c: &mut Criterion<ThreadCpuTime>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/zookeeper");
-    let golden: Vec<_> = ["kazoo-basic", "kazoo-watches", "zkcli", "cli_mt"]
-        .iter()
-        .map(|n| dir.join(format!("{n}.pcapng")))
-        .collect();
-    let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
-    let mut workloads = Vec::new();
-    match load("golden", &golden, PORT, None) {
-        Some(w) => workloads.push(w),
-        None => eprintln!("zookeeper bench: tshark could not read the golden captures; skipped"),
-    }
-    if let Ok(cap) = std::env::var("ZKH2_BENCH_ZK_CAPTURE") {
-        let n = std::env::var("ZKH2_BENCH_ZK_PACKETS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(100_000);
-        match load("bench", &[Path::new(&cap)], PORT, Some(n)) {
-            Some(w) => workloads.push(w),
-            None => eprintln!("zookeeper bench: no PDUs read from {cap}; skipped"),
-        }
-    }
-    let mut g = c.benchmark_group("zookeeper");
-    for w in &workloads {
-        let bytes = w.arena.len() as u64;
-        eprintln!(
-            "zookeeper bench: {}: {} PDUs, {} bytes, {} connections",
-            w.name,
-            w.pdus.len(),
-            bytes,
-            w.streams
-        );
-        g.throughput(Throughput::Bytes(bytes));
-        g.bench_function(format!("framing+headers/{}", w.name), |b| {
-            b.iter(|| framing_headers(black_box(w)))
-        });
-        g.bench_function(format!("parse+session/{}", w.name), |b| {
-            b.iter(|| parse_session(black_box(w)))
-        });
-    }
-    g.finish();
+    let golden = golden(
+        "tests/captures/zookeeper",
+        &["kazoo-basic", "kazoo-watches", "zkcli", "cli_mt"],
+    );
+    let packets = env_or("ZKH2_BENCH_ZK_PACKETS", 100_000);
+    let benches: [Bench; 2] = [
+        ("framing+headers", framing_headers),
+        ("parse+session", parse_session),
+    ];
+    let from = Sources {
+        golden: &golden,
+        port: PORT,
+        env: "ZKH2_BENCH_ZK",
+        env_port: PORT,
+        packets,
+    };
+    let workloads = workloads("zookeeper", "PDUs", from, zookeeper_framing);
+    bench_workloads(c, "zookeeper", "PDUs", &workloads, &benches);
 }
 
 criterion_group! {

@@ -16,10 +16,10 @@ close option. Inputs are cut at a record boundary below 16 KiB (the fuzzers' -ma
 The committed corpus (fuzz/corpus/epan_*) is these inputs minimised with libFuzzer's
 -merge=1 (see docs/reliability.md). Deterministic: the file name is the SHA-1 of the content.
 """
-import hashlib
 import os
-import subprocess
 import sys
+
+from seedlib import save_in, tshark_fields, unhex
 
 TARGETS = {
     "epan_zookeeper": {2181, 2182, 22181, 22182, 22183},
@@ -34,17 +34,12 @@ TO_CLIENT, RETRANSMIT, LOST = 0x80, 0x20, 0x40
 
 
 def packets(cap):
-    out = subprocess.run(
-        ["tshark", "-r", cap, "-o", "tcp.desegment_tcp_streams:FALSE", "-T", "fields",
-         "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.seq_raw",
-         "-e", "tcp.flags", "-e", "tcp.payload", "-Y", "tcp"],
-        capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        parts = line.split("\t")
+    fields = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.flags", "tcp.payload"]
+    for parts in tshark_fields(cap, fields, "tcp", ["-o", "tcp.desegment_tcp_streams:FALSE"]):
         if len(parts) < 6 or not parts[0]:
             continue
         stream, sport, dport, seq, flags = (int(p, 0) for p in parts[:5])
-        yield stream, sport, dport, seq, flags, bytes.fromhex(parts[5].replace(":", ""))
+        yield stream, sport, dport, seq, flags, unhex(parts[5])
 
 
 def record(control, payload):
@@ -111,10 +106,7 @@ def main():
                 if target == "epan_h2" and b"Upgrade: h2c" in data:
                     # The HTTP/1.1 upgrade is HTTP's: the server on port 80, found by HTTP.
                     data = bytes([data[0] | HEURISTIC, data[1], data[2] | HTTP_PORT]) + data[3:]
-                d = os.path.join(out, target)
-                os.makedirs(d, exist_ok=True)
-                with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-                    f.write(data)
+                save_in(os.path.join(out, target), data)
 
 
 if __name__ == "__main__":

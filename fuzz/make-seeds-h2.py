@@ -14,34 +14,13 @@ Server ports: 18180-18181 (h2, cleartext), 22888-22890 (zab), 23888-23890 (zkele
 - zkelection_parse: each connection as a script (harness/quorum.rs), cut to 4 KiB.
 Deterministic: the file name is the SHA-1 of the content.
 """
-import hashlib
-import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from seedlib import save, segments
+
 H2 = range(18180, 18182)
 ZAB = range(22888, 22891)
 ELECTION = range(23888, 23891)
-
-
-def segments(cap):
-    out = subprocess.run(
-        ["tshark", "-r", cap, "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
-         "-e", "tcp.dstport", "-e", "tcp.payload", "-Y", "tcp.len>0"],
-        capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 4 or not parts[3]:
-            continue
-        yield int(parts[0]), int(parts[1]), int(parts[2]), bytes.fromhex(parts[3].replace(":", ""))
-
-
-def save(target, data):
-    d = os.path.join(HERE, "corpus", target)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-        f.write(data)
 
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -88,7 +67,7 @@ def main():
     zab_seen = {}
     for cap in sys.argv[1:]:
         streams = {}
-        for stream, sport, dport, payload in segments(cap):
+        for stream, sport, dport, payload in segments(cap, "tcp.len>0"):
             streams.setdefault(stream, []).append((sport, dport, payload))
         for stream, segs in streams.items():
             sport, dport, _ = segs[0]

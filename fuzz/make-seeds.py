@@ -8,38 +8,16 @@ zookeeper_session: each TCP connection as a session script (see harness/zookeepe
 mode byte 0, then per segment a flags byte, a 16-bit length and the payload), cut to 4 KiB.
 Deterministic: the file name is the SHA-1 of the content, as libFuzzer names its own.
 """
-import hashlib
-import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def segments(cap):
-    out = subprocess.run(
-        ["tshark", "-r", cap, "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
-         "-e", "tcp.dstport", "-e", "tcp.payload", "-Y", "tcp.port==2181 && tcp.len>0"],
-        capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 4 or not parts[3]:
-            continue
-        yield int(parts[0]), int(parts[1]), int(parts[2]), bytes.fromhex(parts[3].replace(":", ""))
-
-
-def save(target, data):
-    d = os.path.join(HERE, "corpus", target)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-        f.write(data)
+from seedlib import save, segments
 
 
 def main():
     seen = {}
     for cap in sys.argv[1:]:
         streams = {}
-        for stream, sport, dport, payload in segments(cap):
+        for stream, sport, dport, payload in segments(cap, "tcp.port==2181 && tcp.len>0"):
             streams.setdefault(stream, []).append((sport == 2181, payload))
         for stream, segs in streams.items():
             # Session script: mode 0 (server on 2181, port table matched).

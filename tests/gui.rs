@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{plugin_path, repo};
+use support::{is_root, plugin_path, repo, ws_major_minor};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -39,23 +39,6 @@ fn missing_tools() -> Vec<&'static str> {
         .into_iter()
         .filter(|t| !have(t))
         .collect()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
-}
-
-fn ws_major_minor() -> String {
-    let out = Command::new("pkg-config")
-        .args(["--modversion", "wireshark"])
-        .output()
-        .expect("pkg-config");
-    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    v.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 /// Kills (by pid) and reaps a child we started, when dropped.

@@ -81,11 +81,7 @@ fn golden_outputs() {
         let want_path = expected_path(&capture);
         failures.extend(support::check_golden(&capture, &got, &want_path));
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches (ZKH2_BLESS=1 regenerates):\n{}",
-        failures.join("\n")
-    );
+    support::assert_goldens(&failures);
 }
 
 #[test]
@@ -396,15 +392,7 @@ fn statistics_srt_and_tree() {
     assert_eq!(row("4xx Client error")[4], "1", "{out}");
     assert_eq!(row("5xx Server error")[4], "2", "{out}");
     let tree_count = |label: &str| {
-        out.lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .and_then(|l| {
-                l.trim_start()[label.len()..]
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| panic!("no tree node {label}:\n{out}"))
+        support::tree_count(&out, label).unwrap_or_else(|| panic!("no tree node {label}:\n{out}"))
     };
     assert_eq!(tree_count("Requests by method"), "3");
     assert_eq!(tree_count("404"), "1");

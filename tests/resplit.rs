@@ -23,17 +23,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use support::{TempDir, Tshark, repo};
+use support::{ENSEMBLE_PREFS, TempDir, Tshark, repo};
 
-/// The ensemble's ports (tests/record/record-ensemble.sh).
-const ENSEMBLE_PREFS: &[&str] = &[
-    "-o",
-    "zab.tcp.port:22888-22890",
-    "-o",
-    "zkelection.tcp.port:23888-23890",
-    "-o",
-    "zookeeper.tcp.port:22181-22183",
-];
 const ENSEMBLE_PORTS: &[u16] = &[
     22181, 22182, 22183, 22888, 22889, 22890, 23888, 23889, 23890,
 ];
@@ -71,8 +62,8 @@ resplit_tests! {
     zk_cli_mt => Case { file: "tests/captures/zookeeper/cli_mt.pcapng", ports: &[2181], protos: ZK_PROTOS, args: &[] };
     zk_fourletter => Case { file: "tests/captures/zookeeper/fourletter.pcapng", ports: &[2181], protos: ZK_PROTOS, args: &[] };
     zk_tokio_zookeeper => Case { file: "tests/captures/zookeeper/tokio-zookeeper.pcapng", ports: &[2181], protos: ZK_PROTOS, args: &[] };
-    ensemble => Case { file: "tests/captures/ensemble/ensemble.pcapng", ports: ENSEMBLE_PORTS, protos: ENSEMBLE_PROTOS, args: ENSEMBLE_PREFS };
-    ensemble_election_1byte => Case { file: "tests/captures/ensemble/election-1byte.pcap", ports: ENSEMBLE_PORTS, protos: ENSEMBLE_PROTOS, args: ENSEMBLE_PREFS };
+    ensemble => Case { file: "tests/captures/ensemble/ensemble.pcapng", ports: ENSEMBLE_PORTS, protos: ENSEMBLE_PROTOS, args: &ENSEMBLE_PREFS };
+    ensemble_election_1byte => Case { file: "tests/captures/ensemble/election-1byte.pcap", ports: ENSEMBLE_PORTS, protos: ENSEMBLE_PROTOS, args: &ENSEMBLE_PREFS };
     h2_nghttp_prior_knowledge => Case { file: "tests/captures/h2/nghttp-prior-knowledge.pcapng", ports: &[18180, 18181], protos: H2_PROTOS, args: H2_PRIOR };
     h2_curl_prior_knowledge => Case { file: "tests/captures/h2/curl-prior-knowledge.pcapng", ports: &[18180, 18181], protos: H2_PROTOS, args: H2_PRIOR };
     h2_h2load => Case { file: "tests/captures/h2/h2load.pcapng", ports: &[18180, 18181], protos: H2_PROTOS, args: H2_PRIOR };

@@ -8,17 +8,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::{Tshark, repo};
+use support::{ENSEMBLE_PREFS, Tshark, repo};
 
 /// The ensemble uses ports off the defaults.
-const PREFS: [&str; 6] = [
-    "-o",
-    "zab.tcp.port:22888-22890",
-    "-o",
-    "zkelection.tcp.port:23888-23890",
-    "-o",
-    "zookeeper.tcp.port:22181-22183",
-];
+const PREFS: [&str; 6] = ENSEMBLE_PREFS;
 
 const BAD: &str = "_ws.malformed || zkh2.dissector_bug || zab.malformed || zab.len.bogus || zab.trailing || zab.type.unknown || zab.unsynced || zkelection.malformed || zkelection.len.bogus || zkelection.trailing || zkelection.state.unknown || zkelection.initial.late";
 
@@ -42,24 +35,7 @@ fn count(t: &Tshark, capture: &Path, filter: &str) -> usize {
 }
 
 fn values(t: &Tshark, capture: &Path, filter: &str, field: &str) -> Vec<String> {
-    run(
-        t,
-        capture,
-        &[
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            field,
-            "-E",
-            "aggregator=,",
-        ],
-    )
-    .split([',', '\n'])
-    .filter(|v| !v.is_empty())
-    .map(str::to_string)
-    .collect()
+    t.values_with(capture, &PREFS, filter, field)
 }
 
 fn render(t: &Tshark, capture: &Path) -> String {
@@ -87,11 +63,7 @@ fn golden_outputs() {
         let want_path = repo().join(format!("tests/expected/ensemble/{stem}.txt"));
         failures.extend(support::check_golden(&capture, &got, &want_path));
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches (ZKH2_BLESS=1 regenerates):\n{}",
-        failures.join("\n")
-    );
+    support::assert_goldens(&failures);
 }
 
 #[test]

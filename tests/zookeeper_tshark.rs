@@ -77,11 +77,7 @@ fn golden_outputs() {
         let want_path = expected_path(capture);
         failures.extend(support::check_golden(capture, &got, &want_path));
     }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches (ZKH2_BLESS=1 regenerates):\n{}",
-        failures.join("\n")
-    );
+    support::assert_goldens(&failures);
 }
 
 #[test]
@@ -119,6 +115,13 @@ fn real_captures_decode_cleanly_and_pair_every_reply() {
     }
 }
 
+/// `capture` has a reply of opcode `op` (`name`) paired with its request.
+fn assert_paired_reply(t: &Tshark, capture: &Path, name: &str, op: i32) {
+    let filter =
+        format!("zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in");
+    assert!(t.count(capture, &filter) > 0, "no paired {name} reply");
+}
+
 #[test]
 fn kazoo_capture_covers_the_opcodes_errors_and_events() {
     let t = Tshark::new();
@@ -150,15 +153,7 @@ fn kazoo_capture_covers_the_opcodes_errors_and_events() {
             ) > 0,
             "no {name} request"
         );
-        assert!(
-            t.count(
-                &c,
-                &format!(
-                    "zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in"
-                )
-            ) > 0,
-            "no paired {name} reply"
-        );
+        assert_paired_reply(&t, &c, name, op);
     }
     for (name, err) in [
         ("NONODE", -101),
@@ -595,15 +590,7 @@ fn zkcli_covers_the_newer_opcodes() {
         ("reconfig", 16),
         ("multi", 14),
     ] {
-        assert!(
-            t.count(
-                &c,
-                &format!(
-                    "zookeeper.opcode == {op} && zookeeper.response == 1 && zookeeper.request_in"
-                )
-            ) > 0,
-            "no paired {name} reply"
-        );
+        assert_paired_reply(&t, &c, name, op);
     }
     // whoAmI lists the client's identities; getAllChildrenNumber its count.
     assert!(
@@ -673,16 +660,7 @@ fn statistics_srt_and_tree() {
     ] {
         assert!(tree.contains(want), "{want} missing:\n{tree}");
     }
-    let count = |label: &str| {
-        tree.lines()
-            .find(|l| l.trim_start().starts_with(label))
-            .and_then(|l| {
-                l.trim_start()[label.len()..]
-                    .split_whitespace()
-                    .next()
-                    .map(str::to_string)
-            })
-    };
+    let count = |label: &str| support::tree_count(&tree, label);
     assert_eq!(count("Requests by opcode").as_deref(), Some("38"), "{tree}");
     assert_eq!(
         count("Error replies by code").as_deref(),

@@ -90,18 +90,12 @@ static int zkh2_heur_run(int i, tvbuff_t *tvb, packet_info *pinfo, proto_tree *t
 #else
 #define ZKH2_HEUR_RET gboolean
 #endif
-ZKH2_HEUR_TRAMPOLINE(0)
-ZKH2_HEUR_TRAMPOLINE(1)
-ZKH2_HEUR_TRAMPOLINE(2)
-ZKH2_HEUR_TRAMPOLINE(3)
-ZKH2_HEUR_TRAMPOLINE(4)
-ZKH2_HEUR_TRAMPOLINE(5)
-ZKH2_HEUR_TRAMPOLINE(6)
-ZKH2_HEUR_TRAMPOLINE(7)
+/* ZKH2_EACH_SLOT(M): M(0) ... M(7), one for each of the 8 slots of a trampoline table. */
+#define ZKH2_EACH_SLOT(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+ZKH2_EACH_SLOT(ZKH2_HEUR_TRAMPOLINE)
+#define ZKH2_HEUR_TRAMPOLINE_NAME(i) zkh2_heur_trampoline_##i,
 static heur_dissector_t zkh2_heur_trampolines[ZKH2_HEUR_SLOTS] = {
-    zkh2_heur_trampoline_0, zkh2_heur_trampoline_1, zkh2_heur_trampoline_2,
-    zkh2_heur_trampoline_3, zkh2_heur_trampoline_4, zkh2_heur_trampoline_5,
-    zkh2_heur_trampoline_6, zkh2_heur_trampoline_7,
+    ZKH2_EACH_SLOT(ZKH2_HEUR_TRAMPOLINE_NAME)
 };
 
 int zkh2_heur_dissector_add(const char *table, zkh2_heur_fn fn, dissector_handle_t handle,
@@ -185,18 +179,10 @@ static int zkh2_framed_dissect(const struct zkh2_framed *f, tvbuff_t *tvb, packe
     {                                                                                        \
         return zkh2_framed_dissect(&zkh2_framed_slots[i], tvb, pinfo, tree, data);           \
     }
-ZKH2_FRAMED_TRAMPOLINE(0)
-ZKH2_FRAMED_TRAMPOLINE(1)
-ZKH2_FRAMED_TRAMPOLINE(2)
-ZKH2_FRAMED_TRAMPOLINE(3)
-ZKH2_FRAMED_TRAMPOLINE(4)
-ZKH2_FRAMED_TRAMPOLINE(5)
-ZKH2_FRAMED_TRAMPOLINE(6)
-ZKH2_FRAMED_TRAMPOLINE(7)
+ZKH2_EACH_SLOT(ZKH2_FRAMED_TRAMPOLINE)
+#define ZKH2_FRAMED_TRAMPOLINE_NAME(i) zkh2_framed_trampoline_##i,
 static dissector_t zkh2_framed_trampolines[ZKH2_FRAMED_SLOTS] = {
-    zkh2_framed_trampoline_0, zkh2_framed_trampoline_1, zkh2_framed_trampoline_2,
-    zkh2_framed_trampoline_3, zkh2_framed_trampoline_4, zkh2_framed_trampoline_5,
-    zkh2_framed_trampoline_6, zkh2_framed_trampoline_7,
+    ZKH2_EACH_SLOT(ZKH2_FRAMED_TRAMPOLINE_NAME)
 };
 
 dissector_handle_t zkh2_create_framed_handle(const char *name, int proto, unsigned fixed_len,

@@ -6,8 +6,11 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use criterion::measurement::Measurement;
+use criterion::{Criterion, Throughput, black_box};
 
 use zkh2::h2::frame;
 use zkh2::zookeeper::DEFAULT_MAX_PDU;
@@ -178,4 +181,100 @@ pub fn load(
         w.streams += stream_ids.len();
     }
     (!w.pdus.is_empty()).then_some(w)
+}
+
+/// The value of the environment variable `name`, or `default` when it is unset or unparsable.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The golden captures `names` (without `.pcapng`) in the repository's `dir`.
+pub fn golden(dir: &str, names: &[&str]) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    names
+        .iter()
+        .map(|n| dir.join(format!("{n}.pcapng")))
+        .collect()
+}
+
+/// Where a bench's workloads come from: "golden" (`golden` on `port`) and, when the
+/// environment variable `{env}_CAPTURE` names a capture, "bench" (its first `packets` packets
+/// on `env_port`).
+pub struct Sources<'a> {
+    pub golden: &'a [PathBuf],
+    pub port: u32,
+    pub env: &'a str,
+    pub env_port: u32,
+    pub packets: usize,
+}
+
+/// A bench (name, timed function) of `bench_workloads`.
+pub type Bench = (&'static str, fn(&Workload) -> u64);
+
+/// The workloads of `from`, cut by `framing`; `unit` names the PDUs in the messages of what
+/// is skipped.
+pub fn workloads(
+    bench: &str,
+    unit: &str,
+    from: Sources<'_>,
+    framing: fn(bool, &[u8]) -> Next,
+) -> Vec<Workload> {
+    let Sources {
+        golden,
+        port,
+        env,
+        env_port,
+        packets,
+    } = from;
+    let golden: Vec<&Path> = golden.iter().map(|p| p.as_path()).collect();
+    let mut workloads = Vec::new();
+    match load("golden", &golden, port, None, framing) {
+        Some(w) => workloads.push(w),
+        None => eprintln!("{bench} bench: tshark could not read the golden captures; skipped"),
+    }
+    if let Ok(cap) = std::env::var(format!("{env}_CAPTURE")) {
+        match load(
+            "bench",
+            &[Path::new(&cap)],
+            env_port,
+            Some(packets),
+            framing,
+        ) {
+            Some(w) => workloads.push(w),
+            None => eprintln!("{bench} bench: no {unit} read from {cap}; skipped"),
+        }
+    }
+    workloads
+}
+
+/// One criterion group `bench` that times each of `benches` on each workload, with the
+/// workload's bytes as its throughput.
+pub fn bench_workloads<M: Measurement>(
+    c: &mut Criterion<M>,
+    bench: &str,
+    unit: &str,
+    workloads: &[Workload],
+    benches: &[Bench],
+) {
+    let mut g = c.benchmark_group(bench);
+    for w in workloads {
+        let bytes = w.arena.len() as u64;
+        eprintln!(
+            "{bench} bench: {}: {} {unit}, {} bytes, {} connections",
+            w.name,
+            w.pdus.len(),
+            bytes,
+            w.streams
+        );
+        g.throughput(Throughput::Bytes(bytes));
+        for (label, f) in benches {
+            g.bench_function(format!("{label}/{}", w.name), |b| {
+                b.iter(|| f(black_box(w)))
+            });
+        }
+    }
+    g.finish();
 }

@@ -3,6 +3,7 @@
 //! Shared by the libFuzzer targets (`fuzz/fuzz_targets/h2_*.rs`, `hpack.rs`) and by the
 //! replay test (`tests/fuzz_regressions.rs`). A harness panics when an invariant breaks.
 
+use super::Script;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -346,32 +347,6 @@ fn check_block(block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
 // ---------------------------------------------------------------------------------------
 // h2_connection
 
-/// Reads a script: bytes, then zeros once exhausted.
-struct Script<'a>(&'a [u8]);
-
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn u32(&mut self) -> u32 {
-        let mut v = [0u8; 4];
-        for b in &mut v {
-            *b = self.byte().unwrap_or(0);
-        }
-        u32::from_be_bytes(v)
-    }
-
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let n = n.min(self.0.len());
-        let (a, rest) = self.0.split_at(n);
-        self.0 = rest;
-        a
-    }
-}
-
 /// The parts of a decision that must never change once made (the rest may only be filled
 /// in later, once).
 #[derive(Debug, PartialEq)]
@@ -483,14 +458,7 @@ fn run_connection(data: &[u8], strict: bool) -> Vec<String> {
         segments.push((false, 0, frame::PREFACE));
     }
     while let Some(flags) = script.byte() {
-        let n = if flags & 2 == 0 {
-            usize::from(script.byte().unwrap_or(0))
-        } else {
-            usize::from(u16::from_be_bytes([
-                script.byte().unwrap_or(0),
-                script.byte().unwrap_or(0),
-            ]))
-        };
+        let n = script.segment_len(flags);
         segments.push((flags & 1 != 0, u32::from((flags >> 2) & 7), script.bytes(n)));
     }
 

@@ -2,6 +2,7 @@
 //! learner protocol on 2888) and `zkh2::zkelection::{parse, session}` (leader election on
 //! 3888). A harness panics when an invariant breaks.
 
+use super::Script;
 use zkh2::common::PduKey as ElectionKey;
 use zkh2::common::{At, Direction};
 use zkh2::jute::input;
@@ -20,24 +21,6 @@ fn within<T>(a: &At<T>, len: usize, what: &str) {
         a.off,
         a.len
     );
-}
-
-/// Reads a script: bytes, then nothing.
-struct Script<'a>(&'a [u8]);
-
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let n = n.min(self.0.len());
-        let (a, rest) = self.0.split_at(n);
-        self.0 = rest;
-        a
-    }
 }
 
 /// Byte 0: bit 0 from the leader, bit 1 the small maximum; the rest is one QuorumPacket

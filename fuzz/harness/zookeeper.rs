@@ -4,6 +4,7 @@
 //! (`tests/fuzz_regressions.rs`), which runs every committed seed and regression input
 //! through the same code on stable Rust. A harness panics when an invariant breaks.
 
+use super::Script;
 use std::collections::HashMap;
 
 use zkh2::common::{At, Direction, PduKey};
@@ -419,24 +420,6 @@ pub fn zookeeper_parse(data: &[u8]) {
 /// a smaller cap keeps the fuzzer fast and exercises the bogus-length path).
 const MAX_PDU: u32 = 64 * 1024;
 
-/// Pulls bytes off the front of the fuzz input.
-struct Script<'a>(&'a [u8]);
-
-impl Script<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(*b)
-    }
-
-    fn bytes(&mut self, n: usize) -> &[u8] {
-        let n = n.min(self.0.len());
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        a
-    }
-}
-
 /// One first-pass framing call, kept to check the later passes.
 struct Framed {
     dir: Direction,
@@ -489,13 +472,7 @@ fn run_session(data: &[u8], strict: bool) -> Vec<(PduKey, PduKind)> {
 
     while let Some(flags) = script.byte() {
         let to_server = flags & 1 == 0;
-        let n = if flags & 2 == 0 {
-            usize::from(script.byte().unwrap_or(0))
-        } else {
-            let hi = script.byte().unwrap_or(0);
-            let lo = script.byte().unwrap_or(0);
-            usize::from(u16::from_be_bytes([hi, lo]))
-        };
+        let n = script.segment_len(flags);
         frame = frame.saturating_add(1 + u32::from((flags >> 2) & 7));
         let (src, dst) = if to_server {
             (client_port, server_port)

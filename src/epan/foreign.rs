@@ -190,39 +190,33 @@ impl Tap {
         len: usize,
         stream: u64,
     ) {
-        let (Ok(off), Ok(l)) = (c_int::try_from(offset), c_int::try_from(len)) else {
-            return;
-        };
-        // SAFETY: valid pinfo and tvb; the shim checks the range against the tvb.
-        unsafe {
-            sys::zkh2_tap_queue_follow(
-                pkt.raw(),
-                self.0,
-                tree.tvb_raw(),
-                off,
-                l,
-                std::ptr::null(),
-                stream,
-            )
-        };
+        self.queue_follow(pkt, tree, offset, len, None, stream);
     }
 
     /// Queues a follow record holding a copy of `data`, with a sub-stream id.
     pub fn queue_follow_data(self, pkt: &Packet<'_>, tree: &Tree<'_>, data: &[u8], stream: u64) {
-        let Ok(l) = c_int::try_from(data.len()) else {
+        self.queue_follow(pkt, tree, 0, data.len(), Some(data), stream);
+    }
+
+    /// A follow record of `len` bytes: a copy of `data` when given (`len` is its length),
+    /// else those at `offset` of `tree`'s data.
+    fn queue_follow(
+        self,
+        pkt: &Packet<'_>,
+        tree: &Tree<'_>,
+        offset: usize,
+        len: usize,
+        data: Option<&[u8]>,
+        stream: u64,
+    ) {
+        let (Ok(off), Ok(l)) = (c_int::try_from(offset), c_int::try_from(len)) else {
             return;
         };
-        // SAFETY: valid pinfo and tvb; the shim copies `data` into the packet pool.
+        let data = data.map_or(std::ptr::null(), <[u8]>::as_ptr);
+        // SAFETY: valid pinfo and tvb; the shim checks the range against the tvb, or copies
+        // `data` (`len` bytes, its whole length) into the packet pool.
         unsafe {
-            sys::zkh2_tap_queue_follow(
-                pkt.raw(),
-                self.0,
-                tree.tvb_raw(),
-                0,
-                l,
-                data.as_ptr(),
-                stream,
-            )
+            sys::zkh2_tap_queue_follow(pkt.raw(), self.0, tree.tvb_raw(), off, l, data, stream)
         };
     }
 }

@@ -67,6 +67,19 @@ pub struct Item<'a> {
     _life: PhantomData<&'a ()>,
 }
 
+/// `add_u32` and its kin: `name: type => epan function` adds a number of that type.
+macro_rules! typed_adders {
+    ($($name:ident: $ty:ty => $add:ident),* $(,)?) => {$(
+        pub fn $name<F: FieldId>(&self, field: F, offset: usize, len: usize, value: $ty) -> Item<'a> {
+            // SAFETY: add_checked passes our tree and tvb, a registered field and a checked
+            // span.
+            self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
+                sys::$add(t, hf, tvb, off, l, value)
+            })
+        }
+    )*};
+}
+
 impl<'a> Tree<'a> {
     /// # Safety
     /// `raw` must be null or a valid tree and `tvb` valid with `len` captured bytes, both for `'a`.
@@ -201,6 +214,28 @@ impl<'a> Tree<'a> {
     }
 
     /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
+    /// An item of `field` over the span, added by `add` (an epan `proto_tree_add_*`, given
+    /// this tree, the field id, this tvb and the checked span); null when the field is not
+    /// registered or the span lies outside the data.
+    fn add_checked<F: FieldId>(
+        &self,
+        field: F,
+        offset: usize,
+        len: usize,
+        add: impl FnOnce(
+            *mut sys::proto_tree,
+            c_int,
+            *mut sys::tvbuff_t,
+            c_int,
+            c_int,
+        ) -> *mut sys::proto_item,
+    ) -> Item<'a> {
+        let Some((hf, off, l)) = self.target(field, offset, len) else {
+            return Item::null();
+        };
+        self.item(add(self.raw, hf, self.tvb, off, l))
+    }
+
     pub fn add<F: FieldId>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
         let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
@@ -301,36 +336,11 @@ impl<'a> Tree<'a> {
         (item, item.subtree(ett))
     }
 
-    pub fn add_u32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u32) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
-        };
-        // SAFETY: span checked.
-        self.item(unsafe { sys::proto_tree_add_uint(self.raw, hf, self.tvb, off, l, value) })
-    }
-
-    pub fn add_i32<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i32) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
-        };
-        // SAFETY: span checked.
-        self.item(unsafe { sys::proto_tree_add_int(self.raw, hf, self.tvb, off, l, value) })
-    }
-
-    pub fn add_u64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: u64) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
-        };
-        // SAFETY: span checked.
-        self.item(unsafe { sys::proto_tree_add_uint64(self.raw, hf, self.tvb, off, l, value) })
-    }
-
-    pub fn add_i64<F: FieldId>(&self, field: F, offset: usize, len: usize, value: i64) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
-        };
-        // SAFETY: span checked.
-        self.item(unsafe { sys::proto_tree_add_int64(self.raw, hf, self.tvb, off, l, value) })
+    typed_adders! {
+        add_u32: u32 => proto_tree_add_uint,
+        add_i32: i32 => proto_tree_add_int,
+        add_u64: u64 => proto_tree_add_uint64,
+        add_i64: i64 => proto_tree_add_int64,
     }
 
     pub fn add_bool<F: FieldId>(
@@ -340,12 +350,10 @@ impl<'a> Tree<'a> {
         len: usize,
         value: bool,
     ) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
-        };
-        // SAFETY: span checked. The value parameter is guint32 in 4.0 and uint64_t in 4.4+.
-        self.item(unsafe {
-            sys::proto_tree_add_boolean(self.raw, hf, self.tvb, off, l, (value as u8).into())
+        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked span.
+        // The value parameter is guint32 in 4.0 and uint64_t in 4.4+.
+        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
+            sys::proto_tree_add_boolean(t, hf, tvb, off, l, (value as u8).into())
         })
     }
 

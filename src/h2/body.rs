@@ -113,18 +113,18 @@ pub fn grpc_messages(body: &[u8]) -> (Vec<GrpcMessage>, Option<usize>) {
     let mut out = Vec::new();
     let mut off = 0;
     while off < body.len() {
-        let Some(prefix) = body.get(off..off + 5) else {
+        let Some(prefix) = super::frame::grpc_prefix(body, off) else {
             return (out, Some(off));
         };
-        let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
-        let present = (length as usize).min(body.len() - off - 5);
+        let length = prefix.length.val;
+        let present = (length as usize).min(body.len() - prefix.length.end());
         out.push(GrpcMessage {
             off,
-            compressed: prefix[0] & 1 != 0,
+            compressed: prefix.compressed(),
             length,
             present,
         });
-        off += 5 + present;
+        off = prefix.length.end() + present;
     }
     (out, None)
 }

@@ -259,6 +259,53 @@ pub fn parse_header(bytes: &[u8]) -> Option<FrameHeader> {
     parsed.ok().map(|(_, h)| h)
 }
 
+/// The prefix of a gRPC length-prefixed message (gRPC over HTTP/2, and gRPC-Web), as it
+/// stands in a DATA frame's payload or a reassembled body: one flags octet (bit 0:
+/// compressed; bit 7: a gRPC-Web trailer) and the message length. Spans are relative to the
+/// bytes given to `grpc_prefix`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrpcPrefix {
+    pub flags: At<u8>,
+    /// The message's length, prefix not included.
+    pub length: At<u32>,
+}
+
+/// The length of a gRPC message prefix.
+pub const GRPC_PREFIX_LEN: usize = 5;
+
+impl GrpcPrefix {
+    pub fn compressed(&self) -> bool {
+        self.flags.val & 1 != 0
+    }
+
+    /// The message's length, prefix included.
+    pub fn total(&self) -> u64 {
+        GRPC_PREFIX_LEN as u64 + u64::from(self.length.val)
+    }
+}
+
+/// The gRPC message prefix at `off` of `bytes`, or None when fewer than 5 octets are there.
+pub fn grpc_prefix(bytes: &[u8], off: usize) -> Option<GrpcPrefix> {
+    let parsed: IResult<&[u8], _> = (|i| {
+        let (i, flags) = be_u8(i)?;
+        let (i, length) = be_u32(i)?;
+        Ok((i, (flags, length)))
+    })(bytes.get(off..)?);
+    let (_, (flags, length)) = parsed.ok()?;
+    Some(GrpcPrefix {
+        flags: At {
+            off,
+            len: 1,
+            val: flags,
+        },
+        length: At {
+            off: off + 1,
+            len: 4,
+            val: length,
+        },
+    })
+}
+
 /// True when `bytes` start with the connection preface (or a prefix of it, when shorter).
 pub fn starts_with_preface(bytes: &[u8]) -> bool {
     let n = bytes.len().min(PREFACE.len());

@@ -12,6 +12,8 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use super::frame;
+
 /// What a message is handed on with, as the built-in `grpc` gathers it from the stream's
 /// headers (`http2_get_header_value`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +60,7 @@ pub struct DecodedText {
 }
 
 /// The 5-octet prefix: compressed flag (and, for gRPC-Web, the trailer bit) and length.
-pub const PREFIX_LEN: usize = 5;
+pub const PREFIX_LEN: usize = frame::GRPC_PREFIX_LEN;
 
 /// The end of a message that began in an earlier DATA frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,12 +141,10 @@ pub struct Framer {
     ends_in: Rc<Cell<u32>>,
 }
 
-/// The message length (prefix included) that a complete prefix declares.
-fn total_of(prefix: &[u8]) -> u64 {
-    PREFIX_LEN as u64
-        + u64::from(u32::from_be_bytes([
-            prefix[1], prefix[2], prefix[3], prefix[4],
-        ]))
+/// The message length (prefix included) that the prefix at the start of `bytes` declares,
+/// once the prefix is complete.
+fn total_of(bytes: &[u8]) -> Option<u64> {
+    frame::grpc_prefix(bytes, 0).map(|p| p.total())
 }
 
 impl Framer {
@@ -195,8 +195,8 @@ impl Framer {
         }
         while pos < data.len() {
             let rest = &data[pos..];
-            if rest.len() >= PREFIX_LEN && total_of(rest) <= rest.len() as u64 {
-                let total = total_of(rest) as usize;
+            if let Some(total) = total_of(rest).filter(|&t| t <= rest.len() as u64) {
+                let total = total as usize;
                 parts.whole.push((pos as u32, total as u32));
                 pos += total;
                 continue;
@@ -239,7 +239,7 @@ impl Framer {
         }
         self.seen += bytes.len() as u64;
         if self.total.is_none() && self.partial.len() >= PREFIX_LEN {
-            self.total = Some(total_of(&self.partial));
+            self.total = total_of(&self.partial);
         }
     }
 
@@ -313,13 +313,11 @@ fn scan_text(text: &[u8]) -> (DecodedText, Option<(usize, usize)>) {
     let mut more = None;
     while off < data.len() {
         let rest = data.len() - off;
-        if rest < PREFIX_LEN {
+        let Some(total) = total_of(&data[off..]) else {
             more = Some((text_len(off), text_len(PREFIX_LEN - rest)));
             break;
-        }
-        let total = PREFIX_LEN
-            + u32::from_be_bytes([data[off + 1], data[off + 2], data[off + 3], data[off + 4]])
-                as usize;
+        };
+        let total = total as usize;
         if rest < total {
             more = Some((text_len(off), text_len(total - rest)));
             break;

@@ -21,6 +21,10 @@ pub mod huffman;
 pub mod stats;
 pub mod user_tables;
 
+#[cfg(test)]
+#[path = "tests/rng.rs"]
+mod test_rng;
+
 use crate::epan::register::{Registration, register_protocol_with_tables};
 use crate::epan::{self, BoolPref, Handle, UintPref};
 

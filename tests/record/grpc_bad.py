@@ -29,7 +29,8 @@ import random
 import socket
 import struct
 import sys
-import threading
+
+from tcpserve import serve_forever
 
 import h2.config
 import h2.connection
@@ -129,15 +130,7 @@ def serve(sock):
 
 
 def server(port):
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(16)
-    print("listening on 127.0.0.1:%d" % port, flush=True)
-    while True:
-        s, _ = srv.accept()
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve, args=(s,), daemon=True).start()
+    serve_forever(port, serve)
 
 
 # ------------------------------------------------------------------- client

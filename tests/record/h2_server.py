@@ -24,10 +24,10 @@ Flow control is honoured: DATA is sent only as far as both windows allow.
 
 import brotli
 import gzip
-import socket
 import sys
-import threading
 import zlib
+
+from tcpserve import serve_forever
 
 import h2.config
 import h2.connection
@@ -228,15 +228,7 @@ def serve(sock):
 
 def main():
     port = int(sys.argv[1])
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(16)
-    print("listening on 127.0.0.1:%d" % port, flush=True)
-    while True:
-        s, _ = srv.accept()
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve, args=(s,), daemon=True).start()
+    serve_forever(port, serve)
 
 
 if __name__ == "__main__":

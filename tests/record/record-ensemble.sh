@@ -23,113 +23,24 @@ HOST=127.0.0.1
 PY=/usr/bin/python3
 ZK_JAR=/usr/share/java/zookeeper.jar
 MAX_BYTES=$((2 * 1024 * 1024 - 1))
+SERVERS="1 2 3"
+CLIENT_BASE=22180   # client port of server n: 22180 + n
+QUORUM_BASE=22887   # quorum port of server n: 22887 + n
+ELECT_BASE=23887    # election port of server n: 23887 + n
+# turns off syncing a far-behind learner from the txn log, so that a learner with an empty
+# data dir gets a SNAP
+SNAP_FLAG=(-Dzookeeper.snapshotSizeFactor=-1)
 FILTER="tcp portrange 22181-22183 or tcp portrange 22888-22890 or tcp portrange 23888-23890"
 
-log() { printf '[ensemble] %s\n' "$*" >&2; }
-tsh() { tshark "$@" 2> >(grep -v '^Running as user' >&2 || true); }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=ensemble
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    exec sudo -E bash "$0" "$@"
-fi
-
-ensure_deps() {
-    local -a pkgs=()
-    [ -f "$ZK_JAR" ] && command -v java >/dev/null 2>&1 || pkgs+=(zookeeper)
-    { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
-    { command -v dumpcap && command -v tshark; } >/dev/null 2>&1 || pkgs+=(tshark)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
-}
-ensure_deps
-
-declare -A PIDS=()
-DUMPCAP_PID=""
-
-stop_server() {
-    local n=$1 sig=${2:-TERM} pid=${PIDS[$1]:-}
-    [ -n "$pid" ] || return 0
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    PIDS[$n]=""
-}
-
-cleanup() {
-    local rc=$?
-    if [ -n "$DUMPCAP_PID" ]; then kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; fi
-    for n in 1 2 3; do stop_server "$n"; done
-    if [ "$rc" -ne 0 ]; then
-        log "FAILED (exit $rc); logs kept in $WORK"
-        for n in 1 2 3; do [ -f "$WORK/server-$n.log" ] && { log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; }; done
-    elif [ -z "${KEEP_WORKDIR:-}" ]; then
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# fourlw PORT WORD: the reply of a four-letter word, empty when the server does not answer
-fourlw() {
-    "$PY" - "$HOST" "$1" "$2" <<'EOF' || true
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    s.sendall(sys.argv[3].encode())
-    out = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-    sys.stdout.write(out.decode(errors="replace"))
-except OSError:
-    pass
-EOF
-}
-
-mode_of() { fourlw "$((22180 + $1))" srvr | sed -n 's/^Mode: //p'; }
-
-# wait_modes N...: until every listed server is leader or follower, and exactly one leads;
-# prints the leader's number
-wait_modes() {
-    local n m leader count
-    for _ in $(seq 120); do
-        leader=""; count=0
-        for n in "$@"; do
-            m=$(mode_of "$n")
-            case "$m" in
-                leader) leader=$n; count=$((count + 1)) ;;
-                follower) count=$((count + 1)) ;;
-            esac
-        done
-        if [ -n "$leader" ] && [ "$count" -eq "$#" ]; then echo "$leader"; return 0; fi
-        sleep 0.5
-    done
-    die "servers $* did not settle on a leader"
-}
-
-start_server() {
-    local n=$1
-    local cp="/etc/zookeeper/conf:$ZK_JAR"
-    [ -f /usr/share/java/slf4j-simple.jar ] && cp="$cp:/usr/share/java/slf4j-simple.jar"
-    (cd "$WORK" && exec java -Xmx128m \
-        -Djava.net.preferIPv4Stack=true \
-        -Dzookeeper.admin.enableServer=false \
-        -Dzookeeper.snapshotSizeFactor=-1 \
-        -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
-        -cp "$cp" org.apache.zookeeper.server.quorum.QuorumPeerMain "$WORK/zoo$n.cfg" \
-        >>"$WORK/server-$n.log" 2>&1) &
-    PIDS[$n]=$!
-    log "server $n started (pid ${PIDS[$n]})"
-}
+require_root "$@"
+ensure_ensemble_deps
+stop_servers() { ensemble_stop_all; }
+show_server_logs() { ensemble_show_logs; }
+trap_cleanup
 
 client() {
     "$PY" "$SCRIPT_DIR/ensemble_client.py" "$1" "$2" >>"$WORK/client.log" 2>&1 \
@@ -137,62 +48,30 @@ client() {
 }
 
 # ------------------------------------------------------------------- setup
-case "$WORK" in /tmp/?*|/var/tmp/?*) ;; *) die "ZK_RECORD_WORKDIR must be below /tmp or /var/tmp" ;; esac
-for p in 22181 22182 22183 22888 22889 22890 23888 23889 23890; do
-    if ss -Htln "sport = :$p" | grep -q .; then die "port $p is in use"; fi
-done
-rm -rf "$WORK"
-mkdir -p "$WORK"
-for n in 1 2 3; do
-    mkdir -p "$WORK/d$n"
-    echo "$n" >"$WORK/d$n/myid"
-    # tickTime 500 ms: leader PINGs every 250 ms, election and sync take a few seconds.
-    # snapshotSizeFactor=-1 (JVM flag above) turns off syncing a far-behind learner from the
-    # txn log, so a learner with an empty data dir gets a SNAP.
-    cat >"$WORK/zoo$n.cfg" <<EOF
-tickTime=500
-initLimit=20
-syncLimit=10
-dataDir=$WORK/d$n
-clientPort=$((22180 + n))
-clientPortAddress=$HOST
-4lw.commands.whitelist=*
-admin.enableServer=false
-reconfigEnabled=false
-standaloneEnabled=false
-server.1=$HOST:22888:23888
-server.2=$HOST:22889:23889
-server.3=$HOST:22890:23890
-EOF
-done
-
+ensemble_prepare
 TMP="$WORK/ensemble.pcapng"
-dumpcap -q -i lo -f "$FILTER" -w "$TMP" >"$WORK/dumpcap.log" 2>&1 &
-DUMPCAP_PID=$!
-for _ in $(seq 100); do [ -s "$TMP" ] && break; sleep 0.1; done
-[ -s "$TMP" ] || die "dumpcap did not start"
-sleep 1
+start_dumpcap "$FILTER" "$TMP" "$WORK/dumpcap.log"
 
 # ------------------------------------------------------------------- scenario
 log "phase 1: initial election"
-for n in 1 2 3; do start_server "$n"; sleep 0.3; done
+for n in 1 2 3; do ensemble_start "$n" "${SNAP_FLAG[@]}"; sleep 0.3; done
 LEADER=$(wait_modes 1 2 3)
 log "leader is server $LEADER"
 FOLLOWER=$(( LEADER % 3 + 1 ))
-client write "$HOST:$((22180 + FOLLOWER))"
+client write "$HOST:$((CLIENT_BASE + FOLLOWER))"
 sleep 1
 
 log "phase 2: kill -9 the leader ($LEADER), re-election"
 OLD=$LEADER
-stop_server "$OLD" KILL
+ensemble_stop "$OLD" KILL
 REST=()
 for n in 1 2 3; do [ "$n" -ne "$OLD" ] && REST+=("$n"); done
 LEADER=$(wait_modes "${REST[@]}")
 log "new leader is server $LEADER"
-client again "$HOST:$((22180 + LEADER))"
+client again "$HOST:$((CLIENT_BASE + LEADER))"
 
 log "phase 3: restart server $OLD (re-joins with its data: DIFF/TRUNC)"
-start_server "$OLD"
+ensemble_start "$OLD" "${SNAP_FLAG[@]}"
 wait_modes 1 2 3 >/dev/null
 sleep 1
 
@@ -200,24 +79,19 @@ log "phase 4: wipe a follower and restart it (SNAP)"
 WIPE=""
 for n in 1 2 3; do [ "$n" -ne "$LEADER" ] && [ "$n" -ne "$OLD" ] && WIPE=$n; done
 [ -n "$WIPE" ] || WIPE=$OLD
-stop_server "$WIPE"
+ensemble_stop "$WIPE"
 rm -rf "$WORK/d$WIPE/version-2"
-start_server "$WIPE"
+ensemble_start "$WIPE" "${SNAP_FLAG[@]}"
 wait_modes 1 2 3 >/dev/null
-client final "$HOST:$((22180 + WIPE))"
+client final "$HOST:$((CLIENT_BASE + WIPE))"
 sleep 1.5
 
-kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" 2>/dev/null || true; DUMPCAP_PID=""
-for n in 1 2 3; do stop_server "$n"; done
+stop_dumpcap
+stop_servers
 
 # ------------------------------------------------------------------- checks
-mkdir -p "$OUT_DIR"
-chmod 0644 "$TMP"
-mv -f "$TMP" "$OUT_DIR/ensemble.pcapng"
 F="$OUT_DIR/ensemble.pcapng"
-if [ -n "${SUDO_UID:-}" ]; then chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$F"; fi
-size=$(stat -c %s "$F")
-[ "$size" -le "$MAX_BYTES" ] || die "capture too big ($size bytes)"
+keep_capture "$TMP" "$F"
 log "wrote ${F#"$REPO_DIR"/} ($size bytes)"
 "$PY" "$SCRIPT_DIR/ensemble_summarize.py" "$F" \
     --expect-zab FOLLOWERINFO,LEADERINFO,ACKEPOCH,NEWLEADER,UPTODATE,PING,REQUEST,PROPOSAL,ACK,COMMIT,DIFF,SNAP \

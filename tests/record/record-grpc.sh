@@ -32,16 +32,12 @@ P_BAD=45052    # grpc_bad.py server, h2c
 P_TLS=45443    # grpc_tls_proxy.py -> 45051
 PY=/usr/bin/python3   # Debian python with python3-grpcio, python3-grpc-tools, python3-h2
 
-log() { printf '[record-grpc] %s\n' "$*" >&2; }
-tsh() { tshark "$@" 2> >(grep -v '^Running as user' >&2 || true); }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=record-grpc
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 # ---------------------------------------------------------------- root, deps
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    log "re-running under sudo"
-    exec sudo -E bash "$0" "$@"
-fi
+require_root "$@"
 
 ensure_deps() {
     local -a pkgs=()
@@ -51,19 +47,13 @@ ensure_deps() {
     command -v openssl >/dev/null 2>&1 || pkgs+=(openssl)
     { command -v dumpcap && command -v tshark && command -v capinfos; } >/dev/null 2>&1 || pkgs+=(tshark)
     command -v ss >/dev/null 2>&1 || pkgs+=(iproute2)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
+    install_missing "${pkgs[@]}"
     "$PY" -c 'import grpc, grpc_tools.protoc, h2' || die "grpc/grpc_tools/h2 not importable by $PY"
 }
 ensure_deps
 
 # ------------------------------------------------------------ state, cleanup
-# shellcheck source=tests/record/lib.sh
-. "$SCRIPT_DIR/lib.sh"
+trap_cleanup
 
 # ------------------------------------------------------------------- inputs
 rm -rf "$WORK"
@@ -115,15 +105,7 @@ capture() {
     wait_quiet "$port"
     rm -f "$tmp"
     log "=== $name: capturing (tcp port $port)"
-    dumpcap -q -i lo -f "tcp port $port" -w "$tmp" >"$WORK/dumpcap-$name.log" 2>&1 &
-    DUMPCAP_PID=$!
-    for _ in $(seq 100); do
-        [ -s "$tmp" ] && break
-        kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/dumpcap-$name.log" >&2; die "dumpcap failed"; }
-        sleep 0.1
-    done
-    [ -s "$tmp" ] || die "dumpcap did not start"
-    sleep 1
+    start_dumpcap "tcp port $port" "$tmp" "$WORK/dumpcap-$name.log"
     "$@"
     wait_quiet "$port"
     sleep 0.5

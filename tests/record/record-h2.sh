@@ -32,16 +32,12 @@ P_TLS=18443       # nghttpd with a self-signed certificate
 PY=/usr/bin/python3   # Debian python with python3-h2 and python3-brotli
 MAX_BYTES=$((2 * 1024 * 1024))
 
-log() { printf '[record-h2] %s\n' "$*" >&2; }
-tsh() { tshark "$@" 2> >(grep -v '^Running as user' >&2 || true); }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=record-h2
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 # ---------------------------------------------------------------- root, deps
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    log "re-running under sudo"
-    exec sudo -E bash "$0" "$@"
-fi
+require_root "$@"
 
 ensure_deps() {
     local -a pkgs=()
@@ -52,19 +48,13 @@ ensure_deps() {
     { [ -x "$PY" ] && "$PY" -c 'import h2, brotli' >/dev/null 2>&1; } || pkgs+=(python3 python3-h2 python3-brotli)
     { command -v dumpcap && command -v tshark && command -v editcap && command -v capinfos; } >/dev/null 2>&1 || pkgs+=(tshark)
     command -v ss >/dev/null 2>&1 || pkgs+=(iproute2)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
+    install_missing "${pkgs[@]}"
     "$PY" -c 'import h2, brotli' || die "h2/brotli not importable by $PY"
 }
 ensure_deps
 
 # ------------------------------------------------------------ state, cleanup
-# shellcheck source=tests/record/lib.sh
-. "$SCRIPT_DIR/lib.sh"
+trap_cleanup
 
 # ------------------------------------------------------------------- inputs
 rm -rf "$WORK"
@@ -132,15 +122,7 @@ capture() {
     wait_quiet $ports
     rm -f "$tmp"
     log "=== $name: capturing ($filter)"
-    dumpcap -q -i lo -f "$filter" -w "$tmp" >"$WORK/dumpcap-$name.log" 2>&1 &
-    DUMPCAP_PID=$!
-    for _ in $(seq 100); do
-        [ -s "$tmp" ] && break
-        kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/dumpcap-$name.log" >&2; die "dumpcap failed"; }
-        sleep 0.1
-    done
-    [ -s "$tmp" ] || die "dumpcap did not start"
-    sleep 1
+    start_dumpcap "$filter" "$tmp" "$WORK/dumpcap-$name.log"
     "$@"
     # shellcheck disable=SC2086
     wait_quiet $ports

@@ -30,111 +30,15 @@ FILTER="tcp portrange 24181-24184 or tcp portrange 24888-24891 or tcp portrange 
 SERVERS="1 2 3 4"
 OBSERVER=4
 
-log() { printf '[writepath] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=writepath
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    exec sudo -E bash "$0" "$@"
-fi
-
-ensure_deps() {
-    local -a pkgs=()
-    [ -f "$ZK_JAR" ] && command -v java >/dev/null 2>&1 || pkgs+=(zookeeper)
-    { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
-    { command -v dumpcap && command -v tshark; } >/dev/null 2>&1 || pkgs+=(tshark)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
-}
-ensure_deps
-
-declare -A PIDS=()
-DUMPCAP_PID=""
-
-stop_server() {
-    local n=$1 sig=${2:-TERM} pid=${PIDS[$1]:-}
-    [ -n "$pid" ] || return 0
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    PIDS[$n]=""
-}
-
-cleanup() {
-    local rc=$?
-    if [ -n "$DUMPCAP_PID" ]; then kill -INT "$DUMPCAP_PID" 2>/dev/null || true; wait "$DUMPCAP_PID" 2>/dev/null || true; fi
-    for n in $SERVERS; do stop_server "$n"; done
-    if [ "$rc" -ne 0 ]; then
-        log "FAILED (exit $rc); logs kept in $WORK"
-        for n in $SERVERS; do [ -f "$WORK/server-$n.log" ] && { log "--- tail of server-$n.log"; tail -n 15 "$WORK/server-$n.log" >&2; }; done
-    elif [ -z "${KEEP_WORKDIR:-}" ]; then
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# fourlw PORT WORD: the reply of a four-letter word, empty when the server does not answer
-fourlw() {
-    "$PY" - "$HOST" "$1" "$2" <<'EOF' || true
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)
-    s.sendall(sys.argv[3].encode())
-    out = b""
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-    sys.stdout.write(out.decode(errors="replace"))
-except OSError:
-    pass
-EOF
-}
-
-mode_of() { fourlw "$((CLIENT_BASE + $1))" srvr | sed -n 's/^Mode: //p'; }
-
-# wait_modes: until servers 1-3 are leader or follower with exactly one leader, and server 4
-# is an observer; prints the leader's number
-wait_modes() {
-    local n m leader count
-    for _ in $(seq 120); do
-        leader=""; count=0
-        for n in $SERVERS; do
-            m=$(mode_of "$n")
-            case "$n:$m" in
-                "$OBSERVER:observer") count=$((count + 1)) ;;
-                "$OBSERVER:"*) ;;
-                *:leader) leader=$n; count=$((count + 1)) ;;
-                *:follower) count=$((count + 1)) ;;
-            esac
-        done
-        if [ -n "$leader" ] && [ "$count" -eq 4 ]; then echo "$leader"; return 0; fi
-        sleep 0.5
-    done
-    die "servers $SERVERS did not settle on a leader, two followers and an observer"
-}
-
-start_server() {
-    local n=$1
-    local cp="/etc/zookeeper/conf:$ZK_JAR"
-    [ -f /usr/share/java/slf4j-simple.jar ] && cp="$cp:/usr/share/java/slf4j-simple.jar"
-    (cd "$WORK" && exec java -Xmx128m \
-        -Djava.net.preferIPv4Stack=true \
-        -Dzookeeper.admin.enableServer=false \
-        -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
-        -cp "$cp" org.apache.zookeeper.server.quorum.QuorumPeerMain "$WORK/zoo$n.cfg" \
-        >>"$WORK/server-$n.log" 2>&1) &
-    PIDS[$n]=$!
-    log "server $n started (pid ${PIDS[$n]})"
-}
+require_root "$@"
+ensure_ensemble_deps
+stop_servers() { ensemble_stop_all; }
+show_server_logs() { ensemble_show_logs; }
+trap_cleanup
 
 client() {
     log "client against the $1 (server $2, port $((CLIENT_BASE + $2)))"
@@ -143,49 +47,13 @@ client() {
 }
 
 # ------------------------------------------------------------------- setup
-case "$WORK" in /tmp/?*|/var/tmp/?*) ;; *) die "ZK_RECORD_WORKDIR must be below /tmp or /var/tmp" ;; esac
-for n in $SERVERS; do
-    for p in $((CLIENT_BASE + n)) $((QUORUM_BASE + n)) $((ELECT_BASE + n)); do
-        if ss -Htln "sport = :$p" | grep -q .; then die "port $p is in use"; fi
-    done
-done
-rm -rf "$WORK"
-mkdir -p "$WORK"
-for n in $SERVERS; do
-    mkdir -p "$WORK/d$n"
-    echo "$n" >"$WORK/d$n/myid"
-    # tickTime 500 ms: the leader PINGs every learner every 250 ms.
-    {
-        cat <<EOF
-tickTime=500
-initLimit=20
-syncLimit=10
-dataDir=$WORK/d$n
-clientPort=$((CLIENT_BASE + n))
-clientPortAddress=$HOST
-4lw.commands.whitelist=*
-admin.enableServer=false
-reconfigEnabled=false
-standaloneEnabled=false
-server.1=$HOST:$((QUORUM_BASE + 1)):$((ELECT_BASE + 1))
-server.2=$HOST:$((QUORUM_BASE + 2)):$((ELECT_BASE + 2))
-server.3=$HOST:$((QUORUM_BASE + 3)):$((ELECT_BASE + 3))
-server.4=$HOST:$((QUORUM_BASE + 4)):$((ELECT_BASE + 4)):observer
-EOF
-        [ "$n" -eq "$OBSERVER" ] && echo "peerType=observer"
-    } >"$WORK/zoo$n.cfg"
-done
-
+ensemble_prepare
 TMP="$WORK/writepath.pcapng"
-dumpcap -q -i lo -f "$FILTER" -w "$TMP" >"$WORK/dumpcap.log" 2>&1 &
-DUMPCAP_PID=$!
-for _ in $(seq 100); do [ -s "$TMP" ] && break; sleep 0.1; done
-[ -s "$TMP" ] || die "dumpcap did not start"
-sleep 1
+start_dumpcap "$FILTER" "$TMP" "$WORK/dumpcap.log"
 
 # ------------------------------------------------------------------- scenario
 log "initial election"
-for n in $SERVERS; do start_server "$n"; sleep 0.3; done
+for n in $SERVERS; do ensemble_start "$n"; sleep 0.3; done
 LEADER=$(wait_modes)
 FOLLOWER=""
 for n in 1 2 3; do [ "$n" -ne "$LEADER" ] && [ -z "$FOLLOWER" ] && FOLLOWER=$n; done
@@ -200,17 +68,12 @@ sleep 0.5
 client observer "$OBSERVER"
 sleep 1.5
 
-kill -INT "$DUMPCAP_PID"; wait "$DUMPCAP_PID" 2>/dev/null || true; DUMPCAP_PID=""
-for n in $SERVERS; do stop_server "$n"; done
+stop_dumpcap
+stop_servers
 
 # ------------------------------------------------------------------- checks
-mkdir -p "$OUT_DIR"
-chmod 0644 "$TMP"
-mv -f "$TMP" "$OUT_DIR/writepath.pcapng"
 F="$OUT_DIR/writepath.pcapng"
-if [ -n "${SUDO_UID:-}" ]; then chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$F"; fi
-size=$(stat -c %s "$F")
-[ "$size" -le "$MAX_BYTES" ] || die "capture too big ($size bytes)"
+keep_capture "$TMP" "$F"
 log "wrote ${F#"$REPO_DIR"/} ($size bytes; leader $LEADER, follower $FOLLOWER, observer $OBSERVER)"
 EXPECTED="$REPO_DIR/tests/expected/writepath-chain.json"
 "$PY" "$SCRIPT_DIR/writepath_chain.py" "$F" --check --out "$EXPECTED" || die "chain check failed"

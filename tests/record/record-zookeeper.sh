@@ -25,17 +25,12 @@ ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
 CLI_MT=/usr/lib/zookeeper/bin/cli_mt
 MAX_BYTES=$((1536 * 1024))                    # sanity limit per capture
 
-log() { printf '[record] %s\n' "$*" >&2; }
-# tshark without the "Running as user root" warning
-tsh() { tshark "$@" 2> >(grep -v '^Running as user' >&2 || true); }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=record
+# shellcheck source=tests/record/lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
 # ---------------------------------------------------------------- root, deps
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "must run as root (dumpcap on lo, apt-get)"
-    log "re-running under sudo"
-    exec sudo -E bash "$0" "$@"
-fi
+require_root "$@"
 
 ensure_deps() {
     local -a pkgs=()
@@ -43,12 +38,7 @@ ensure_deps() {
     [ -x "$CLI_MT" ] || pkgs+=(zookeeper-bin)
     { [ -x "$PY" ] && "$PY" -c 'import kazoo' >/dev/null 2>&1; } || pkgs+=(python3 python3-kazoo)
     { command -v dumpcap && command -v tshark && command -v capinfos; } >/dev/null 2>&1 || pkgs+=(tshark)
-    if [ "${#pkgs[@]}" -gt 0 ]; then
-        log "installing missing packages: ${pkgs[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y "${pkgs[@]}"
-    fi
+    install_missing "${pkgs[@]}"
     [ -f "$ZK_JAR" ] || die "$ZK_JAR missing after install"
     "$PY" -c 'import kazoo' || die "kazoo not importable by $PY"
 }
@@ -56,16 +46,7 @@ ensure_deps
 
 # ------------------------------------------------------------ state, cleanup
 ZK_PID=""
-DUMPCAP_PID=""
 START_TIME=$SECONDS
-
-stop_dumpcap() {
-    if [ -n "$DUMPCAP_PID" ]; then
-        kill -INT "$DUMPCAP_PID" 2>/dev/null || true
-        wait "$DUMPCAP_PID" 2>/dev/null || true
-        DUMPCAP_PID=""
-    fi
-}
 
 stop_server() {
     if [ -n "$ZK_PID" ]; then
@@ -77,22 +58,13 @@ stop_server() {
     fi
 }
 
-cleanup() {
-    local rc=$?
-    stop_dumpcap
-    stop_server
-    if [ "$rc" -ne 0 ]; then
-        log "FAILED (exit $rc); logs kept in $WORK"
-        local slog
-        slog=$(ls -t "$WORK"/server-*.log 2>/dev/null | head -n 1 || true)
-        [ -n "$slog" ] && { log "--- tail of $slog"; tail -n 30 "$slog" >&2; }
-    elif [ -z "${KEEP_WORKDIR:-}" ]; then
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
+stop_servers() { stop_server; }
+show_server_logs() {
+    local slog
+    slog=$(ls -t "$WORK"/server-*.log 2>/dev/null | head -n 1 || true)
+    [ -n "$slog" ] && { log "--- tail of $slog"; tail -n 30 "$slog" >&2; }
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap_cleanup
 
 port_in_use() {
     "$PY" - "$HOST" "$PORT" <<'EOF'
@@ -253,16 +225,7 @@ capture() {
     rm -f "$tmp"
     start_server "${name%.pcapng}"
     log "=== $name: capturing"
-    dumpcap -q -i lo -f "tcp port $PORT or tcp port $TLS_PORT" -w "$tmp" >"$WORK/dumpcap-$name.log" 2>&1 &
-    DUMPCAP_PID=$!
-    # dumpcap writes the pcapng section/interface blocks once the capture is open
-    for _ in $(seq 100); do
-        [ -s "$tmp" ] && break
-        kill -0 "$DUMPCAP_PID" 2>/dev/null || { cat "$WORK/dumpcap-$name.log" >&2; die "dumpcap failed"; }
-        sleep 0.1
-    done
-    [ -s "$tmp" ] || die "dumpcap did not start"
-    sleep 1
+    start_dumpcap "tcp port $PORT or tcp port $TLS_PORT" "$tmp" "$WORK/dumpcap-$name.log"
     "$@"
     sleep 1.5                                  # let FIN/ACKs and late replies arrive
     stop_dumpcap

@@ -16,6 +16,16 @@ mod normalize;
 #[allow(unused_imports)]
 pub use normalize::canonical;
 
+/// The ports of the ensemble captures (tests/record/record-ensemble.sh).
+pub const ENSEMBLE_PREFS: [&str; 6] = [
+    "-o",
+    "zab.tcp.port:22888-22890",
+    "-o",
+    "zkelection.tcp.port:23888-23890",
+    "-o",
+    "zookeeper.tcp.port:22181-22183",
+];
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -35,7 +45,7 @@ pub fn plugin_path() -> PathBuf {
         .expect("libzkh2.so not built: run `cargo build --release` first (scripts/test does)")
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -50,7 +60,8 @@ pub fn ws_version() -> (u32, u32) {
     (it.next().unwrap_or(0), it.next().unwrap_or(0))
 }
 
-fn ws_major_minor() -> String {
+/// The installed Wireshark's "major.minor", from pkg-config.
+pub fn ws_major_minor() -> String {
     let out = Command::new("pkg-config")
         .args(["--modversion", "wireshark"])
         .output()
@@ -103,31 +114,18 @@ impl Tshark {
     /// tshark without our plugin (the stock Wireshark), set up the same hermetic way: the
     /// side that parity and oracle tests compare against.
     pub fn stock() -> Tshark {
-        let home = std::env::temp_dir().join(format!(
-            "zkh2-stock-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
+        let home = temp_home("stock");
         std::fs::create_dir_all(&home).expect("create stock HOME");
         let as_nobody = is_root();
         if as_nobody {
-            let status = Command::new("chown")
-                .args(["-R", "65534:65534"])
-                .arg(&home)
-                .status()
-                .expect("chown");
-            assert!(status.success());
+            run_on(&home, "chown", &["-R", "65534:65534"]);
         }
         Tshark { home, as_nobody }
     }
 
     /// Like `new`, with another build of the plugin (e.g. the panic-trigger test build).
     pub fn with_plugin(plugin: &Path) -> Tshark {
-        let home = std::env::temp_dir().join(format!(
-            "zkh2-test-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
+        let home = temp_home("test");
         let dir = home
             .join(".local/lib/wireshark/plugins")
             .join(ws_major_minor())
@@ -135,19 +133,9 @@ impl Tshark {
         std::fs::create_dir_all(&dir).expect("create plugin dir");
         std::fs::copy(plugin, dir.join("libzkh2.so")).expect("copy plugin");
         let as_nobody = is_root();
-        let status = Command::new("chmod")
-            .args(["-R", "a+rX"])
-            .arg(&home)
-            .status()
-            .expect("chmod");
-        assert!(status.success());
+        run_on(&home, "chmod", &["-R", "a+rX"]);
         if as_nobody {
-            let status = Command::new("chown")
-                .args(["-R", "65534:65534"])
-                .arg(&home)
-                .status()
-                .expect("chown");
-            assert!(status.success());
+            run_on(&home, "chown", &["-R", "65534:65534"]);
         }
         let t = Tshark { home, as_nobody };
         let out = t.run(&["-G", "plugins"]);
@@ -218,11 +206,20 @@ impl Tshark {
 
     /// Every value of `field` (one per PDU, in order) in the frames matching `filter`.
     pub fn values(&self, capture: &Path, filter: &str, field: &str) -> Vec<String> {
-        let c = capture.to_str().unwrap();
-        let out = self.ok(&[
-            "-r",
-            c,
-            "-2",
+        self.values_with(capture, &[], filter, field)
+    }
+
+    /// `values` with more options (`prefs`: `-o` preferences and the like) before the filter.
+    pub fn values_with(
+        &self,
+        capture: &Path,
+        prefs: &[&str],
+        filter: &str,
+        field: &str,
+    ) -> Vec<String> {
+        let mut args = vec!["-r", capture.to_str().unwrap(), "-2"];
+        args.extend_from_slice(prefs);
+        args.extend_from_slice(&[
             "-Y",
             filter,
             "-T",
@@ -232,6 +229,7 @@ impl Tshark {
             "-E",
             "aggregator=,",
         ]);
+        let out = self.ok(&args);
         out.split([',', '\n'])
             .filter(|v| !v.is_empty())
             .map(str::to_string)
@@ -252,10 +250,25 @@ impl Drop for Tshark {
     }
 }
 
-fn rand_suffix() -> u64 {
+/// A fresh path for a tshark HOME: `zkh2-{tag}-{pid}-{n}` in the temporary folder.
+fn temp_home(tag: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    std::env::temp_dir().join(format!(
+        "zkh2-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Runs `program args... path` and insists that it succeeded (chmod, chown).
+fn run_on(path: &Path, program: &str, args: &[&str]) {
+    let status = Command::new(program)
+        .args(args)
+        .arg(path)
+        .status()
+        .expect(program);
+    assert!(status.success(), "{program} {args:?} {}", path.display());
 }
 
 /// Captures under `dir` (relative to the repo), sorted.
@@ -266,6 +279,27 @@ pub fn captures(dir: &str) -> Vec<PathBuf> {
     v.retain(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"));
     v.sort();
     v
+}
+
+/// Fails with every report of `check_golden` there is.
+pub fn assert_goldens(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (ZKH2_BLESS=1 regenerates):\n{}",
+        failures.join("\n")
+    );
+}
+
+/// The count in a `-z ...,tree` statistics output on the line of the node `label`.
+pub fn tree_count(out: &str, label: &str) -> Option<String> {
+    out.lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .and_then(|l| {
+            l.trim_start()[label.len()..]
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        })
 }
 
 /// Compares `got` with the golden file `want_path` in the canonical form (which absorbs how

@@ -161,11 +161,11 @@ impl View<'_, '_> {
         over: Option<(u32, u32)>,
         g: &GrpcFrame,
     ) {
-        let Some(prefix) = bytes.get(..grpc::PREFIX_LEN) else {
+        let Some(prefix) = frame::grpc_prefix(bytes, 0) else {
             return;
         };
-        let compressed = prefix[0] & 1 != 0;
-        let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+        let compressed = prefix.compressed();
+        let length = prefix.length.val;
         let it = view.add(Hf::GrpcMessage, off, bytes.len(), Enc::Na);
         it.set_text(&format!(
             "gRPC message: {length} bytes{}{}",
@@ -176,8 +176,18 @@ impl View<'_, '_> {
             }
         ));
         let mt = it.subtree(Ett::Grpc);
-        mt.add_bool(Hf::GrpcCompressed, off, 1, compressed);
-        mt.add_u32(Hf::GrpcLength, off + 1, 4, length);
+        mt.add_bool(
+            Hf::GrpcCompressed,
+            off + prefix.flags.off,
+            prefix.flags.len,
+            compressed,
+        );
+        mt.add_u32(
+            Hf::GrpcLength,
+            off + prefix.length.off,
+            prefix.length.len,
+            length,
+        );
         if let Some((frames, began)) = over {
             mt.add_u32(Hf::GrpcFrames, 0, 0, frames).generated();
             mt.add_u32(Hf::GrpcBeganIn, 0, 0, began).generated();

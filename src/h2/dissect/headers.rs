@@ -289,28 +289,14 @@ impl View<'_, '_> {
             });
         }
         if let Some(l) = layout.name_literal {
-            let l_off = base + l.off as usize;
-            ht.add_bool(Hf::HeaderNameHuffman, l_off, 1, l.huffman);
-            ht.add_u32(
-                Hf::HeaderNameLength,
-                l_off,
-                usize::from(l.prefix_len),
-                l.raw_len,
-            );
+            literal_prefix(&ht, base, &l, Hf::HeaderNameHuffman, Hf::HeaderNameLength);
         }
         let name_span = layout.name_literal.map_or((off, index_len), |l| {
             (base + l.data_off(), l.raw_len as usize)
         });
         ht.add_string(Hf::HeaderName, name_span.0, name_span.1, &name);
         if let Some(l) = layout.value_literal {
-            let l_off = base + l.off as usize;
-            ht.add_bool(Hf::HeaderValueHuffman, l_off, 1, l.huffman);
-            ht.add_u32(
-                Hf::HeaderValueLength,
-                l_off,
-                usize::from(l.prefix_len),
-                l.raw_len,
-            );
+            literal_prefix(&ht, base, &l, Hf::HeaderValueHuffman, Hf::HeaderValueLength);
         }
         let value_span = layout
             .value_literal
@@ -365,4 +351,11 @@ impl View<'_, '_> {
             }
         }
     }
+}
+
+/// A string literal's H bit and length (its prefix, at `base` + its offset in the block).
+fn literal_prefix(t: &Tree<'_>, base: usize, l: &hpack::Literal, huffman: Hf, length: Hf) {
+    let l_off = base + l.off as usize;
+    t.add_bool(huffman, l_off, 1, l.huffman);
+    t.add_u32(length, l_off, usize::from(l.prefix_len), l.raw_len);
 }

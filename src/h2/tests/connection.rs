@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::h2::frame::{PREFACE, flag, kind};
+use jute_encode::hex;
 
 const CLIENT: Dir = 0;
 const SERVER: Dir = 1;
@@ -322,13 +323,6 @@ fn mid_stream_capture_resyncs_and_marks_unknown_entries() {
     assert_eq!(conn.framing(SERVER, 10, &seg), Framing::Skip(3));
     // A segment entirely inside a frame is skipped whole.
     assert_eq!(resync_offset(&[0u8; 5], 16_384), None);
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[test]

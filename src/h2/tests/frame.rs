@@ -215,3 +215,16 @@ fn defined_flags_per_type() {
     assert_eq!(flag::defined(kind::PRIORITY), 0);
     assert_eq!(flag::defined(kind::SETTINGS), 0x01);
 }
+
+#[test]
+fn grpc_prefix_with_its_spans() {
+    let b = [0xaa, 1, 0, 0, 1, 0, 0xff];
+    let p = grpc_prefix(&b, 1).unwrap();
+    assert!(p.compressed());
+    assert_eq!((p.flags.off, p.flags.len, p.flags.val), (1, 1, 1));
+    assert_eq!((p.length.off, p.length.len, p.length.val), (2, 4, 256));
+    assert_eq!(p.total(), 261);
+    assert!(!grpc_prefix(&b, 0).unwrap().compressed());
+    assert_eq!(grpc_prefix(&b, 3), None);
+    assert_eq!(grpc_prefix(&b, 8), None);
+}

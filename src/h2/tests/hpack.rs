@@ -2,14 +2,8 @@
 //! decoding, eviction, and real header blocks from a capture.
 
 use super::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::h2::test_rng::Lcg;
+use jute_encode::hex;
 
 fn s(b: &Option<Rc<[u8]>>) -> Option<String> {
     b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
@@ -1111,18 +1105,6 @@ fn real_blocks_from_nghttp2() {
 }
 
 // ---- Robustness ----
-
-/// A deterministic pseudo-random generator.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 fn check_invariants(d: &Decoder) {
     let sum: u32 = d

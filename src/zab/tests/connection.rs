@@ -2,17 +2,14 @@
 
 use super::*;
 use crate::common::Direction;
+use jute_encode::JuteWriter;
 
 const FROM_LEADER: Direction = Direction::ToClient;
 const FROM_LEARNER: Direction = Direction::ToServer;
 
 /// A QuorumPacket with null data and authinfo: 20 bytes.
 fn packet(t: i32, zxid: i64) -> Vec<u8> {
-    let mut b = t.to_be_bytes().to_vec();
-    b.extend_from_slice(&zxid.to_be_bytes());
-    b.extend_from_slice(&(-1i32).to_be_bytes());
-    b.extend_from_slice(&(-1i32).to_be_bytes());
-    b
+    JuteWriter::new().int(t).long(zxid).null().null().finish()
 }
 
 #[test]

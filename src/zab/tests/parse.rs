@@ -2,17 +2,11 @@
 
 use super::*;
 use crate::common::Direction;
+use jute_encode::{JuteWriter, hex};
 
 const FROM_LEADER: Direction = Direction::ToClient;
 const FROM_LEARNER: Direction = Direction::ToServer;
 use crate::zab::connection::{Connection, Framing};
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Frame 93: FOLLOWERINFO from server 1.
 const FOLLOWERINFO: &str =
@@ -73,7 +67,7 @@ fn framing_needs_more_then_rejects_bogus_lengths() {
     assert_eq!(packet_len(&b[..10], 1 << 20), Need::AtLeast(16));
     assert_eq!(packet_len(&b[..20], 1 << 20), Need::AtLeast(16 + 0x3d + 4));
     let mut bad = b.clone();
-    bad[12..16].copy_from_slice(&(-5i32).to_be_bytes());
+    bad[12..16].copy_from_slice(JuteWriter::new().int(-5).bytes());
     assert_eq!(packet_len(&bad, 1 << 20), Need::Bogus);
     assert!(!plausible_packet(&bad, 1 << 20));
     assert!(plausible_packet(&b, 1 << 20));

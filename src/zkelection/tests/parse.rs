@@ -1,13 +1,7 @@
 //! Unit tests on bytes from tests/captures/ensemble/ensemble.pcapng.
 
 use super::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use jute_encode::{JuteWriter, hex};
 
 /// Frame 1045: the initial message of server 2 (V1, "127.0.0.1:23889").
 const INITIAL: &str = "ffffffffffff000000000000000000020000000f3132372e302e302e313a3233383839";
@@ -25,7 +19,7 @@ fn initial_message_v1() {
     assert_eq!(m.sid.val, 2);
     assert_eq!(m.address.unwrap().val, Some(&b"127.0.0.1:23889"[..]));
     // A pre-3.5 peer sends only its sid.
-    let old = 3i64.to_be_bytes();
+    let old = JuteWriter::new().long(3).finish();
     assert_eq!(pdu_len(&old), Need::Initial(8));
     assert_eq!(initial(&old).unwrap().1.sid.val, 3);
 }
@@ -44,16 +38,15 @@ fn notification_with_config() {
     assert_eq!(n.version.unwrap().val, 2);
     assert!(n.config.unwrap().val.unwrap().starts_with(b"server.1="));
     // The 28-byte pre-3.4 form has no peer epoch.
-    let mut old = 28i32.to_be_bytes().to_vec();
-    old.extend_from_slice(&b[4..32]);
+    let old = JuteWriter::new().int(28).raw(&b[4..32]).finish();
     let (_, n) = notification(&old).unwrap();
     assert!(n.peer_epoch.is_none() && n.version.is_none());
 }
 
 #[test]
 fn bogus_lengths() {
-    assert_eq!(pdu_len(&(-7i32).to_be_bytes()), Need::Bogus);
-    assert_eq!(pdu_len(&(1i32 << 30).to_be_bytes()), Need::Bogus);
+    assert_eq!(pdu_len(JuteWriter::new().int(-7).bytes()), Need::Bogus);
+    assert_eq!(pdu_len(JuteWriter::new().int(1 << 30).bytes()), Need::Bogus);
     let mut b = hex(INITIAL);
     b[7] = 5; // not -65536/-65535
     assert_eq!(pdu_len(&b), Need::Bogus);
@@ -76,5 +69,5 @@ fn initial_message_heuristic() {
     assert!(!looks_like_initial(&binary));
     // A notification, or a pre-3.5 bare sid, is not claimed.
     assert!(!looks_like_initial(&hex(NOTIFICATION)));
-    assert!(!looks_like_initial(&3i64.to_be_bytes()));
+    assert!(!looks_like_initial(JuteWriter::new().long(3).bytes()));
 }

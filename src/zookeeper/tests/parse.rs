@@ -2,12 +2,7 @@
 
 use super::*;
 use crate::jute::{failure, input, string_list};
-
-fn pdu(body: &[u8]) -> Vec<u8> {
-    let mut v = (body.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(body);
-    v
-}
+use jute_encode::{JuteWriter, pdu};
 
 #[test]
 fn counted_string_with_offsets() {
@@ -44,12 +39,14 @@ fn huge_vector_count_is_rejected_without_allocating() {
 
 /// A ConnectRequest as the C client sends it (no readOnly): 44-byte body, timeout 10 s.
 fn connect_44() -> Vec<u8> {
-    let mut b = vec![0u8; 4 + 8];
-    b.extend_from_slice(&10000i32.to_be_bytes());
-    b.extend_from_slice(&[0u8; 8]);
-    b.extend_from_slice(&16i32.to_be_bytes());
-    b.extend_from_slice(&[0u8; 16]);
-    pdu(&b)
+    // protocolVersion, lastZxidSeen, timeOut, sessionId, passwd
+    JuteWriter::new()
+        .int(0)
+        .long(0)
+        .int(10000)
+        .long(0)
+        .buffer(&[0; 16])
+        .pdu()
 }
 
 #[test]
@@ -76,9 +73,13 @@ fn connect_request_with_read_only() {
 #[test]
 fn connect_response_rejected_session() {
     // timeout 0, session 0, 16 zero bytes: an expired session.
-    let mut body = vec![0u8; 16];
-    body.extend_from_slice(&[0, 0, 0, 16]);
-    body.extend_from_slice(&[0u8; 16]);
+    // protocolVersion, timeOut, sessionId, passwd
+    let body = JuteWriter::new()
+        .int(0)
+        .int(0)
+        .long(0)
+        .buffer(&[0; 16])
+        .finish();
     assert!(looks_like_connect_response(&body));
     let (_, r) = connect_response(input(&body)).unwrap();
     assert_eq!(r.timeout.val, 0);
@@ -88,7 +89,12 @@ fn connect_response_rejected_session() {
 #[test]
 fn get_data_request_and_reply() {
     // {xid 1, getData} "/a" watch=1
-    let req = pdu(&[0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2, b'/', b'a', 1]);
+    let req = JuteWriter::new()
+        .int(1)
+        .int(4)
+        .ustring("/a")
+        .bool(true)
+        .pdu();
     let i = input(&req);
     let (i, _len) = int(i).unwrap();
     let (i, h) = request_header(i, false).unwrap();
@@ -103,11 +109,14 @@ fn get_data_request_and_reply() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let mut rep = vec![
-        0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 3, b'x', b'y', b'z',
-    ];
-    rep.extend_from_slice(&[0u8; STAT_LEN]);
-    let rep = pdu(&rep);
+    // {xid 1, zxid 5, err 0} "xyz" and a zero Stat
+    let rep = JuteWriter::new()
+        .int(1)
+        .long(5)
+        .int(0)
+        .buffer(b"xyz")
+        .raw(&[0; STAT_LEN])
+        .pdu();
     let (i, _) = int(input(&rep)).unwrap();
     let (i, h) = reply_header(i, false).unwrap();
     assert_eq!((h.xid.val, h.zxid.val, h.err.val), (1, 5, 0));
@@ -127,12 +136,16 @@ fn get_data_request_and_reply() {
 
 #[test]
 fn create_with_acl_and_ttl() {
-    let mut b = vec![0, 0, 0, 2, b'/', b't', 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1];
-    b.extend_from_slice(&[
-        0, 0, 0, 31, 0, 0, 0, 5, b'w', b'o', b'r', b'l', b'd', 0, 0, 0, 6,
-    ]);
-    b.extend_from_slice(b"anyone");
-    b.extend_from_slice(&[0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0x27, 0x10]);
+    // CreateTTLRequest: path, null data, ACL [{31, world:anyone}], flags 5, ttl 10 s
+    let b = JuteWriter::new()
+        .ustring("/t")
+        .null()
+        .vector(&[("world", "anyone")], |w, (scheme, id)| {
+            w.int(31).ustring(scheme).ustring(id);
+        })
+        .int(5)
+        .long(10000)
+        .finish();
     let (rest, body) = request_body(21, input(&b)).unwrap().unwrap();
     assert!(rest.fragment().is_empty());
     let RequestBody::Create {
@@ -156,16 +169,11 @@ fn create_with_acl_and_ttl() {
 #[test]
 fn multi_reply_with_error_results() {
     // results: error(-1) err 0 ... as sent for a failed multi: {-1,false,-1}+{err}
-    let mut b = Vec::new();
+    let mut w = JuteWriter::new();
     for err in [0i32, -101] {
-        b.extend_from_slice(&(-1i32).to_be_bytes());
-        b.push(0);
-        b.extend_from_slice(&err.to_be_bytes());
-        b.extend_from_slice(&err.to_be_bytes());
+        w.int(-1).bool(false).int(err).int(err);
     }
-    b.extend_from_slice(&(-1i32).to_be_bytes());
-    b.push(1);
-    b.extend_from_slice(&(-1i32).to_be_bytes());
+    let b = w.int(-1).bool(true).int(-1).finish();
     let (rest, body) = reply_body(14, input(&b)).unwrap().unwrap();
     assert!(rest.fragment().is_empty());
     let ReplyBody::Multi { results, end } = body else {
@@ -190,7 +198,7 @@ fn truncated_stat_fails() {
 #[test]
 fn sasl_tokens_both_ways() {
     // GetSASLRequest / SetSASLResponse: one buffer each (opcode 102).
-    let token = [0, 0, 0, 3, 0x60, 0x81, 0x02];
+    let token = JuteWriter::new().buffer(&[0x60, 0x81, 0x02]).finish();
     let (_, body) = request_body(102, input(&token)).unwrap().unwrap();
     assert!(
         matches!(body, RequestBody::Sasl { token } if token.val == Some(&[0x60, 0x81, 0x02][..]))
@@ -198,9 +206,8 @@ fn sasl_tokens_both_ways() {
     let (_, body) = reply_body(102, input(&token)).unwrap().unwrap();
     assert!(matches!(body, ReplyBody::Sasl { token } if token.len == 7));
     // An empty (-1) token is a null buffer, not an error.
-    let (_, body) = reply_body(102, input(&[0xff, 0xff, 0xff, 0xff]))
-        .unwrap()
-        .unwrap();
+    let null = JuteWriter::new().null().finish();
+    let (_, body) = reply_body(102, input(&null)).unwrap().unwrap();
     assert!(matches!(body, ReplyBody::Sasl { token } if token.val.is_none()));
 }
 
@@ -208,24 +215,25 @@ fn sasl_tokens_both_ways() {
 // ClickHouse Keeper's extensions (opcodes 500-507, protocol versions 10 and 11)
 
 fn ustring(s: &str) -> Vec<u8> {
-    let mut v = (s.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(s.as_bytes());
-    v
+    JuteWriter::new().ustring(s).finish()
 }
 
 fn stat_bytes(version: i32) -> Vec<u8> {
-    let mut v = Vec::new();
-    for x in [1i64, 2, 3, 4] {
-        v.extend_from_slice(&x.to_be_bytes());
-    }
-    for x in [version, 0, 0] {
-        v.extend_from_slice(&x.to_be_bytes());
-    }
-    v.extend_from_slice(&0i64.to_be_bytes());
-    for x in [3i32, 0] {
-        v.extend_from_slice(&x.to_be_bytes());
-    }
-    v.extend_from_slice(&5i64.to_be_bytes());
+    // czxid, mzxid, ctime, mtime; version, cversion, aversion; ephemeralOwner;
+    // dataLength, numChildren; pzxid
+    let v = JuteWriter::new()
+        .long(1)
+        .long(2)
+        .long(3)
+        .long(4)
+        .int(version)
+        .int(0)
+        .int(0)
+        .long(0)
+        .int(3)
+        .int(0)
+        .long(5)
+        .finish();
     assert_eq!(v.len(), STAT_LEN);
     v
 }
@@ -433,15 +441,18 @@ fn session_id_997_is_named_but_has_no_client_record() {
 /// ClickHouse's XID_64 ConnectRequest: version 11, the compression flag, then the usual
 /// fields; its length prefix says 45 for 46 bytes.
 fn xid64_connect_request(compression: bool) -> Vec<u8> {
-    let mut b = 45u32.to_be_bytes().to_vec();
-    b.extend_from_slice(&11i32.to_be_bytes());
-    b.push(u8::from(compression));
-    b.extend_from_slice(&0x10i64.to_be_bytes());
-    b.extend_from_slice(&30000i32.to_be_bytes());
-    b.extend_from_slice(&0i64.to_be_bytes());
-    b.extend_from_slice(&16u32.to_be_bytes());
-    b.extend_from_slice(&[0u8; 16]);
-    b.push(1);
+    // length 45, protocolVersion, compression, lastZxidSeen, timeOut, sessionId, passwd,
+    // readOnly
+    let b = JuteWriter::new()
+        .int(45)
+        .int(11)
+        .bool(compression)
+        .long(0x10)
+        .int(30000)
+        .long(0)
+        .buffer(&[0; 16])
+        .bool(true)
+        .finish();
     assert_eq!(b.len(), 50);
     b
 }
@@ -466,11 +477,12 @@ fn xid64_handshake_and_headers() {
     assert_eq!(Wire::of(&c), Wire::Compressed { version: 11 });
 
     // A request header with an 8-byte xid.
-    let mut r = 0x1_0000_0001i64.to_be_bytes().to_vec();
-    r.extend_from_slice(&501i32.to_be_bytes());
-    r.extend(ustring("/x"));
-    r.extend_from_slice(&(-1i32).to_be_bytes());
-    let r = pdu(&r);
+    let r = JuteWriter::new()
+        .long(0x1_0000_0001)
+        .int(501)
+        .ustring("/x")
+        .int(-1)
+        .pdu();
     let wire = Wire::Xid64;
     let Pdu::Request(Ok(req)) = super::pdu(Reading::Request { wire }, &r) else {
         panic!("not a request")
@@ -485,10 +497,11 @@ fn xid64_handshake_and_headers() {
         Some(RequestBody::PathVersion { .. })
     ));
     // A reply header: 8-byte xid, zxid, err.
-    let mut p = 0x1_0000_0001i64.to_be_bytes().to_vec();
-    p.extend_from_slice(&9i64.to_be_bytes());
-    p.extend_from_slice(&(-110i32).to_be_bytes());
-    let p = pdu(&p);
+    let p = JuteWriter::new()
+        .long(0x1_0000_0001)
+        .long(9)
+        .int(-110)
+        .pdu();
     let Pdu::Reply(Ok(rep)) = super::pdu(Reading::Reply { wire }, &p) else {
         panic!("not a reply")
     };
@@ -498,13 +511,15 @@ fn xid64_handshake_and_headers() {
         (9, -110, 20)
     );
     // A notification keeps xid -1, 8 bytes wide.
-    let mut n = (-1i64).to_be_bytes().to_vec();
-    n.extend_from_slice(&(-1i64).to_be_bytes());
-    n.extend_from_slice(&0i32.to_be_bytes());
-    n.extend_from_slice(&3i32.to_be_bytes());
-    n.extend_from_slice(&3i32.to_be_bytes());
-    n.extend(ustring("/x"));
-    let n = pdu(&n);
+    // xid -1, zxid -1, err 0; WatcherEvent type 3, state 3, path
+    let n = JuteWriter::new()
+        .long(-1)
+        .long(-1)
+        .int(0)
+        .int(3)
+        .int(3)
+        .ustring("/x")
+        .pdu();
     assert!(matches!(
         super::pdu(Reading::Reply { wire }, &n),
         Pdu::Notification(Notification { event: Ok(_), .. })

@@ -6,6 +6,7 @@ use std::num::NonZeroUsize;
 
 use anyhow::Result;
 use clap::ValueEnum;
+use jute_encode::JuteWriter;
 use pcapgen::{Capture, Direction, Segment, TcpFlow, resegment};
 
 use Direction::{ClientToServer as C2S, ServerToClient as S2C};
@@ -59,61 +60,38 @@ pub enum Kind {
 
 const SERVER_PORT: u16 = 2181;
 
-fn pdu(body: &[u8]) -> Vec<u8> {
-    let mut v = (body.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(body);
-    v
-}
-
-fn int(v: &mut Vec<u8>, x: i32) {
-    v.extend_from_slice(&x.to_be_bytes());
-}
-
-fn long(v: &mut Vec<u8>, x: i64) {
-    v.extend_from_slice(&x.to_be_bytes());
-}
-
-fn string(v: &mut Vec<u8>, s: &[u8]) {
-    int(v, s.len() as i32);
-    v.extend_from_slice(s);
-}
-
 fn connect_request() -> Vec<u8> {
-    let mut b = Vec::new();
-    int(&mut b, 0); // protocolVersion
-    long(&mut b, 0); // lastZxidSeen
-    int(&mut b, 30_000); // timeout
-    long(&mut b, 0); // sessionId
-    string(&mut b, &[0; 16]); // passwd
-    b.push(0); // readOnly
-    pdu(&b)
+    JuteWriter::new()
+        .int(0) // protocolVersion
+        .long(0) // lastZxidSeen
+        .int(30_000) // timeout
+        .long(0) // sessionId
+        .buffer(&[0; 16]) // passwd
+        .bool(false) // readOnly
+        .pdu()
 }
 
 fn connect_response(session: i64) -> Vec<u8> {
-    let mut b = Vec::new();
-    int(&mut b, 0);
-    int(&mut b, 30_000);
-    long(&mut b, session);
-    string(&mut b, &[7; 16]);
-    b.push(0);
-    pdu(&b)
+    JuteWriter::new()
+        .int(0)
+        .int(30_000)
+        .long(session)
+        .buffer(&[7; 16])
+        .bool(false)
+        .pdu()
 }
 
 fn request(xid: i32, opcode: i32, rest: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    int(&mut b, xid);
-    int(&mut b, opcode);
-    b.extend_from_slice(rest);
-    pdu(&b)
+    JuteWriter::new().int(xid).int(opcode).raw(rest).pdu()
 }
 
 fn reply(xid: i32, zxid: i64, err: i32, rest: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    int(&mut b, xid);
-    long(&mut b, zxid);
-    int(&mut b, err);
-    b.extend_from_slice(rest);
-    pdu(&b)
+    JuteWriter::new()
+        .int(xid)
+        .long(zxid)
+        .int(err)
+        .raw(rest)
+        .pdu()
 }
 
 /// A connection from `client_port` that starts with a handshake.
@@ -125,10 +103,7 @@ fn connection(client_port: u16, session: i64) -> TcpFlow {
 }
 
 fn path_watch(path: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    string(&mut b, path);
-    b.push(1);
-    b
+    JuteWriter::new().buffer(path).bool(true).finish()
 }
 
 fn stat() -> Vec<u8> {
@@ -158,8 +133,10 @@ pub fn build(kind: Kind) -> Result<Capture> {
                 .enumerate()
             {
                 let mut f = connection(40000 + i as u16, 0x100 + i as i64);
-                let mut bogus = len.to_be_bytes().to_vec();
-                bogus.extend_from_slice(&request(1, GET_DATA, &path_watch(b"/a"))[4..]);
+                let bogus = JuteWriter::new()
+                    .int(len as i32)
+                    .raw(&request(1, GET_DATA, &path_watch(b"/a"))[4..])
+                    .finish();
                 f.push(C2S, bogus);
                 // The server's side goes on normally.
                 f.push(S2C, reply(1, 5, NONODE, &[]));
@@ -170,61 +147,48 @@ pub fn build(kind: Kind) -> Result<Capture> {
             let mut f = connection(40100, 0x200);
             let huge = i32::MAX;
             // create: path claims 2^31-1 bytes.
-            let mut b = Vec::new();
-            int(&mut b, huge);
-            b.extend_from_slice(b"/a");
+            let b = JuteWriter::new().int(huge).raw(b"/a").finish();
             f.push(C2S, request(1, CREATE, &b));
-            f.push(
-                S2C,
-                reply(1, 1, 0, &{
-                    let mut r = Vec::new();
-                    string(&mut r, b"/a");
-                    r
-                }),
-            );
+            f.push(S2C, reply(1, 1, 0, JuteWriter::new().buffer(b"/a").bytes()));
             // create: data claims 2^31-1 bytes.
-            let mut b = Vec::new();
-            string(&mut b, b"/b");
-            int(&mut b, huge);
-            b.extend_from_slice(&[0; 8]);
+            let b = JuteWriter::new()
+                .buffer(b"/b")
+                .int(huge)
+                .raw(&[0; 8])
+                .finish();
             f.push(C2S, request(2, CREATE, &b));
             // create: ACL vector claims 2^31-1 elements.
-            let mut b = Vec::new();
-            string(&mut b, b"/c");
-            string(&mut b, b"x");
-            int(&mut b, huge);
-            int(&mut b, 31);
-            string(&mut b, b"world");
-            string(&mut b, b"anyone");
-            int(&mut b, 0);
+            let b = JuteWriter::new()
+                .buffer(b"/c")
+                .buffer(b"x")
+                .int(huge)
+                .int(31)
+                .buffer(b"world")
+                .buffer(b"anyone")
+                .int(0)
+                .finish();
             f.push(C2S, request(3, CREATE, &b));
             // setACL: vector claims 2^31 elements as a negative count.
-            let mut b = Vec::new();
-            string(&mut b, b"/d");
-            int(&mut b, i32::MIN);
-            int(&mut b, 0);
+            let b = JuteWriter::new()
+                .buffer(b"/d")
+                .int(i32::MIN)
+                .int(0)
+                .finish();
             f.push(C2S, request(4, SET_ACL, &b));
             // setWatches: the second list claims 2^31-1 paths.
-            let mut b = Vec::new();
-            long(&mut b, 0);
-            int(&mut b, 0);
-            int(&mut b, huge);
-            int(&mut b, 0);
+            let b = JuteWriter::new().long(0).int(0).int(huge).int(0).finish();
             f.push(C2S, request(-8, SET_WATCHES, &b));
             // Replies whose children vectors claim 2^31-1 elements.
             f.push(C2S, request(5, GET_CHILDREN, &path_watch(b"/")));
             f.push(C2S, request(6, GET_CHILDREN2, &path_watch(b"/")));
             f.push(C2S, request(7, GET_DATA, &path_watch(b"/e")));
-            let mut r = Vec::new();
-            int(&mut r, huge);
-            string(&mut r, b"zookeeper");
-            f.push(S2C, reply(5, 2, 0, &r));
-            r.extend_from_slice(&stat());
-            f.push(S2C, reply(6, 2, 0, &r));
+            let mut r = JuteWriter::new();
+            r.int(huge).buffer(b"zookeeper");
+            f.push(S2C, reply(5, 2, 0, r.bytes()));
+            r.raw(&stat());
+            f.push(S2C, reply(6, 2, 0, r.bytes()));
             // getData reply: data claims 2^31-1 bytes.
-            let mut r = Vec::new();
-            int(&mut r, huge);
-            r.extend_from_slice(&stat());
+            let r = JuteWriter::new().int(huge).raw(&stat()).finish();
             f.push(S2C, reply(7, 2, 0, &r));
             cap.add_flow(&f)?;
         }
@@ -263,35 +227,28 @@ pub fn build(kind: Kind) -> Result<Capture> {
         Kind::HugeMulti => {
             let mut f = connection(40400, 0x500);
             let n = 100_000;
-            let mut b = Vec::new();
+            // Each op: its MultiHeader {type, done, err}, then its body.
+            let mut b = JuteWriter::new();
             for _ in 0..n {
-                int(&mut b, CHECK);
-                b.push(0); // done
-                int(&mut b, -1);
-                string(&mut b, b"/");
-                int(&mut b, 0); // version
+                b.int(CHECK).bool(false).int(-1);
+                b.buffer(b"/").int(0); // path, version
             }
-            int(&mut b, -1);
-            b.push(1);
-            int(&mut b, -1);
+            let b = b.int(-1).bool(true).int(-1).finish();
             let req = request(1, MULTI, &b);
-            let mut r = Vec::new();
+            let mut r = JuteWriter::new();
             for _ in 0..n {
-                int(&mut r, -1); // error result
-                r.push(0);
-                int(&mut r, NONODE);
-                int(&mut r, NONODE);
+                r.int(-1).bool(false).int(NONODE); // error result
+                r.int(NONODE);
             }
-            int(&mut r, -1);
-            r.push(1);
-            int(&mut r, -1);
+            let r = r.int(-1).bool(true).int(-1).finish();
             let rep = reply(1, 9, NONODE, &r);
             // Nested: an op of type multi inside a multi.
-            let mut nb = Vec::new();
-            int(&mut nb, MULTI);
-            nb.push(0);
-            int(&mut nb, -1);
-            nb.extend_from_slice(&b[..b.len().min(170)]);
+            let nb = JuteWriter::new()
+                .int(MULTI)
+                .bool(false)
+                .int(-1)
+                .raw(&b[..b.len().min(170)])
+                .finish();
             let nested = request(2, MULTI, &nb);
             let segs = vec![
                 Segment::new(C2S, req),
