@@ -128,7 +128,7 @@ impl Write {
 
     pub fn stages(&self, voters: Option<usize>) -> Stages {
         let span = |a: Option<Hop>, b: Option<Hop>| match (a, b) {
-            (Some(a), Some(b)) => Some(b.time - a.time),
+            (Some(a), Some(b)) => Some(b.time.saturating_sub(a.time)),
             _ => None,
         };
         let forwarded = self.forwarded.first().copied();
