@@ -209,40 +209,7 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
         RequestBody::SetWatches {
             relative_zxid,
             lists,
-        } => {
-            t.add(
-                Hf::SetWatchesRelativeZxid,
-                relative_zxid.off,
-                8,
-                Enc::BigEndian,
-            );
-            const NAMES: [&str; 5] = [
-                "Data watches",
-                "Exist watches",
-                "Child watches",
-                "Persistent watches",
-                "Persistent recursive watches",
-            ];
-            for (list, name) in lists.iter().zip(NAMES) {
-                let label = if t.is_visible() {
-                    format!("{name}: {}", list.val.len())
-                } else {
-                    String::new()
-                };
-                let (_, sub) = t.add_group(
-                    Hf::SetWatchesList,
-                    list.off,
-                    list.len,
-                    Ett::WatchList,
-                    &label,
-                );
-                for p in &list.val {
-                    string(&sub, Hf::SetWatchesPath, p, "Watched path");
-                }
-            }
-            let n: usize = lists.iter().map(|l| l.val.len()).sum();
-            let _ = write!(info, " ({n} paths)");
-        }
+        } => set_watches(t, relative_zxid, lists, info),
         RequestBody::FilteredList {
             path,
             watch,
@@ -293,53 +260,102 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Stri
             string(t, Hf::ReconfigNewMembers, new_members, "New members");
             t.add_at(Hf::ReconfigConfigId, config_id);
         }
-        RequestBody::Multi { ops, end } => {
-            // Every operation is parsed (pairing needs none of them), but the tree shows at
-            // most MAX_MULTI_SHOWN: 100,000 operations would be half a million items.
-            for op in ops.iter().take(MAX_MULTI_SHOWN) {
-                let start = op.header.off;
-                let label = if t.is_visible() {
-                    format!("Operation: {}", op_name(op.header.val.op.val))
-                } else {
-                    String::new()
-                };
-                let (item, sub) = t.add_group(Hf::MultiOp, start, 0, Ett::Multi, &label);
-                multi_header(&sub, &op.header);
-                let mut op_info = String::new();
-                request_body(&sub, &op.body, &mut op_info);
-                item.append_text(&op_info);
-                item.set_len(multi_op_len(
-                    &op.header,
-                    &sub_end(&op.body).unwrap_or(op.header.end()),
-                ));
-            }
-            if let (Some(first), Some(last)) = (ops.get(MAX_MULTI_SHOWN), ops.last()) {
-                t.add_group(
-                    Hf::MultiOp,
-                    first.header.off,
-                    sub_end(&last.body)
-                        .unwrap_or(last.header.end())
-                        .saturating_sub(first.header.off),
-                    Ett::Multi,
-                    &format!(
-                        "{} more operations not shown (display limit {MAX_MULTI_SHOWN})",
-                        ops.len() - MAX_MULTI_SHOWN
-                    ),
-                );
-            }
-            if let Some(end) = end {
-                let (_, sub) = t.add_group(
-                    Hf::MultiOp,
-                    end.off,
-                    end.len,
-                    Ett::Multi,
-                    "End of operations",
-                );
-                multi_header(&sub, end);
-            }
-            let _ = write!(info, " ({} ops)", ops.len());
+        RequestBody::Multi { ops, end } => multi(t, ops, end.as_ref(), info),
+    }
+}
+
+/// setWatches/setWatches2: the relative zxid and each list of watched paths.
+fn set_watches(
+    t: &Tree<'_>,
+    relative_zxid: &At<i64>,
+    lists: &[At<Vec<Counted<'_>>>],
+    info: &mut String,
+) {
+    t.add(
+        Hf::SetWatchesRelativeZxid,
+        relative_zxid.off,
+        8,
+        Enc::BigEndian,
+    );
+    const NAMES: [&str; 5] = [
+        "Data watches",
+        "Exist watches",
+        "Child watches",
+        "Persistent watches",
+        "Persistent recursive watches",
+    ];
+    for (list, name) in lists.iter().zip(NAMES) {
+        let label = if t.is_visible() {
+            format!("{name}: {}", list.val.len())
+        } else {
+            String::new()
+        };
+        let (_, sub) = t.add_group(
+            Hf::SetWatchesList,
+            list.off,
+            list.len,
+            Ett::WatchList,
+            &label,
+        );
+        for p in &list.val {
+            string(&sub, Hf::SetWatchesPath, p, "Watched path");
         }
     }
+    let n: usize = lists.iter().map(|l| l.val.len()).sum();
+    let _ = write!(info, " ({n} paths)");
+}
+
+/// A multi: each operation in its own subtree (up to MAX_MULTI_SHOWN), then the end marker.
+fn multi(
+    t: &Tree<'_>,
+    ops: &[parse::MultiOp<'_>],
+    end: Option<&At<parse::MultiHeader>>,
+    info: &mut String,
+) {
+    // Every operation is parsed (pairing needs none of them), but the tree shows at
+    // most MAX_MULTI_SHOWN: 100,000 operations would be half a million items.
+    for op in ops.iter().take(MAX_MULTI_SHOWN) {
+        let start = op.header.off;
+        let label = if t.is_visible() {
+            format!("Operation: {}", op_name(op.header.val.op.val))
+        } else {
+            String::new()
+        };
+        let (item, sub) = t.add_group(Hf::MultiOp, start, 0, Ett::Multi, &label);
+        multi_header(&sub, &op.header);
+        let mut op_info = String::new();
+        request_body(&sub, &op.body, &mut op_info);
+        item.append_text(&op_info);
+        item.set_len(multi_op_len(
+            &op.header,
+            &sub_end(&op.body).unwrap_or(op.header.end()),
+        ));
+    }
+    if let (Some(first), Some(last)) = (ops.get(MAX_MULTI_SHOWN), ops.last()) {
+        t.add_group(
+            Hf::MultiOp,
+            first.header.off,
+            sub_end(&last.body)
+                .unwrap_or(last.header.end())
+                .saturating_sub(first.header.off),
+            Ett::Multi,
+            &format!(
+                "{} more operations not shown (display limit {MAX_MULTI_SHOWN})",
+                ops.len() - MAX_MULTI_SHOWN
+            ),
+        );
+    }
+    if let Some(end) = end {
+        let (_, sub) = t.add_group(
+            Hf::MultiOp,
+            end.off,
+            end.len,
+            Ett::Multi,
+            "End of operations",
+        );
+        multi_header(&sub, end);
+    }
+    let _ = write!(info, " ({} ops)", ops.len());
 }
 
 pub(super) fn multi_op_len(header: &At<parse::MultiHeader>, end: &usize) -> usize {
