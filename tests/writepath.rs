@@ -5,8 +5,8 @@
 //! found (request -> REQUEST -> PROPOSALs/INFORM -> ACKs -> COMMITs -> reply), reads through
 //! none, and the stage times must agree.
 //!
-//! The golden (`tests/expected/ensemble/writepath.txt`) is regenerated with
-//! `ZKH2_BLESS=1 scripts/test`.
+//! The golden of the whole capture (`tests/expected/ensemble/writepath.txt`) is regenerated
+//! with `ZKH2_BLESS=1 scripts/test`.
 
 mod support;
 
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use support::{Tshark, check_golden, repo};
+use support::{TempDir, Tshark, check_golden, repo};
 
 const PREFS: [&str; 6] = [
     "-o",
@@ -309,13 +309,7 @@ fn writepath_golden() {
     let path = capture();
     let mut args = vec!["-r", path.to_str().expect("utf-8 path"), "-2"];
     args.extend_from_slice(&PREFS);
-    args.extend_from_slice(&[
-        "-Y",
-        "zookeeper.quorum || zab.client.request_in || zab.proposal_in",
-        "-V",
-        "-O",
-        "zookeeper,zab",
-    ]);
+    args.extend_from_slice(&["-V", "-O", "zookeeper,zab,zkelection"]);
     let got = t.ok(&args);
     if let Some(diff) = check_golden(
         &path,
@@ -389,4 +383,120 @@ fn the_writes_statistic_gives_each_stage_per_opcode() {
         "missing from -z zookeeper,writes: {want:?}"
     );
     assert!(rows >= 30, "{rows} rows");
+}
+
+const LINKS: [&str; 13] = [
+    "frame.number",
+    "zookeeper.quorum.request_in",
+    "zookeeper.quorum.proposal_in",
+    "zookeeper.quorum.inform_in",
+    "zookeeper.quorum.ack_in",
+    "zookeeper.quorum.commit_in",
+    "zookeeper.quorum.sync_in",
+    "zab.client.request_in",
+    "zab.client.reply_in",
+    "zab.proposal_in",
+    "zab.ack_in",
+    "zab.commit_in",
+    "zookeeper.quorum.zxid",
+];
+
+/// Every link of a capture as (frame, field, linked frame), in the full capture's numbering
+/// (`original[i]` is the full capture's number of the part's frame i + 1).
+fn links(t: &Tshark, capture: &std::path::Path, original: &[u32]) -> Vec<(u32, usize, u32)> {
+    let mut args = vec!["-r", capture.to_str().expect("utf-8 path"), "-2"];
+    args.extend_from_slice(&PREFS);
+    args.extend_from_slice(&["-T", "fields", "-E", "aggregator=,"]);
+    for f in &LINKS {
+        args.extend_from_slice(&["-e", f]);
+    }
+    let to_full = |n: u32| original.get(n as usize - 1).copied().unwrap_or(0);
+    let mut out = Vec::new();
+    for line in t.ok(&args).lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let frame = to_full(cols[0].parse().expect("frame number"));
+        for (field, col) in cols.iter().enumerate().take(LINKS.len() - 1).skip(1) {
+            for v in col.split(',').filter(|v| !v.is_empty()) {
+                out.push((frame, field, to_full(v.parse().expect("frame link"))));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Writes the frames of the full capture that match `filter` (or the frame range `range`)
+/// into `dir`, with their numbers in the full capture.
+fn part(dir: &TempDir, name: &str, filter: &str) -> (std::path::PathBuf, Vec<u32>) {
+    let full = capture();
+    let out = dir.0.join(name);
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new("tshark")
+            .args(args)
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .expect("run tshark");
+        assert!(
+            o.status.success(),
+            "tshark {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let f = full.to_str().expect("utf-8 path");
+    let o = out.to_str().expect("utf-8 path");
+    run(&["-r", f, "-Y", filter, "-w", o]);
+    let numbers = run(&["-r", f, "-Y", filter, "-T", "fields", "-e", "frame.number"])
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    (out, numbers)
+}
+
+/// Parts of the path: what a part links is exactly what the whole capture links among the
+/// part's frames, and nothing else; a part without the quorum port links nothing.
+#[test]
+fn a_capture_of_part_of_the_path_links_only_what_it_holds() {
+    let t = Tshark::new();
+    let dir = TempDir::new("writepath-parts");
+    let all: Vec<u32> = (1..=744).collect();
+    let whole = links(&t, &capture(), &all);
+    assert!(
+        whole.len() > 500,
+        "{} links in the whole capture",
+        whole.len()
+    );
+
+    let (client, numbers) = part(
+        &dir,
+        "client.pcapng",
+        "tcp.port >= 24181 && tcp.port <= 24184",
+    );
+    assert_eq!(
+        links(&t, &client, &numbers),
+        [],
+        "client port only: no write path"
+    );
+
+    let (quorum, numbers) = part(
+        &dir,
+        "quorum.pcapng",
+        "tcp.port >= 24888 && tcp.port <= 24891",
+    );
+    let in_part = |l: &(u32, usize, u32)| numbers.contains(&l.0) && numbers.contains(&l.2);
+    let want: Vec<_> = whole.iter().copied().filter(in_part).collect();
+    assert!(!want.is_empty());
+    assert_eq!(links(&t, &quorum, &numbers), want, "quorum port only");
+
+    // From the first create's forwarding on: the handshakes and the first proposals are
+    // gone, and so is what only they could link.
+    let (late, numbers) = part(&dir, "late.pcapng", "frame.number >= 320");
+    let got = links(&t, &late, &numbers);
+    assert!(!got.is_empty());
+    for l in &got {
+        assert!(
+            whole.contains(l),
+            "{l:?} is not a link of the whole capture"
+        );
+    }
 }
