@@ -10,6 +10,10 @@
 //!   carries the session, the cxid and the new zxid;
 //! - each follower's `ACK` and the leader's `COMMIT`, by zxid (a `sync` gets a `SYNC`
 //!   instead, in order on the learner's link);
+//!
+//! zxids are unique within one ensemble only (two young ensembles both count in epoch 1), so
+//! they are looked up within the ensemble's *scope*: the leader's address and quorum port,
+//! which every quorum link of the ensemble shares.
 //! - the client's reply, by (session, xid) again.
 //!
 //! [`WriteIndex`] is capture-wide: the `zookeeper` and `zab` dissectors fill it on the first
@@ -149,7 +153,8 @@ impl Write {
 pub struct WriteIndex {
     writes: Vec<Write>,
     by_request: HashMap<(u64, i32), usize>,
-    by_zxid: HashMap<i64, usize>,
+    /// (ensemble scope, zxid) -> write.
+    by_zxid: HashMap<(u64, i64), usize>,
     /// Frame from which the index was full: a PDU from there on that finds no write may
     /// have lost its link to the cap.
     full_since: Option<u32>,
@@ -246,12 +251,20 @@ impl WriteIndex {
     }
 
     /// A PROPOSAL (or, `inform`, an INFORM to an observer): the transaction of a request.
-    pub fn proposed(&mut self, session: u64, cxid: i32, zxid: i64, hop: Hop, inform: bool) {
+    pub fn proposed(
+        &mut self,
+        scope: u64,
+        session: u64,
+        cxid: i32,
+        zxid: i64,
+        hop: Hop,
+        inform: bool,
+    ) {
         // The same transaction goes to every learner: the zxid finds it first. Once it is
         // committed, a PROPOSAL of it is the leader replaying its log to a learner that
         // synchronises (after DIFF): not a hop of the write. (An INFORM is sent on commit.)
         let replay = |w: &Write| !inform && !w.commits.is_empty();
-        let i = match self.by_zxid.get(&zxid) {
+        let i = match self.by_zxid.get(&(scope, zxid)) {
             Some(&i) if self.writes.get(i).is_some_and(replay) => return,
             Some(&i) => i,
             None => {
@@ -262,7 +275,7 @@ impl WriteIndex {
                 if let Some(w) = self.writes.get_mut(i) {
                     w.zxid = Some(zxid);
                 }
-                self.by_zxid.insert(zxid, i);
+                self.by_zxid.insert((scope, zxid), i);
                 i
             }
         };
@@ -279,21 +292,21 @@ impl WriteIndex {
     /// The write whose proposal went out on the hop's link: ACKs and COMMITs answer a
     /// PROPOSAL on their own link (on a link that replays the log, they answer nothing
     /// that `proposed` kept).
-    fn proposed_on_link(&mut self, zxid: i64, hop: Hop) -> Option<&mut Write> {
-        let w = self.writes.get_mut(*self.by_zxid.get(&zxid)?)?;
+    fn proposed_on_link(&mut self, scope: u64, zxid: i64, hop: Hop) -> Option<&mut Write> {
+        let w = self.writes.get_mut(*self.by_zxid.get(&(scope, zxid))?)?;
         w.proposals.iter().any(|p| p.link == hop.link).then_some(w)
     }
 
     /// A follower's ACK of a proposal.
-    pub fn acked(&mut self, zxid: i64, hop: Hop) {
-        if let Some(w) = self.proposed_on_link(zxid, hop) {
+    pub fn acked(&mut self, scope: u64, zxid: i64, hop: Hop) {
+        if let Some(w) = self.proposed_on_link(scope, zxid, hop) {
             push(&mut w.acks, hop, &mut w.hops_truncated);
         }
     }
 
     /// The leader's COMMIT of a proposal.
-    pub fn committed(&mut self, zxid: i64, hop: Hop) {
-        if let Some(w) = self.proposed_on_link(zxid, hop) {
+    pub fn committed(&mut self, scope: u64, zxid: i64, hop: Hop) {
+        if let Some(w) = self.proposed_on_link(scope, zxid, hop) {
             push(&mut w.commits, hop, &mut w.hops_truncated);
         }
     }
@@ -313,8 +326,8 @@ impl WriteIndex {
         self.writes.get(*self.by_request.get(&(session, cxid))?)
     }
 
-    pub fn by_zxid(&self, zxid: i64) -> Option<&Write> {
-        self.writes.get(*self.by_zxid.get(&zxid)?)
+    pub fn by_zxid(&self, scope: u64, zxid: i64) -> Option<&Write> {
+        self.writes.get(*self.by_zxid.get(&(scope, zxid))?)
     }
 
     /// True when a PDU at `frame` that finds no write may have lost it to the cap.

@@ -457,6 +457,19 @@ const LINKS: &[&str] = &[
 /// Fields that depend on capture times: left out.
 const TIMES: &[&str] = &["zookeeper.time", "h2.time", "h2.ping.rtt"];
 
+/// The write path links PDUs across connections, through the capture-wide index, by session,
+/// cxid and zxid. The copies of one ensemble that a re-split capture holds side by side share
+/// all three, so there it links copies to each other: left out here, and checked on the
+/// recorded ensemble and on parts of it by tests/writepath.rs.
+const CAPTURE_WIDE: &[&str] = &[
+    "zookeeper.quorum",
+    "zab.client.",
+    "zab.proposal_in",
+    "zab.ack_in",
+    "zab.commit_in",
+    "zab.write_path.",
+];
+
 /// HTTP/2 fields compared (its presentation is free to change; these are its substance).
 const H2_FIELDS: &[&str] = &[
     "h2.stream_id",
@@ -469,7 +482,7 @@ const H2_FIELDS: &[&str] = &[
 ];
 
 fn kept(proto: &str, field: &str) -> bool {
-    if TIMES.contains(&field) {
+    if TIMES.contains(&field) || CAPTURE_WIDE.iter().any(|p| field.starts_with(p)) {
         return false;
     }
     if proto == "h2" {

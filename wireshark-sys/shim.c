@@ -1,4 +1,5 @@
 #include "shim.h"
+#include <string.h>
 #include <epan/column-utils.h>
 #include <epan/conversation.h>
 
@@ -13,6 +14,15 @@ void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs)
 uint32_t zkh2_pinfo_srcport(const packet_info *pinfo) { return pinfo->srcport; }
 uint32_t zkh2_pinfo_destport(const packet_info *pinfo) { return pinfo->destport; }
 uint32_t zkh2_pinfo_match_uint(const packet_info *pinfo) { return pinfo->match_uint; }
+int zkh2_pinfo_net_addr(const packet_info *pinfo, int dst, uint8_t *out, int max)
+{
+    const address *a = dst ? &pinfo->net_dst : &pinfo->net_src;
+    if (a->data == NULL || a->len <= 0)
+        return 0;
+    int n = a->len < max ? a->len : max;
+    memcpy(out, a->data, (size_t)n);
+    return n;
+}
 
 void zkh2_col_set_protocol(packet_info *pinfo, const char *static_name)
 {

@@ -19,6 +19,9 @@ void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs);
 uint32_t zkh2_pinfo_srcport(const packet_info *pinfo);
 uint32_t zkh2_pinfo_destport(const packet_info *pinfo);
 uint32_t zkh2_pinfo_match_uint(const packet_info *pinfo);
+/* Copies up to `max` bytes of the network-layer source (dst == 0) or destination address
+ * into `out`; returns how many (0 when there is none). */
+int zkh2_pinfo_net_addr(const packet_info *pinfo, int dst, uint8_t *out, int max);
 /* Columns live behind pinfo->cinfo. */
 void zkh2_col_set_protocol(packet_info *pinfo, const char *static_name);
 void zkh2_col_clear_info(packet_info *pinfo);

@@ -82,6 +82,19 @@ impl<'a> Packet<'a> {
             .saturating_add(i64::from(nsecs))
     }
 
+    /// The network-layer source (`dst` false) or destination address, as bytes (4 for
+    /// IPv4, 16 for IPv6; empty when there is none).
+    pub fn net_addr(&self, dst: bool) -> Vec<u8> {
+        let mut buf = [0u8; 16];
+        // SAFETY: valid pinfo; the shim writes at most buf.len() bytes.
+        let n = unsafe {
+            sys::zkh2_pinfo_net_addr(self.raw, i32::from(dst), buf.as_mut_ptr(), buf.len() as i32)
+        };
+        buf.get(..usize::try_from(n).unwrap_or(0))
+            .unwrap_or(&[])
+            .to_vec()
+    }
+
     pub fn src_port(&self) -> u32 {
         // SAFETY: valid pinfo.
         unsafe { sys::zkh2_pinfo_srcport(self.raw) }

@@ -71,6 +71,8 @@ pub struct Connection {
     snap_lens: HashMap<(u32, u64), usize>,
     /// This link's number in the capture's write-path index (0: not yet given).
     pub link: u32,
+    /// Its ensemble in that index (`zab::quorum::ensemble_scope`: the leader's endpoint).
+    pub ensemble: u64,
     /// The learner's forwarded syncs (session, cxid) that await the leader's SYNC, which
     /// carries neither: SYNCs answer them in order on the link.
     syncs_waiting: VecDeque<(u64, i32)>,

@@ -84,7 +84,9 @@ pub(super) fn write_path(
     };
     if conn.link == 0 {
         conn.link = index.new_link();
+        conn.ensemble = ensemble_scope(pkt, from_leader);
     }
+    let scope = conn.ensemble;
     let hop = Hop {
         frame: pkt.frame(),
         time: pkt.time(),
@@ -98,9 +100,9 @@ pub(super) fn write_path(
                 cxid,
                 zxid,
                 inform,
-            } => index.proposed(session, cxid, zxid, hop, inform),
-            Role::Acked(z) => index.acked(z, hop),
-            Role::Committed(z) => index.committed(z, hop),
+            } => index.proposed(scope, session, cxid, zxid, hop, inform),
+            Role::Acked(z) => index.acked(scope, z, hop),
+            Role::Committed(z) => index.committed(scope, z, hop),
             Role::Synced(s, c) => index.synced(s, c, hop),
         }
     }
@@ -108,10 +110,10 @@ pub(super) fn write_path(
     let write = match role {
         Role::Forwarded(s, c) => index.by_request(s, c).filter(|w| has(&w.forwarded)),
         Role::Proposed { zxid, .. } => index
-            .by_zxid(zxid)
+            .by_zxid(scope, zxid)
             .filter(|w| has(&w.proposals) || has(&w.informs)),
-        Role::Acked(z) => index.by_zxid(z).filter(|w| has(&w.acks)),
-        Role::Committed(z) => index.by_zxid(z).filter(|w| has(&w.commits)),
+        Role::Acked(z) => index.by_zxid(scope, z).filter(|w| has(&w.acks)),
+        Role::Committed(z) => index.by_zxid(scope, z).filter(|w| has(&w.commits)),
         Role::Synced(s, c) => index.by_request(s, c).filter(|w| has(&w.syncs)),
     };
     let Some(w) = write else {
@@ -130,6 +132,19 @@ pub(super) fn write_path(
         return;
     };
     links(t, w, &role, hop.link);
+}
+
+/// The ensemble a link belongs to: its leader's address and quorum port.
+fn ensemble_scope(pkt: &Packet<'_>, from_leader: bool) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let (addr, port) = if from_leader {
+        (pkt.net_addr(false), pkt.src_port())
+    } else {
+        (pkt.net_addr(true), pkt.dst_port())
+    };
+    let mut h = DefaultHasher::new();
+    (addr, port).hash(&mut h);
+    h.finish()
 }
 
 fn body_rtype(body: &Body<'_>) -> i32 {
