@@ -4,6 +4,7 @@
 #include <epan/srt_table.h>
 #include <epan/stats_tree.h>
 #include <epan/stat_tap_ui.h>
+#include <ws_version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <epan/wmem_scopes.h>
@@ -274,7 +275,18 @@ static void stages_cli_finish(void *p)
     g_free(c);
 }
 
-static void stages_cli_init(const char *opt_arg, void *userdata _U_)
+/* stat_tap_init_cb returns bool from Wireshark 4.6 on (void before). */
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+#define ZKH2_STAT_INIT_RET bool
+#define ZKH2_STAT_INIT_OK return true
+#define ZKH2_STAT_INIT_FAILED return false
+#else
+#define ZKH2_STAT_INIT_RET void
+#define ZKH2_STAT_INIT_OK return
+#define ZKH2_STAT_INIT_FAILED return
+#endif
+
+static ZKH2_STAT_INIT_RET stages_cli_init(const char *opt_arg, void *userdata _U_)
 {
     zkh2_stages_cli *c = g_new0(zkh2_stages_cli, 1);
     size_t n = strlen(zkh2_stages_reg.cli);
@@ -290,7 +302,9 @@ static void stages_cli_init(const char *opt_arg, void *userdata _U_)
         fprintf(stderr, "tshark: couldn't register %s tap: %s\n", zkh2_stages_reg.cli, err->str);
         g_string_free(err, TRUE);
         stages_cli_finish(c);
+        ZKH2_STAT_INIT_FAILED;
     }
+    ZKH2_STAT_INIT_OK;
 }
 
 static void stages_tree_init(stats_tree *st)
