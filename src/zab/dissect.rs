@@ -414,27 +414,12 @@ fn request(t: &Tree<'_>, r: &LearnerRequest<'_>, info: &mut String) {
         // The client request record: decode its path where it has one. Offsets of this
         // parse are relative to the body, hence the shift.
         if let Some(Ok((_, b))) = request_body(r.rtype.val, input(r.body.val))
-            && let Some(p) = request_path(&b)
+            && let Some(p) = b.path().copied()
             && let Some(v) = p.val
         {
             sub.add_counted(Hf::RequestPath, r.body.off + p.off, p.len, true);
             info.push_str(&format!(" {}", String::from_utf8_lossy(v)));
         }
-    }
-}
-
-fn request_path<'a>(b: &crate::zookeeper::parse::RequestBody<'a>) -> Option<Counted<'a>> {
-    use crate::zookeeper::parse::RequestBody as R;
-    match b {
-        R::Path { path }
-        | R::PathWatch { path, .. }
-        | R::Create { path, .. }
-        | R::PathVersion { path, .. }
-        | R::SetData { path, .. }
-        | R::SetAcl { path, .. }
-        | R::PathType { path, .. }
-        | R::AddWatch { path, .. } => Some(*path),
-        _ => None,
     }
 }
 
