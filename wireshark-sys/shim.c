@@ -934,6 +934,28 @@ int zkh2_field_is_primed(int hf)
     return hfinfo != NULL && hfinfo->ref_type != HF_REF_TYPE_NONE;
 }
 
+int zkh2_any_field_primed(const int *ids, int n, int except)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        if (ids[i] != except && zkh2_field_is_primed(ids[i]))
+            return 1;
+    }
+    return 0;
+}
+
+int zkh2_experts_wanted(void)
+{
+    static int expert_proto = -2;
+    static int expert_tap = -2;
+    if (expert_proto == -2)
+        expert_proto = proto_get_id_by_filter_name("_ws.expert");
+    if (expert_tap == -2)
+        expert_tap = find_tap_id("expert");
+    return (expert_tap >= 0 && have_tap_listener(expert_tap)) ||
+           zkh2_field_is_primed(expert_proto);
+}
+
 /* Whether the tree is visible (printed or shown), as opposed to built for a filter only. */
 int zkh2_tree_is_visible(proto_tree *tree)
 {

@@ -200,6 +200,11 @@ int zkh2_tcp_stream_start(packet_info *pinfo, const void *data, int offset, int 
 int zkh2_framed_can_ask_more(const packet_info *pinfo);
 /* ---- What a visible tree's output will show ---- */
 int zkh2_field_is_primed(int hf);
+/* Whether any of the `n` fields in `ids` other than `except` is primed (see above). */
+int zkh2_any_field_primed(const int *ids, int n, int except);
+/* Whether expert infos are being collected: a tap listens to "expert", or a filter,
+ * column or colouring rule names _ws.expert or one of its fields. */
+int zkh2_experts_wanted(void);
 int zkh2_tree_is_visible(proto_tree *tree);
 int zkh2_tree_keeps_protocols(proto_tree *tree);
 int zkh2_display_hidden_items(void);

@@ -15,6 +15,14 @@ use wireshark_sys as sys;
 use super::packet::Packet;
 use super::tables::{ExpertTable, FieldId, FieldTable, SubtreeTable};
 
+/// Key of the dissection (frame number, pass, protocol field) whose `Tree::items_wanted`
+/// is cached, and the answer.
+type ItemsWanted = Option<((u32, bool, i32), bool)>;
+
+thread_local! {
+    static ITEMS_WANTED: std::cell::Cell<ItemsWanted> = const { std::cell::Cell::new(None) };
+}
+
 /// Byte order and string encoding for `Tree::add`.
 #[derive(Clone, Copy, Debug)]
 pub enum Enc {
@@ -116,6 +124,40 @@ impl<'a> Tree<'a> {
     pub fn is_primed<F: FieldId>(&self, field: F) -> bool {
         // SAFETY: reads the registered field's ref_type only.
         !self.raw.is_null() && unsafe { sys::zkh2_field_is_primed(field.id()) } != 0
+    }
+
+    /// Whether anything can read the items of the protocol whose fields are `F`, other than
+    /// a match on the protocol item itself (`-Y h2`, a protocol hierarchy): the tree is
+    /// shown or printed, one of the protocol's fields is named by a filter, column, colouring
+    /// rule or `-e`, or expert infos are collected (also without a tree: an expert info then
+    /// still reaches the expert tap). When false, every item but the
+    /// protocol's own would be faked by epan, so a dissector may skip building them and
+    /// keep only what has effects beyond the tree (the protocol item, hand-offs to other
+    /// dissectors, taps, columns where they are filled).
+    ///
+    /// Answered once per packet and table (epan primes fields before each dissection, and
+    /// `tshark -q -Y h2` would otherwise ask once per frame of a busy packet).
+    pub fn items_wanted<F: FieldTable>(&self, pkt: &Packet<'_>, protocol: F) -> bool {
+        if self.is_shown() {
+            return true;
+        }
+        let key = (pkt.frame(), pkt.visited(), protocol.id());
+        if let Some(wanted) = ITEMS_WANTED.with(|c| c.get().filter(|c| c.0 == key).map(|c| c.1)) {
+            return wanted;
+        }
+        let ids: Vec<c_int> = F::ALL.iter().map(|f| f.id()).collect();
+        let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
+        // SAFETY: `ids` is readable for `len` ints; both calls only read registrations and
+        // tap state.
+        // Without a tree nothing reads items, but an expert info still reaches the expert
+        // tap (`tshark -q -z expert`).
+        let wanted = unsafe {
+            (!self.raw.is_null()
+                && sys::zkh2_any_field_primed(ids.as_ptr(), len, protocol.id()) != 0)
+                || sys::zkh2_experts_wanted() != 0
+        };
+        ITEMS_WANTED.with(|c| c.set(Some((key, wanted))));
+        wanted
     }
 
     /// Whether the tree is built to be shown or printed (else only for a filter or a tap).

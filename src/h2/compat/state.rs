@@ -8,10 +8,9 @@
 //! is reassembled), this module follows the built-in, and `Connection` keeps the accurate
 //! view for `h2`'s own fields.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::common::{Nanos, PduKey};
+use crate::common::{FastMap, FastSet, Nanos, PduKey};
 use crate::h2::body::Encoding;
 use crate::h2::connection::limits::MAX_OPEN_STREAMS;
 use crate::h2::hpack::Field;
@@ -169,7 +168,7 @@ struct Windows {
     connection: [i32; 2],
     /// Stream windows per sending direction; None until the built-in first looks at the
     /// stream from that direction.
-    streams: HashMap<u32, [Option<i32>; 2]>,
+    streams: FastMap<u32, [Option<i32>; 2]>,
     /// The packet whose first adjustment set `before`.
     packet: u32,
     connection_before: Option<i32>,
@@ -181,7 +180,7 @@ impl Default for Windows {
         Windows {
             initial: [65_535; 2],
             connection: [65_535; 2],
-            streams: HashMap::new(),
+            streams: FastMap::default(),
             packet: 0,
             connection_before: None,
             stream_before: None,
@@ -236,18 +235,18 @@ impl Windows {
 pub struct Tracker {
     /// Boxed: a stream's entry is large (two directions' header values), and the table of
     /// 100,000 open streams then resizes in small steps.
-    streams: HashMap<u32, Box<Stream>>,
+    streams: FastMap<u32, Box<Stream>>,
     /// Where the bookkeeping of a stream beyond the open-stream cap goes (h2 flags the cap
     /// with `h2.state.limit`; the built-in has no cap, ours must).
     overflow: Box<Stream>,
     /// 4.4 and later only.
     windows: Windows,
     /// Streams that the built-in has been told about (for its Follow stream list).
-    announced: std::collections::HashSet<u32>,
+    announced: FastSet<u32>,
     /// Streams closed by the frame being decided (forgotten at the next one).
     closed: Vec<u32>,
     /// 4.6+: the request URI parts of every stream, kept after it closes.
-    uris: HashMap<u32, RequestUri>,
+    uris: FastMap<u32, RequestUri>,
     /// The user has fake headers: remember the header names each direction sent.
     pub track_names: bool,
 }

@@ -119,18 +119,20 @@ pub(super) struct PendingBlock {
 
 /// What a complete block says about its stream, read once from its decoded fields.
 pub(super) struct BlockFields {
-    pub(super) method: Option<Rc<[u8]>>,
+    pub(super) method: Option<Text>,
     pub(super) status: Option<u16>,
-    pub(super) path: Option<Rc<[u8]>>,
-    pub(super) content_type: Option<Rc<[u8]>>,
+    pub(super) path: Option<Text>,
+    pub(super) content_type: Option<Text>,
     pub(super) content_encoding: Option<Encoding>,
+    /// The announced body length, to size the body buffer once instead of growing it.
+    pub(super) content_length: Option<u64>,
     /// A field could not be decoded (an unknown dynamic table entry).
     pub(super) unknown: bool,
 }
 
 impl BlockFields {
     fn of(decoded: &HeaderBlock) -> BlockFields {
-        let field = |name: &[u8]| -> Option<Rc<[u8]>> {
+        let field = |name: &[u8]| -> Option<Text> {
             decoded
                 .fields
                 .iter()
@@ -144,6 +146,8 @@ impl BlockFields {
             path: field(b":path"),
             content_type: field(b"content-type"),
             content_encoding: field(b"content-encoding").and_then(|v| Encoding::from_header(&v)),
+            content_length: field(b"content-length")
+                .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse::<u64>().ok()),
             unknown: decoded.fields.iter().any(|f| f.is_unknown()),
         }
     }
@@ -231,12 +235,12 @@ impl Connection {
                 let overriding = fakes.iter().any(|f| f.name == *name && f.override_real);
                 match &**name {
                     b"content-type" if s.content_type[dir].is_none() || overriding => {
-                        s.content_type[dir] = Some(value.clone())
+                        s.content_type[dir] = Some(Text::from(value.clone()))
                     }
                     b"content-encoding" if s.content_encoding[dir].is_none() || overriding => {
                         s.content_encoding[dir] = Encoding::from_header(value)
                     }
-                    b":path" if s.path.is_none() => s.path = Some(value.clone()),
+                    b":path" if s.path.is_none() => s.path = Some(Text::from(value.clone())),
                     _ => {}
                 }
             }
@@ -499,6 +503,14 @@ impl Connection {
             return;
         };
         stream.header_blocks[dir] += 1;
+        if matches!(
+            role,
+            BlockRole::Request | BlockRole::Response | BlockRole::PushRequest
+        ) {
+            stream.body_len_hint[dir] = fields
+                .content_length
+                .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX));
+        }
         if stream.state == StreamState::Idle {
             stream.state = if role == BlockRole::PushRequest {
                 StreamState::ReservedLocal

@@ -17,10 +17,10 @@
 //! - `problems`: what can be wrong with a frame.
 
 use std::cell::OnceCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::common::{At, Nanos, PduKey};
+use crate::common::{At, FastMap, Nanos, PduKey};
 use crate::epan::{PduLen, SideSync, StreamStart};
 
 use super::body::{self, DecodeError, Encoding};
@@ -30,7 +30,7 @@ use super::frame::{
     PayloadError, flag, kind, setting,
 };
 use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
-use super::hpack::{Decoder, HeaderBlock, Progress};
+use super::hpack::{Decoder, HeaderBlock, Progress, Text};
 
 mod blocks;
 mod flow;
@@ -204,12 +204,12 @@ pub struct Connection {
     first_port: Option<u32>,
     client: Option<Dir>,
     sides: [Side; 2],
-    streams: HashMap<u32, LiveStream>,
+    streams: FastMap<u32, LiveStream>,
     summaries: Vec<StreamSummary>,
-    decisions: HashMap<PduKey, FrameInfo>,
+    decisions: FastMap<PduKey, FrameInfo>,
     /// First-pass framing answers while a side was resynchronising, keyed by frame and the
     /// number of bytes left in it, so later passes frame the same way.
-    skips: HashMap<(u32, u32), u32>,
+    skips: FastMap<(u32, u32), u32>,
     /// The last framing answer that was a skip (frame, length): the PDU handed to
     /// `process` next is that skip.
     last_skip: Option<(u32, u32)>,

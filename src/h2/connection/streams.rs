@@ -18,7 +18,7 @@ pub struct Body {
     /// The full length of the DATA payloads, also beyond the limit.
     pub total_len: u64,
     pub frames: u32,
-    pub content_type: Option<Rc<[u8]>>,
+    pub content_type: Option<Text>,
     pub encoding: Option<Encoding>,
     pub(super) decoded: OnceCell<(Vec<u8>, Option<DecodeError>)>,
 }
@@ -73,13 +73,13 @@ pub struct StreamSummary {
     pub request_time: Nanos,
     pub response_in: Option<u32>,
     pub response_time: Nanos,
-    pub method: Option<Rc<[u8]>>,
-    pub path: Option<Rc<[u8]>>,
+    pub method: Option<Text>,
+    pub path: Option<Text>,
     pub status: Option<u16>,
     /// The frame of the PUSH_PROMISE that reserved this stream, and its parent stream.
     pub promised_in: Option<(u32, u32)>,
     /// Content type per sending direction.
-    pub content_type: [Option<Rc<[u8]>>; 2],
+    pub content_type: [Option<Text>; 2],
     /// Content encoding per sending direction (gzip, deflate, br).
     pub content_encoding: [Option<Encoding>; 2],
     /// Per sending direction, the frame whose END_STREAM completed the body that the
@@ -136,6 +136,9 @@ pub(super) struct LiveStream {
     /// Per sending direction, from its first DATA frame on (boxed: most streams of a
     /// request-heavy capture are open with no body yet, and there may be 100,000 of them).
     pub(super) body: [Option<Box<BodyBuffer>>; 2],
+    /// Per sending direction, the body length its content-length announced (0: none), so
+    /// that the body buffer is allocated once at the first DATA frame.
+    pub(super) body_len_hint: [u32; 2],
 }
 
 #[derive(Default)]
@@ -184,6 +187,7 @@ impl Connection {
                     header_blocks: [0; 2],
                     send_window: windows,
                     body: Default::default(),
+                    body_len_hint: [0; 2],
                 },
             );
         }
@@ -231,6 +235,7 @@ impl Connection {
             stream.state = StreamState::Open;
         }
         let first_data = stream.body[dir].is_none();
+        let hint = stream.body_len_hint[dir] as usize;
         let buf = stream.body[dir].get_or_insert_default();
         buf.total += data.len() as u64;
         buf.frames += 1;
@@ -257,6 +262,10 @@ impl Connection {
             }
             None => {
                 let room = body_limit.saturating_sub(buf.data.len());
+                if first_data && hint > data.len() && data.len() < room {
+                    // The whole announced body (within the limit) in one allocation.
+                    buf.data.reserve_exact(hint.min(body_limit));
+                }
                 buf.data.extend_from_slice(&data[..data.len().min(room)]);
             }
         }

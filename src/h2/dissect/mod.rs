@@ -212,11 +212,27 @@ impl View<'_, '_> {
         }
     }
 
+    /// Whether the frame's own items and Info text can be read by anything (see
+    /// `Tree::items_wanted`): else only the protocol item, the experts, and the hand-offs
+    /// to gRPC and to media dissectors are made (`tshark -q -Y h2`, a tap without a tree).
+    fn items_wanted(&self, top: &Tree<'_>) -> bool {
+        self.pkt.has_columns()
+            || top.items_wanted(self.pkt, Hf::Proto)
+            || crate::h2::user_tables::custom_field_primed(top)
+    }
+
     fn frame(&self, item: Item<'_>, t: &Tree<'_>, top: &Tree<'_>) {
         let Some(parsed) = frame::parse_frame(self.bytes) else {
             return;
         };
         let h = parsed.header;
+        if !self.items_wanted(top) {
+            for p in &self.info.problems {
+                self.problem(t, &h, p);
+            }
+            self.handoffs(t, top, &parsed.payload);
+            return;
+        }
         self.header(t, &h);
         let mut info_text = format!(
             "{}[{}]",
@@ -238,9 +254,20 @@ impl View<'_, '_> {
             self.pkt.append_info(&info_text);
         }
         // After our Info clause, so that a sub-dissector's column text follows it.
+        self.handoffs(t, top, &parsed.payload);
+    }
+
+    /// What the frame hands to other dissectors: gRPC messages, and a completed body to
+    /// its media-type dissector.
+    fn handoffs(
+        &self,
+        t: &Tree<'_>,
+        top: &Tree<'_>,
+        payload: &Result<Payload, frame::PayloadError>,
+    ) {
         if let Some(g) = self.info.grpc() {
             // DATA frames carry messages; trailers may end the stream inside one.
-            let data = match &parsed.payload {
+            let data = match payload {
                 Ok(Payload::Data { data, .. }) => *data,
                 _ => Span {
                     off: 0,
@@ -250,7 +277,7 @@ impl View<'_, '_> {
             self.grpc_frame(t, top, data, g);
         }
         if let Some(body) = &self.info.body {
-            let frame_data = match &parsed.payload {
+            let frame_data = match payload {
                 Ok(Payload::Data { data, .. }) => data.of(self.bytes),
                 _ => &[],
             };

@@ -5,7 +5,7 @@ use super::*;
 use crate::h2::test_rng::Lcg;
 use jute_encode::hex;
 
-fn s(b: &Option<Rc<[u8]>>) -> Option<String> {
+fn s(b: &Option<Text>) -> Option<String> {
     b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
@@ -270,8 +270,23 @@ fn c2_1_literal_with_indexing() {
     assert_eq!(f.table_size_after, 55);
     assert_eq!(table(&d), pairs(&[("custom-key", "custom-header")]));
     assert_eq!((d.table_len(), d.table_size()), (1, 55));
-    // The field shares its strings with the table.
+    // A short value is kept inline, in the field and in the table alike.
     let (_, v) = d.dynamic_entries().next().unwrap();
+    assert_eq!(v, &**f.value.as_ref().unwrap());
+}
+
+#[test]
+fn a_long_literal_is_shared_by_the_table_and_the_field() {
+    let mut d = Decoder::new();
+    let value = "x".repeat(INLINE_CAPACITY + 1);
+    let mut block = vec![0x40 | 58]; // user-agent, incremental indexing
+    block.push(value.len() as u8);
+    block.extend_from_slice(value.as_bytes());
+    let hb = d.decode_block(&block);
+    assert_eq!(hb.error, None);
+    let f = &hb.fields[0];
+    let (_, v) = d.dynamic_entries().next().unwrap();
+    assert_eq!(v, value.as_bytes());
     assert!(std::ptr::eq(v, &**f.value.as_ref().unwrap()));
 }
 

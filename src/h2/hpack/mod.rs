@@ -23,13 +23,15 @@
 //! (1 MiB) whatever SETTINGS_HEADER_TABLE_SIZE announces (up to 2^32-1); size updates above
 //! the cap are errors. A decoded string is at most 8/5 of its encoded length, and a length is
 //! checked against the block before anything is allocated. A block of `n` octets yields at
-//! most `n` fields; a field's strings are shared with the table (`Rc`), not copied.
-
-use std::collections::VecDeque;
-use std::fmt;
-use std::rc::Rc;
+//! most `n` fields; a field's strings are shared with the table, not copied ([`Text`]: static
+//! table strings and short ones cost no allocation, longer ones one `Rc` for table and fields).
 
 use super::huffman::{self, HuffmanError};
+use std::collections::VecDeque;
+use std::fmt;
+
+mod text;
+pub use text::{INLINE_CAPACITY, Text};
 
 /// SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 6.5.2), the table size at the start
 /// of a connection.
@@ -117,30 +119,6 @@ static STATIC_TABLE: [(&[u8], &[u8]); 61] = [
 pub fn static_entry(i: u32) -> Option<(&'static [u8], &'static [u8])> {
     let slot = usize::try_from(i.checked_sub(1)?).ok()?;
     STATIC_TABLE.get(slot).copied()
-}
-
-/// A `(name, value)` pair of shared strings.
-type SharedPair = (Rc<[u8]>, Rc<[u8]>);
-
-thread_local! {
-    /// The static table as shared strings, so that fields from it cost no allocation.
-    /// Wireshark dissects on one thread; `Rc` keeps fields on the thread that made them.
-    /// Each decoder holds a reference, so that resolving an index needs no thread-local
-    /// lookup.
-    static STATIC_RC: Rc<[SharedPair]> = STATIC_TABLE
-        .iter()
-        .map(|&(n, v)| (Rc::from(n), Rc::from(v)))
-        .collect();
-}
-
-/// The thread's shared static table (built anew only while the thread is being torn down).
-fn static_table() -> Rc<[SharedPair]> {
-    STATIC_RC.try_with(Rc::clone).unwrap_or_else(|_| {
-        STATIC_TABLE
-            .iter()
-            .map(|&(n, v)| (Rc::from(n), Rc::from(v)))
-            .collect()
-    })
 }
 
 /// Which of the five representations of RFC 7541 6.
@@ -247,9 +225,9 @@ pub struct Field {
     pub table_size_after: u32,
     /// The header name. `None` for a size update, and for a reference to a dynamic entry
     /// that was inserted before the capture started (mid-stream decoder): unknown.
-    pub name: Option<Rc<[u8]>>,
+    pub name: Option<Text>,
     /// The header value; `None` as for `name` (for a literal it is always known).
-    pub value: Option<Rc<[u8]>>,
+    pub value: Option<Text>,
 }
 
 /// Where the parts of one representation lie, read from the block's octets.
@@ -420,8 +398,8 @@ impl Progress {
 /// lower bound).
 #[derive(Debug, Clone)]
 struct Entry {
-    name: Option<Rc<[u8]>>,
-    value: Rc<[u8]>,
+    name: Option<Text>,
+    value: Text,
     size: u32,
 }
 
@@ -451,8 +429,8 @@ pub struct Decoder {
     update_required: bool,
     /// Reused for Huffman decoding.
     scratch: Vec<u8>,
-    /// The static table's shared strings ([`STATIC_RC`]).
-    statics: Rc<[SharedPair]>,
+    /// Reused by [`Decoder::decode_block`] for the fields of one block.
+    block_fields: Vec<Field>,
 }
 
 impl Default for Decoder {
@@ -463,8 +441,8 @@ impl Default for Decoder {
 
 /// What an index resolves to.
 struct Resolved {
-    name: Option<Rc<[u8]>>,
-    value: Option<Rc<[u8]>>,
+    name: Option<Text>,
+    value: Option<Text>,
 }
 
 /// Result of one step, or the error kind and the offset of the offending element.
@@ -539,7 +517,7 @@ impl Decoder {
             unknown_names: 0,
             update_required: false,
             scratch: Vec::new(),
-            statics: static_table(),
+            block_fields: Vec::new(),
         }
     }
 
@@ -631,9 +609,30 @@ impl Decoder {
     /// Decodes one complete header block, applying it to the table. Never panics; stops at
     /// the first error (see the module documentation).
     pub fn decode_block(&mut self, block: &[u8]) -> HeaderBlock {
-        let mut progress = Progress::default();
+        let mut fields = std::mem::take(&mut self.block_fields);
+        fields.clear();
+        let error = self.decode_into(block, &mut fields);
+        // One allocation of the exact size; the working vector is kept for the next block.
+        let kept = HeaderBlock {
+            fields: fields.drain(..).collect(),
+            error,
+        };
+        self.block_fields = fields;
+        kept
+    }
+
+    /// Decodes one complete header block, applying it to the table, and appends its
+    /// representations to `out` (which the caller may reuse from block to block: decoding
+    /// then allocates nothing but the strings it keeps). Returns the first error, as
+    /// [`HeaderBlock::error`] would hold it.
+    pub fn decode_into(&mut self, block: &[u8], out: &mut Vec<Field>) -> Option<HpackError> {
+        let mut progress = Progress {
+            fields: std::mem::take(out),
+            ..Progress::default()
+        };
         self.decode_more(block, &mut progress, true);
-        progress.into_block()
+        *out = progress.fields;
+        progress.error
     }
 
     /// Decodes a header block that arrives in pieces (a HEADERS or PUSH_PROMISE fragment,
@@ -664,33 +663,57 @@ impl Decoder {
             // regrowth; the spare capacity is dropped at the end.
             progress.fields.reserve(block.len().clamp(1, 64));
         }
-        while progress.pos < block.len() {
-            match self.representation(
-                block,
-                progress.pos,
-                progress.header_seen,
-                &mut progress.fields,
-            ) {
+        // Position and state in locals for the loop (written back below): the fast path
+        // then touches memory only to read the octet and to write the field.
+        let mut pos = progress.pos;
+        let mut header_seen = progress.header_seen;
+        let fields = &mut progress.fields;
+        while let Some(&first) = block.get(pos) {
+            // Fast path for the commonest representation: an Indexed Header Field whose
+            // index fits in its first octet (1..=126) and is in the tables we know.
+            if first & 0x80 != 0 && first != 0x80 && first != 0xff {
+                let index = usize::from(first & 0x7f);
+                let known = if let Some(&(name, value)) = STATIC_TABLE.get(index - 1) {
+                    Some((Some(Text::from_static(name)), Text::from_static(value)))
+                } else {
+                    let dynamic = index - 1 - STATIC_TABLE.len();
+                    self.entries
+                        .get(dynamic)
+                        .map(|e| (e.name.clone(), e.value.clone()))
+                };
+                if let Some((name, value)) = known {
+                    fields.push(Field {
+                        off: offset32(pos),
+                        len: 1,
+                        repr: Representation::Indexed,
+                        table_size_after: self.size,
+                        name,
+                        value: Some(value),
+                    });
+                    header_seen = true;
+                    pos += 1;
+                    continue;
+                }
+            }
+            match self.representation(block, pos, header_seen, fields) {
                 Ok((repr, next)) => {
                     if repr == Representation::SizeUpdate {
                         self.update_required = false;
                     } else {
-                        progress.header_seen = true;
+                        header_seen = true;
                     }
-                    progress.pos = next;
+                    pos = next;
                 }
                 // Nothing of a cut-off representation was applied: retry with more octets.
                 Err((HpackErrorKind::Truncated, _)) if !last => break,
                 Err((kind, at)) => {
-                    progress.error = Some(HpackError {
-                        kind,
-                        off: progress.pos,
-                        at,
-                    });
+                    progress.error = Some(HpackError { kind, off: pos, at });
                     break;
                 }
             }
         }
+        progress.pos = pos;
+        progress.header_seen = header_seen;
         if self.scratch.capacity() > 1 << 16 {
             self.scratch = Vec::new();
         }
@@ -754,17 +777,17 @@ impl Decoder {
     }
 
     /// Decodes the string literal at `pos`: its octets and the offset after it.
-    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Rc<[u8]>, usize)> {
+    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Text, usize)> {
         let lit = literal_header(block, pos).map_err(|k| (k, pos))?;
         let raw = block
             .get(lit.data_off()..lit.end())
             .ok_or((HpackErrorKind::Truncated, pos))?;
-        let bytes: Rc<[u8]> = if lit.huffman {
+        let bytes = if lit.huffman {
             let n = huffman::decode_to_buffer(raw, &mut self.scratch)
                 .map_err(|e| (HpackErrorKind::Huffman(e), pos))?;
-            Rc::from(self.scratch.get(..n).unwrap_or_default())
+            Text::copy_from(self.scratch.get(..n).unwrap_or_default())
         } else {
-            Rc::from(raw)
+            Text::copy_from(raw)
         };
         Ok((bytes, lit.end()))
     }
@@ -772,12 +795,10 @@ impl Decoder {
     /// Resolves index `n` (`n >= 1`) to a name and value.
     fn resolve(&self, n: u32) -> Result<Resolved, HpackErrorKind> {
         if n <= STATIC_TABLE_LEN {
-            let slot = (n as usize).saturating_sub(1);
-            let entry = self.statics.get(slot).cloned();
-            let (name, value) = entry.ok_or(HpackErrorKind::IndexZero)?;
+            let (name, value) = static_entry(n).ok_or(HpackErrorKind::IndexZero)?;
             return Ok(Resolved {
-                name: Some(name),
-                value: Some(value),
+                name: Some(Text::from_static(name)),
+                value: Some(Text::from_static(value)),
             });
         }
         let d = (n - STATIC_TABLE_LEN - 1) as usize;
@@ -863,7 +884,7 @@ impl Decoder {
 
     /// Inserts an entry (RFC 7541 4.4): evicts until it fits, or empties the table if it
     /// cannot fit at all.
-    fn insert(&mut self, name: Option<Rc<[u8]>>, value: Rc<[u8]>) {
+    fn insert(&mut self, name: Option<Text>, value: Text) {
         let name_len = name.as_ref().map_or(0, |n| n.len() as u64);
         let size = name_len + value.len() as u64 + u64::from(ENTRY_OVERHEAD);
         if size > u64::from(self.max_size) {
@@ -886,5 +907,5 @@ impl Decoder {
 }
 
 #[cfg(test)]
-#[path = "tests/hpack.rs"]
+#[path = "../tests/hpack.rs"]
 mod tests;

@@ -1,0 +1,176 @@
+//! [`Text`]: a header name or value as the decoder hands it out and keeps it, without an
+//! allocation for what real traffic mostly carries.
+//!
+//! A decoded field is kept for the whole capture, so its strings are shared, not copied.
+//! Three cases, cheapest first:
+//! - a string of the static table (RFC 7541 Appendix A) is a `&'static` slice: resolving
+//!   `:method: GET` costs no allocation and no reference count;
+//! - a string of at most [`INLINE_CAPACITY`] octets (`:path: /page00.html`, `200`,
+//!   `content-length` values, short tokens) lives inside the `Text` itself;
+//! - a longer one is an `Rc<[u8]>`, shared by the dynamic table entry and every field that
+//!   refers to it (one allocation, as nghttp2's reference-counted buffers).
+//!
+//! A `Text` is 24 bytes whichever case it is. It dereferences to `[u8]`; equality, order
+//! and hashing are those of the octets, never of the representation.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::rc::Rc;
+
+/// The longest string kept inline (the enum stays at 24 bytes: 22 octets, a length, a tag).
+pub const INLINE_CAPACITY: usize = 22;
+
+/// A header name or value (see the module documentation).
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Static(&'static [u8]),
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_CAPACITY],
+    },
+    Shared(Rc<[u8]>),
+}
+
+impl Text {
+    /// A string of the static table (or any other `'static` octets).
+    #[inline]
+    pub const fn from_static(bytes: &'static [u8]) -> Text {
+        Text(Repr::Static(bytes))
+    }
+
+    /// A copy of `bytes`: inline when short, else in one shared allocation.
+    #[inline]
+    pub fn copy_from(bytes: &[u8]) -> Text {
+        if bytes.len() <= INLINE_CAPACITY {
+            let mut inline = [0u8; INLINE_CAPACITY];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Text(Repr::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            })
+        } else {
+            Text(Repr::Shared(Rc::from(bytes)))
+        }
+    }
+
+    /// The octets.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Static(b) => b,
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Shared(b) => b,
+        }
+    }
+
+    /// The octets as a shared string, for state that keeps `Rc<[u8]>` (shares the
+    /// allocation of a long string, copies a short one).
+    pub fn to_rc(&self) -> Rc<[u8]> {
+        match &self.0 {
+            Repr::Shared(b) => b.clone(),
+            _ => Rc::from(self.as_bytes()),
+        }
+    }
+}
+
+impl Deref for Text {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for Text {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl From<&[u8]> for Text {
+    fn from(bytes: &[u8]) -> Text {
+        Text::copy_from(bytes)
+    }
+}
+
+impl From<Rc<[u8]>> for Text {
+    fn from(bytes: Rc<[u8]>) -> Text {
+        if bytes.len() <= INLINE_CAPACITY {
+            Text::copy_from(&bytes)
+        } else {
+            Text(Repr::Shared(bytes))
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<[u8]> for Text {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_bytes() == other
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_representation_is_its_octets() {
+        let long = vec![b'x'; INLINE_CAPACITY + 1];
+        let cases = [
+            Text::from_static(b":method"),
+            Text::copy_from(b""),
+            Text::copy_from(&long[..INLINE_CAPACITY]),
+            Text::copy_from(&long),
+            Text::from(Rc::<[u8]>::from(&b"/page00.html"[..])),
+        ];
+        let expected: [&[u8]; 5] = [
+            b":method",
+            b"",
+            &long[..INLINE_CAPACITY],
+            &long,
+            b"/page00.html",
+        ];
+        for (t, e) in cases.iter().zip(expected) {
+            assert_eq!(t.as_bytes(), e);
+            assert_eq!(&*t.to_rc(), e);
+            assert_eq!(t, &Text::copy_from(e));
+        }
+        assert!(matches!(cases[3].0, Repr::Shared(_)));
+        assert!(matches!(cases[2].0, Repr::Inline { .. }));
+        assert_eq!(std::mem::size_of::<Text>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Text>>(), 24);
+    }
+
+    #[test]
+    fn a_long_shared_string_is_not_copied() {
+        let rc: Rc<[u8]> = Rc::from(&[7u8; 100][..]);
+        let t = Text::from(rc.clone());
+        assert!(Rc::ptr_eq(&t.to_rc(), &rc));
+    }
+}
