@@ -21,8 +21,11 @@
 //!   (python3-grpcio client and server: small blocks, mostly indexed).
 //!
 //! Both sides see each field once: ours builds its `HeaderBlock` (the fields the tree
-//! shows, with their offsets and representation), nghttp2 hands over each name and value;
-//! the bench sums their lengths so that nothing is optimised away.
+//! shows, with their offsets and representation) as the dissector keeps it (`ours`), or
+//! decodes into one reused vector of fields (`ours-reused`, `Decoder::decode_into`: the
+//! decoder alone, as nghttp2 hands each name and value over without keeping it); the bench
+//! sums their lengths so that nothing is optimised away. At the end the group prints a
+//! Markdown table of the three sides' throughput and the ratios, from this run's medians.
 //!
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time, so
 //! that other jobs on a shared build machine do not count against the decoder. (Shared
@@ -438,6 +441,7 @@ fn theirs(lists: &[Vec<Vec<u8>>]) -> usize {
 
 /// Ours against nghttp2 on the same blocks, one workload after the other.
 fn versus_nghttp2(c: &mut Criterion<ThreadCpuTime>) {
+    RUN_STARTED.get_or_init(std::time::SystemTime::now);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut workloads: Vec<(String, Vec<Vec<Vec<u8>>>)> = Vec::new();
     workloads.push(("browser-first".into(), vec![vec![browser_blocks().0]]));
@@ -497,7 +501,57 @@ fn versus_nghttp2(c: &mut Criterion<ThreadCpuTime>) {
         });
     }
     g.finish();
+    print_ratios(&workloads);
 }
+
+/// The median time of one benchmark of the `hpack-vs-nghttp2` group, as criterion saved it
+/// in this run (an estimate older than `since` is from another run: none).
+fn median_ns(id: &str, since: std::time::SystemTime) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    let path = Path::new(&target)
+        .join("criterion/hpack-vs-nghttp2")
+        .join(id.replace('/', "_"))
+        .join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+/// The side-by-side table: each workload's throughput, ours against nghttp2's, from the
+/// medians just measured.
+fn print_ratios(workloads: &[(String, Vec<Vec<Vec<u8>>>)]) {
+    let since = *RUN_STARTED.get_or_init(std::time::SystemTime::now);
+    println!(
+        "\nHPACK, ours against nghttp2's inflater (medians of this run; ratio = nghttp2 time / ours):"
+    );
+    println!(
+        "| workload | blocks | octets | nghttp2 | ours (kept HeaderBlock) | ratio | ours (decode_into, reused) | ratio |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, lists) in workloads {
+        let blocks: usize = lists.iter().map(Vec::len).sum();
+        let bytes: usize = lists.iter().flatten().map(Vec::len).sum();
+        let t = |side: &str| median_ns(&format!("{name}/{side}"), since);
+        let (Some(theirs), Some(ours), Some(reused)) = (t("nghttp2"), t("ours"), t("ours-reused"))
+        else {
+            continue; // filtered out of this run
+        };
+        let mib = |ns: f64| bytes as f64 / (ns / 1e9) / (1024.0 * 1024.0);
+        println!(
+            "| {name} | {blocks} | {bytes} | {:.0} MiB/s | {:.0} MiB/s | {:.2}x | {:.0} MiB/s | {:.2}x |",
+            mib(theirs),
+            mib(ours),
+            theirs / ours,
+            mib(reused),
+            theirs / reused
+        );
+    }
+}
+
+/// When this benchmark run started (estimates saved before it are not this run's).
+static RUN_STARTED: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
 
 criterion_group! {
     name = benches;
