@@ -10,11 +10,11 @@
 //! Every parser works on a complete PDU. Lengths and counts are checked against the bytes
 //! that remain before anything is allocated, so a claim of 2^31 elements fails at once.
 
+use crate::common::At;
 use nom::IResult;
 use nom::bytes::complete::take;
 use nom::error::{ErrorKind, ParseError};
 use nom::number::complete::{be_i32, be_i64, be_u8};
-use crate::common::At;
 
 /// Parser input: the PDU's bytes, tracking the offset from the PDU's first byte. (Like
 /// nom_locate's `LocatedSpan`, without its line count: that counts the newlines of every

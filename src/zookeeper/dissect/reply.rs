@@ -338,10 +338,8 @@ pub(super) fn notification(
                 .and_then(|(_, n)| n.to_str().ok())
                 .map_or_else(|| format!("event {}", ev.event_type.val), str::to_string);
             let _ = write!(info, " {ty}");
-            if ev.path.val.is_some_and(|p| !p.is_empty()) {
-                if info.on {
-                    let _ = write!(info, " {}", lossy(ev.path.val));
-                }
+            if info.on && ev.path.val.is_some_and(|p| !p.is_empty()) {
+                let _ = write!(info, " {}", lossy(ev.path.val));
             }
             trailing(pkt, t, rest.location_offset(), end);
         }
