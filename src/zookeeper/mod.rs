@@ -9,6 +9,8 @@
 pub mod connection;
 pub mod dissect;
 pub mod fields;
+#[cfg(feature = "framing-baseline")]
+pub mod framing_baseline;
 pub mod parse;
 pub mod stats;
 
@@ -254,21 +256,26 @@ pub fn register() {
     );
 }
 
+/// The dissector behind the handle: the real one, or with the benchmark-only feature
+/// `framing-baseline` the trivial framing-only one (`framing_baseline`).
+#[cfg(not(feature = "framing-baseline"))]
+type Dissector = dissect::ZooKeeper;
+#[cfg(feature = "framing-baseline")]
+type Dissector = framing_baseline::FramingBaseline;
+
 pub fn register_handoff() {
     let Some(reg) = REGISTRATION.get() else {
         return;
     };
-    let handle = epan::create_framed_handle::<dissect::ZooKeeper>(
-        reg.settings.desegment,
-        Some(c"zookeeper"),
-    );
+    let handle =
+        epan::create_framed_handle::<Dissector>(reg.settings.desegment, Some(c"zookeeper"));
     REGISTRATION.set_handle(handle);
     handle.add_uint_range_with_preference(c"tcp.port", c"2181");
     // The secure client port (secureClientPort, TLS) that ZooKeeper's documentation and
     // Kafka's use; another port is reached with Decode As, "TLS port".
     handle.add_tls_port(SECURE_CLIENT_PORT);
     handle.add_for_decode_as(c"tls.port");
-    epan::add_framed_heuristic::<dissect::ZooKeeper>(
+    epan::add_framed_heuristic::<Dissector>(
         c"tcp",
         handle,
         c"ZooKeeper over TCP",

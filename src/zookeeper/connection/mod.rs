@@ -15,7 +15,7 @@ use std::rc::Rc;
 use super::FOUR_LETTER_WORDS;
 use super::parse::{self, Pdu, Reading, Wire};
 use super::xid;
-use crate::common::{At, Direction, Nanos, PduKey, ServerPort};
+use crate::common::{At, Direction, Nanos, PduKey, PduMap, ServerPort};
 use crate::epan::{SideSync, StreamStart};
 use crate::jute::{self, Counted};
 
@@ -145,7 +145,7 @@ pub struct Connection {
     pending: HashMap<i64, Pending>,
     /// Pings, auth and setWatches use fixed xids; their replies come back in order.
     control: [VecDeque<Pending>; 3],
-    decisions: HashMap<PduKey, PduKind>,
+    decisions: PduMap<PduKind>,
     /// Watches set on this connection: kind and path -> the requests that set them.
     watches: HashMap<(WatchKind, Rc<str>), Vec<PduKey>>,
     watch_count: usize,

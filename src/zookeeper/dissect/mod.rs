@@ -3,7 +3,7 @@
 //! passes), and adds items at the offsets the parser reports. `request`, `reply` and
 //! `records` render the parsed records.
 
-use std::fmt::Write as _;
+use std::fmt;
 
 use super::connection::{Connection, Framing, PduKind, RequestLink, WatchNote};
 use super::fields::{Ei, Ett, Hf};
@@ -163,7 +163,9 @@ impl FramedDissector for ZooKeeper {
         if let Some(sid) = session_id {
             t.add_u64(Hf::SessionId, 0, 0, sid).generated();
         }
-        let mut info = String::new();
+        // The Info text is shown in the Info column and in the protocol item's label: built
+        // only where either is shown.
+        let mut info = Info::new(t.is_shown() || pkt.has_columns());
         match &pdu {
             Some(pdu) => render(pkt, &t, bytes, pdu, &kind, opaque, &mut info),
             None => undecoded(&t, 4, bytes.len()),
@@ -171,8 +173,10 @@ impl FramedDissector for ZooKeeper {
         if let Some(write) = &write {
             quorum::render(pkt, &t, write, voters());
         }
-        item.append_text(&format!(", {info}"));
-        pkt.append_info(&info);
+        if info.on {
+            item.append_text(&format!(", {}", info.text));
+            pkt.append_info(&info.text);
+        }
         if let Some(event) = pdu.as_ref().and_then(|pdu| tap_event(&kind, pdu)) {
             stats::queue(pkt, event, session_id);
         }
@@ -199,6 +203,37 @@ impl FramedDissector for ZooKeeper {
     }
 }
 
+/// The Info text of one PDU, made only when `on` (a shown tree or filled columns show it):
+/// `write!` and `push_str` do nothing otherwise (the arguments of `write!` are evaluated,
+/// but not formatted).
+pub(super) struct Info {
+    pub(super) on: bool,
+    pub(super) text: String,
+}
+
+impl Info {
+    pub(super) fn new(on: bool) -> Self {
+        Info {
+            on,
+            text: String::new(),
+        }
+    }
+
+    pub(super) fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
+        if self.on {
+            fmt::Write::write_fmt(&mut self.text, args)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(super) fn push_str(&mut self, s: &str) {
+        if self.on {
+            self.text.push_str(s);
+        }
+    }
+}
+
 /// The parsed PDU and what the first pass decided about it, into the tree and the Info
 /// text.
 fn render(
@@ -208,7 +243,7 @@ fn render(
     pdu: &parse::Pdu<'_>,
     kind: &PduKind,
     opaque: bool,
-    info: &mut String,
+    info: &mut Info,
 ) {
     let end = bytes.len();
     match (pdu, kind) {
@@ -467,7 +502,7 @@ fn bogus_length(
     pkt.append_info("bogus length, undecoded");
 }
 
-fn malformed(pkt: &Packet<'_>, t: &Tree<'_>, f: &parse::Failure, end: usize, info: &mut String) {
+fn malformed(pkt: &Packet<'_>, t: &Tree<'_>, f: &parse::Failure, end: usize, info: &mut Info) {
     t.add_expert(
         pkt,
         Ei::Malformed,

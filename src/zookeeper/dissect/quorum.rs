@@ -108,7 +108,7 @@ pub(super) fn render(pkt: &Packet<'_>, t: &Tree<'_>, key: &WriteKey, voters: u32
     if !w.reached_quorum_port() {
         return;
     }
-    let label = if t.is_visible() {
+    let label = if t.is_shown() {
         summary(w)
     } else {
         String::new()

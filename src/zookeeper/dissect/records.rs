@@ -72,7 +72,7 @@ pub(super) const PERM_NAMES: [(i32, &str); 5] = [
 ];
 
 pub(super) fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
-    let label = if t.is_visible() {
+    let label = if t.is_shown() {
         format!("ACL: {} entries", list.val.len())
     } else {
         String::new()
@@ -80,7 +80,7 @@ pub(super) fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
     let (_, sub) = t.add_group(Hf::Acl, list.off, list.len, Ett::AclList, &label);
     sub.add(Hf::AclCount, list.off, 4, Enc::BigEndian);
     for a in &list.val {
-        let label = if t.is_visible() {
+        let label = if t.is_shown() {
             let perms: Vec<&str> = PERM_NAMES
                 .iter()
                 .filter(|(b, _)| a.val.perms.val & b != 0)

@@ -8,7 +8,7 @@ pub(super) fn connect_response(
     t: &Tree<'_>,
     c: &parse::Parsed<'_, parse::ConnectResponse<'_>>,
     end: usize,
-    info: &mut String,
+    info: &mut Info,
 ) {
     info.push_str("connect reply");
     match c {
@@ -69,7 +69,7 @@ pub(super) fn reply(
     link: Option<&RequestLink>,
     opaque: bool,
     end: usize,
-    info: &mut String,
+    info: &mut Info,
 ) {
     let r = match r {
         Ok(r) => r,
@@ -111,15 +111,18 @@ pub(super) fn reply(
         }
     };
     match op {
-        Some(op) => {
+        Some(op) if info.on => {
             let _ = write!(info, "{} reply", op_name(op));
         }
+        Some(_) => {}
         None => {
             let _ = write!(info, "reply xid {} (request not captured)", h.xid.val);
         }
     }
     if err != 0 {
-        let _ = write!(info, " {}", err_name(err));
+        if info.on {
+            let _ = write!(info, " {}", err_name(err));
+        }
         err_item.expert(
             pkt,
             Ei::ErrorReply,
@@ -177,7 +180,7 @@ pub(super) fn reply(
     }
 }
 
-pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, info: &mut String) {
+pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, info: &mut Info) {
     match body {
         ReplyBody::Empty => {}
         ReplyBody::Path { path } => string(t, Hf::Path, path, "Path"),
@@ -218,7 +221,7 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
                 string(t, Hf::Child, c, "Child");
             }
             stat(t, s);
-            let label = if t.is_visible() {
+            let label = if t.is_shown() {
                 format!("Child stats: {}", stats.val.len())
             } else {
                 String::new()
@@ -254,7 +257,7 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
         ReplyBody::Sasl { token } => sasl_token(t, token),
         ReplyBody::WhoAmI { clients } => {
             for c in &clients.val {
-                let label = if t.is_visible() {
+                let label = if t.is_shown() {
                     format!(
                         "Client info: {}:{}",
                         lossy(c.val.scheme.val),
@@ -270,7 +273,7 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
         }
         ReplyBody::Multi { results, end } => {
             for r in results.iter().take(MAX_MULTI_SHOWN) {
-                let label = if t.is_visible() {
+                let label = if t.is_shown() {
                     format!("Result: {}", op_name(r.header.val.op.val))
                 } else {
                     String::new()
@@ -278,8 +281,7 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
                 let (_, sub) =
                     t.add_group(Hf::MultiOp, r.header.off, r.header.len, Ett::Multi, &label);
                 multi_header(&sub, &r.header);
-                let mut ignored = String::new();
-                reply_body(pkt, &sub, &r.body, &mut ignored);
+                reply_body(pkt, &sub, &r.body, &mut Info::new(false));
             }
             if let Some(first) = results.get(MAX_MULTI_SHOWN) {
                 t.add_group(
@@ -319,7 +321,7 @@ pub(super) fn notification(
     t: &Tree<'_>,
     n: &parse::Notification<'_>,
     end: usize,
-    info: &mut String,
+    info: &mut Info,
 ) {
     info.push_str("notification");
     t.add_at(Hf::Xid, &n.header.xid);
@@ -336,7 +338,7 @@ pub(super) fn notification(
                 .and_then(|(_, n)| n.to_str().ok())
                 .map_or_else(|| format!("event {}", ev.event_type.val), str::to_string);
             let _ = write!(info, " {ty}");
-            if ev.path.val.is_some_and(|p| !p.is_empty()) {
+            if info.on && ev.path.val.is_some_and(|p| !p.is_empty()) {
                 let _ = write!(info, " {}", lossy(ev.path.val));
             }
             trailing(pkt, t, rest.location_offset(), end);

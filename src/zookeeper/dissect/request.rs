@@ -8,7 +8,7 @@ pub(super) fn connect_request(
     t: &Tree<'_>,
     c: &parse::Parsed<'_, parse::ConnectRequest<'_>>,
     end: usize,
-    info: &mut String,
+    info: &mut Info,
 ) {
     info.push_str("connect");
     match c {
@@ -89,7 +89,7 @@ pub(super) fn request(
     tracked: bool,
     opaque: bool,
     end: usize,
-    info: &mut String,
+    info: &mut Info,
 ) {
     let r = match r {
         Ok(r) => r,
@@ -98,7 +98,9 @@ pub(super) fn request(
     let op = r.header.opcode.val;
     t.add_at(Hf::Xid, &r.header.xid);
     let op_item = t.add_at(Hf::Opcode, &r.header.opcode);
-    info.push_str(&op_name(op));
+    if info.on {
+        info.push_str(&op_name(op));
+    }
     if let Some((frame, _)) = response {
         t.add_u32(Hf::ResponseIn, 0, 0, frame).generated();
     }
@@ -131,9 +133,11 @@ pub(super) fn request(
     }
 }
 
-pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut String) {
-    let path_info = |info: &mut String, p: &Counted<'_>| {
-        let _ = write!(info, " {}", lossy(p.val));
+pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Info) {
+    let path_info = |info: &mut Info, p: &Counted<'_>| {
+        if info.on {
+            let _ = write!(info, " {}", lossy(p.val));
+        }
     };
     match body {
         RequestBody::Empty => {}
@@ -269,7 +273,7 @@ fn set_watches(
     t: &Tree<'_>,
     relative_zxid: &At<i64>,
     lists: &[At<Vec<Counted<'_>>>],
-    info: &mut String,
+    info: &mut Info,
 ) {
     t.add(
         Hf::SetWatchesRelativeZxid,
@@ -285,7 +289,7 @@ fn set_watches(
         "Persistent recursive watches",
     ];
     for (list, name) in lists.iter().zip(NAMES) {
-        let label = if t.is_visible() {
+        let label = if t.is_shown() {
             format!("{name}: {}", list.val.len())
         } else {
             String::new()
@@ -310,22 +314,24 @@ fn multi(
     t: &Tree<'_>,
     ops: &[parse::MultiOp<'_>],
     end: Option<&At<parse::MultiHeader>>,
-    info: &mut String,
+    info: &mut Info,
 ) {
     // Every operation is parsed (pairing needs none of them), but the tree shows at
     // most MAX_MULTI_SHOWN: 100,000 operations would be half a million items.
     for op in ops.iter().take(MAX_MULTI_SHOWN) {
         let start = op.header.off;
-        let label = if t.is_visible() {
+        let label = if t.is_shown() {
             format!("Operation: {}", op_name(op.header.val.op.val))
         } else {
             String::new()
         };
         let (item, sub) = t.add_group(Hf::MultiOp, start, 0, Ett::Multi, &label);
         multi_header(&sub, &op.header);
-        let mut op_info = String::new();
+        let mut op_info = Info::new(t.is_shown());
         request_body(&sub, &op.body, &mut op_info);
-        item.append_text(&op_info);
+        if op_info.on {
+            item.append_text(&op_info.text);
+        }
         item.set_len(multi_op_len(
             &op.header,
             &sub_end(&op.body).unwrap_or(op.header.end()),
