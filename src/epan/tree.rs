@@ -15,12 +15,22 @@ use wireshark_sys as sys;
 use super::packet::Packet;
 use super::tables::{ExpertTable, FieldId, FieldTable, SubtreeTable};
 
-/// Key of the dissection (frame number, pass, protocol field) whose `Tree::items_wanted`
-/// is cached, and the answer.
-type ItemsWanted = Option<((u32, bool, i32), bool)>;
+/// What `Tree::items_wanted` last found for one protocol: whether one of its fields was
+/// primed, at which frame and pass that was asked, and at which frame it was looked up.
+#[derive(Clone, Copy)]
+struct PrimedCache {
+    protocol: i32,
+    frame: u32,
+    visited: bool,
+    looked_up_at: u32,
+    primed: bool,
+}
+
+/// Frames after which the primed fields are looked up again even in a sequential pass.
+const PRIMED_RECHECK_FRAMES: u32 = 4096;
 
 thread_local! {
-    static ITEMS_WANTED: std::cell::Cell<ItemsWanted> = const { std::cell::Cell::new(None) };
+    static PRIMED: std::cell::RefCell<Vec<PrimedCache>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Byte order and string encoding for `Tree::add`.
@@ -135,29 +145,64 @@ impl<'a> Tree<'a> {
     /// keep only what has effects beyond the tree (the protocol item, hand-offs to other
     /// dissectors, taps, columns where they are filled).
     ///
-    /// Answered once per packet and table (epan primes fields before each dissection, and
-    /// `tshark -q -Y h2` would otherwise ask once per frame of a busy packet).
+    /// The fields are looked up once in a while, not per PDU (see `fields_primed`).
     pub fn items_wanted<F: FieldTable>(&self, pkt: &Packet<'_>, protocol: F) -> bool {
         if self.is_shown() {
             return true;
         }
-        let key = (pkt.frame(), pkt.visited(), protocol.id());
-        if let Some(wanted) = ITEMS_WANTED.with(|c| c.get().filter(|c| c.0 == key).map(|c| c.1)) {
-            return wanted;
-        }
-        let ids: Vec<c_int> = F::ALL.iter().map(|f| f.id()).collect();
-        let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
-        // SAFETY: `ids` is readable for `len` ints; both calls only read registrations and
-        // tap state.
         // Without a tree nothing reads items, but an expert info still reaches the expert
         // tap (`tshark -q -z expert`).
-        let wanted = unsafe {
-            (!self.raw.is_null()
-                && sys::zkh2_any_field_primed(ids.as_ptr(), len, protocol.id()) != 0)
-                || sys::zkh2_experts_wanted() != 0
+        // SAFETY: reads tap state and one registration.
+        if unsafe { sys::zkh2_experts_wanted() } != 0 {
+            return true;
+        }
+        !self.raw.is_null() && Self::fields_primed(pkt, protocol)
+    }
+
+    /// Whether a field of `F` other than `protocol` is primed. Looking through every field
+    /// costs a few thousand instructions (ZooKeeper has hundreds), so the answer is kept
+    /// while frames follow one another in one pass: what a filter, column, colouring rule or
+    /// `-e` references only changes between passes (tshark) or with a new scan of the file
+    /// from its first frame (the GUI), and it is looked up again every
+    /// `PRIMED_RECHECK_FRAMES` frames all the same.
+    fn fields_primed<F: FieldTable>(pkt: &Packet<'_>, protocol: F) -> bool {
+        let (proto, frame, visited) = (protocol.id(), pkt.frame(), pkt.visited());
+        let cached = PRIMED.with(|c| {
+            c.borrow()
+                .iter()
+                .find(|e| e.protocol == proto)
+                .and_then(|e| {
+                    let sequential = e.visited == visited
+                        && (frame == e.frame || frame == e.frame.wrapping_add(1))
+                        && frame.wrapping_sub(e.looked_up_at) < PRIMED_RECHECK_FRAMES;
+                    sequential.then_some((e.primed, e.looked_up_at))
+                })
+        });
+        let (primed, looked_up_at) = match cached {
+            Some(hit) => hit,
+            None => {
+                let ids: Vec<c_int> = F::ALL.iter().map(|f| f.id()).collect();
+                let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
+                // SAFETY: `ids` is readable for `len` ints; only registrations are read.
+                let primed = unsafe { sys::zkh2_any_field_primed(ids.as_ptr(), len, proto) } != 0;
+                (primed, frame)
+            }
         };
-        ITEMS_WANTED.with(|c| c.set(Some((key, wanted))));
-        wanted
+        PRIMED.with(|c| {
+            let mut c = c.borrow_mut();
+            let entry = PrimedCache {
+                protocol: proto,
+                frame,
+                visited,
+                looked_up_at,
+                primed,
+            };
+            match c.iter_mut().find(|e| e.protocol == proto) {
+                Some(e) => *e = entry,
+                None => c.push(entry),
+            }
+        });
+        primed
     }
 
     /// Whether the tree is built to be shown or printed (else only for a filter or a tap).

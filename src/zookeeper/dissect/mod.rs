@@ -160,6 +160,20 @@ impl FramedDissector for ZooKeeper {
             quorum::record(pkt, write, &kind);
         }
 
+        let event = pdu.as_ref().and_then(|pdu| tap_event(&kind, pdu));
+        // Where nothing reads the PDU's items (`tshark -q -Y zookeeper`: a shown tree, a
+        // zookeeper field in a filter, column or -e, or expert infos collected would), and
+        // no column shows its Info text, the protocol item is all there is to add.
+        if !pkt.has_columns() && !tree.items_wanted(pkt, Hf::Proto) {
+            // The write path's items would be faked too, but it feeds `-z zookeeper,writes`.
+            if let Some(write) = &write {
+                quorum::render(pkt, &t, write, voters());
+            }
+            if let Some(event) = event {
+                stats::queue(pkt, event, session_id);
+            }
+            return;
+        }
         if let Some(sid) = session_id {
             t.add_u64(Hf::SessionId, 0, 0, sid).generated();
         }
@@ -177,7 +191,7 @@ impl FramedDissector for ZooKeeper {
             item.append_text(&format!(", {}", info.text));
             pkt.append_info(&info.text);
         }
-        if let Some(event) = pdu.as_ref().and_then(|pdu| tap_event(&kind, pdu)) {
+        if let Some(event) = event {
             stats::queue(pkt, event, session_id);
         }
     }
