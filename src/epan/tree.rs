@@ -139,14 +139,18 @@ impl<'a> Tree<'a> {
     /// Whether anything can read the items of the protocol whose fields are `F`, other than
     /// a match on the protocol item itself (`-Y h2`, a protocol hierarchy): the tree is
     /// shown or printed, one of the protocol's fields is named by a filter, column, colouring
-    /// rule or `-e`, or expert infos are collected (also without a tree: an expert info then
+    /// rule or `-e` (its expert infos' fields included), or expert infos are collected (also without a tree: an expert info then
     /// still reaches the expert tap). When false, every item but the
     /// protocol's own would be faked by epan, so a dissector may skip building them and
     /// keep only what has effects beyond the tree (the protocol item, hand-offs to other
     /// dissectors, taps, columns where they are filled).
     ///
     /// The fields are looked up once in a while, not per PDU (see `fields_primed`).
-    pub fn items_wanted<F: FieldTable>(&self, pkt: &Packet<'_>, protocol: F) -> bool {
+    pub fn items_wanted<F: FieldTable, E: ExpertTable>(
+        &self,
+        pkt: &Packet<'_>,
+        protocol: F,
+    ) -> bool {
         if self.is_shown() {
             return true;
         }
@@ -156,16 +160,17 @@ impl<'a> Tree<'a> {
         if unsafe { sys::zkh2_experts_wanted() } != 0 {
             return true;
         }
-        !self.raw.is_null() && Self::fields_primed(pkt, protocol)
+        !self.raw.is_null() && Self::fields_primed::<F, E>(pkt, protocol)
     }
 
-    /// Whether a field of `F` other than `protocol` is primed. Looking through every field
+    /// Whether a field of `F` other than `protocol`, or the field of one of its expert
+    /// infos `E`, is primed. Looking through every field
     /// costs a few thousand instructions (ZooKeeper has hundreds), so the answer is kept
     /// while frames follow one another in one pass: what a filter, column, colouring rule or
     /// `-e` references only changes between passes (tshark) or with a new scan of the file
     /// from its first frame (the GUI), and it is looked up again every
     /// `PRIMED_RECHECK_FRAMES` frames all the same.
-    fn fields_primed<F: FieldTable>(pkt: &Packet<'_>, protocol: F) -> bool {
+    fn fields_primed<F: FieldTable, E: ExpertTable>(pkt: &Packet<'_>, protocol: F) -> bool {
         let (proto, frame, visited) = (protocol.id(), pkt.frame(), pkt.visited());
         let cached = PRIMED.with(|c| {
             c.borrow()
@@ -181,7 +186,18 @@ impl<'a> Tree<'a> {
         let (primed, looked_up_at) = match cached {
             Some(hit) => hit,
             None => {
-                let ids: Vec<c_int> = F::ALL.iter().map(|f| f.id()).collect();
+                // An expert info's own field (a filter on `zookeeper.connect.short_length`)
+                // counts too: epan registers it under the protocol on 4.4, under
+                // `_ws.expert` on 4.0.
+                let ids: Vec<c_int> = F::ALL
+                    .iter()
+                    .map(|f| f.id())
+                    .chain(
+                        E::ALL
+                            .iter()
+                            .map(|e| e.cells()[1].load(std::sync::atomic::Ordering::Relaxed)),
+                    )
+                    .collect();
                 let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
                 // SAFETY: `ids` is readable for `len` ints; only registrations are read.
                 let primed = unsafe { sys::zkh2_any_field_primed(ids.as_ptr(), len, proto) } != 0;

@@ -217,7 +217,7 @@ impl View<'_, '_> {
     /// to gRPC and to media dissectors are made (`tshark -q -Y h2`, a tap without a tree).
     fn items_wanted(&self, top: &Tree<'_>) -> bool {
         self.pkt.has_columns()
-            || top.items_wanted(self.pkt, Hf::Proto)
+            || top.items_wanted::<Hf, Ei>(self.pkt, Hf::Proto)
             || crate::h2::user_tables::custom_field_primed(top)
     }
 

@@ -164,7 +164,7 @@ impl FramedDissector for ZooKeeper {
         // Where nothing reads the PDU's items (`tshark -q -Y zookeeper`: a shown tree, a
         // zookeeper field in a filter, column or -e, or expert infos collected would), and
         // no column shows its Info text, the protocol item is all there is to add.
-        if !pkt.has_columns() && !tree.items_wanted(pkt, Hf::Proto) {
+        if !pkt.has_columns() && !tree.items_wanted::<Hf, Ei>(pkt, Hf::Proto) {
             // The write path's items would be faked too, but it feeds `-z zookeeper,writes`.
             if let Some(write) = &write {
                 quorum::render(pkt, &t, write, voters());
