@@ -52,36 +52,9 @@ pub struct PduKey {
     pub index: u32,
 }
 
-/// A map of first-pass decisions by `PduKey`. Its keys are frame numbers and positions,
-/// which the capture's order gives and its bytes cannot choose, so they are hashed with a
-/// multiply-rotate hash (FxHash's) instead of std's SipHash, which costs more than the rest
-/// of the lookup; maps keyed by values read from packets (xids, paths) keep SipHash.
-pub type PduMap<V> =
-    std::collections::HashMap<PduKey, V, std::hash::BuildHasherDefault<PduKeyHasher>>;
-
-/// The hasher of `PduMap` (FxHash's step: rotate, xor, multiply, for each word).
-#[derive(Default)]
-pub struct PduKeyHasher(u64);
-
-impl std::hash::Hasher for PduKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
+/// A map of first-pass decisions by `PduKey` (a [`FastMap`]: SipHash cost more than the
+/// rest of the lookup).
+pub type PduMap<V> = FastMap<PduKey, V>;
 
 /// Which way a segment of a ZooKeeper-family connection goes. The "server" is the peer that
 /// accepted the connection: the ZooKeeper server on the client port, the leader on the

@@ -28,7 +28,7 @@ impl FramedDissector for FramingBaseline {
         let max = REGISTRATION
             .get()
             .map_or(super::DEFAULT_MAX_PDU, |r| r.settings.max_pdu.get());
-        match bytes.first_chunk::<4>().map(|b| u32::from_be_bytes(*b)) {
+        match super::parse::length_prefix(bytes).and_then(|n| u32::try_from(n).ok()) {
             Some(n) if n <= max => PduLen::Exactly(n + 4),
             _ => PduLen::RestOfSegment,
         }

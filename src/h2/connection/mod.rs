@@ -20,7 +20,7 @@ use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::common::{At, FastMap, Nanos, PduKey};
+use crate::common::{At, FastMap, Nanos, PduKey, PduMap};
 use crate::epan::{PduLen, SideSync, StreamStart};
 
 use super::body::{self, DecodeError, Encoding};
@@ -206,7 +206,7 @@ pub struct Connection {
     sides: [Side; 2],
     streams: FastMap<u32, LiveStream>,
     summaries: Vec<StreamSummary>,
-    decisions: FastMap<PduKey, FrameInfo>,
+    decisions: PduMap<FrameInfo>,
     /// First-pass framing answers while a side was resynchronising, keyed by frame and the
     /// number of bytes left in it, so later passes frame the same way.
     skips: FastMap<(u32, u32), u32>,
