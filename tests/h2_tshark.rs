@@ -349,6 +349,30 @@ fn connection_window_follows_data_and_window_updates() {
     assert!(checked >= 20, "only {checked} window values checked");
 }
 
+/// A filter on a field deep in the frame, on an expert item's name, or on the built-in's
+/// names finds the same frames as a tap without a tree (`-q -z io,stat,0,FILTER`, where
+/// `h2` builds only what something reads) as in one pass with a printed summary (which
+/// fills columns, so everything is built).
+#[test]
+fn quiet_filters_find_what_printed_ones_find() {
+    let t = Tshark::new();
+    let capture = repo().join("tests/captures/h2/h2-errors.pcapng");
+    for filter in [
+        "h2",
+        "h2.type == 1",
+        "h2.header.name == \":status\"",
+        "h2.header.index",
+        "h2.flags.end_stream == 1",
+        "h2.status.error",
+        "http2.header.name == \":path\"",
+        "http2.type == 0",
+    ] {
+        let printed = t.count_one_pass(&capture, &[], filter);
+        assert!(printed > 0, "{filter}: no frame in the capture");
+        assert_eq!(t.count_quiet(&capture, &[], filter), printed, "{filter}");
+    }
+}
+
 /// 4xx and 5xx responses carry an expert note also when no tree is built (`-q -z expert`).
 #[test]
 fn error_status_expert_without_a_tree() {

@@ -977,6 +977,22 @@ fn clickhouse_keeper_opcodes_xid64_and_compression() {
         frames("zookeeper.xid == 4294967298 && (zookeeper.response_in || zookeeper.request_in)"),
         2
     );
+    // The same filters as a tap without a tree counts them, where the dissector builds only
+    // what something reads.
+    for filter in [
+        "zookeeper.connect.short_length",
+        "zookeeper.connect.compression == 0",
+        "zookeeper.compressed.not_decoded",
+        "zookeeper.err == -110 && zookeeper.err.reply",
+    ] {
+        let printed = t.count_one_pass(&c, &["-d", rule], filter);
+        assert!(printed > 0, "{filter}: no frame in the capture");
+        assert_eq!(
+            t.count_quiet(&c, &["-d", rule], filter),
+            printed,
+            "{filter}"
+        );
+    }
     assert_eq!(frames("zookeeper.connect.short_length"), 1);
     assert_eq!(frames("zookeeper.connect.compression == 0"), 1);
     // The compressed connection: its version named in the expert, two blocks, opaque.

@@ -236,6 +236,43 @@ impl Tshark {
             .collect()
     }
 
+    /// Number of frames matching `filter` as a tap without a tree counts them
+    /// (`-q -z io,stat,0,FILTER`): no printed tree and no columns, so the dissectors skip
+    /// the items that nothing reads (`Tree::items_wanted`), and only the filter's own fields
+    /// make them build the rest. (`-q -Y FILTER -w` is no such test: tshark then builds the
+    /// columns.) `prefs` go before the statistic (`-d` rules, `-o` preferences); the filter
+    /// must hold no comma.
+    pub fn count_quiet(&self, capture: &Path, prefs: &[&str], filter: &str) -> usize {
+        assert!(
+            !filter.contains(','),
+            "io,stat takes no comma in its filter: {filter}"
+        );
+        let stat = format!("io,stat,0,{filter}");
+        let mut args = vec!["-r", capture.to_str().unwrap()];
+        args.extend_from_slice(prefs);
+        args.extend_from_slice(&["-q", "-z", &stat]);
+        let out = self.ok(&args);
+        // The one interval's row: "| 0.000 <> 0.026 |      5 |  1083 |".
+        let row = out
+            .lines()
+            .find(|l| l.starts_with('|') && l.contains("<>"))
+            .unwrap_or_else(|| panic!("no io,stat row for {filter}:\n{out}"));
+        row.split('|')
+            .nth(2)
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no frame count in {row:?}"))
+    }
+
+    /// Number of frames matching `filter` in one pass that prints their summary lines
+    /// (columns are filled, so the dissectors build every item): what `count_quiet` must
+    /// find as well.
+    pub fn count_one_pass(&self, capture: &Path, prefs: &[&str], filter: &str) -> usize {
+        let mut args = vec!["-r", capture.to_str().unwrap()];
+        args.extend_from_slice(prefs);
+        args.extend_from_slice(&["-Y", filter]);
+        self.ok(&args).lines().count()
+    }
+
     /// Number of lines tshark prints for the frames matching `filter`.
     pub fn count(&self, capture: &Path, filter: &str) -> usize {
         self.ok(&["-r", capture.to_str().unwrap(), "-2", "-Y", filter])

@@ -213,8 +213,9 @@ impl View<'_, '_> {
     }
 
     /// Whether the frame's own items and Info text can be read by anything (see
-    /// `Tree::items_wanted`): else only the protocol item, the experts, and the hand-offs
-    /// to gRPC and to media dissectors are made (`tshark -q -Y h2`, a tap without a tree).
+    /// `Tree::items_wanted`, which counts expert listeners): else only the protocol item
+    /// and the hand-offs to gRPC and to media dissectors are made (`tshark -q -Y h2`, a tap
+    /// without a tree).
     fn items_wanted(&self, top: &Tree<'_>) -> bool {
         self.pkt.has_columns()
             || top.items_wanted::<Hf, Ei>(self.pkt, Hf::Proto)
@@ -227,9 +228,6 @@ impl View<'_, '_> {
         };
         let h = parsed.header;
         if !self.items_wanted(top) {
-            for p in &self.info.problems {
-                self.problem(t, &h, p);
-            }
             self.handoffs(t, top, &parsed.payload);
             return;
         }
