@@ -673,16 +673,7 @@ impl Decoder {
             // Fast path for the commonest representation: an Indexed Header Field whose
             // index fits in its first octet (1..=126) and is in the tables we know.
             if first & 0x80 != 0 && first != 0x80 && first != 0xff {
-                let index = usize::from(first & 0x7f);
-                let known = if let Some(&(name, value)) = STATIC_TABLE.get(index - 1) {
-                    Some((Some(Text::from_static(name)), Text::from_static(value)))
-                } else {
-                    let dynamic = index - 1 - STATIC_TABLE.len();
-                    self.entries
-                        .get(dynamic)
-                        .map(|e| (e.name.clone(), e.value.clone()))
-                };
-                if let Some((name, value)) = known {
+                if let Some((name, value)) = self.known_entry(u32::from(first & 0x7f)) {
                     fields.push(Field {
                         off: offset32(pos),
                         len: 1,
@@ -793,22 +784,30 @@ impl Decoder {
         Ok((bytes, lit.end()))
     }
 
+    /// Entry `n` (`n >= 1`) of the static table or of the dynamic entries we know, as
+    /// `(name, value)`; the name of a dynamic entry may be unknown.
+    #[inline]
+    fn known_entry(&self, n: u32) -> Option<(Option<Text>, Text)> {
+        if n <= STATIC_TABLE_LEN {
+            let (name, value) = static_entry(n)?;
+            return Some((Some(Text::from_static(name)), Text::from_static(value)));
+        }
+        let e = self.entries.get((n - STATIC_TABLE_LEN - 1) as usize)?;
+        Some((e.name.clone(), e.value.clone()))
+    }
+
     /// Resolves index `n` (`n >= 1`) to a name and value.
     fn resolve(&self, n: u32) -> Result<Resolved, HpackErrorKind> {
-        if n <= STATIC_TABLE_LEN {
-            let (name, value) = static_entry(n).ok_or(HpackErrorKind::IndexZero)?;
+        if n == 0 {
+            return Err(HpackErrorKind::IndexZero);
+        }
+        if let Some((name, value)) = self.known_entry(n) {
             return Ok(Resolved {
-                name: Some(Text::from_static(name)),
-                value: Some(Text::from_static(value)),
+                name,
+                value: Some(value),
             });
         }
         let d = (n - STATIC_TABLE_LEN - 1) as usize;
-        if let Some(e) = self.entries.get(d) {
-            return Ok(Resolved {
-                name: e.name.clone(),
-                value: Some(e.value.clone()),
-            });
-        }
         // Beyond what we know: an entry from before the capture, if there can be one that
         // far back (each takes at least ENTRY_OVERHEAD octets of the room left).
         let (possible, bound) = if self.max_size_known {

@@ -10,11 +10,10 @@
 //! - a longer one is an `Rc<[u8]>`, shared by the dynamic table entry and every field that
 //!   refers to it (one allocation, as nghttp2's reference-counted buffers).
 //!
-//! A `Text` is 24 bytes whichever case it is. It dereferences to `[u8]`; equality, order
-//! and hashing are those of the octets, never of the representation.
+//! A `Text` is 24 bytes whichever case it is. It dereferences to `[u8]`; equality is that
+//! of the octets, never of the representation.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -66,15 +65,6 @@ impl Text {
             Repr::Shared(b) => b,
         }
     }
-
-    /// The octets as a shared string, for state that keeps `Rc<[u8]>` (shares the
-    /// allocation of a long string, copies a short one).
-    pub fn to_rc(&self) -> Rc<[u8]> {
-        match &self.0 {
-            Repr::Shared(b) => b.clone(),
-            _ => Rc::from(self.as_bytes()),
-        }
-    }
 }
 
 impl Deref for Text {
@@ -83,19 +73,6 @@ impl Deref for Text {
     #[inline]
     fn deref(&self) -> &[u8] {
         self.as_bytes()
-    }
-}
-
-impl AsRef<[u8]> for Text {
-    #[inline]
-    fn as_ref(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl From<&[u8]> for Text {
-    fn from(bytes: &[u8]) -> Text {
-        Text::copy_from(bytes)
     }
 }
 
@@ -116,18 +93,6 @@ impl PartialEq for Text {
 }
 
 impl Eq for Text {}
-
-impl PartialEq<[u8]> for Text {
-    fn eq(&self, other: &[u8]) -> bool {
-        self.as_bytes() == other
-    }
-}
-
-impl Hash for Text {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state)
-    }
-}
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,7 +123,6 @@ mod tests {
         ];
         for (t, e) in cases.iter().zip(expected) {
             assert_eq!(t.as_bytes(), e);
-            assert_eq!(&*t.to_rc(), e);
             assert_eq!(t, &Text::copy_from(e));
         }
         assert!(matches!(cases[3].0, Repr::Shared(_)));
@@ -171,6 +135,6 @@ mod tests {
     fn a_long_shared_string_is_not_copied() {
         let rc: Rc<[u8]> = Rc::from(&[7u8; 100][..]);
         let t = Text::from(rc.clone());
-        assert!(Rc::ptr_eq(&t.to_rc(), &rc));
+        assert!(std::ptr::eq(t.as_bytes(), &*rc));
     }
 }
