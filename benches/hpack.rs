@@ -396,7 +396,8 @@ fn ours(lists: &[Vec<Vec<u8>>]) -> usize {
                 .fields
                 .iter()
                 .map(|f| {
-                    f.name.as_ref().map_or(0, |n| n.len()) + f.value.as_ref().map_or(0, |v| v.len())
+                    let s = d.strings();
+                    s.get(f.name).map_or(0, <[u8]>::len) + s.get(f.value).map_or(0, <[u8]>::len)
                 })
                 .sum::<usize>();
         }
@@ -418,7 +419,8 @@ fn ours_reused(lists: &[Vec<Vec<u8>>]) -> usize {
             octets += fields
                 .iter()
                 .map(|f| {
-                    f.name.as_ref().map_or(0, |n| n.len()) + f.value.as_ref().map_or(0, |v| v.len())
+                    let s = d.strings();
+                    s.get(f.name).map_or(0, <[u8]>::len) + s.get(f.value).map_or(0, <[u8]>::len)
                 })
                 .sum::<usize>();
         }

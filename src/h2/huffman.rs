@@ -438,12 +438,29 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> 
 /// 2) and never shrunk, so that a buffer reused across strings is not cleared every time;
 /// what follows the output in `buf` is unspecified.
 pub fn decode_to_buffer(input: &[u8], buf: &mut Vec<u8>) -> Result<usize, HuffmanError> {
+    decode_at(input, buf, 0)
+}
+
+/// Decodes a Huffman-coded string and appends it to `out`; returns the decoded length. On
+/// error, `out` is as it was.
+pub fn decode_append(input: &[u8], out: &mut Vec<u8>) -> Result<usize, HuffmanError> {
+    let start = out.len();
+    let r = decode_at(input, out, start);
+    out.truncate(start + *r.as_ref().unwrap_or(&0));
+    r
+}
+
+/// Decodes into `buf` from offset `start` on (growing `buf` to hold the longest possible
+/// output plus 2); returns the decoded length.
+fn decode_at(input: &[u8], buf: &mut Vec<u8>, start: usize) -> Result<usize, HuffmanError> {
     // Two spare octets: every step writes both symbol slots and advances by the count.
-    let need = max_decoded_len(input.len()).saturating_add(2);
+    let need = start
+        .saturating_add(max_decoded_len(input.len()))
+        .saturating_add(2);
     if buf.len() < need {
         buf.resize(need, 0);
     }
-    let mut n = 0usize;
+    let mut n = start;
     let mut state = 0u32;
     for &octet in input {
         let e = TRANSITIONS[(state | u32::from(octet)) as usize];
@@ -463,7 +480,7 @@ pub fn decode_to_buffer(input: &[u8], buf: &mut Vec<u8>) -> Result<usize, Huffma
     }
     let info = STATE_INFO[(state >> 8) as usize];
     if info & INFO_ACCEPT != 0 {
-        Ok(n)
+        Ok(n - start)
     } else if info & INFO_ONES != 0 {
         Err(HuffmanError::PaddingTooLong)
     } else {

@@ -97,9 +97,10 @@ pub fn record(
         }
         Payload::Headers { .. } | Payload::Continuation { .. } if completes_block => {
             let block = info.block.as_deref()?;
+            let strings = conn.strings_of(block);
             match block.role {
                 BlockRole::Request => {
-                    let m = block.value(b":method").unwrap_or(b"");
+                    let m = block.value(strings, b":method").unwrap_or(b"");
                     rec.ticks.push(Tick::new(vec![
                         REQUESTS.into(),
                         String::from_utf8_lossy(m).into_owned(),
@@ -107,7 +108,7 @@ pub fn record(
                 }
                 BlockRole::Response | BlockRole::Informational => {
                     let status = block
-                        .value(b":status")
+                        .value(strings, b":status")
                         .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok())?;
                     let class = class_row(status);
                     rec.ticks.push(Tick::new(vec![

@@ -17,7 +17,7 @@ use crate::h2::body;
 use crate::h2::connection::{Connection, DecodedBlock, FrameInfo, PduRole};
 use crate::h2::fields::Ett;
 use crate::h2::frame::{self, FrameHeader, Padding, Payload, Priority, flag, kind};
-use crate::h2::hpack::{Field, Representation};
+use crate::h2::hpack::{Field, Representation, Strings};
 
 /// The built-in stops decoding a header block after this many fields or decoded octets
 /// (MAX_HTTP2_HEADER_LINES, MAX_HTTP2_HEADER_SIZE).
@@ -169,12 +169,13 @@ impl Ctx<'_, '_> {
         if fields.is_empty() {
             return None;
         }
+        let strings = self.block_strings();
         let mut out = Vec::new();
         for f in fields
             .iter()
             .filter(|f| f.repr != Representation::SizeUpdate)
         {
-            let (name, value) = builtin_name_value(f);
+            let (name, value) = builtin_name_value(strings, f);
             if cfg!(ws_ge_4_2) {
                 out.extend_from_slice(name);
                 out.extend_from_slice(b": ");
@@ -637,9 +638,16 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// The strings that the fields of this frame's header block name.
+    fn block_strings(&self) -> &Strings {
+        self.conn
+            .strings(self.info.block.as_deref().map_or(0, |b| b.dir.into()))
+    }
+
     /// The fields of this frame's part of a header block (None when there is no block).
     fn header_fields(&self) -> Option<Vec<&Field>> {
         let block: &DecodedBlock = self.info.block.as_deref()?;
+        let strings = self.conn.strings_of(block);
         let mut out = Vec::new();
         let mut size = 0usize;
         for f in block.fields_in(self.key) {
@@ -647,7 +655,7 @@ impl Ctx<'_, '_> {
                 break;
             }
             if f.repr != Representation::SizeUpdate {
-                let (name, value) = builtin_name_value(f);
+                let (name, value) = builtin_name_value(strings, f);
                 let len = 8 + name.len() + value.len();
                 if size + len >= MAX_HEADER_SIZE {
                     break;
@@ -671,6 +679,7 @@ impl Ctx<'_, '_> {
         if fields.is_empty() {
             return false;
         }
+        let strings = self.conn.strings_of(block);
         let block_bytes: &[u8] = match &block.joined {
             Some(j) => j,
             None => fragment.of(self.bytes),
@@ -681,7 +690,7 @@ impl Ctx<'_, '_> {
             .iter()
             .filter(|f| f.repr != Representation::SizeUpdate)
             .map(|f| {
-                let (n, v) = builtin_name_value(f);
+                let (n, v) = builtin_name_value(strings, f);
                 8 + n.len() + v.len()
             })
             .sum();
@@ -709,7 +718,7 @@ impl Ctx<'_, '_> {
                 );
                 continue;
             }
-            let (name, value) = builtin_name_value(f);
+            let (name, value) = builtin_name_value(strings, f);
             let name_s = ascii(name);
             let value_s = ascii(value);
             let it = st.add(F::Header, off, len, Enc::Na);

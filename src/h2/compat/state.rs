@@ -13,7 +13,7 @@ use std::rc::Rc;
 use crate::common::{FastMap, FastSet, Nanos, PduKey};
 use crate::h2::body::Encoding;
 use crate::h2::connection::limits::MAX_OPEN_STREAMS;
-use crate::h2::hpack::Field;
+use crate::h2::hpack::{Field, Strings};
 
 /// How the built-in treats one DATA frame's payload (`dissect_http2_data_body`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -254,13 +254,10 @@ pub struct Tracker {
 /// The name and value a header has for the built-in: a field whose entry was inserted
 /// before the capture began is `<unknown>` with an empty value (its 99 placeholder
 /// entries, `fix_partial_header_dissection_support`).
-pub fn builtin_name_value(f: &Field) -> (&[u8], &[u8]) {
+pub fn builtin_name_value<'s>(strings: &'s Strings, f: &Field) -> (&'s [u8], &'s [u8]) {
     (
-        f.name.as_deref().unwrap_or(b"<unknown>"),
-        match (&f.name, &f.value) {
-            (_, Some(v)) => v,
-            _ => b"",
-        },
+        strings.get(f.name).unwrap_or(b"<unknown>"),
+        strings.get(f.value).unwrap_or(b""),
     )
 }
 
@@ -437,6 +434,7 @@ impl Tracker {
         stream: u32,
         time: Nanos,
         fields: impl Iterator<Item = &'f Field>,
+        strings: &Strings,
         is_streaming_type: &dyn Fn(&str) -> bool,
     ) -> u32 {
         let dir = dir & 1;
@@ -456,7 +454,7 @@ impl Tracker {
                 if f.repr == crate::h2::hpack::Representation::SizeUpdate {
                     continue;
                 }
-                let (name, value) = builtin_name_value(f);
+                let (name, value) = builtin_name_value(strings, f);
                 if track_names && !ow.names.iter().any(|n| **n == *name) {
                     ow.names.push(Rc::from(name));
                 }

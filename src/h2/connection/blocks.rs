@@ -24,6 +24,9 @@ pub struct DecodedBlock {
     /// The stream whose headers these are (for PUSH_PROMISE: the promised stream).
     pub stream: u32,
     pub role: BlockRole,
+    /// The side that sent it (a `Dir`, 0 or 1): its decoder's [`Strings`] hold the fields'
+    /// strings ([`Connection::strings_of`]).
+    pub dir: u8,
     /// False for the part of a block decoded so far (shown on the first pass in a frame
     /// whose block continues); later passes show the complete block.
     pub complete: bool,
@@ -70,13 +73,30 @@ impl DecodedBlock {
             .filter(move |f| range.is_some_and(|(start, end)| f.end() > start && f.end() <= end))
     }
 
-    /// The first value of a header name (pseudo-headers included).
-    pub fn value(&self, name: &[u8]) -> Option<&[u8]> {
-        self.decoded
-            .fields
-            .iter()
-            .find(|f| f.name.as_deref() == Some(name))
-            .and_then(|f| f.value.as_deref())
+    /// The first value of a header name (pseudo-headers included); `strings` are the
+    /// block's ([`Connection::strings_of`]).
+    pub fn value<'s>(&self, strings: &'s Strings, name: &[u8]) -> Option<&'s [u8]> {
+        first_value(&self.decoded.fields, strings, name)
+    }
+}
+
+/// The first value of header `name` among `fields`, whose strings are in `strings`.
+pub fn first_value<'s>(fields: &[Field], strings: &'s Strings, name: &[u8]) -> Option<&'s [u8]> {
+    fields
+        .iter()
+        .find(|f| strings.get(f.name) == Some(name))
+        .and_then(|f| strings.get(f.value))
+}
+
+impl Connection {
+    /// The strings that the fields of the blocks sent by side `dir` name.
+    pub fn strings(&self, dir: Dir) -> &Strings {
+        self.sides[dir & 1].hpack.strings()
+    }
+
+    /// The strings that `block`'s fields name.
+    pub fn strings_of(&self, block: &DecodedBlock) -> &Strings {
+        self.strings(Dir::from(block.dir))
     }
 }
 
@@ -131,23 +151,17 @@ pub(super) struct BlockFields {
 }
 
 impl BlockFields {
-    fn of(decoded: &HeaderBlock) -> BlockFields {
-        let field = |name: &[u8]| -> Option<Text> {
-            decoded
-                .fields
-                .iter()
-                .find(|f| f.name.as_deref() == Some(name))
-                .and_then(|f| f.value.clone())
-        };
+    fn of(decoded: &HeaderBlock, strings: &Strings) -> BlockFields {
+        let field = |name: &[u8]| first_value(&decoded.fields, strings, name);
         BlockFields {
-            method: field(b":method"),
+            method: field(b":method").map(Text::copy_from),
             status: field(b":status")
-                .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u16>().ok()),
-            path: field(b":path"),
-            content_type: field(b"content-type"),
-            content_encoding: field(b"content-encoding").and_then(|v| Encoding::from_header(&v)),
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok()),
+            path: field(b":path").map(Text::copy_from),
+            content_type: field(b"content-type").map(Text::copy_from),
+            content_encoding: field(b"content-encoding").and_then(Encoding::from_header),
             content_length: field(b"content-length")
-                .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse::<u64>().ok()),
+                .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok()),
             unknown: decoded.fields.iter().any(|f| f.is_unknown()),
         }
     }
@@ -299,6 +313,7 @@ impl Connection {
                 block.stream,
                 time,
                 block.progress.fields()[before..].iter(),
+                self.sides[dir].hpack.strings(),
                 &streaming_type,
             );
             // Later passes show the pairing and URI as the first pass leaves them.
@@ -338,6 +353,7 @@ impl Connection {
         let hpack = &self.sides[dir].hpack;
         Some(Rc::new(DecodedBlock {
             stream: block.promised.unwrap_or(block.stream),
+            dir: (dir & 1) as u8,
             role: BlockRole::Unknown,
             complete: false,
             joined: block.joined(),
@@ -373,7 +389,7 @@ impl Connection {
             }
             // Table insertions in the skipped block are lost: later references to the
             // dynamic table are unknown from here on.
-            self.sides[dir].hpack = Decoder::new_mid_stream();
+            self.sides[dir].hpack.restart_mid_stream();
             return;
         }
         // Decoded as the fragments came (`on_fragment`).
@@ -382,7 +398,7 @@ impl Connection {
             info.problems.push(Problem::Hpack(e.to_string()));
         }
         let stream_id = block.promised.unwrap_or(block.stream);
-        let fields = BlockFields::of(&decoded);
+        let fields = BlockFields::of(&decoded, self.sides[dir].hpack.strings());
         let role = self.block_role(&block, &fields, dir, stream_id);
         match role {
             BlockRole::Request => self.set_client(dir),
@@ -410,6 +426,7 @@ impl Connection {
         self.block_on_stream(key, dir, time, &block, stream_id, role, fields, info);
         let decoded = Rc::new(DecodedBlock {
             stream: stream_id,
+            dir: (dir & 1) as u8,
             role,
             complete: true,
             joined: block.joined(),

@@ -30,7 +30,7 @@ use super::frame::{
     PayloadError, flag, kind, setting,
 };
 use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
-use super::hpack::{Decoder, HeaderBlock, Progress, Text};
+use super::hpack::{Decoder, Field, HeaderBlock, Progress, Strings, Text};
 
 mod blocks;
 mod flow;

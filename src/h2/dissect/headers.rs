@@ -15,10 +15,10 @@ pub(super) struct BlockView<'a> {
 
 /// A request block's URI as the built-in http2 builds it: `scheme://authority path`, the
 /// authority alone for CONNECT; none without an authority (or a path, but for CONNECT).
-pub(super) fn full_uri(block: &DecodedBlock) -> Option<String> {
-    let text = |name: &[u8]| block.value(name).map(String::from_utf8_lossy);
+pub(super) fn full_uri(block: &DecodedBlock, strings: &Strings) -> Option<String> {
+    let text = |name: &[u8]| block.value(strings, name).map(String::from_utf8_lossy);
     let authority = text(b":authority")?;
-    if block.value(b":method") == Some(b"CONNECT") {
+    if block.value(strings, b":method") == Some(b"CONNECT") {
         return Some(authority.into_owned());
     }
     let path = text(b":path")?;
@@ -127,10 +127,11 @@ impl View<'_, '_> {
             return;
         }
         self.pairing(t);
+        let strings = self.conn.strings_of(block);
         match block.role {
             BlockRole::Request | BlockRole::PushRequest => {
-                let m = block.value(b":method").unwrap_or(b"?");
-                let p = block.value(b":path").unwrap_or(b"");
+                let m = block.value(strings, b":method").unwrap_or(b"?");
+                let p = block.value(strings, b":path").unwrap_or(b"");
                 let _ = write!(
                     info,
                     ": {} {}",
@@ -139,7 +140,7 @@ impl View<'_, '_> {
                 );
             }
             BlockRole::Response | BlockRole::Informational => {
-                let s = block.value(b":status").unwrap_or(b"?");
+                let s = block.value(strings, b":status").unwrap_or(b"?");
                 let s = String::from_utf8_lossy(s);
                 let reason = s.parse::<u16>().ok().and_then(reason_phrase).unwrap_or("");
                 let _ = write!(info, ": {s} {reason}");
@@ -167,8 +168,9 @@ impl View<'_, '_> {
         // Otherwise (`tshark -q -Y h2`, the summary pass) epan would fake every item, and
         // building them (strings, labels) would be most of h2's work for nothing.
         if header_items_wanted(t) {
+            let strings = self.conn.strings_of(block);
             for f in block.decoded.fields.iter().filter(|f| in_this_frame(f)) {
-                self.header_field(t, view, f);
+                self.header_field(t, view, strings, f);
             }
         } else if t.is_visible() {
             // Their expert notes still count (`-z expert`, the GUI's first pass).
@@ -187,9 +189,10 @@ impl View<'_, '_> {
         if !completing {
             return;
         }
+        let strings = self.conn.strings_of(block);
         // Also without a tree: `tshark -q -z expert` counts it.
         if let Some(code) = block
-            .value(b":status")
+            .value(strings, b":status")
             .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok())
             .filter(|&c| c >= 400)
         {
@@ -203,7 +206,7 @@ impl View<'_, '_> {
         }
         t.add_u32(Hf::BlockRole, 0, 0, block.role as u32)
             .generated();
-        if let Some(uri) = full_uri(block) {
+        if let Some(uri) = full_uri(block, strings) {
             t.add_string(Hf::FullUri, 0, 0, &uri).generated();
         }
         let count = block
@@ -225,11 +228,11 @@ impl View<'_, '_> {
                 &format!("HPACK decoding error: {e}; the rest of the block is not decoded"),
             );
         }
-        if let Some(s) = block.value(b"grpc-status")
+        if let Some(s) = block.value(strings, b"grpc-status")
             && let Ok(code) = std::str::from_utf8(s).unwrap_or("").parse::<u32>()
         {
             let it = t.add_u32(Hf::GrpcStatus, 0, 0, code).generated();
-            if let Some(m) = block.value(b"grpc-message") {
+            if let Some(m) = block.value(strings, b"grpc-message") {
                 t.add_string(Hf::GrpcStatusMessage, 0, 0, &String::from_utf8_lossy(m))
                     .generated();
             }
@@ -239,7 +242,13 @@ impl View<'_, '_> {
         }
     }
 
-    pub(super) fn header_field(&self, t: &Tree<'_>, view: &BlockView<'_>, f: &hpack::Field) {
+    pub(super) fn header_field(
+        &self,
+        t: &Tree<'_>,
+        view: &BlockView<'_>,
+        strings: &Strings,
+        f: &hpack::Field,
+    ) {
         let (bt, base) = (&view.tree, view.base);
         // Where the index and literals lie is read again from the block's octets.
         let layout = f.layout(view.bytes);
@@ -261,13 +270,10 @@ impl View<'_, '_> {
             ht.add_u32(Hf::HeaderTableSizeUpdate, off, len, size);
             return;
         }
-        let name = f
-            .name
-            .as_deref()
-            .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
-        let value = f
-            .value
-            .as_deref()
+        let name_bytes = strings.get(f.name);
+        let name = name_bytes.map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
+        let value = strings
+            .get(f.value)
             .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
         // The pair as one string value, so that a filter can match name and value together
         // when a block holds several headers. Its label is the field's own ("Header: name:
@@ -306,7 +312,7 @@ impl View<'_, '_> {
             it.expert(self.pkt, Ei::UnknownEntry, UNKNOWN_ENTRY);
         }
         // The common headers get fields of their own, for filters and columns.
-        let named = match f.name.as_deref() {
+        let named = match name_bytes {
             Some(b":method") => Some(Hf::Method),
             Some(b":path") => Some(Hf::Path),
             Some(b":authority") => Some(Hf::Authority),
@@ -321,11 +327,7 @@ impl View<'_, '_> {
             _ => None,
         };
         // The user's own header fields (h2.headers.<name>).
-        if let Some(c) = f
-            .name
-            .as_deref()
-            .and_then(crate::h2::user_tables::custom_field)
-        {
+        if let Some(c) = name_bytes.and_then(crate::h2::user_tables::custom_field) {
             if !c.numeric {
                 t.add_string(c.field, 0, 0, &value).generated();
             } else if let Ok(n) = value.trim().parse::<u64>() {
@@ -336,11 +338,7 @@ impl View<'_, '_> {
             t.add_string(field, 0, 0, &value).generated();
         }
         // A common header's own field, under the header (over its value's octets).
-        if let Some(field) = f
-            .name
-            .as_deref()
-            .and_then(crate::h2::fields::named_header_field)
-        {
+        if let Some(field) = name_bytes.and_then(crate::h2::fields::named_header_field) {
             let (v_off, v_len) = value_span;
             if field == Hf::HdrContentLength {
                 if let Ok(n) = value.trim().parse::<u64>() {

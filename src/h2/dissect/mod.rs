@@ -16,7 +16,7 @@ use super::connection::{
 use super::fields::{Ei, Ett, Hf};
 use super::frame::{self, FrameHeader, Padding, Payload, Priority, flag, kind};
 use super::grpc::{self, Completed, GrpcFrame};
-use super::hpack::{self, Representation};
+use super::hpack::{self, Representation, Strings};
 use crate::common::{At, PduKey, Span};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 

@@ -23,14 +23,16 @@
 //! (1 MiB) whatever SETTINGS_HEADER_TABLE_SIZE announces (up to 2^32-1); size updates above
 //! the cap are errors. A decoded string is at most 8/5 of its encoded length, and a length is
 //! checked against the block before anything is allocated. A block of `n` octets yields at
-//! most `n` fields; a field's strings are shared with the table, not copied ([`Text`]: static
-//! table strings and short ones cost no allocation, longer ones one `Rc` for table and fields).
+//! most `n` fields; a field's strings are not copied: it names them with two [`Str`]s, which
+//! the direction's [`Strings`] (every literal, once) or the static table resolve.
 
 use super::huffman::{self, HuffmanError};
 use std::collections::VecDeque;
 use std::fmt;
 
+mod strings;
 mod text;
+pub use strings::{Str, Strings};
 pub use text::{INLINE_CAPACITY, Text};
 
 /// SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 6.5.2), the table size at the start
@@ -211,9 +213,10 @@ impl Literal {
 /// One decoded representation, as kept for the life of a capture: what only the decoder
 /// knew when it decoded the block (the resolved name and value, the table size after), and
 /// where the representation lies. Where its parts lie inside it (index, literals, new size)
-/// is re-read from the block's own octets by [`Field::layout`] when the field is shown, so a
-/// field costs 48 bytes, not the 88 it would with its layout stored.
-#[derive(Debug, Clone, PartialEq)]
+/// is re-read from the block's own octets by [`Field::layout`] when the field is shown, and
+/// its strings are [`Str`]s into the direction's [`Strings`], so a field is 32 bytes of
+/// plain integers.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Field {
     /// Offset of the representation's first octet in the block.
     pub off: u32,
@@ -223,11 +226,11 @@ pub struct Field {
     /// The dynamic table size in octets after this representation (see
     /// [`Decoder::table_size`]).
     pub table_size_after: u32,
-    /// The header name. `None` for a size update, and for a reference to a dynamic entry
-    /// that was inserted before the capture started (mid-stream decoder): unknown.
-    pub name: Option<Text>,
-    /// The header value; `None` as for `name` (for a literal it is always known).
-    pub value: Option<Text>,
+    /// The header name: [`Str::UNKNOWN`] for a size update, and for a reference to a
+    /// dynamic entry that was inserted before the capture started (mid-stream decoder).
+    pub name: Str,
+    /// The header value; unknown as for `name` (for a literal it is always known).
+    pub value: Str,
 }
 
 /// Where the parts of one representation lie, read from the block's octets.
@@ -250,7 +253,7 @@ impl Field {
     /// A header field (not a size update) whose name or value is unknown because it refers
     /// to a dynamic entry older than the capture.
     pub fn is_unknown(&self) -> bool {
-        self.repr != Representation::SizeUpdate && (self.name.is_none() || self.value.is_none())
+        self.repr != Representation::SizeUpdate && !(self.name.is_known() && self.value.is_known())
     }
 
     /// Offset just after the representation.
@@ -393,13 +396,13 @@ impl Progress {
     }
 }
 
-/// A dynamic table entry. `name` is `None` when it was inserted by a literal whose name
+/// A dynamic table entry. `name` is unknown when it was inserted by a literal whose name
 /// index referred to an entry older than the capture; its `size` then leaves the name out (a
 /// lower bound).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    name: Option<Text>,
-    value: Text,
+    name: Str,
+    value: Str,
     size: u32,
 }
 
@@ -427,8 +430,9 @@ pub struct Decoder {
     unknown_names: usize,
     /// The limit was lowered below `max_size`: the next block must start with a size update.
     update_required: bool,
-    /// Reused for Huffman decoding.
-    scratch: Vec<u8>,
+    /// The octets of every literal decoded, kept for the fields that name them. Kept
+    /// across [`Decoder::restart_mid_stream`].
+    strings: Strings,
     /// Reused by [`Decoder::decode_block`] for the fields of one block.
     block_fields: Vec<Field>,
 }
@@ -439,10 +443,10 @@ impl Default for Decoder {
     }
 }
 
-/// What an index resolves to.
+/// What an index resolves to (both unknown for an entry from before the capture).
 struct Resolved {
-    name: Option<Text>,
-    value: Option<Text>,
+    name: Str,
+    value: Str,
 }
 
 /// Result of one step, or the error kind and the offset of the offending element.
@@ -516,7 +520,7 @@ impl Decoder {
             unknown_tail: false,
             unknown_names: 0,
             update_required: false,
-            scratch: Vec::new(),
+            strings: Strings::default(),
             block_fields: Vec::new(),
         }
     }
@@ -544,6 +548,21 @@ impl Decoder {
             unknown_tail: true,
             ..Decoder::new()
         }
+    }
+
+    /// Starts over as [`Decoder::new_mid_stream`] (after a block we could not decode, whose
+    /// table insertions are lost), keeping the strings that earlier fields name.
+    pub fn restart_mid_stream(&mut self) {
+        let strings = std::mem::take(&mut self.strings);
+        *self = Decoder {
+            strings,
+            ..Decoder::new_mid_stream()
+        };
+    }
+
+    /// The octets of the strings that this decoder's fields name.
+    pub fn strings(&self) -> &Strings {
+        &self.strings
     }
 
     /// Sets the protocol limit on the table size: SETTINGS_HEADER_TABLE_SIZE of the side
@@ -603,7 +622,12 @@ impl Decoder {
     /// The dynamic table we know, newest (index 62) first, as `(name, value)`; `name` is
     /// `None` if unknown.
     pub fn dynamic_entries(&self) -> impl Iterator<Item = (Option<&[u8]>, &[u8])> + '_ {
-        self.entries.iter().map(|e| (e.name.as_deref(), &*e.value))
+        self.entries.iter().map(|e| {
+            (
+                self.strings.get(e.name),
+                self.strings.get(e.value).unwrap_or_default(),
+            )
+        })
     }
 
     /// Decodes one complete header block, applying it to the table. Never panics; stops at
@@ -680,13 +704,14 @@ impl Decoder {
                         repr: Representation::Indexed,
                         table_size_after: self.size,
                         name,
-                        value: Some(value),
+                        value,
                     });
                     header_seen = true;
                     pos += 1;
                     continue;
                 }
             }
+            let mark = self.strings.mark();
             match self.representation(block, pos, header_seen, fields) {
                 Ok((repr, next)) => {
                     if repr == Representation::SizeUpdate {
@@ -697,8 +722,12 @@ impl Decoder {
                     pos = next;
                 }
                 // Nothing of a cut-off representation was applied: retry with more octets.
-                Err((HpackErrorKind::Truncated, _)) if !last => break,
+                Err((HpackErrorKind::Truncated, _)) if !last => {
+                    self.strings.rewind(mark);
+                    break;
+                }
                 Err((kind, at)) => {
+                    self.strings.rewind(mark);
                     progress.error = Some(HpackError { kind, off: pos, at });
                     break;
                 }
@@ -706,9 +735,6 @@ impl Decoder {
         }
         progress.pos = pos;
         progress.header_seen = header_seen;
-        if self.scratch.capacity() > 1 << 16 {
-            self.scratch = Vec::new();
-        }
     }
 
     /// Decodes the representation at `start` (`start < block.len()`), appends it to
@@ -727,8 +753,8 @@ impl Decoder {
             return Err((HpackErrorKind::SizeUpdateNotAtStart, start));
         }
         let (n, mut pos) = decode_integer(block, start, prefix).map_err(|k| (k, start))?;
-        let mut name = None;
-        let mut value = None;
+        let mut name = Str::UNKNOWN;
+        let mut value = Str::UNKNOWN;
         match repr {
             Representation::SizeUpdate => {
                 self.size_update(n).map_err(|k| (k, start))?;
@@ -744,7 +770,7 @@ impl Decoder {
             _ => {
                 if n == 0 {
                     let (bytes, next) = self.literal(block, pos)?;
-                    name = Some(bytes);
+                    name = bytes;
                     pos = next;
                 } else {
                     name = self.resolve(n).map_err(|k| (k, start))?.name;
@@ -752,9 +778,9 @@ impl Decoder {
                 let (bytes, next) = self.literal(block, pos)?;
                 pos = next;
                 if repr == Representation::LiteralIncremental {
-                    self.insert(name.clone(), bytes.clone());
+                    self.insert(name, bytes);
                 }
-                value = Some(bytes);
+                value = bytes;
             }
         }
         fields.push(Field {
@@ -768,18 +794,20 @@ impl Decoder {
         Ok((repr, pos))
     }
 
-    /// Decodes the string literal at `pos`: its octets and the offset after it.
-    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Text, usize)> {
+    /// Decodes the string literal at `pos` into the strings: where it is kept, and the
+    /// offset after it.
+    fn literal(&mut self, block: &[u8], pos: usize) -> Step<(Str, usize)> {
         let lit = literal_header(block, pos).map_err(|k| (k, pos))?;
         let raw = block
             .get(lit.data_off()..lit.end())
             .ok_or((HpackErrorKind::Truncated, pos))?;
         let bytes = if lit.huffman {
-            let n = huffman::decode_to_buffer(raw, &mut self.scratch)
+            let mark = self.strings.mark();
+            huffman::decode_append(raw, self.strings.buffer())
                 .map_err(|e| (HpackErrorKind::Huffman(e), pos))?;
-            Text::copy_from(self.scratch.get(..n).unwrap_or_default())
+            self.strings.seal(mark)
         } else {
-            Text::copy_from(raw)
+            self.strings.push(raw)
         };
         Ok((bytes, lit.end()))
     }
@@ -787,13 +815,15 @@ impl Decoder {
     /// Entry `n` (`n >= 1`) of the static table or of the dynamic entries we know, as
     /// `(name, value)`; the name of a dynamic entry may be unknown.
     #[inline]
-    fn known_entry(&self, n: u32) -> Option<(Option<Text>, Text)> {
+    fn known_entry(&self, n: u32) -> Option<(Str, Str)> {
         if n <= STATIC_TABLE_LEN {
-            let (name, value) = static_entry(n)?;
-            return Some((Some(Text::from_static(name)), Text::from_static(value)));
+            if n == 0 {
+                return None;
+            }
+            return Some((Str::static_name(n), Str::static_value(n)));
         }
         let e = self.entries.get((n - STATIC_TABLE_LEN - 1) as usize)?;
-        Some((e.name.clone(), e.value.clone()))
+        Some((e.name, e.value))
     }
 
     /// Resolves index `n` (`n >= 1`) to a name and value.
@@ -802,10 +832,7 @@ impl Decoder {
             return Err(HpackErrorKind::IndexZero);
         }
         if let Some((name, value)) = self.known_entry(n) {
-            return Ok(Resolved {
-                name,
-                value: Some(value),
-            });
+            return Ok(Resolved { name, value });
         }
         let d = (n - STATIC_TABLE_LEN - 1) as usize;
         // Beyond what we know: an entry from before the capture, if there can be one that
@@ -820,8 +847,8 @@ impl Decoder {
         let room = (bound.saturating_sub(self.size) / ENTRY_OVERHEAD) as usize;
         if possible && d - self.entries.len() < room {
             return Ok(Resolved {
-                name: None,
-                value: None,
+                name: Str::UNKNOWN,
+                value: Str::UNKNOWN,
             });
         }
         Err(HpackErrorKind::IndexOutOfRange { index: n })
@@ -862,7 +889,7 @@ impl Decoder {
             match self.entries.pop_back() {
                 Some(e) => {
                     self.size -= e.size;
-                    if e.name.is_none() {
+                    if !e.name.is_known() {
                         self.unknown_names -= 1;
                     }
                 }
@@ -884,9 +911,8 @@ impl Decoder {
 
     /// Inserts an entry (RFC 7541 4.4): evicts until it fits, or empties the table if it
     /// cannot fit at all.
-    fn insert(&mut self, name: Option<Text>, value: Text) {
-        let name_len = name.as_ref().map_or(0, |n| n.len() as u64);
-        let size = name_len + value.len() as u64 + u64::from(ENTRY_OVERHEAD);
+    fn insert(&mut self, name: Str, value: Str) {
+        let size = name.len() as u64 + value.len() as u64 + u64::from(ENTRY_OVERHEAD);
         if size > u64::from(self.max_size) {
             self.entries.clear();
             self.size = 0;
@@ -897,8 +923,12 @@ impl Decoder {
         // size <= max_size <= u32::MAX.
         let size = size as u32;
         self.evict_to(self.max_size - size);
-        if name.is_none() {
+        if !name.is_known() {
             self.unknown_names += 1;
+        }
+        if self.entries.capacity() == 0 {
+            // Real tables hold tens of entries: skip the doublings from 4.
+            self.entries.reserve(16);
         }
         self.entries.push_front(Entry { name, value, size });
         self.size += size;

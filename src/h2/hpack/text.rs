@@ -1,14 +1,13 @@
-//! [`Text`]: a header name or value as the decoder hands it out and keeps it, without an
-//! allocation for what real traffic mostly carries.
+//! [`Text`]: an owned header name or value, for what is kept apart from the decoded
+//! blocks (a stream's method, path and content type), without an allocation for what real
+//! traffic mostly carries. Decoded fields themselves name their strings with
+//! [`super::Str`]s.
 //!
-//! A decoded field is kept for the whole capture, so its strings are shared, not copied.
 //! Three cases, cheapest first:
-//! - a string of the static table (RFC 7541 Appendix A) is a `&'static` slice: resolving
-//!   `:method: GET` costs no allocation and no reference count;
-//! - a string of at most [`INLINE_CAPACITY`] octets (`:path: /page00.html`, `200`,
-//!   `content-length` values, short tokens) lives inside the `Text` itself;
-//! - a longer one is an `Rc<[u8]>`, shared by the dynamic table entry and every field that
-//!   refers to it (one allocation, as nghttp2's reference-counted buffers).
+//! - `'static` octets (a static table string) are a `&'static` slice;
+//! - a string of at most [`INLINE_CAPACITY`] octets (`/page00.html`, `GET`,
+//!   `application/grpc`) lives inside the `Text` itself;
+//! - a longer one is an `Rc<[u8]>`, shared by every clone.
 //!
 //! A `Text` is 24 bytes whichever case it is. It dereferences to `[u8]`; equality is that
 //! of the octets, never of the representation.
