@@ -10,7 +10,7 @@ use std::rc::Rc;
 use zkh2::common::{PduKey, Span};
 use zkh2::h2::connection::{Connection, Dir, FrameInfo, Framing, limits};
 use zkh2::h2::frame::{self, HEADER_LEN, Padding, Payload};
-use zkh2::h2::hpack::{Decoder, HeaderBlock, Representation, TABLE_SIZE_CAP};
+use zkh2::h2::hpack::{Decoder, HeaderBlock, Representation, Strings, TABLE_SIZE_CAP};
 
 // ---------------------------------------------------------------------------------------
 // h2_frame
@@ -235,7 +235,11 @@ pub fn hpack(data: &[u8]) {
     );
 }
 
-fn run_hpack(ops: &[Op<'_>], mid_stream: bool) -> Vec<HeaderBlock> {
+/// A decoded name or value, read out of the decoder's strings.
+type Resolved = Option<Vec<u8>>;
+
+/// Each block decoded, with the names and values of its fields read out.
+fn run_hpack(ops: &[Op<'_>], mid_stream: bool) -> Vec<(HeaderBlock, Vec<(Resolved, Resolved)>)> {
     let mut d = if mid_stream {
         Decoder::new_mid_stream()
     } else {
@@ -247,8 +251,14 @@ fn run_hpack(ops: &[Op<'_>], mid_stream: bool) -> Vec<HeaderBlock> {
             Op::Limit(n) => d.set_max_table_size_limit(*n),
             Op::Block(block) => {
                 let hb = d.decode_block(block);
-                check_block(block, &hb, mid_stream);
-                out.push(hb);
+                check_block(d.strings(), block, &hb, mid_stream);
+                let read = |s| d.strings().get(s).map(<[u8]>::to_vec);
+                let strings = hb
+                    .fields
+                    .iter()
+                    .map(|f| (read(f.name), read(f.value)))
+                    .collect();
+                out.push((hb, strings));
             }
         }
         check_table(&d);
@@ -274,7 +284,7 @@ fn check_table(d: &Decoder) {
     assert_eq!(d.dynamic_entries().count(), d.table_len());
 }
 
-fn check_block(block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
+fn check_block(strings: &Strings, block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
     let mut pos = 0usize;
     for f in &hb.fields {
         assert_eq!(f.off as usize, pos, "fields not contiguous");
@@ -285,8 +295,8 @@ fn check_block(block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
         // literals: each decodes to the field's name or value.
         let layout = f.layout(block);
         for (lit, text) in [
-            (layout.name_literal, &f.name),
-            (layout.value_literal, &f.value),
+            (layout.name_literal, f.name),
+            (layout.value_literal, f.value),
         ] {
             let Some(lit) = lit else { continue };
             assert!(
@@ -303,14 +313,14 @@ fn check_block(block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
                 raw.to_vec()
             };
             assert_eq!(
-                text.as_deref(),
+                strings.get(text),
                 Some(&decoded[..]),
                 "literal re-read differs"
             );
         }
         match f.repr {
             Representation::SizeUpdate => {
-                assert!(layout.new_size.is_some() && f.name.is_none() && f.value.is_none())
+                assert!(layout.new_size.is_some() && !f.name.is_known() && !f.value.is_known())
             }
             _ => {
                 assert!(layout.new_size.is_none());
@@ -325,7 +335,7 @@ fn check_block(block: &[u8], hb: &HeaderBlock, mid_stream: bool) {
                     assert!(layout.value_literal.is_some(), "literal without its value");
                 }
                 if layout.value_literal.is_some() {
-                    assert!(f.value.is_some(), "literal value unknown");
+                    assert!(f.value.is_known(), "literal value unknown");
                 }
                 if !mid_stream {
                     assert!(!f.is_unknown(), "unknown entry without a mid-stream start");

@@ -424,7 +424,8 @@ impl Tracker {
         }
     }
 
-    /// The header fields that the built-in decodes in one frame (HEADERS, CONTINUATION or
+    /// The header fields (name and value as the built-in reads them, size updates left out)
+    /// that the built-in decodes in one frame (HEADERS, CONTINUATION or
     /// PUSH_PROMISE) of `stream` (for PUSH_PROMISE: the stream it was sent on). Returns the
     /// stream whose pairing the fields may have changed.
     pub fn header_fields<'f>(
@@ -433,8 +434,7 @@ impl Tracker {
         dir: usize,
         stream: u32,
         time: Nanos,
-        fields: impl Iterator<Item = &'f Field>,
-        strings: &Strings,
+        fields: impl Iterator<Item = (&'f [u8], &'f [u8])>,
         is_streaming_type: &dyn Fn(&str) -> bool,
     ) -> u32 {
         let dir = dir & 1;
@@ -450,11 +450,7 @@ impl Tracker {
         let track_names = self.track_names;
         {
             let ow = self.stream(stream).way(dir);
-            for f in fields {
-                if f.repr == crate::h2::hpack::Representation::SizeUpdate {
-                    continue;
-                }
-                let (name, value) = builtin_name_value(strings, f);
+            for (name, value) in fields {
                 if track_names && !ow.names.iter().any(|n| **n == *name) {
                     ow.names.push(Rc::from(name));
                 }

@@ -307,13 +307,16 @@ impl Connection {
             side.hpack
                 .decode_more(&block.bytes, &mut block.progress, end_headers);
             let streaming_type = self.streaming_type();
+            let strings = self.sides[dir].hpack.strings();
             let target = self.builtin.header_fields(
                 key,
                 dir,
                 block.stream,
                 time,
-                block.progress.fields()[before..].iter(),
-                self.sides[dir].hpack.strings(),
+                block.progress.fields()[before..]
+                    .iter()
+                    .filter(|f| f.repr != Representation::SizeUpdate)
+                    .map(|f| builtin_name_value(strings, f)),
                 &streaming_type,
             );
             // Later passes show the pairing and URI as the first pass leaves them.

@@ -24,13 +24,13 @@ use crate::common::{At, FastMap, Nanos, PduKey, PduMap};
 use crate::epan::{PduLen, SideSync, StreamStart};
 
 use super::body::{self, DecodeError, Encoding};
-use super::compat::state::{CompatFrame, DataMode, HeaderFrame, Tracker};
+use super::compat::state::{CompatFrame, DataMode, HeaderFrame, Tracker, builtin_name_value};
 use super::frame::{
     self, FrameHeader, HEADER_LEN, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, Payload,
     PayloadError, flag, kind, setting,
 };
 use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
-use super::hpack::{Decoder, Field, HeaderBlock, Progress, Strings, Text};
+use super::hpack::{Decoder, Field, HeaderBlock, Progress, Representation, Strings, Text};
 
 mod blocks;
 mod flow;
