@@ -110,8 +110,9 @@ struct Extra {
     ping_peer: Option<(u32, Option<Nanos>)>,
     /// What `compat` needs to show the frame as the built-in does.
     compat: CompatFrame,
-    /// DATA of a gRPC stream: the messages it ends, holds and begins.
-    grpc: Option<GrpcFrame>,
+    /// DATA of a gRPC stream: the messages it ends, holds and begins (boxed: the other
+    /// frames that need an `Extra`, those that complete a body for `compat`, are many).
+    grpc: Option<Box<GrpcFrame>>,
 }
 
 impl FrameInfo {
@@ -140,7 +141,7 @@ impl FrameInfo {
 
     /// DATA of a gRPC stream: the messages it ends, holds and begins.
     pub fn grpc(&self) -> Option<&GrpcFrame> {
-        self.extra.as_ref().and_then(|e| e.grpc.as_ref())
+        self.extra.as_ref().and_then(|e| e.grpc.as_deref())
     }
 
     /// What `compat` needs beyond the common facts (None for most frames).

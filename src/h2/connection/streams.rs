@@ -254,11 +254,11 @@ impl Connection {
                     GrpcFraming::Binary(f) => (f.frame(frame, data, end, body_limit), Vec::new()),
                     GrpcFraming::Text(f) => f.frame(frame, data, end, body_limit),
                 };
-                info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
+                info.extra.get_or_insert_default().grpc = Some(Box::new(GrpcFrame {
                     parts,
                     context: context.clone(),
                     decoded,
-                });
+                }));
             }
             None => {
                 let room = body_limit.saturating_sub(buf.data.len());
@@ -312,14 +312,14 @@ impl Connection {
                 GrpcFraming::Text(f) => f.missing(),
             }
         {
-            info.extra.get_or_insert_default().grpc = Some(GrpcFrame {
+            info.extra.get_or_insert_default().grpc = Some(Box::new(GrpcFrame {
                 parts: FrameParts {
                     missing_at_end: Some(missing),
                     ..Default::default()
                 },
                 context: context.clone(),
                 decoded: Vec::new(),
-            });
+            }));
         }
         let in_frame = by_data && buf.frames == 1;
         let kept = buf.data.len();
