@@ -57,7 +57,7 @@ fn connection(w: &Workload) -> u64 {
             index: p.index,
         };
         let info = c.process(key, dir, p.time, bytes, skipped);
-        sum += info.from_client.is_some() as u64;
+        sum += info.is_some_and(|i| i.from_client.is_some()) as u64;
     }
     sum
 }

@@ -52,9 +52,98 @@ pub struct PduKey {
     pub index: u32,
 }
 
-/// A map of first-pass decisions by `PduKey` (a [`FastMap`]: SipHash cost more than the
-/// rest of the lookup).
-pub type PduMap<V> = FastMap<PduKey, V>;
+/// First-pass decisions by [`PduKey`], for every PDU of a connection, kept for the whole
+/// capture.
+///
+/// A sorted vector, not a hash map: on the first pass a connection's PDUs come in
+/// increasing key order, so inserting is appending, and later passes mostly look keys up in
+/// order too, which a remembered position answers without a search (a binary search
+/// otherwise). Per entry it costs the key and the value, nothing more; a hash table at
+/// most 7/8 full with a power-of-two number of slots touches up to twice that, and holds two
+/// tables while it grows. The vector's unused capacity is never written, so the kernel
+/// never backs it with memory.
+#[derive(Debug)]
+pub struct PduMap<V> {
+    entries: Vec<(PduKey, V)>,
+    /// Where the last lookup found its key (a hint; any value is safe).
+    cursor: std::cell::Cell<usize>,
+}
+
+impl<V> Default for PduMap<V> {
+    fn default() -> Self {
+        PduMap {
+            entries: Vec::new(),
+            cursor: std::cell::Cell::new(0),
+        }
+    }
+}
+
+impl<V> PduMap<V> {
+    /// Where `key` is (`Ok`), or where it would go (`Err`).
+    #[inline]
+    fn position(&self, key: &PduKey) -> Result<usize, usize> {
+        let n = self.entries.len();
+        // The common cases without a search: the newest entry (first pass), the one the
+        // last lookup found, or the one after it (later passes, in order).
+        if let Some((last, _)) = self.entries.last() {
+            if last < key {
+                return Err(n);
+            }
+            if last == key {
+                return Ok(n - 1);
+            }
+        }
+        let hint = self.cursor.get();
+        for i in [hint, hint.wrapping_add(1)] {
+            if self.entries.get(i).is_some_and(|(k, _)| k == key) {
+                self.cursor.set(i);
+                return Ok(i);
+            }
+        }
+        let found = self.entries.binary_search_by(|(k, _)| k.cmp(key));
+        if let Ok(i) = found {
+            self.cursor.set(i);
+        }
+        found
+    }
+
+    pub fn get(&self, key: &PduKey) -> Option<&V> {
+        let i = self.position(key).ok()?;
+        self.entries.get(i).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &PduKey) -> Option<&mut V> {
+        let i = self.position(key).ok()?;
+        self.entries.get_mut(i).map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &PduKey) -> bool {
+        self.position(key).is_ok()
+    }
+
+    /// Inserts or replaces; returns the value replaced.
+    pub fn insert(&mut self, key: PduKey, value: V) -> Option<V> {
+        match self.position(&key) {
+            Ok(i) => self
+                .entries
+                .get_mut(i)
+                .map(|(_, v)| std::mem::replace(v, value)),
+            Err(i) => {
+                // Appending, but for a PDU first decided on a later pass (out of order).
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
 
 /// Which way a segment of a ZooKeeper-family connection goes. The "server" is the peer that
 /// accepted the connection: the ZooKeeper server on the client port, the leader on the
@@ -109,6 +198,51 @@ impl ServerPort {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn k(frame: u32, index: u32) -> PduKey {
+        PduKey { frame, index }
+    }
+
+    #[test]
+    fn pdu_map_finds_every_key_in_any_order_and_keeps_them_sorted() {
+        let mut m = PduMap::default();
+        // First pass: in order, several PDUs per frame.
+        for f in 1..200u32 {
+            for i in 0..(f % 3) {
+                assert_eq!(m.insert(k(f, i), f * 10 + i), None);
+            }
+        }
+        // A PDU decided late (a later pass), out of order, and one replaced.
+        assert_eq!(m.insert(k(3, 7), 1), None);
+        assert_eq!(m.insert(k(5, 0), 2), Some(50));
+        assert!(m.entries.windows(2).all(|w| w[0].0 < w[1].0));
+        // Lookups in order, backwards and at random all agree with what was inserted.
+        let keys: Vec<PduKey> = m.entries.iter().map(|e| e.0).collect();
+        let mut rng = 12345u64;
+        let random = (0..500).map(|_| {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
+            keys[(rng >> 33) as usize % keys.len()]
+        });
+        for key in keys
+            .iter()
+            .copied()
+            .chain(keys.iter().rev().copied())
+            .chain(random)
+        {
+            let want = match key {
+                PduKey { frame: 3, index: 7 } => 1,
+                PduKey { frame: 5, index: 0 } => 2,
+                PduKey { frame, index } => frame * 10 + index,
+            };
+            assert_eq!(m.get(&key), Some(&want), "{key:?}");
+        }
+        assert_eq!(m.get(&k(3, 3)), None);
+        assert_eq!(m.get(&k(0, 0)), None);
+        assert_eq!(m.get(&k(999, 0)), None);
+        *m.get_mut(&k(7, 0)).unwrap() = 9;
+        assert_eq!(m.get(&k(7, 0)), Some(&9));
+        assert!(m.contains_key(&k(199, 0)) && !m.contains_key(&k(199, 2)));
+    }
 
     #[test]
     fn server_port_is_learned_from_the_matching_port_once() {

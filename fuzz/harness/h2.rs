@@ -402,8 +402,8 @@ fn late(i: &FrameInfo) -> Late {
             .block
             .as_ref()
             .map(|b| Rc::as_ptr(b) as *const u8 as usize),
-        completed_in: i.block_part.map(|p| p.completed_in),
-        settings_peer: i.settings_peer,
+        completed_in: i.block_part().map(|p| p.completed_in),
+        settings_peer: i.settings_peer(),
         ping_peer: i.ping_peer(),
     }
 }
@@ -515,7 +515,9 @@ fn run_connection(data: &[u8], strict: bool) -> Vec<String> {
             if matches!(result, Framing::Skip(_)) {
                 assert!(skipped, "a skip not recognised as one");
             }
-            let info = conn.process(key, dir, time, &pdu, skipped);
+            let info = conn
+                .process(key, dir, time, &pdu, skipped)
+                .expect("a processed PDU has its decision");
             assert_eq!(usize::from(info.dir), dir & 1);
             first.insert(key, (fixed(info), late(info)));
             keys.push((key, pdu, dir, time));

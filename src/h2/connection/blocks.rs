@@ -323,7 +323,7 @@ impl Connection {
             self.sync_builtin_summary(target);
         }
         if !end_headers {
-            info.block_part = Some(BlockPart {
+            info.set_block_part(BlockPart {
                 started_in: block.started.frame,
                 completed_in: None,
             });
@@ -461,13 +461,13 @@ impl Connection {
             if let Some(part) = self
                 .decisions
                 .get_mut(k)
-                .and_then(|f| f.block_part.as_mut())
+                .and_then(FrameInfo::block_part_mut)
             {
                 part.completed_in = Some(key.frame);
             }
         }
         if block.fragments.len() > 1 {
-            info.block_part = Some(BlockPart {
+            info.set_block_part(BlockPart {
                 started_in: block.started.frame,
                 completed_in: Some(key.frame),
             });

@@ -51,9 +51,9 @@ impl Connection {
                     _ => {}
                 }
             }
-            info.settings_peer = Some(acked.frame);
+            info.set_settings_peer(acked.frame);
             if let Some(s) = self.decisions.get_mut(&acked) {
-                s.settings_peer = Some(key.frame);
+                s.set_settings_peer(key.frame);
             }
             return;
         }

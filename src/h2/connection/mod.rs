@@ -90,12 +90,8 @@ pub struct FrameInfo {
     pub windows: Option<Windows>,
     /// On the frame that completes a header block.
     pub block: Option<Rc<DecodedBlock>>,
-    /// On frames that carry a fragment of a block completed elsewhere.
-    pub block_part: Option<BlockPart>,
     /// On the frame that ends a stream direction: the reassembled body.
     pub body: Option<Rc<Body>>,
-    /// SETTINGS: the frame of the peer's ACK; SETTINGS ACK: the frame it acknowledges.
-    pub settings_peer: Option<u32>,
     pub problems: Problems,
     /// DATA: how the built-in http2 treats the payload (for `compat`).
     pub data_mode: DataMode,
@@ -108,6 +104,10 @@ pub struct FrameInfo {
 struct Extra {
     /// PING ACK: the PING it answers and the round-trip time; PING: the ACK's frame.
     ping_peer: Option<(u32, Option<Nanos>)>,
+    /// SETTINGS: the frame of the peer's ACK; SETTINGS ACK: the frame it acknowledges.
+    settings_peer: Option<u32>,
+    /// On frames that carry a fragment of a block of several frames.
+    block_part: Option<BlockPart>,
     /// What `compat` needs to show the frame as the built-in does.
     compat: CompatFrame,
     /// DATA of a gRPC stream: the messages it ends, holds and begins (boxed: the other
@@ -125,9 +125,7 @@ impl FrameInfo {
             stream_state: None,
             windows: None,
             block: None,
-            block_part: None,
             body: None,
-            settings_peer: None,
             problems: Problems::default(),
             data_mode: DataMode::None,
             extra: None,
@@ -156,6 +154,29 @@ impl FrameInfo {
 
     fn set_ping_peer(&mut self, peer: (u32, Option<Nanos>)) {
         self.extra.get_or_insert_default().ping_peer = Some(peer);
+    }
+
+    /// SETTINGS: the frame of the peer's ACK; SETTINGS ACK: the frame it acknowledges.
+    pub fn settings_peer(&self) -> Option<u32> {
+        self.extra.as_ref().and_then(|e| e.settings_peer)
+    }
+
+    fn set_settings_peer(&mut self, frame: u32) {
+        self.extra.get_or_insert_default().settings_peer = Some(frame);
+    }
+
+    /// On frames that carry a fragment of a block of several frames: where it started and
+    /// completed.
+    pub fn block_part(&self) -> Option<BlockPart> {
+        self.extra.as_ref().and_then(|e| e.block_part)
+    }
+
+    fn block_part_mut(&mut self) -> Option<&mut BlockPart> {
+        self.extra.as_mut().and_then(|e| e.block_part.as_mut())
+    }
+
+    fn set_block_part(&mut self, part: BlockPart) {
+        self.extra.get_or_insert_default().block_part = Some(part);
     }
 }
 
@@ -272,7 +293,8 @@ impl Connection {
     }
 
     /// First pass: decides everything about one PDU and stores it. Later calls for the same
-    /// key return the stored decision.
+    /// key return the stored decision. (Always `Some`: the decision was there or is stored
+    /// now.)
     pub fn process(
         &mut self,
         key: PduKey,
@@ -280,13 +302,12 @@ impl Connection {
         time: Nanos,
         bytes: &[u8],
         skipped: bool,
-    ) -> &FrameInfo {
+    ) -> Option<&FrameInfo> {
         if !self.decisions.contains_key(&key) {
             let info = self.decide(key, dir & 1, time, bytes, skipped);
             self.decisions.insert(key, info);
         }
-        // Just inserted or already there.
-        &self.decisions[&key]
+        self.decisions.get(&key)
     }
 
     fn sent_by_client(&self, dir: Dir) -> Option<bool> {

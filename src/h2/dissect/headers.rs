@@ -75,7 +75,7 @@ impl View<'_, '_> {
         if fragment.len > 0 {
             t.add(Hf::Fragment, fragment.off, fragment.len, Enc::Na);
         }
-        if let Some(part) = self.info.block_part {
+        if let Some(part) = self.info.block_part() {
             if part.started_in != self.pkt.frame() {
                 t.add_u32(Hf::BlockStartedIn, 0, 0, part.started_in)
                     .generated();
@@ -87,7 +87,7 @@ impl View<'_, '_> {
         let Some(block) = &self.info.block else {
             if self
                 .info
-                .block_part
+                .block_part()
                 .is_some_and(|p| p.completed_in != Some(self.pkt.frame()))
             {
                 info.push_str(" (header block continues)");

@@ -407,7 +407,7 @@ impl View<'_, '_> {
                         st.add(field, s.off + 2, 4, Enc::BigEndian);
                     }
                 }
-                match (h.has(flag::ACK), self.info.settings_peer) {
+                match (h.has(flag::ACK), self.info.settings_peer()) {
                     (false, Some(f)) => {
                         t.add_u32(Hf::SettingsAckIn, 0, 0, f).generated();
                     }
