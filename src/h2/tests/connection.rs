@@ -140,10 +140,10 @@ fn window_updates_and_initial_window_at_ack() {
     // The server's first SETTINGS ACK acknowledges the client's first SETTINGS (frame 2);
     // the second one acknowledges `settings`.
     let ack1 = r.send(SERVER, &frame(kind::SETTINGS, flag::ACK, 0, &[]));
-    assert_eq!(r.info(ack1).settings_peer, Some(2));
+    assert_eq!(r.info(ack1).settings_peer(), Some(2));
     let ack2 = r.send(SERVER, &frame(kind::SETTINGS, flag::ACK, 0, &[]));
-    assert_eq!(r.info(ack2).settings_peer, Some(settings));
-    assert_eq!(r.info(settings).settings_peer, Some(ack2));
+    assert_eq!(r.info(ack2).settings_peer(), Some(settings));
+    assert_eq!(r.info(settings).settings_peer(), Some(ack2));
     // 65385 + (100 - 65535) = -50: the next byte exceeds the window.
     let d2 = r.send(SERVER, &frame(kind::DATA, 0, 1, &[0; 10]));
     let w = r.info(d2).windows.unwrap();
@@ -203,7 +203,7 @@ fn header_block_over_continuation() {
     // Later passes show the complete block in the earlier frame too.
     assert!(Rc::ptr_eq(r.info(first).block.as_ref().unwrap(), block));
     assert_eq!(
-        r.info(first).block_part,
+        r.info(first).block_part(),
         Some(BlockPart {
             started_in: first,
             completed_in: Some(second)
@@ -361,7 +361,10 @@ fn resync_skips_are_capped_and_the_cap_is_said_once() {
     let skip_pdu = |c: &mut Connection, frame: u32| {
         assert_eq!(c.framing(0, frame, &garbage), Framing::Skip(12));
         let key = PduKey { frame, index: 0 };
-        c.process(key, 0, 0, &garbage, true).problems.clone()
+        c.process(key, 0, 0, &garbage, true)
+            .unwrap()
+            .problems
+            .clone()
     };
     // Remembering the framing of the first MAX_RESYNC_SKIPS segments needs no decision.
     for frame in 1..=limits::MAX_RESYNC_SKIPS as u32 {
