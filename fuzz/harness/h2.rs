@@ -344,7 +344,7 @@ fn check_block(strings: &Strings, block: &[u8], hb: &HeaderBlock, mid_stream: bo
         }
         pos = end;
     }
-    match hb.error {
+    match hb.error.as_deref() {
         Some(e) => {
             assert_eq!(e.off, pos, "error not where decoding stopped");
             assert!(e.at >= e.off && e.at <= block.len(), "error offset outside");

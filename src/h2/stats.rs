@@ -122,7 +122,7 @@ pub fn record(
                         && let Some(s) = summary.filter(|s| s.request_in.is_some())
                     {
                         rec.srt_rows = vec![
-                            Some(method_row(s.method.as_deref().unwrap_or(b""))),
+                            Some(method_row(conn.method_of(s).unwrap_or(b""))),
                             Some(class),
                         ];
                         rec.request_time = Some(s.request_time);

@@ -434,7 +434,7 @@ impl Tracker {
         dir: usize,
         stream: u32,
         time: Nanos,
-        fields: impl Iterator<Item = (&'f [u8], &'f [u8])>,
+        fields: impl Iterator<Item = (&'f [u8], &'f [u8])> + Clone,
         is_streaming_type: &dyn Fn(&str) -> bool,
     ) -> u32 {
         let dir = dir & 1;
@@ -446,11 +446,10 @@ impl Tracker {
         };
         // Values read back later (grpc's path, content type, encoding) come from every
         // block on the stream the frame was sent on.
-        let mut populate = Vec::new();
         let track_names = self.track_names;
         {
             let ow = self.stream(stream).way(dir);
-            for (name, value) in fields {
+            for (name, value) in fields.clone() {
                 if track_names && !ow.names.iter().any(|n| **n == *name) {
                     ow.names.push(Rc::from(name));
                 }
@@ -464,14 +463,13 @@ impl Tracker {
                     }
                     _ => {}
                 }
-                if in_context {
-                    populate.push((name, value));
-                }
             }
         }
+        // The rest only for a frame in the header context (a second look at the fields).
+        let populate = fields.filter(|_| in_context);
         // `populate_http_header_tracking`, on the stream the block is about.
         if cfg!(ws_ge_4_6) {
-            for &(name, value) in &populate {
+            for (name, value) in populate.clone() {
                 let part = match name {
                     b":scheme" | b":authority" | b":path" => Some(Rc::from(value)),
                     b":method" if value == b"CONNECT" => {

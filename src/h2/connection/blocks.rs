@@ -94,6 +94,21 @@ impl Connection {
         self.sides[dir & 1].hpack.strings()
     }
 
+    /// The request method of a stream, if its request was seen.
+    pub fn method_of(&self, s: &StreamSummary) -> Option<&[u8]> {
+        self.strings(Dir::from(s.request_dir)).get(s.method)
+    }
+
+    /// The request path of a stream (or a fake header's).
+    pub fn path_of(&self, s: &StreamSummary) -> Option<&[u8]> {
+        self.strings(Dir::from(s.request_dir)).get(s.path)
+    }
+
+    /// The content type that side `dir` announced on a stream (or a fake header's).
+    pub fn content_type_of(&self, s: &StreamSummary, dir: Dir) -> Option<&[u8]> {
+        self.strings(dir).get(s.content_type[dir & 1])
+    }
+
     /// The strings that `block`'s fields name.
     pub fn strings_of(&self, block: &DecodedBlock) -> &Strings {
         self.strings(Dir::from(block.dir))
@@ -128,9 +143,11 @@ pub(super) struct PendingBlock {
     pub(super) promised: Option<u32>,
     pub(super) end_stream: bool,
     pub(super) started: PduKey,
-    pub(super) fragments: Vec<PduKey>,
-    /// Where each fragment ends in `bytes`.
-    pub(super) ends: Vec<usize>,
+    /// Each fragment's PDU and where it ends in `bytes` (a block is at most
+    /// limits::MAX_HEADER_BLOCK octets, so the ends fit in u32).
+    pub(super) fragments: Vec<(PduKey, u32)>,
+    /// The fragments joined; left empty for a block that came whole in one frame (decoded
+    /// from the frame's own bytes).
     pub(super) bytes: Vec<u8>,
     pub(super) too_large: bool,
     /// The representations decoded so far (each fragment is decoded as it arrives).
@@ -139,10 +156,10 @@ pub(super) struct PendingBlock {
 
 /// What a complete block says about its stream, read once from its decoded fields.
 pub(super) struct BlockFields {
-    pub(super) method: Option<Text>,
+    pub(super) method: Str,
     pub(super) status: Option<u16>,
-    pub(super) path: Option<Text>,
-    pub(super) content_type: Option<Text>,
+    pub(super) path: Str,
+    pub(super) content_type: Str,
     pub(super) content_encoding: Option<Encoding>,
     /// The announced body length, to size the body buffer once instead of growing it.
     pub(super) content_length: Option<u64>,
@@ -153,12 +170,19 @@ pub(super) struct BlockFields {
 impl BlockFields {
     fn of(decoded: &HeaderBlock, strings: &Strings) -> BlockFields {
         let field = |name: &[u8]| first_value(&decoded.fields, strings, name);
+        let str_of = |name: &[u8]| {
+            decoded
+                .fields
+                .iter()
+                .find(|f| strings.get(f.name) == Some(name))
+                .map_or(Str::UNKNOWN, |f| f.value)
+        };
         BlockFields {
-            method: field(b":method").map(Text::copy_from),
+            method: str_of(b":method"),
             status: field(b":status")
                 .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok()),
-            path: field(b":path").map(Text::copy_from),
-            content_type: field(b"content-type").map(Text::copy_from),
+            path: str_of(b":path"),
+            content_type: str_of(b"content-type"),
             content_encoding: field(b"content-encoding").and_then(Encoding::from_header),
             content_length: field(b"content-length")
                 .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok()),
@@ -173,16 +197,6 @@ impl PendingBlock {
         (self.fragments.len() > 1).then(|| Rc::from(self.bytes.as_slice()))
     }
 
-    /// Each fragment's PDU and where it ends in the joined bytes (a block is at most
-    /// limits::MAX_HEADER_BLOCK octets, so the ends fit in u32).
-    fn fragment_ends(&self) -> Box<[(PduKey, u32)]> {
-        self.fragments
-            .iter()
-            .copied()
-            .zip(self.ends.iter().map(|&e| e as u32))
-            .collect()
-    }
-
     /// A block started by HEADERS (or PUSH_PROMISE, with its promised stream) in `started`.
     pub(super) fn new(
         stream: u32,
@@ -195,8 +209,7 @@ impl PendingBlock {
             promised,
             end_stream,
             started,
-            fragments: Vec::new(),
-            ends: Vec::new(),
+            fragments: Vec::with_capacity(1),
             bytes: Vec::new(),
             too_large: false,
             progress: Progress::default(),
@@ -248,13 +261,22 @@ impl Connection {
             for (name, value) in applied.iter() {
                 let overriding = fakes.iter().any(|f| f.name == *name && f.override_real);
                 match &**name {
-                    b"content-type" if s.content_type[dir].is_none() || overriding => {
-                        s.content_type[dir] = Some(Text::from(value.clone()))
+                    b"content-type" if !s.content_type[dir].is_known() || overriding => {
+                        s.content_type[dir] = self.sides[dir].hpack.keep(value)
                     }
                     b"content-encoding" if s.content_encoding[dir].is_none() || overriding => {
                         s.content_encoding[dir] = Encoding::from_header(value)
                     }
-                    b":path" if s.path.is_none() => s.path = Some(Text::from(value.clone())),
+                    b":path" if !s.path.is_known() => {
+                        // Kept where the method is, if the request was seen.
+                        let side = if s.method.is_known() {
+                            Dir::from(s.request_dir)
+                        } else {
+                            s.request_dir = dir as u8;
+                            dir
+                        };
+                        s.path = self.sides[side].hpack.keep(value)
+                    }
                     _ => {}
                 }
             }
@@ -286,7 +308,9 @@ impl Connection {
                 }
             },
         };
-        block.fragments.push(key);
+        let end_headers = h.has(flag::END_HEADERS);
+        // Most blocks come whole in one HEADERS frame: decoded from the frame, not copied.
+        let whole = block.fragments.is_empty() && end_headers;
         if block.too_large || block.bytes.len() + fragment.len() > limits::MAX_HEADER_BLOCK {
             // A CONTINUATION flood: stop buffering, keep counting; say so where it happens.
             if !block.too_large {
@@ -296,16 +320,21 @@ impl Connection {
             }
             block.too_large = true;
             block.bytes = Vec::new();
-        } else {
+        } else if !whole {
             block.bytes.extend_from_slice(fragment);
         }
-        block.ends.push(block.bytes.len());
-        let end_headers = h.has(flag::END_HEADERS);
+        let end = if whole {
+            fragment.len()
+        } else {
+            block.bytes.len()
+        };
+        block.fragments.push((key, end as u32));
         if !block.too_large {
             // Decode what is complete now, as the built-in's inflater does frame by frame.
             let before = block.progress.fields().len();
+            let bytes = if whole { fragment } else { &block.bytes };
             side.hpack
-                .decode_more(&block.bytes, &mut block.progress, end_headers);
+                .decode_more(bytes, &mut block.progress, end_headers);
             let streaming_type = self.streaming_type();
             let strings = self.sides[dir].hpack.strings();
             let target = self.builtin.header_fields(
@@ -360,7 +389,7 @@ impl Connection {
             role: BlockRole::Unknown,
             complete: false,
             joined: block.joined(),
-            fragments: block.fragment_ends(),
+            fragments: block.fragments.as_slice().into(),
             decoded: HeaderBlock {
                 fields: block.progress.fields().into(),
                 error: None,
@@ -433,7 +462,7 @@ impl Connection {
             role,
             complete: true,
             joined: block.joined(),
-            fragments: block.fragment_ends(),
+            fragments: std::mem::take(&mut block.fragments).into_boxed_slice(),
             decoded,
             table_size,
             table_len,
@@ -453,7 +482,7 @@ impl Connection {
     /// The earlier fragments of a block learn where it ended; a block of several fragments
     /// says where it started.
     fn link_fragments(&mut self, key: PduKey, block: &PendingBlock, info: &mut FrameInfo) {
-        for k in block
+        for (k, _) in block
             .fragments
             .iter()
             .take(block.fragments.len().saturating_sub(1))
@@ -489,7 +518,7 @@ impl Connection {
             .map_or(0, |s| s.header_blocks[dir]);
         if block.promised.is_some() {
             BlockRole::PushRequest
-        } else if fields.method.is_some() {
+        } else if fields.method.is_known() {
             BlockRole::Request
         } else if let Some(st) = fields.status {
             if (100..200).contains(&st) {
@@ -559,6 +588,7 @@ impl Connection {
                 s.request_time = time;
                 s.method = fields.method;
                 s.path = fields.path;
+                s.request_dir = (dir & 1) as u8;
                 if role == BlockRole::PushRequest {
                     s.promised_in = Some((key.frame, block.stream));
                 }

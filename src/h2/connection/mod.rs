@@ -30,7 +30,7 @@ use super::frame::{
     PayloadError, flag, kind, setting,
 };
 use super::grpc::{Context as GrpcContext, FrameParts, Framer, GrpcFrame, TextFramer};
-use super::hpack::{Decoder, Field, HeaderBlock, Progress, Representation, Strings, Text};
+use super::hpack::{Decoder, Field, HeaderBlock, Progress, Representation, Str, Strings, Text};
 
 mod blocks;
 mod flow;

@@ -20,7 +20,8 @@ pub struct Body {
     pub frames: u32,
     pub content_type: Option<Text>,
     pub encoding: Option<Encoding>,
-    pub(super) decoded: OnceCell<(Vec<u8>, Option<DecodeError>)>,
+    /// Boxed: bodies are kept for the whole capture, and most are never decoded.
+    pub(super) decoded: OnceCell<Box<(Vec<u8>, Option<DecodeError>)>>,
 }
 
 impl Body {
@@ -58,7 +59,9 @@ impl Body {
         match self.encoding {
             None => (raw, None),
             Some(enc) => {
-                let (data, err) = self.decoded.get_or_init(|| body::decode(enc, raw, limit));
+                let (data, err) = &**self
+                    .decoded
+                    .get_or_init(|| Box::new(body::decode(enc, raw, limit)));
                 (data, err.as_ref())
             }
         }
@@ -73,13 +76,17 @@ pub struct StreamSummary {
     pub request_time: Nanos,
     pub response_in: Option<u32>,
     pub response_time: Nanos,
-    pub method: Option<Text>,
-    pub path: Option<Text>,
+    /// The request's method and path ([`Str::UNKNOWN`]: none), in the strings of side
+    /// `request_dir` ([`Connection::method_of`], [`Connection::path_of`]).
+    pub method: Str,
+    pub path: Str,
+    pub request_dir: u8,
     pub status: Option<u16>,
     /// The frame of the PUSH_PROMISE that reserved this stream, and its parent stream.
     pub promised_in: Option<(u32, u32)>,
-    /// Content type per sending direction.
-    pub content_type: [Option<Text>; 2],
+    /// Content type per sending direction, in that side's strings
+    /// ([`Connection::content_type_of`]).
+    pub content_type: [Str; 2],
     /// Content encoding per sending direction (gzip, deflate, br).
     pub content_encoding: [Option<Encoding>; 2],
     /// Per sending direction, the frame whose END_STREAM completed the body that the
@@ -146,6 +153,9 @@ pub(super) struct BodyBuffer {
     /// A gRPC stream direction is framed into messages as it goes, not kept as a body.
     pub(super) grpc: Option<(GrpcFraming, Rc<GrpcContext>)>,
     pub(super) data: Vec<u8>,
+    /// The bytes of the body within the limit: `data.len()`, or the length of the one
+    /// DATA payload of a body that came in the frame that ends it (not copied into `data`).
+    pub(super) kept: usize,
     pub(super) total: u64,
     pub(super) frames: u32,
 }
@@ -262,11 +272,18 @@ impl Connection {
             }
             None => {
                 let room = body_limit.saturating_sub(buf.data.len());
-                if first_data && hint > data.len() && data.len() < room {
-                    // The whole announced body (within the limit) in one allocation.
-                    buf.data.reserve_exact(hint.min(body_limit));
+                let taken = data.len().min(room);
+                buf.kept += taken;
+                if first_data && end {
+                    // The whole body is this frame's payload: shown from the frame itself
+                    // (`Body::in_frame`), never copied.
+                } else {
+                    if first_data && hint > data.len() && data.len() < room {
+                        // The whole announced body (within the limit) in one allocation.
+                        buf.data.reserve_exact(hint.min(body_limit));
+                    }
+                    buf.data.extend_from_slice(&data[..taken]);
                 }
-                buf.data.extend_from_slice(&data[..data.len().min(room)]);
             }
         }
         info.summary = stream.summary;
@@ -322,7 +339,7 @@ impl Connection {
             }));
         }
         let in_frame = by_data && buf.frames == 1;
-        let kept = buf.data.len();
+        let kept = buf.kept;
         if in_frame {
             buf.data = Vec::new();
         } else {
@@ -341,7 +358,9 @@ impl Connection {
                 kept,
                 total_len: buf.total,
                 frames: buf.frames,
-                content_type: s.and_then(|s| s.content_type[dir].clone()),
+                content_type: s
+                    .and_then(|s| self.content_type_of(s, dir))
+                    .map(Text::copy_from),
                 encoding: s.and_then(|s| s.content_encoding[dir]).filter(|_| !partial),
                 decoded: OnceCell::new(),
             }));

@@ -523,7 +523,7 @@ impl View<'_, '_> {
                 t.add_duration(Hf::Time, 0, 0, s.response_time - s.request_time)
                     .generated();
             }
-            if let Some(p) = &s.path {
+            if let Some(p) = self.conn.path_of(s) {
                 t.add_string(Hf::Path, 0, 0, &String::from_utf8_lossy(p))
                     .generated()
                     .hidden();

@@ -367,8 +367,9 @@ pub struct HeaderBlock {
     /// The representations decoded, in order, up to the first error. A boxed slice, with
     /// no spare capacity: blocks are kept for the whole capture.
     pub fields: Box<[Field]>,
-    /// The first error, if any; the block is undecoded from `error.off` on.
-    pub error: Option<HpackError>,
+    /// The first error, if any; the block is undecoded from `error.off` on. (Boxed: blocks
+    /// are kept for the whole capture, and almost all of them have none.)
+    pub error: Option<Box<HpackError>>,
 }
 
 /// How far a header block arriving in pieces is decoded (see [`Decoder::decode_more`]).
@@ -391,7 +392,7 @@ impl Progress {
     pub fn into_block(self) -> HeaderBlock {
         HeaderBlock {
             fields: self.fields.into_boxed_slice(),
-            error: self.error,
+            error: self.error.map(Box::new),
         }
     }
 }
@@ -565,6 +566,12 @@ impl Decoder {
         &self.strings
     }
 
+    /// Keeps octets that no block brought (a user's fake header) with this decoder's
+    /// strings, for records that name strings the same way as fields.
+    pub fn keep(&mut self, bytes: &[u8]) -> Str {
+        self.strings.push(bytes)
+    }
+
     /// Sets the protocol limit on the table size: SETTINGS_HEADER_TABLE_SIZE of the side
     /// that decodes with this table, once the encoding side has acknowledged it. Capped at
     /// [`TABLE_SIZE_CAP`]. If the table's maximum size is above the new limit it shrinks now
@@ -640,7 +647,7 @@ impl Decoder {
         // the fields out); the working vector keeps its capacity for the next block.
         let kept = HeaderBlock {
             fields: fields.split_off(0).into_boxed_slice(),
-            error,
+            error: error.map(Box::new),
         };
         self.block_fields = fields;
         kept

@@ -87,6 +87,13 @@ impl Str {
     }
 }
 
+impl Default for Str {
+    /// [`Str::UNKNOWN`]: what a record holds for a string not (yet) seen.
+    fn default() -> Str {
+        Str::UNKNOWN
+    }
+}
+
 /// The octets of every string literal one direction's decoder has decoded (see the module
 /// documentation).
 #[derive(Clone, Debug, Default)]

@@ -106,7 +106,8 @@ fn request_response_pairing_time_and_body() {
     assert_eq!(s.response_in, Some(resp));
     assert_eq!(s.response_time - s.request_time, 1_000_000);
     assert_eq!(s.status, Some(200));
-    assert_eq!(s.path.as_deref(), Some(&b"/"[..]));
+    assert_eq!(r.conn.path_of(s), Some(&b"/"[..]));
+    assert_eq!(r.conn.method_of(s), Some(&b"GET"[..]));
 
     let d = r.info(data);
     let body = d.body.as_ref().unwrap();
@@ -386,12 +387,18 @@ fn kept_records_stay_small() {
     // Name and value are 8-byte `Str`s into the direction's `Strings`.
     assert_eq!(size_of::<Field>(), 32);
     assert_eq!(size_of::<Literal>(), 12);
-    assert!(size_of::<FrameInfo>() <= 112, "{}", size_of::<FrameInfo>());
+    assert!(size_of::<FrameInfo>() <= 80, "{}", size_of::<FrameInfo>());
     assert!(
-        size_of::<DecodedBlock>() <= 96,
+        size_of::<DecodedBlock>() <= 72,
         "{}",
         size_of::<DecodedBlock>()
     );
+    assert!(
+        size_of::<StreamSummary>() <= 120,
+        "{}",
+        size_of::<StreamSummary>()
+    );
+    assert!(size_of::<Body>() <= 88, "{}", size_of::<Body>());
     assert!(size_of::<Problems>() <= 8);
 }
 

@@ -68,7 +68,7 @@ fn check_layout(d: &Decoder, block: &[u8], hb: &HeaderBlock) {
         }
         pos += f.len as usize;
     }
-    match hb.error {
+    match hb.error.as_deref() {
         Some(e) => {
             assert_eq!(e.off, pos);
             // `at` may be the block's end: the block ends right before the element.
@@ -221,8 +221,8 @@ fn integer_overflow_in_a_block() {
     let hb = d.decode_block(&[0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     assert_eq!(hb.fields.len(), 1);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::IntegerOverflow,
             off: 1,
             at: 1
@@ -231,8 +231,8 @@ fn integer_overflow_in_a_block() {
     // A literal's length that overflows: the error points at the literal.
     let hb = d.decode_block(&[0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::IntegerOverflow,
             off: 0,
             at: 1
@@ -579,8 +579,8 @@ fn index_zero() {
     check_layout(&d, &[0x82, 0x80, 0x84], &hb);
     assert_eq!(hb.fields.len(), 1);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::IndexZero,
             off: 1,
             at: 1
@@ -611,8 +611,8 @@ fn index_out_of_range() {
     decode_ok(&mut d, &hex(C3[0]));
     let hb = d.decode_block(&[0x7f, 0x01, 0x01, b'x']);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::IndexOutOfRange { index: 64 },
             off: 0,
             at: 0
@@ -633,8 +633,8 @@ fn huffman_errors_in_a_block() {
     // Literal without indexing, name ":path" (4), Huffman value 'a' + padding 000.
     let hb = d.decode_block(&[0x82, 0x04, 0x81, 0x18]);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::Huffman(HuffmanError::PaddingNotOnes),
             off: 1,
             at: 2
@@ -650,7 +650,7 @@ fn huffman_errors_in_a_block() {
     // Padding too long in the value.
     let hb = d.decode_block(&[0x44, 0x82, 0x1f, 0xff]);
     assert_eq!(
-        hb.error.map(|e| (e.kind, e.off, e.at)),
+        hb.error.as_deref().map(|e| (e.kind, e.off, e.at)),
         Some((HpackErrorKind::Huffman(HuffmanError::PaddingTooLong), 0, 1))
     );
     assert_eq!(d.table_len(), 0);
@@ -664,8 +664,8 @@ fn string_length_beyond_the_block() {
     let block = [0x04, 0x7f, 0x7f, b'a', b'b', b'c'];
     let hb = d.decode_block(&block);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::Truncated,
             off: 0,
             at: 1
@@ -719,8 +719,8 @@ fn size_update_above_the_limit() {
     let block = encode_int(4097, 5, 0x20);
     let hb = d.decode_block(&block);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::SizeUpdateTooLarge {
                 size: 4097,
                 limit: 4096
@@ -763,8 +763,8 @@ fn size_update_not_at_start() {
     assert_eq!(hb.fields[0].layout(&block).new_size, Some(0));
     assert_eq!(hb.fields[1].layout(&block).new_size, Some(256));
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::SizeUpdateNotAtStart,
             off: 5,
             at: 5
@@ -808,8 +808,8 @@ fn lowered_limit_requires_a_size_update() {
     assert_eq!((d.max_size(), d.table_size()), (120, 107));
     let hb = d.decode_block(&[0x82]);
     assert_eq!(
-        hb.error,
-        Some(HpackError {
+        hb.error.as_deref(),
+        Some(&HpackError {
             kind: HpackErrorKind::SizeUpdateMissing { limit: 120 },
             off: 0,
             at: 0
