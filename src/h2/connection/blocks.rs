@@ -33,7 +33,8 @@ pub struct DecodedBlock {
     /// The concatenated fragments, when the block was split over several frames.
     pub joined: Option<Rc<[u8]>>,
     /// Each fragment's PDU and where it ends in `joined`, in order: a header field is shown
-    /// in the frame that holds its last byte (as the built-in http2 does).
+    /// in the frame that holds its last byte (as the built-in http2 does). Empty (no
+    /// allocation) for a block that came whole in one frame, as most do.
     pub fragments: Box<[(PduKey, u32)]>,
     pub decoded: HeaderBlock,
     /// Dynamic table size and entry count after the block.
@@ -144,7 +145,8 @@ pub(super) struct PendingBlock {
     pub(super) end_stream: bool,
     pub(super) started: PduKey,
     /// Each fragment's PDU and where it ends in `bytes` (a block is at most
-    /// limits::MAX_HEADER_BLOCK octets, so the ends fit in u32).
+    /// limits::MAX_HEADER_BLOCK octets, so the ends fit in u32). Empty for a block that
+    /// comes whole in one frame.
     pub(super) fragments: Vec<(PduKey, u32)>,
     /// The fragments joined; left empty for a block that came whole in one frame (decoded
     /// from the frame's own bytes).
@@ -209,7 +211,7 @@ impl PendingBlock {
             promised,
             end_stream,
             started,
-            fragments: Vec::with_capacity(1),
+            fragments: Vec::new(),
             bytes: Vec::new(),
             too_large: false,
             progress: Progress::default(),
@@ -323,12 +325,9 @@ impl Connection {
         } else if !whole {
             block.bytes.extend_from_slice(fragment);
         }
-        let end = if whole {
-            fragment.len()
-        } else {
-            block.bytes.len()
-        };
-        block.fragments.push((key, end as u32));
+        if !whole {
+            block.fragments.push((key, block.bytes.len() as u32));
+        }
         if !block.too_large {
             // Decode what is complete now, as the built-in's inflater does frame by frame.
             let before = block.progress.fields().len();
