@@ -69,15 +69,7 @@ pub fn hidden_items_may_show(proto: &CStr) -> bool {
         return true;
     }
     static FROM_COMMAND_LINE: OnceLock<Option<TsharkOutput>> = OnceLock::new();
-    let Some(out) = FROM_COMMAND_LINE.get_or_init(|| {
-        let raw = std::fs::read("/proc/self/cmdline").ok()?;
-        let words: Vec<String> = raw
-            .split(|&b| b == 0)
-            .filter(|w| !w.is_empty())
-            .map(|w| String::from_utf8_lossy(w).into_owned())
-            .collect();
-        tshark_output(&words)
-    }) else {
+    let Some(out) = FROM_COMMAND_LINE.get_or_init(|| tshark_output(command_line())) else {
         return true;
     };
     let proto = proto.to_string_lossy();
@@ -86,6 +78,37 @@ pub fn hidden_items_may_show(proto: &CStr) -> bool {
             f.strip_prefix(proto.as_ref())
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
         })
+}
+
+/// This process's command line, program name first (empty when it cannot be read).
+fn command_line() -> &'static [String] {
+    static WORDS: OnceLock<Vec<String>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        std::fs::read("/proc/self/cmdline")
+            .map(|raw| {
+                raw.split(|&b| b == 0)
+                    .filter(|w| !w.is_empty())
+                    .map(|w| String::from_utf8_lossy(w).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// True in a command-line dissecting tool (tshark, tfshark, rawshark): no GUI dialogs
+/// (Follow Stream's stream list) will ask the dissectors about the capture later. False
+/// for any other program, and when the command line cannot be read.
+pub fn command_line_tool() -> bool {
+    is_command_line_tool(command_line())
+}
+
+fn is_command_line_tool(words: &[String]) -> bool {
+    words.first().is_some_and(|program| {
+        let name = program.rsplit(['/', '\\']).next().unwrap_or(program);
+        ["tshark", "tfshark", "rawshark"]
+            .iter()
+            .any(|tool| name.starts_with(tool))
+    })
 }
 
 /// What a tshark command line (program name first) prints; None for another program.
@@ -144,7 +167,22 @@ pub fn tshark_output(words: &[String]) -> Option<TsharkOutput> {
 
 #[cfg(test)]
 mod tests {
-    use super::tshark_output;
+    use super::{is_command_line_tool, tshark_output};
+
+    #[test]
+    fn command_line_tools_are_known_by_their_program_name() {
+        let tool = |line: &str| {
+            let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+            is_command_line_tool(&words)
+        };
+        assert!(tool("tshark -r x"));
+        assert!(tool("/usr/bin/tshark"));
+        assert!(tool("C:\\Wireshark\\tshark.exe -r x"));
+        assert!(tool("/usr/local/bin/rawshark -s"));
+        assert!(!tool("/usr/bin/wireshark -r x.pcap"));
+        assert!(!tool("sharkd -"));
+        assert!(!is_command_line_tool(&[]));
+    }
 
     fn hides(line: &str) -> bool {
         let words: Vec<String> = line.split(' ').map(str::to_string).collect();

@@ -27,7 +27,9 @@ pub struct Builtin {
     pub http2: ForeignProto,
     /// Marks a frame as carrying `http2` (pinfo->layers).
     pub layer: Handle,
-    /// The built-in's handle can be told about streams (for the GUI's Follow HTTP/2 Stream).
+    /// The built-in's handle can be told about streams, for the GUI's Follow HTTP/2 Stream
+    /// (its stream list). Not in tshark, where nothing asks for that list and telling costs
+    /// a run of the built-in per stream (tshark's `-z follow,http2` is served by its tap).
     pub announce: bool,
     pub stats_tap: Option<Tap>,
     pub follow_tap: Option<Tap>,
@@ -66,7 +68,7 @@ fn find() -> Option<Builtin> {
     let http2 = ForeignProto::by_filter_name(c"http2")?;
     foreign::resolve_fields::<fields::Http2>();
     foreign::resolve_fields::<fields::Grpc>();
-    let announce = foreign::http2_announce_init();
+    let announce = !crate::epan::output::command_line_tool() && foreign::http2_announce_init();
     let b = Builtin {
         http2,
         layer: http2.layer_handle(),

@@ -515,6 +515,18 @@ impl Tracker {
         overriding: bool,
         is_streaming_type: &dyn Fn(&str) -> bool,
     ) {
+        // Most headers tell it nothing: no stream lookup for those.
+        if !matches!(
+            name,
+            b"content-encoding"
+                | b":status"
+                | b":method"
+                | b"<unknown>"
+                | b"transfer-encoding"
+                | b"content-type"
+        ) {
+            return;
+        }
         let s = self.stream(stream);
         let ow = s.oneway[dir & 1].get_or_insert_default();
         match name {

@@ -171,24 +171,37 @@ pub(super) struct BlockFields {
 
 impl BlockFields {
     fn of(decoded: &HeaderBlock, strings: &Strings) -> BlockFields {
-        let field = |name: &[u8]| first_value(&decoded.fields, strings, name);
-        let str_of = |name: &[u8]| {
-            decoded
-                .fields
-                .iter()
-                .find(|f| strings.get(f.name) == Some(name))
-                .map_or(Str::UNKNOWN, |f| f.value)
-        };
+        // One pass; the first field of each name counts (as `first_value` finds it).
+        const NAMES: [&[u8]; 6] = [
+            b":method",
+            b":status",
+            b":path",
+            b"content-type",
+            b"content-encoding",
+            b"content-length",
+        ];
+        let mut first: [Option<Str>; 6] = [None; 6];
+        let mut unknown = false;
+        for f in decoded.fields.iter() {
+            unknown |= f.is_unknown();
+            let Some(name) = strings.get(f.name) else {
+                continue;
+            };
+            if let Some(i) = NAMES.iter().position(|&n| n == name) {
+                first[i].get_or_insert(f.value);
+            }
+        }
+        let [method, status, path, content_type, encoding, length] =
+            first.map(|s| s.unwrap_or(Str::UNKNOWN));
+        let text = |s: Str| strings.get(s).and_then(|v| std::str::from_utf8(v).ok());
         BlockFields {
-            method: str_of(b":method"),
-            status: field(b":status")
-                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u16>().ok()),
-            path: str_of(b":path"),
-            content_type: str_of(b"content-type"),
-            content_encoding: field(b"content-encoding").and_then(Encoding::from_header),
-            content_length: field(b"content-length")
-                .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok()),
-            unknown: decoded.fields.iter().any(|f| f.is_unknown()),
+            method,
+            status: text(status).and_then(|v| v.parse::<u16>().ok()),
+            path,
+            content_type,
+            content_encoding: strings.get(encoding).and_then(Encoding::from_header),
+            content_length: text(length).and_then(|v| v.trim().parse::<u64>().ok()),
+            unknown,
         }
     }
 }
