@@ -3,8 +3,7 @@
 //! traffic mostly carries. Decoded fields themselves name their strings with
 //! [`super::Str`]s.
 //!
-//! Three cases, cheapest first:
-//! - `'static` octets (a static table string) are a `&'static` slice;
+//! Two cases:
 //! - a string of at most [`INLINE_CAPACITY`] octets (`/page00.html`, `GET`,
 //!   `application/grpc`) lives inside the `Text` itself;
 //! - a longer one is an `Rc<[u8]>`, shared by every clone.
@@ -25,7 +24,6 @@ pub struct Text(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    Static(&'static [u8]),
     Inline {
         len: u8,
         bytes: [u8; INLINE_CAPACITY],
@@ -34,12 +32,6 @@ enum Repr {
 }
 
 impl Text {
-    /// A string of the static table (or any other `'static` octets).
-    #[inline]
-    pub const fn from_static(bytes: &'static [u8]) -> Text {
-        Text(Repr::Static(bytes))
-    }
-
     /// A copy of `bytes`: inline when short, else in one shared allocation.
     #[inline]
     pub fn copy_from(bytes: &[u8]) -> Text {
@@ -59,7 +51,6 @@ impl Text {
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Static(b) => b,
             Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
             Repr::Shared(b) => b,
         }
@@ -107,7 +98,7 @@ mod tests {
     fn every_representation_is_its_octets() {
         let long = vec![b'x'; INLINE_CAPACITY + 1];
         let cases = [
-            Text::from_static(b":method"),
+            Text::copy_from(b":method"),
             Text::copy_from(b""),
             Text::copy_from(&long[..INLINE_CAPACITY]),
             Text::copy_from(&long),
