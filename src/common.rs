@@ -239,8 +239,14 @@ mod tests {
         assert_eq!(m.get(&k(3, 3)), None);
         assert_eq!(m.get(&k(0, 0)), None);
         assert_eq!(m.get(&k(999, 0)), None);
-        *m.get_mut(&k(7, 0)).unwrap() = 9;
-        assert_eq!(m.get(&k(7, 0)), Some(&9));
+        if let Some(v) = m.get_mut(&k(7, 0)) {
+            *v = 9;
+        }
+        assert_eq!(
+            m.get(&k(7, 0)),
+            Some(&9),
+            "get_mut reaches the stored value"
+        );
         assert!(m.contains_key(&k(199, 0)) && !m.contains_key(&k(199, 2)));
     }
 

@@ -169,12 +169,14 @@ pub fn tshark_output(words: &[String]) -> Option<TsharkOutput> {
 mod tests {
     use super::{is_command_line_tool, tshark_output};
 
+    /// A command line as /proc/self/cmdline gives it, from words separated by spaces.
+    fn words(line: &str) -> Vec<String> {
+        line.split(' ').map(str::to_string).collect()
+    }
+
     #[test]
     fn command_line_tools_are_known_by_their_program_name() {
-        let tool = |line: &str| {
-            let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-            is_command_line_tool(&words)
-        };
+        let tool = |line: &str| is_command_line_tool(&words(line));
         assert!(tool("tshark -r x"));
         assert!(tool("/usr/bin/tshark"));
         assert!(tool("C:\\Wireshark\\tshark.exe -r x"));
@@ -185,8 +187,7 @@ mod tests {
     }
 
     fn hides(line: &str) -> bool {
-        let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-        tshark_output(&words).is_some_and(|o| o.hides_hidden)
+        tshark_output(&words(line)).is_some_and(|o| o.hides_hidden)
     }
 
     #[test]
@@ -208,10 +209,7 @@ mod tests {
 
     #[test]
     fn the_fields_named_with_e() {
-        let words: Vec<String> = "tshark -r x -T fields -e h2.type -ehttp2.streamid"
-            .split(' ')
-            .map(str::to_string)
-            .collect();
+        let words = words("tshark -r x -T fields -e h2.type -ehttp2.streamid");
         let fields = tshark_output(&words).map(|o| o.fields);
         assert_eq!(
             fields,
