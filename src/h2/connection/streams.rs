@@ -274,10 +274,10 @@ impl Connection {
                 let room = body_limit.saturating_sub(buf.data.len());
                 let taken = data.len().min(room);
                 buf.kept += taken;
-                if first_data && end {
-                    // The whole body is this frame's payload: shown from the frame itself
-                    // (`Body::in_frame`), never copied.
-                } else {
+                // A body that is this frame's payload alone is shown from the frame itself
+                // (`Body::in_frame`): never copied.
+                let in_frame = first_data && end;
+                if !in_frame {
                     if first_data && hint > data.len() && data.len() < room {
                         // The whole announced body (within the limit) in one allocation.
                         buf.data.reserve_exact(hint.min(body_limit));
