@@ -23,9 +23,7 @@
 //! holds. A capture that holds part of the path (only the quorum port, only the client
 //! port, or a start mid-ensemble) links what it holds.
 
-use std::collections::HashMap;
-
-use crate::common::Nanos;
+use crate::common::{FastMap, Nanos};
 
 /// Writes tracked per capture; beyond this, new writes are not linked (and say so).
 pub const MAX_WRITES: usize = 250_000;
@@ -152,9 +150,9 @@ impl Write {
 #[derive(Debug, Default)]
 pub struct WriteIndex {
     writes: Vec<Write>,
-    by_request: HashMap<(u64, i32), usize>,
+    by_request: FastMap<(u64, i32), usize>,
     /// (ensemble scope, zxid) -> write.
-    by_zxid: HashMap<(u64, i64), usize>,
+    by_zxid: FastMap<(u64, i64), usize>,
     /// Frame from which the index was full: a PDU from there on that finds no write may
     /// have lost its link to the cap.
     full_since: Option<u32>,

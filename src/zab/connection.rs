@@ -17,11 +17,11 @@
 //! its first bytes), so that later passes (which may call the framing in other places and
 //! fewer times, as TCP reassembly is already done) give the same answer.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::parse::{self, Need, SNAPSHOT_END, packet_len, plausible_packet, ptype, snapshot_len};
-use crate::common::{Direction, PduKey, ServerPort};
+use crate::common::{Direction, FastMap, PduKey, ServerPort};
 use crate::epan::{SideSync, StreamStart};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,12 +63,12 @@ pub struct Connection {
     pub leader_port: ServerPort,
     /// Mode per direction (`Direction::index`): [from learner, from leader].
     modes: [Mode; 2],
-    chunks: HashMap<(u32, u64), Chunk>,
+    chunks: FastMap<(u32, u64), Chunk>,
     /// The last bytes of the snapshot stream so far, per direction, to see an end marker
     /// that two chunks share.
     snap_tail: [Vec<u8>; 2],
     /// Length of each snapshot chunk, decided on the first pass.
-    snap_lens: HashMap<(u32, u64), usize>,
+    snap_lens: FastMap<(u32, u64), usize>,
     /// This link's number in the capture's write-path index (0: not yet given).
     pub link: u32,
     /// Its ensemble in that index (`zab::quorum::ensemble_scope`: the leader's endpoint).
@@ -77,7 +77,7 @@ pub struct Connection {
     /// carries neither: SYNCs answer them in order on the link.
     syncs_waiting: VecDeque<(u64, i32)>,
     /// The sync each SYNC answered, by frame, decided on the first pass.
-    sync_answers: HashMap<PduKey, (u64, i32)>,
+    sync_answers: FastMap<PduKey, (u64, i32)>,
 }
 
 /// Forwarded syncs remembered per link while their SYNC is awaited.

@@ -2,9 +2,7 @@
 //! an initial message came first in its direction. Decided on the first pass, in capture
 //! order, and stored per PDU. Pure Rust.
 
-use std::collections::HashMap;
-
-use crate::common::{Direction, PduKey, ServerPort};
+use crate::common::{Direction, FastMap, PduKey, ServerPort};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Decision {
@@ -22,7 +20,7 @@ pub struct Connection {
     /// announced.
     seen: [u32; 2],
     sid: [Option<i64>; 2],
-    decisions: HashMap<PduKey, Decision>,
+    decisions: FastMap<PduKey, Decision>,
 }
 
 impl Connection {

@@ -81,6 +81,11 @@ pub fn register(proto: Protocol) {
     ));
 }
 
+/// Whether the write-stages statistic listens (`queue_write` would queue).
+pub fn writes_wanted() -> bool {
+    WRITES.get().copied().flatten().is_some_and(|w| w.wanted())
+}
+
 /// Queues the stage times of a write (on its reply), when a statistic listens.
 pub fn queue_write(pkt: &Packet<'_>, opcode: i32, s: &Stages) {
     if let Some(writes) = WRITES.get().copied().flatten().filter(|w| w.wanted()) {

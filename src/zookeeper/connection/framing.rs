@@ -17,7 +17,7 @@ pub(super) struct Resync {
     pub(super) segments: u32,
     /// (frame, bytes left in the segment at that point) -> bytes skipped, decided on the
     /// first pass and looked up on later ones.
-    pub(super) skips: HashMap<(u32, usize), u32>,
+    pub(super) skips: FastMap<(u32, usize), u32>,
 }
 
 pub(super) fn control_slot(x: i64) -> Option<usize> {

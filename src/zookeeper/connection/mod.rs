@@ -9,13 +9,13 @@
 //! request, reply paired by xid, notification); `framing` finds where PDUs begin and
 //! resynchronises, `watches` tracks which request set which watch.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::FOUR_LETTER_WORDS;
 use super::parse::{self, Pdu, Reading, Wire};
 use super::xid;
-use crate::common::{At, Direction, Nanos, PduKey, PduMap, ServerPort};
+use crate::common::{At, Direction, FastMap, FastSet, Nanos, PduKey, PduMap, ServerPort};
 use crate::epan::{SideSync, StreamStart};
 use crate::jute::{self, Counted};
 
@@ -132,9 +132,9 @@ pub struct Connection {
     wire: Wire,
     /// ClickHouse compressed blocks, decided on the first pass by `framing_at`:
     /// (direction, frame, bytes at the PDU start) -> the block's length, for later passes.
-    compressed_framing: HashMap<(usize, u32, usize), u32>,
+    compressed_framing: FastMap<(usize, u32, usize), u32>,
     /// The same blocks as (direction, frame, block length), for the dissector.
-    compressed: std::collections::HashSet<(usize, u32, u32)>,
+    compressed: FastSet<(usize, u32, u32)>,
     /// A ClickHouse ConnectRequest whose length prefix is one short (it leaves out the
     /// compression flag): (frame, bytes at the PDU start, the PDU's real length).
     extended_connect: Option<(u32, usize, u32)>,
@@ -142,12 +142,12 @@ pub struct Connection {
     side_framed: [bool; 2],
     /// The handshake re-opened an existing session (its ConnectRequest named one).
     reopened: bool,
-    pending: HashMap<i64, Pending>,
+    pending: FastMap<i64, Pending>,
     /// Pings, auth and setWatches use fixed xids; their replies come back in order.
     control: [VecDeque<Pending>; 3],
     decisions: PduMap<PduKind>,
     /// Watches set on this connection: kind and path -> the requests that set them.
-    watches: HashMap<(WatchKind, Rc<str>), Vec<PduKey>>,
+    watches: FastMap<(WatchKind, Rc<str>), Vec<PduKey>>,
     watch_count: usize,
     /// Index 0: to the server, 1: to the client.
     resync: [Resync; 2],
@@ -201,25 +201,27 @@ impl Connection {
         time: Nanos,
         bytes: &'a [u8],
     ) -> (Option<Pdu<'a>>, PduKind) {
-        let (pdu, kind) = if self.four_letter_frame.is_some_and(|f| key.frame >= f) {
-            let kind = match dir {
-                Direction::ToServer => PduKind::FourLetterCommand,
-                Direction::ToClient => PduKind::FourLetterReply,
-            };
-            (None, kind)
+        // The parsed PDU is built once in the returned pair's place and borrowed while it
+        // is classified: at 256 bytes, each move of it costs as much as the classification.
+        let four_letter = self.four_letter_frame.is_some_and(|f| key.frame >= f);
+        let pdu = if four_letter {
+            None
         } else {
             let body = bytes.get(4..).unwrap_or(&[]);
-            let pdu = parse::pdu(self.reading(dir, body), bytes);
-            let kind = match &pdu {
-                Pdu::ConnectRequest(c) => self.connect_request(key, time, c),
-                Pdu::ConnectResponse(c) => self.connect_response(key, time, c),
-                Pdu::Request(r) => self.request(key, time, r),
-                Pdu::Reply(r) => self.reply(key, time, r),
-                Pdu::Notification(n) => PduKind::Notification {
-                    set_in: self.fire_watches(n, key.frame),
-                },
-            };
-            (Some(pdu), kind)
+            Some(parse::pdu(self.reading(dir, body), bytes))
+        };
+        let kind = match &pdu {
+            None => match dir {
+                Direction::ToServer => PduKind::FourLetterCommand,
+                Direction::ToClient => PduKind::FourLetterReply,
+            },
+            Some(Pdu::ConnectRequest(c)) => self.connect_request(key, time, c),
+            Some(Pdu::ConnectResponse(c)) => self.connect_response(key, time, c),
+            Some(Pdu::Request(r)) => self.request(key, time, r),
+            Some(Pdu::Reply(r)) => self.reply(key, time, r),
+            Some(Pdu::Notification(n)) => PduKind::Notification {
+                set_in: self.fire_watches(n, key.frame),
+            },
         };
         self.decisions.insert(key, kind.clone());
         (pdu, kind)
@@ -324,13 +326,18 @@ impl Connection {
                 }
             }
         }
+        // One text for the path, shared by the reply's link and the watch it sets.
+        let path = body
+            .and_then(parse::RequestBody::path)
+            .and_then(|p| p.val)
+            .map(path_text);
         let pending = Pending {
             frame: key.frame,
             time,
             opcode,
-            path: body.and_then(|b| request_path(opcode, b)),
+            path: path.clone().filter(|_| has_path(opcode)),
             key,
-            watch: body.and_then(|b| watch_op(opcode, b)),
+            watch: body.and_then(|b| watch_op(opcode, b, path.as_ref())),
         };
         let tracked = match control_slot(x) {
             Some(slot) if self.control[slot].len() < MAX_PENDING => {
@@ -401,15 +408,13 @@ impl Connection {
     }
 }
 
-/// The path of a request, for showing on its reply. Only opcodes whose record starts with
-/// a path have one.
-fn request_path(opcode: i32, body: &parse::RequestBody<'_>) -> Option<Rc<str>> {
-    if !has_path(opcode) {
-        return None;
+/// A path as text, for showing on a reply and for the watch table: lossy UTF-8, with the
+/// check of valid text (nearly every path) done once, the fast way.
+fn path_text(bytes: &[u8]) -> Rc<str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Rc::from(s),
+        Err(_) => Rc::from(String::from_utf8_lossy(bytes).as_ref()),
     }
-    body.path()
-        .and_then(|p| p.val)
-        .map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
 }
 
 /// Requests whose record starts with a path. Exhaustive, so that a new opcode is decided

@@ -48,35 +48,38 @@ pub(super) fn ancestors(path: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The watch a request asks for (set or remove), from its body.
-pub(super) fn watch_op(opcode: i32, body: &parse::RequestBody<'_>) -> Option<WatchOp> {
+/// The watch a request asks for (set or remove), from its body. `path`: the body's path
+/// as text (`path_text`), shared with the pending request.
+pub(super) fn watch_op(
+    opcode: i32,
+    body: &parse::RequestBody<'_>,
+    path: Option<&Rc<str>>,
+) -> Option<WatchOp> {
     use crate::zookeeper::opcode as op;
-    let rc = |p: Option<&[u8]>| -> Option<Rc<str>> {
-        p.map(|b| Rc::from(String::from_utf8_lossy(b).as_ref()))
-    };
+    let path = path.cloned();
     match body {
-        parse::RequestBody::PathWatch { path, watch } if watch.val => {
+        parse::RequestBody::PathWatch { watch, .. } if watch.val => {
             let kind = match opcode {
                 op::GET_CHILDREN | op::GET_CHILDREN2 => WatchKind::Child,
                 _ => WatchKind::Data,
             };
-            Some(WatchOp::Set(kind, rc(path.val)?))
+            Some(WatchOp::Set(kind, path?))
         }
         // ClickHouse Keeper registers a list (child) watch for filteredList and
         // filteredListWithStatsAndData (KeeperStorage.cpp, `register_watch`).
-        parse::RequestBody::FilteredList { path, watch, .. } if watch.val => {
-            Some(WatchOp::Set(WatchKind::Child, rc(path.val)?))
+        parse::RequestBody::FilteredList { watch, .. } if watch.val => {
+            Some(WatchOp::Set(WatchKind::Child, path?))
         }
-        parse::RequestBody::AddWatch { path, mode } => {
+        parse::RequestBody::AddWatch { mode, .. } => {
             let k = match mode.val {
                 0 => WatchKind::Persistent,
                 1 => WatchKind::Recursive,
                 _ => return None,
             };
-            Some(WatchOp::Set(k, rc(path.val)?))
+            Some(WatchOp::Set(k, path?))
         }
-        parse::RequestBody::PathType { path, kind } if opcode == op::REMOVE_WATCHES => {
-            Some(WatchOp::Remove(kind.val, rc(path.val)?))
+        parse::RequestBody::PathType { kind, .. } if opcode == op::REMOVE_WATCHES => {
+            Some(WatchOp::Remove(kind.val, path?))
         }
         _ => None,
     }
@@ -96,7 +99,7 @@ pub(super) fn set_watches_paths(lists: &[At<Vec<Counted<'_>>>]) -> Vec<(WatchKin
     for (list, kind) in lists.iter().zip(KINDS) {
         for p in &list.val {
             if let Some(b) = p.val {
-                out.push((kind, Rc::from(String::from_utf8_lossy(b).as_ref())));
+                out.push((kind, path_text(b)));
             }
         }
     }

@@ -90,8 +90,14 @@ impl FramedDissector for ZooKeeper {
         };
         let dir = conn.direction(pkt.src_port(), pkt.dst_port(), pkt.match_uint());
         let (item, t) = tree.add_protocol(Hf::Proto, 0, bytes.len(), Ett::Pdu);
-        t.add_bool(Hf::Response, 0, 0, dir == Direction::ToClient)
-            .generated();
+        // Where nothing reads the PDU's items (`tshark -q -Y zookeeper`: a shown tree, a
+        // zookeeper field in a filter, column or -e, or expert infos collected would), and
+        // no column shows its Info text, the protocol item is all there is to add.
+        let items_wanted = pkt.has_columns() || tree.items_wanted::<Hf, Ei>(pkt, Hf::Proto);
+        if items_wanted {
+            t.add_bool(Hf::Response, 0, 0, dir == Direction::ToClient)
+                .generated();
+        }
 
         if conn.facts_unavailable_note(dir, key, !pkt.visited()) {
             item.expert(
@@ -161,12 +167,11 @@ impl FramedDissector for ZooKeeper {
         }
 
         let event = pdu.as_ref().and_then(|pdu| tap_event(&kind, pdu));
-        // Where nothing reads the PDU's items (`tshark -q -Y zookeeper`: a shown tree, a
-        // zookeeper field in a filter, column or -e, or expert infos collected would), and
-        // no column shows its Info text, the protocol item is all there is to add.
-        if !pkt.has_columns() && !tree.items_wanted::<Hf, Ei>(pkt, Hf::Proto) {
+        if !items_wanted {
             // The write path's items would be faked too, but it feeds `-z zookeeper,writes`.
-            if let Some(write) = &write {
+            if let Some(write) = &write
+                && stats::writes_wanted()
+            {
                 quorum::render(pkt, &t, write, voters());
             }
             if let Some(event) = event {

@@ -552,3 +552,11 @@ fn compressed_and_unknown_versions_do_not_decode_bodies() {
     };
     assert!(req.body.is_none());
 }
+
+/// A parsed PDU is moved through classification once per PDU: a large rare variant (a
+/// checkStat's Stat) is boxed so that every request does not pay for it.
+#[test]
+fn a_parsed_pdu_stays_small() {
+    assert!(std::mem::size_of::<crate::zookeeper::parse::Pdu<'_>>() <= 256);
+    assert!(std::mem::size_of::<RequestBody<'_>>() <= 160);
+}
