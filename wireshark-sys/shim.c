@@ -962,6 +962,36 @@ int zkh2_tree_is_visible(proto_tree *tree)
     return tree != NULL && PTREE_DATA(tree) != NULL && PTREE_DATA(tree)->visible;
 }
 
+/* Whether nothing can read an item of field `hf` added to `tree`: the condition of
+ * TRY_TO_FAKE_THIS_ITEM (proto.c), also at the packet's root for any item but a protocol.
+ * The tree is not visible (or, `even_if_visible`, its visibility serves only to print
+ * named fields: `tshark -T fields`); the field is neither referenced directly nor for printing (a
+ * filter, column, colouring rule, tap or -e names it), only at most through a child
+ * (INDIRECT); and it is not a protocol item that is kept: at the root, where the protocol
+ * hierarchy statistics find each protocol (epan never fakes there), or anywhere when they
+ * asked for protocols not to be faked.
+ *
+ * epan itself never fakes an item at the root, and that is where a protocol's items land
+ * when its own protocol item was faked (`tshark -T fields -e h2.path`: `h2` is referenced
+ * only through `h2.path`). A dissector that asks this first builds those items only when
+ * something reads them, as epan does one level down. */
+int zkh2_tree_fakes(proto_tree *tree, int hf, int even_if_visible)
+{
+    header_field_info *hfinfo;
+    if (tree == NULL || PTREE_DATA(tree) == NULL || hf < 0)
+        return 0;
+    if (PTREE_DATA(tree)->visible && !even_if_visible)
+        return 0;
+    hfinfo = proto_registrar_get_nth((guint)hf);
+    if (hfinfo == NULL)
+        return 0;
+    if (hfinfo->ref_type != HF_REF_TYPE_NONE && hfinfo->ref_type != HF_REF_TYPE_INDIRECT)
+        return 0;
+    if (hfinfo->type == FT_PROTOCOL)
+        return PTREE_DATA(tree)->fake_protocols && PTREE_FINFO(tree) != NULL;
+    return 1;
+}
+
 /* Whether protocol items are kept even when nothing references them (the protocol
  * hierarchy statistics walk them). */
 int zkh2_tree_keeps_protocols(proto_tree *tree)
@@ -970,6 +1000,31 @@ int zkh2_tree_keeps_protocols(proto_tree *tree)
 }
 
 /* The preference that shows hidden items in the GUI and in tshark -V. */
+/* The ids of every field registered under the filter name `name` (a name can be
+ * registered more than once, with different types), up to `max` of them, into `out`; the
+ * number found. `*labelled` is set when one of them prints its label rather than a value
+ * in `tshark -T fields` (a protocol or a text-only field). */
+int zkh2_field_ids_by_name(const char *name, int *out, int max, int *labelled)
+{
+    header_field_info *hfinfo = proto_registrar_get_byname(name);
+    int n = 0;
+    *labelled = 0;
+    if (hfinfo == NULL)
+        return 0;
+    while (hfinfo->same_name_prev_id != -1) {
+        header_field_info *prev = proto_registrar_get_nth((guint)hfinfo->same_name_prev_id);
+        if (prev == NULL)
+            break;
+        hfinfo = prev;
+    }
+    for (; hfinfo != NULL && n < max; hfinfo = hfinfo->same_name_next) {
+        out[n++] = hfinfo->id;
+        if (hfinfo->type == FT_PROTOCOL || hfinfo->type == FT_NONE)
+            *labelled = 1;
+    }
+    return n;
+}
+
 int zkh2_display_hidden_items(void)
 {
     return prefs.display_hidden_proto_items ? 1 : 0;

@@ -206,6 +206,8 @@ int zkh2_any_field_primed(const int *ids, int n, int except);
  * column or colouring rule names _ws.expert or one of its fields. */
 int zkh2_experts_wanted(void);
 int zkh2_tree_is_visible(proto_tree *tree);
+int zkh2_tree_fakes(proto_tree *tree, int hf, int even_if_visible);
+int zkh2_field_ids_by_name(const char *name, int *out, int max, int *labelled);
 int zkh2_tree_keeps_protocols(proto_tree *tree);
 int zkh2_display_hidden_items(void);
 #endif

@@ -13,7 +13,7 @@
 //! Only tshark's command line is read (`/proc/self/cmdline`, once); any other program, or a
 //! command line that cannot be read, counts as one that may show everything.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString, c_int};
 use std::sync::OnceLock;
 
 use wireshark_sys as sys;
@@ -56,8 +56,92 @@ const LONG_WITH_ARG: &[&str] = &[
 pub struct TsharkOutput {
     /// The output prints no hidden item, except fields named with `-e`.
     pub hides_hidden: bool,
+    /// The output is `-T fields`: the values of the fields named with `-e`, and nothing
+    /// else of the tree.
+    pub fields_only: bool,
     /// The fields named with `-e` (Wireshark 4.0 does not prime the tree with them).
     pub fields: Vec<String>,
+}
+
+/// What tshark's command line says, read once; None for another program.
+fn this_tshark() -> Option<&'static TsharkOutput> {
+    static FROM_COMMAND_LINE: OnceLock<Option<TsharkOutput>> = OnceLock::new();
+    FROM_COMMAND_LINE
+        .get_or_init(|| tshark_output(command_line()))
+        .as_ref()
+}
+
+/// The fields a `tshark -T fields` prints (see `fields_only`).
+#[derive(Debug)]
+pub struct PrintedFields {
+    /// The ids of the fields named with `-e`, sorted (a name can have several).
+    ids: Vec<c_int>,
+    /// One of them prints its label (a protocol or text-only field, `-e h2`): labels
+    /// are then made as for a shown tree.
+    pub labelled: bool,
+    /// Expert infos are printed (`-e _ws.expert.message`): they are then made as where
+    /// they are collected.
+    pub experts: bool,
+}
+
+impl PrintedFields {
+    /// Whether field `hf` is printed.
+    pub fn names(&self, hf: c_int) -> bool {
+        self.ids.binary_search(&hf).is_ok()
+    }
+
+    /// Whether one of `ids` is printed.
+    pub fn names_any(&self, ids: &[c_int]) -> bool {
+        ids.iter().any(|&hf| self.names(hf))
+    }
+}
+
+/// `Some` when this process is a tshark that prints `-T fields`. tshark builds a visible
+/// tree for that output (`print_details`), as it does for `-V`, yet reads nothing of it but
+/// the fields named with `-e` (and what filters, columns and taps reference, which epan
+/// marks on the fields themselves). So an item that is neither can be left out as if the
+/// tree were not visible, and a label that is not printed need not be made.
+///
+/// None (build everything) for any other output or program, and when a named field cannot
+/// be found among the registered ones (a name this code does not understand must not lose
+/// its values). Resolved once, at the first dissection, after every protocol registered.
+pub fn fields_only() -> Option<&'static PrintedFields> {
+    static PRINTED: OnceLock<Option<PrintedFields>> = OnceLock::new();
+    PRINTED
+        .get_or_init(|| {
+            let out = this_tshark().filter(|o| o.fields_only)?;
+            printed_fields(&out.fields)
+        })
+        .as_ref()
+}
+
+fn printed_fields(names: &[String]) -> Option<PrintedFields> {
+    let mut printed = PrintedFields {
+        ids: Vec::new(),
+        labelled: false,
+        experts: false,
+    };
+    for name in names {
+        printed.experts |= name == "_ws.expert" || name.starts_with("_ws.expert.");
+        // Columns (`_ws.col.Info`) are printed from the columns, not from the tree.
+        if name.starts_with("_ws.col.") {
+            continue;
+        }
+        let c_name = CString::new(name.as_str()).ok()?;
+        let mut ids = [0 as c_int; 16];
+        let mut labelled = 0;
+        // SAFETY: a NUL-terminated name; `ids` holds the 16 ids the shim may write.
+        let n = unsafe {
+            sys::zkh2_field_ids_by_name(c_name.as_ptr(), ids.as_mut_ptr(), 16, &mut labelled)
+        };
+        if n <= 0 {
+            return None;
+        }
+        printed.ids.extend_from_slice(ids.get(..n as usize)?);
+        printed.labelled |= labelled != 0;
+    }
+    printed.ids.sort_unstable();
+    Some(printed)
 }
 
 /// True when the output may show a hidden item of protocol `proto` (its filter name) that
@@ -68,8 +152,7 @@ pub fn hidden_items_may_show(proto: &CStr) -> bool {
     if unsafe { sys::zkh2_display_hidden_items() } != 0 {
         return true;
     }
-    static FROM_COMMAND_LINE: OnceLock<Option<TsharkOutput>> = OnceLock::new();
-    let Some(out) = FROM_COMMAND_LINE.get_or_init(|| tshark_output(command_line())) else {
+    let Some(out) = this_tshark() else {
         return true;
     };
     let proto = proto.to_string_lossy();
@@ -161,6 +244,7 @@ pub fn tshark_output(words: &[String]) -> Option<TsharkOutput> {
     };
     Some(TsharkOutput {
         hides_hidden,
+        fields_only: format == "fields",
         fields,
     })
 }
@@ -205,6 +289,20 @@ mod tests {
         assert!(!hides("tshark -Y -T -T pdml"));
         assert!(hides("tshark --disable-protocol -T -r x"));
         assert!(!hides("tshark -T fields -T json"));
+    }
+
+    #[test]
+    fn only_fields_are_printed_by_t_fields() {
+        let fields_only = |line: &str| tshark_output(&words(line)).is_some_and(|o| o.fields_only);
+        assert!(fields_only("tshark -r x -T fields -e h2.type"));
+        assert!(fields_only("tshark -nqr x -Tfields -e a"));
+        assert!(fields_only("tshark -r x -V -T fields -e a"));
+        assert!(!fields_only("tshark -r x -T fields -e a -T json"));
+        assert!(!fields_only("tshark -r x -V"));
+        assert!(!fields_only("tshark -r x -T json -e a"));
+        assert!(!fields_only("tshark -r x -T ek -e a"));
+        assert!(!fields_only("tshark -Y -T -r x"));
+        assert!(!fields_only("tshark -r x -Y fields -e a"));
     }
 
     #[test]

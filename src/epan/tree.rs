@@ -12,6 +12,7 @@ use std::ptr;
 
 use wireshark_sys as sys;
 
+use super::output;
 use super::packet::Packet;
 use super::tables::{ExpertTable, FieldId, FieldTable, SubtreeTable};
 
@@ -28,6 +29,11 @@ struct PrimedCache {
 
 /// Frames after which the primed fields are looked up again even in a sequential pass.
 const PRIMED_RECHECK_FRAMES: u32 = 4096;
+
+/// The largest step forward between two frames of one pass that keeps the cached answer:
+/// frames that carry none of the protocol's PDUs (bare ACKs, other connections) lie between
+/// two that do. A step back, or a longer one, is taken for a new pass.
+const PRIMED_MAX_STEP: u32 = 64;
 
 thread_local! {
     static PRIMED: std::cell::RefCell<Vec<PrimedCache>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -77,11 +83,16 @@ pub struct Tree<'a> {
 }
 
 /// An item of the tree (possibly null).
+///
+/// A *faked* item is one that epan would not build (see `Tree::fakes`): like epan's own
+/// fake, it stands for the tree it would have been added to, so that items added under it
+/// land there, and what would change the item itself (its text, its flags) does nothing.
 #[derive(Clone, Copy)]
 pub struct Item<'a> {
     raw: *mut sys::proto_item,
     tvb: *mut sys::tvbuff_t,
     len: usize,
+    faked: bool,
     _life: PhantomData<&'a ()>,
 }
 
@@ -133,7 +144,9 @@ impl<'a> Tree<'a> {
     /// children, whether or not the tree is visible.
     pub fn is_primed<F: FieldId>(&self, field: F) -> bool {
         // SAFETY: reads the registered field's ref_type only.
-        !self.raw.is_null() && unsafe { sys::zkh2_field_is_primed(field.id()) } != 0
+        !self.raw.is_null()
+            && (unsafe { sys::zkh2_field_is_primed(field.id()) } != 0
+                || output::fields_only().is_some_and(|p| p.names(field.id())))
     }
 
     /// Whether anything can read the items of the protocol whose fields are `F`, other than
@@ -157,7 +170,9 @@ impl<'a> Tree<'a> {
         // Without a tree nothing reads items, but an expert info still reaches the expert
         // tap (`tshark -q -z expert`).
         // SAFETY: reads tap state and one registration.
-        if unsafe { sys::zkh2_experts_wanted() } != 0 {
+        if unsafe { sys::zkh2_experts_wanted() } != 0
+            || output::fields_only().is_some_and(|p| p.experts)
+        {
             return true;
         }
         !self.raw.is_null() && Self::fields_primed::<F, E>(pkt, protocol)
@@ -178,7 +193,7 @@ impl<'a> Tree<'a> {
                 .find(|e| e.protocol == proto)
                 .and_then(|e| {
                     let sequential = e.visited == visited
-                        && (frame == e.frame || frame == e.frame.wrapping_add(1))
+                        && frame.wrapping_sub(e.frame) <= PRIMED_MAX_STEP
                         && frame.wrapping_sub(e.looked_up_at) < PRIMED_RECHECK_FRAMES;
                     sequential.then_some((e.primed, e.looked_up_at))
                 })
@@ -200,7 +215,8 @@ impl<'a> Tree<'a> {
                     .collect();
                 let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
                 // SAFETY: `ids` is readable for `len` ints; only registrations are read.
-                let primed = unsafe { sys::zkh2_any_field_primed(ids.as_ptr(), len, proto) } != 0;
+                let primed = unsafe { sys::zkh2_any_field_primed(ids.as_ptr(), len, proto) } != 0
+                    || output::fields_only().is_some_and(|p| p.names_any(&ids));
                 (primed, frame)
             }
         };
@@ -222,7 +238,16 @@ impl<'a> Tree<'a> {
     }
 
     /// Whether the tree is built to be shown or printed (else only for a filter or a tap).
+    /// `tshark -T fields` builds a visible tree to print only the fields it names: its
+    /// labels are printed only for a named protocol or text field (`-e h2`), so that the
+    /// tree counts as shown only then (`output::fields_only`).
     pub fn is_shown(&self) -> bool {
+        self.is_printed() && output::fields_only().is_none_or(|p| p.labelled)
+    }
+
+    /// Whether epan builds the tree visible: to be shown, or printed in any form
+    /// (`tshark -T fields` included, whose labels `is_shown` leaves out).
+    pub fn is_printed(&self) -> bool {
         // SAFETY: null or a valid tree.
         unsafe { sys::zkh2_tree_is_visible(self.raw) != 0 }
     }
@@ -257,6 +282,9 @@ impl<'a> Tree<'a> {
         let Ok(dlen) = c_int::try_from(data.len()) else {
             return Item::null();
         };
+        if self.fakes(hf) {
+            return self.faked_item();
+        }
         // SAFETY: span checked; epan copies `data`, which lives across the call.
         self.item(unsafe {
             sys::zkh2_tree_add_bytes_value(self.raw, hf, self.tvb, off, l, data.as_ptr(), dlen)
@@ -275,6 +303,9 @@ impl<'a> Tree<'a> {
         let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
+        if self.fakes(hf) {
+            return self.faked_item();
+        }
         // SAFETY: span checked; the label is copied by epan.
         self.item(with_c_str(text, |c| unsafe {
             sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c)
@@ -286,8 +317,48 @@ impl<'a> Tree<'a> {
             raw,
             tvb: self.tvb,
             len: self.len,
+            faked: false,
             _life: PhantomData,
         }
+    }
+
+    /// What epan returns for an item it fakes: this tree itself, standing in for the item.
+    fn faked_item(&self) -> Item<'a> {
+        Item {
+            raw: self.raw,
+            tvb: self.tvb,
+            len: self.len,
+            faked: true,
+            _life: PhantomData,
+        }
+    }
+
+    /// True when nothing can read an item of field `hf` added to this tree, so that epan
+    /// would fake it if this tree were not the packet's root: the tree is built but not
+    /// shown or printed, and no filter, column, colouring rule, tap or `-e` names the field.
+    ///
+    /// epan never fakes at the root, and a protocol's items land at the root whenever its
+    /// own protocol item was faked: `tshark -T fields -e h2.path` references `h2` only
+    /// through `h2.path`, so the `h2` item is faked and every item of ours would otherwise
+    /// be built for real, to be walked by the field printer and freed unread (the built-in
+    /// dissectors pay that too). Asking first, the adders below build only the items that
+    /// something reads, at any depth, and skip the work of the others (labels, values, the
+    /// call into epan). An item that is built anyway (a field that is referenced) goes
+    /// under the tree that a faked parent stands for, as under epan's own fakes.
+    ///
+    /// A tshark that prints `-T fields` builds a visible tree but reads only the fields it
+    /// names (`output::fields_only`): there the other items are left out as well.
+    fn fakes(&self, hf: c_int) -> bool {
+        if self.raw.is_null() {
+            return false;
+        }
+        let printed = output::fields_only();
+        if printed.is_some_and(|p| p.names(hf)) {
+            return false;
+        }
+        // SAFETY: a valid tree; the shim reads the tree's flags and the field's
+        // registration only.
+        unsafe { sys::zkh2_tree_fakes(self.raw, hf, c_int::from(printed.is_some())) != 0 }
     }
 
     /// Clamps a span to the captured bytes. Offsets come from our own parsers, which only
@@ -336,6 +407,9 @@ impl<'a> Tree<'a> {
         let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
+        if self.fakes(hf) {
+            return self.faked_item();
+        }
         self.item(add(self.raw, hf, self.tvb, off, l))
     }
 
@@ -347,6 +421,9 @@ impl<'a> Tree<'a> {
             // None of the field's bytes were captured: epan would read an integer of length 0,
             // and throw (a longjmp through our frames).
             return Item::null();
+        }
+        if self.fakes(hf) {
+            return self.faked_item();
         }
         // SAFETY: span checked against the captured length of this tvb.
         self.item(unsafe { sys::proto_tree_add_item(self.raw, hf, self.tvb, off, l, enc.raw()) })
@@ -391,6 +468,9 @@ impl<'a> Tree<'a> {
         };
         if u32::from_be_bytes(prefix) as usize != total_len - 4 {
             return Item::null();
+        }
+        if self.fakes(field.id()) {
+            return self.faked_item();
         }
         let enc = if utf8 {
             sys::ENC_BIG_ENDIAN | sys::ENC_UTF_8
@@ -485,16 +565,13 @@ impl<'a> Tree<'a> {
         let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
+        if self.fakes(hf) {
+            return self.faked_item();
+        }
         let add = |ptr| {
             // SAFETY: span checked; epan copies the string, which lives across the call.
             self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
         };
-        // A field that no filter, column or visible tree needs is "faked" by epan: it
-        // returns the parent and never reads the value. Then skip building the C string
-        // (the call itself stays: it counts tree items like any other add).
-        if self.fakes(hf) {
-            return add(c"".as_ptr());
-        }
         C_STR.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) if parts.iter().all(|p| !p.as_bytes().contains(&0)) => {
                 buf.clear();
@@ -508,21 +585,6 @@ impl<'a> Tree<'a> {
         })
     }
 
-    /// True when epan is sure to fake an item of field `hf` added to this tree: the tree
-    /// is not visible, the field is not referenced (by a filter, a column or `-e`), and
-    /// the tree is not the packet's root (whose items are never faked). This is exactly
-    /// the condition of epan's TRY_TO_FAKE_THIS_ITEM, minus its cases that keep the item.
-    fn fakes(&self, hf: c_int) -> bool {
-        if self.raw.is_null() {
-            return false;
-        }
-        // SAFETY: a valid tree; both functions only read it.
-        unsafe {
-            !sys::proto_item_get_parent(self.raw).is_null()
-                && proto_field_is_referenced(self.raw, hf) == 0
-        }
-    }
-
     /// A duration, for FT_RELATIVE_TIME fields.
     pub fn add_duration<F: FieldId>(
         &self,
@@ -534,6 +596,9 @@ impl<'a> Tree<'a> {
         let Some((hf, off, l)) = self.target(field, offset, len) else {
             return Item::null();
         };
+        if self.fakes(hf) {
+            return self.faked_item();
+        }
         let ts = sys::nstime_t {
             secs: nanos.div_euclid(1_000_000_000) as _,
             nsecs: nanos.rem_euclid(1_000_000_000) as _,
@@ -652,6 +717,11 @@ impl<'a> Tree<'a> {
         text: &str,
         ett: T,
     ) -> (Item<'a>, Tree<'a>) {
+        // A text item has no field that anything could reference: in a tree that is not
+        // shown, epan fakes it (see `fakes`).
+        if !self.raw.is_null() && !self.is_shown() {
+            return (self.faked_item(), *self);
+        }
         let (off, l) = self.span(offset, len).unwrap_or((0, 0));
         let c = to_cstring(text);
         let mut item: *mut sys::proto_item = ptr::null_mut();
@@ -772,8 +842,14 @@ impl<'a> Item<'a> {
             raw: ptr::null_mut(),
             tvb: ptr::null_mut(),
             len: 0,
+            faked: false,
             _life: PhantomData,
         }
+    }
+
+    /// Null, or faked: there is no item of its own to change.
+    fn is_absent(&self) -> bool {
+        self.raw.is_null() || self.faked
     }
 
     pub fn is_null(&self) -> bool {
@@ -786,7 +862,7 @@ impl<'a> Item<'a> {
 
     /// Marks the item as generated (shown in brackets: not in the packet bytes).
     pub fn generated(self) -> Self {
-        if !self.raw.is_null() {
+        if !self.is_absent() {
             // SAFETY: a valid item.
             unsafe { sys::zkh2_item_set_generated(self.raw) };
         }
@@ -795,7 +871,7 @@ impl<'a> Item<'a> {
 
     /// Hidden items can be filtered on but are not shown.
     pub fn hidden(self) -> Self {
-        if !self.raw.is_null() {
+        if !self.is_absent() {
             // SAFETY: a valid item.
             unsafe { sys::zkh2_item_set_hidden(self.raw) };
         }
@@ -803,8 +879,13 @@ impl<'a> Item<'a> {
     }
 
     pub fn subtree<T: SubtreeTable>(&self, ett: T) -> Tree<'a> {
-        // SAFETY: proto_item_add_subtree accepts a null item and returns null.
-        let raw = unsafe { sys::proto_item_add_subtree(self.raw, ett.id()) };
+        // A faked item's children go where it would have gone.
+        let raw = if self.faked {
+            self.raw
+        } else {
+            // SAFETY: proto_item_add_subtree accepts a null item and returns null.
+            unsafe { sys::proto_item_add_subtree(self.raw, ett.id()) }
+        };
         Tree {
             raw,
             tvb: self.tvb,
@@ -814,7 +895,7 @@ impl<'a> Item<'a> {
     }
 
     pub fn append_text(&self, text: &str) {
-        if self.raw.is_null() {
+        if self.is_absent() {
             return;
         }
         // SAFETY: valid item; "%s" with a C string.
@@ -824,7 +905,7 @@ impl<'a> Item<'a> {
     }
 
     pub fn set_text(&self, text: &str) {
-        if self.raw.is_null() {
+        if self.is_absent() {
             return;
         }
         // SAFETY: valid item; "%s" with a C string.
@@ -834,7 +915,7 @@ impl<'a> Item<'a> {
     }
 
     pub fn set_len(&self, len: usize) {
-        if self.raw.is_null() {
+        if self.is_absent() {
             return;
         }
         // SAFETY: valid item; proto_item_set_len clamps to the tvb.

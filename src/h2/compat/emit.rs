@@ -71,7 +71,7 @@ impl Ctx<'_, '_> {
         // nobody; they are as many as the built-in's own, half of a full tree's cost.
         if !parent.wants(b.http2.field())
             || !(parent.is_primed(b.http2.field())
-                || parent.is_shown() && output::hidden_items_may_show(c"http2"))
+                || parent.is_printed() && output::hidden_items_may_show(c"http2"))
         {
             return;
         }
