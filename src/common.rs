@@ -30,6 +30,16 @@ impl Span {
     }
 }
 
+/// `String::from_utf8_lossy`, with the test of valid text (nearly every header and path)
+/// made by `std::str::from_utf8`, whose ASCII fast path is several times quicker than the
+/// lossy decoder's: header texts are converted for every header of every shown block.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Nanoseconds since the Unix epoch (a frame's absolute capture time).
 pub type Nanos = i64;
 

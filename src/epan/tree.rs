@@ -79,6 +79,9 @@ pub struct Tree<'a> {
     raw: *mut sys::proto_tree,
     tvb: *mut sys::tvbuff_t,
     len: usize,
+    /// Items may be left out here (`fakes`): the tree is not visible, or visible only for
+    /// `tshark -T fields`. Fixed for a dissection, so read once and passed down.
+    fakeable: bool,
     _life: PhantomData<&'a ()>,
 }
 
@@ -93,6 +96,8 @@ pub struct Item<'a> {
     tvb: *mut sys::tvbuff_t,
     len: usize,
     faked: bool,
+    /// The `fakeable` of the tree it was added to, for its subtree.
+    fakeable: bool,
     _life: PhantomData<&'a ()>,
 }
 
@@ -117,10 +122,13 @@ impl<'a> Tree<'a> {
         tvb: *mut sys::tvbuff_t,
         len: usize,
     ) -> Self {
+        // SAFETY: null or a valid tree (the caller's contract).
+        let visible = unsafe { sys::zkh2_tree_is_visible(raw) != 0 };
         Tree {
             raw,
             tvb,
             len,
+            fakeable: !raw.is_null() && (!visible || output::fields_only().is_some()),
             _life: PhantomData,
         }
     }
@@ -318,6 +326,7 @@ impl<'a> Tree<'a> {
             tvb: self.tvb,
             len: self.len,
             faked: false,
+            fakeable: self.fakeable,
             _life: PhantomData,
         }
     }
@@ -329,6 +338,7 @@ impl<'a> Tree<'a> {
             tvb: self.tvb,
             len: self.len,
             faked: true,
+            fakeable: self.fakeable,
             _life: PhantomData,
         }
     }
@@ -349,7 +359,7 @@ impl<'a> Tree<'a> {
     /// A tshark that prints `-T fields` builds a visible tree but reads only the fields it
     /// names (`output::fields_only`): there the other items are left out as well.
     fn fakes(&self, hf: c_int) -> bool {
-        if self.raw.is_null() {
+        if !self.fakeable {
             return false;
         }
         let printed = output::fields_only();
@@ -673,6 +683,7 @@ impl<'a> Tree<'a> {
             raw: self.raw,
             tvb,
             len: bytes.len(),
+            fakeable: self.fakeable,
             _life: PhantomData,
         }
     }
@@ -684,6 +695,7 @@ impl<'a> Tree<'a> {
             raw: self.raw,
             tvb: other.tvb,
             len: other.len,
+            fakeable: self.fakeable,
             _life: PhantomData,
         }
     }
@@ -696,6 +708,7 @@ impl<'a> Tree<'a> {
                 raw: self.raw,
                 tvb: self.tvb,
                 len: 0,
+                fakeable: self.fakeable,
                 _life: PhantomData,
             };
         };
@@ -705,6 +718,7 @@ impl<'a> Tree<'a> {
             raw: self.raw,
             tvb,
             len: l as usize,
+            fakeable: self.fakeable,
             _life: PhantomData,
         }
     }
@@ -735,6 +749,7 @@ impl<'a> Tree<'a> {
                 raw: sub,
                 tvb: self.tvb,
                 len: self.len,
+                fakeable: self.fakeable,
                 _life: PhantomData,
             },
         )
@@ -843,6 +858,7 @@ impl<'a> Item<'a> {
             tvb: ptr::null_mut(),
             len: 0,
             faked: false,
+            fakeable: false,
             _life: PhantomData,
         }
     }
@@ -890,6 +906,7 @@ impl<'a> Item<'a> {
             raw,
             tvb: self.tvb,
             len: self.len,
+            fakeable: self.fakeable,
             _life: PhantomData,
         }
     }

@@ -16,7 +16,7 @@ pub(super) struct BlockView<'a> {
 /// A request block's URI as the built-in http2 builds it: `scheme://authority path`, the
 /// authority alone for CONNECT; none without an authority (or a path, but for CONNECT).
 pub(super) fn full_uri(block: &DecodedBlock, strings: &Strings) -> Option<String> {
-    let text = |name: &[u8]| block.value(strings, name).map(String::from_utf8_lossy);
+    let text = |name: &[u8]| block.value(strings, name).map(lossy);
     let authority = text(b":authority")?;
     if block.value(strings, b":method") == Some(b"CONNECT") {
         return Some(authority.into_owned());
@@ -62,12 +62,7 @@ pub(super) fn header_items_wanted(t: &Tree<'_>) -> bool {
 
 impl View<'_, '_> {
     pub(super) fn string(&self, t: &Tree<'_>, field: Hf, span: Span) {
-        t.add_string(
-            field,
-            span.off,
-            span.len,
-            &String::from_utf8_lossy(span.of(self.bytes)),
-        );
+        t.add_string(field, span.off, span.len, &lossy(span.of(self.bytes)));
     }
 
     /// A header-block fragment, and the decoded block on the frame that completes it.
@@ -132,16 +127,11 @@ impl View<'_, '_> {
             BlockRole::Request | BlockRole::PushRequest => {
                 let m = block.value(strings, b":method").unwrap_or(b"?");
                 let p = block.value(strings, b":path").unwrap_or(b"");
-                let _ = write!(
-                    info,
-                    ": {} {}",
-                    String::from_utf8_lossy(m),
-                    String::from_utf8_lossy(p)
-                );
+                let _ = write!(info, ": {} {}", lossy(m), lossy(p));
             }
             BlockRole::Response | BlockRole::Informational => {
                 let s = block.value(strings, b":status").unwrap_or(b"?");
-                let s = String::from_utf8_lossy(s);
+                let s = lossy(s);
                 let reason = s.parse::<u16>().ok().and_then(reason_phrase).unwrap_or("");
                 let _ = write!(info, ": {s} {reason}");
                 if info.ends_with(' ') {
@@ -233,7 +223,7 @@ impl View<'_, '_> {
         {
             let it = t.add_u32(Hf::GrpcStatus, 0, 0, code).generated();
             if let Some(m) = block.value(strings, b"grpc-message") {
-                t.add_string(Hf::GrpcStatusMessage, 0, 0, &String::from_utf8_lossy(m))
+                t.add_string(Hf::GrpcStatusMessage, 0, 0, &lossy(m))
                     .generated();
             }
             if code != 0 {
@@ -271,10 +261,10 @@ impl View<'_, '_> {
             return;
         }
         let name_bytes = strings.get(f.name);
-        let name = name_bytes.map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
+        let name = name_bytes.map_or_else(|| "<unknown>".into(), lossy);
         let value = strings
             .get(f.value)
-            .map_or_else(|| "<unknown>".into(), String::from_utf8_lossy);
+            .map_or_else(|| "<unknown>".into(), lossy);
         // The pair as one string value, so that a filter can match name and value together
         // when a block holds several headers. Its label is the field's own ("Header: name:
         // value"), made only when the tree is printed.

@@ -17,7 +17,7 @@ use super::fields::{Ei, Ett, Hf};
 use super::frame::{self, FrameHeader, Padding, Payload, Priority, flag, kind};
 use super::grpc::{self, Completed, GrpcFrame};
 use super::hpack::{self, Representation, Strings};
-use crate::common::{At, PduKey, Span};
+use crate::common::{At, PduKey, Span, lossy};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
 
 mod bodies;
@@ -357,11 +357,7 @@ impl View<'_, '_> {
                             Hf::FakeHeader,
                             0,
                             0,
-                            &format!(
-                                "{}: {}",
-                                String::from_utf8_lossy(name),
-                                String::from_utf8_lossy(value)
-                            ),
+                            &format!("{}: {}", lossy(name), lossy(value)),
                         )
                         .generated();
                     }
@@ -524,9 +520,7 @@ impl View<'_, '_> {
                     .generated();
             }
             if let Some(p) = self.conn.path_of(s) {
-                t.add_string(Hf::Path, 0, 0, &String::from_utf8_lossy(p))
-                    .generated()
-                    .hidden();
+                t.add_string(Hf::Path, 0, 0, &lossy(p)).generated().hidden();
             }
         }
     }

@@ -408,13 +408,9 @@ impl Connection {
     }
 }
 
-/// A path as text, for showing on a reply and for the watch table: lossy UTF-8, with the
-/// check of valid text (nearly every path) done once, the fast way.
+/// A path as text, for showing on a reply and for the watch table.
 fn path_text(bytes: &[u8]) -> Rc<str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Rc::from(s),
-        Err(_) => Rc::from(String::from_utf8_lossy(bytes).as_ref()),
-    }
+    Rc::from(crate::common::lossy(bytes).as_ref())
 }
 
 /// Requests whose record starts with a path. Exhaustive, so that a new opcode is decided
