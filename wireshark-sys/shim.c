@@ -541,15 +541,28 @@ void zkh2_col_set_fence_protocol(packet_info *pinfo) { col_set_fence(pinfo->cinf
 
 int zkh2_has_columns(packet_info *pinfo) { return pinfo->cinfo != NULL; }
 
-/* The conversation of the frame being dissected. Every PDU of a frame belongs to the
- * conversation TCP found for it, and the lookup (several hash tables) costs more than the
- * rest of a small HTTP/2 frame's dissection, so it is remembered, keyed by the frame number
- * with the frame's addresses, port type and ports (another TCP connection inside the same
- * frame, a tunnel, misses). Conversations live until the file scope ends; the plugin calls
+/* The conversation of the frame being dissected, remembered per TCP connection. The lookup
+ * (several hash tables, ~1,000 instructions) costs more than the rest of a small PDU's
+ * dissection, and every PDU (and every frame) of a connection gets the same answer until
+ * another conversation takes over its addresses and ports.
+ *
+ * An entry holds the addresses, port type and ports that find_or_create_conversation was
+ * asked with (either way round: a conversation serves both directions), its answer, and the
+ * frame. It answers again:
+ * - in the same frame, whatever the conversation;
+ * - in another frame, only when the lookup is sure to give the same answer: the
+ *   conversation is an exact one (no wildcard or template options, so it was found in the
+ *   exact table, which the lookup searches first); no conversation with the same key was
+ *   set up after it (`next` is NULL: epan keeps conversations of one key chained in
+ *   setup-frame order, and the lookup takes the latest one set up at or before the frame);
+ *   the frame is not before its setup; and the packet names no conversation of its own
+ *   (pinfo's conv_elements or address/port endpoints, which the lookup would use instead).
+ * Conversations live until the file scope ends; the plugin calls
  * zkh2_conversation_cache_clear() then (its per-conversation state is freed at the same
  * moment), so a pointer from an earlier file is never returned. */
 #define ZKH2_CONV_ADDR_MAX 16
-static struct {
+#define ZKH2_CONV_SLOTS 64
+struct zkh2_conv_entry {
     conversation_t *conv;
     guint32 num;
     int ptype;
@@ -557,46 +570,72 @@ static struct {
     int src_type, dst_type;
     int src_len, dst_len;
     guint8 src[ZKH2_CONV_ADDR_MAX], dst[ZKH2_CONV_ADDR_MAX];
-} zkh2_conv_cache;
+};
+static struct zkh2_conv_entry zkh2_conv_cache[ZKH2_CONV_SLOTS];
 
 static gboolean zkh2_conv_addr_is(const address *a, int type, int len, const guint8 *data)
 {
     return (int)a->type == type && a->len == len && (len == 0 || memcmp(a->data, data, len) == 0);
 }
 
+/* Whether `e` was asked with this packet's addresses and ports, either way round. */
+static gboolean zkh2_conv_entry_matches(const struct zkh2_conv_entry *e, const packet_info *pinfo)
+{
+    if (e->conv == NULL || e->ptype != (int)pinfo->ptype)
+        return FALSE;
+    if (e->srcport == pinfo->srcport && e->destport == pinfo->destport &&
+        zkh2_conv_addr_is(&pinfo->src, e->src_type, e->src_len, e->src) &&
+        zkh2_conv_addr_is(&pinfo->dst, e->dst_type, e->dst_len, e->dst))
+        return TRUE;
+    return e->srcport == pinfo->destport && e->destport == pinfo->srcport &&
+           zkh2_conv_addr_is(&pinfo->dst, e->src_type, e->src_len, e->src) &&
+           zkh2_conv_addr_is(&pinfo->src, e->dst_type, e->dst_len, e->dst);
+}
+
+/* Whether the lookup for `e`'s key would answer `e->conv` again in frame `num`. */
+static gboolean zkh2_conv_entry_current(const struct zkh2_conv_entry *e, const packet_info *pinfo)
+{
+    if (e->num == pinfo->num)
+        return TRUE;
+    return e->conv->options == 0 && e->conv->next == NULL && e->conv->setup_frame <= pinfo->num &&
+           !pinfo->use_conv_addr_port_endpoints && pinfo->conv_elements == NULL;
+}
+
 conversation_t *zkh2_conversation(packet_info *pinfo)
 {
+    struct zkh2_conv_entry *e =
+        &zkh2_conv_cache[(pinfo->srcport ^ pinfo->destport ^ (guint32)pinfo->ptype) % ZKH2_CONV_SLOTS];
     conversation_t *conv;
-    if (zkh2_conv_cache.conv != NULL && zkh2_conv_cache.num == pinfo->num &&
-        zkh2_conv_cache.ptype == (int)pinfo->ptype && zkh2_conv_cache.srcport == pinfo->srcport &&
-        zkh2_conv_cache.destport == pinfo->destport &&
-        zkh2_conv_addr_is(&pinfo->src, zkh2_conv_cache.src_type, zkh2_conv_cache.src_len,
-                          zkh2_conv_cache.src) &&
-        zkh2_conv_addr_is(&pinfo->dst, zkh2_conv_cache.dst_type, zkh2_conv_cache.dst_len,
-                          zkh2_conv_cache.dst))
-        return zkh2_conv_cache.conv;
+    if (zkh2_conv_entry_matches(e, pinfo) && zkh2_conv_entry_current(e, pinfo)) {
+        e->num = pinfo->num;
+        return e->conv;
+    }
     conv = find_or_create_conversation(pinfo);
-    zkh2_conv_cache.conv = NULL;
+    e->conv = NULL;
     if (conv == NULL || pinfo->src.len < 0 || pinfo->src.len > ZKH2_CONV_ADDR_MAX ||
         pinfo->dst.len < 0 || pinfo->dst.len > ZKH2_CONV_ADDR_MAX)
         return conv;
-    zkh2_conv_cache.num = pinfo->num;
-    zkh2_conv_cache.ptype = (int)pinfo->ptype;
-    zkh2_conv_cache.srcport = pinfo->srcport;
-    zkh2_conv_cache.destport = pinfo->destport;
-    zkh2_conv_cache.src_type = (int)pinfo->src.type;
-    zkh2_conv_cache.dst_type = (int)pinfo->dst.type;
-    zkh2_conv_cache.src_len = pinfo->src.len;
-    zkh2_conv_cache.dst_len = pinfo->dst.len;
+    e->num = pinfo->num;
+    e->ptype = (int)pinfo->ptype;
+    e->srcport = pinfo->srcport;
+    e->destport = pinfo->destport;
+    e->src_type = (int)pinfo->src.type;
+    e->dst_type = (int)pinfo->dst.type;
+    e->src_len = pinfo->src.len;
+    e->dst_len = pinfo->dst.len;
     if (pinfo->src.len > 0)
-        memcpy(zkh2_conv_cache.src, pinfo->src.data, pinfo->src.len);
+        memcpy(e->src, pinfo->src.data, pinfo->src.len);
     if (pinfo->dst.len > 0)
-        memcpy(zkh2_conv_cache.dst, pinfo->dst.data, pinfo->dst.len);
-    zkh2_conv_cache.conv = conv;
+        memcpy(e->dst, pinfo->dst.data, pinfo->dst.len);
+    e->conv = conv;
     return conv;
 }
 
-void zkh2_conversation_cache_clear(void) { zkh2_conv_cache.conv = NULL; }
+void zkh2_conversation_cache_clear(void)
+{
+    for (int i = 0; i < ZKH2_CONV_SLOTS; i++)
+        zkh2_conv_cache[i].conv = NULL;
+}
 
 int zkh2_call_named_dissector(const char *name, tvbuff_t *tvb, packet_info *pinfo,
                               proto_tree *tree)

@@ -155,14 +155,30 @@ impl<'a> Packet<'a> {
     /// A counter that starts at 0 on every dissection of this frame and counts the calls
     /// made for `proto`. Framed protocols use it to tell apart the PDUs of one frame: the
     /// order in which tcp_dissect_pdus hands them to us is the same on every pass.
+    ///
+    /// The count lives in the packet's pool, found through packet-scoped proto data that
+    /// the first call of a dissection adds (a later one only finds it: an addition per PDU
+    /// would grow epan's list of the packet's data).
     pub fn next_pdu_index(&self, proto: Protocol) -> u32 {
         const KEY: u32 = 0x7a6b_0001;
-        // SAFETY: valid pinfo; packet-scoped proto data holds a plain integer, no pointer.
+        // SAFETY: valid pinfo. The count is a u32 allocated in the packet's pool, which
+        // lives as long as the packet-scoped proto data that points to it (both end with
+        // this dissection of the frame); only this function reads or writes it.
         unsafe {
             let pool = sys::zkh2_pinfo_pool(self.raw);
-            let prev = sys::p_get_proto_data(pool, self.raw, proto.id(), KEY) as usize;
-            sys::p_add_proto_data(pool, self.raw, proto.id(), KEY, (prev + 1) as *mut c_void);
-            prev as u32
+            let count = sys::p_get_proto_data(pool, self.raw, proto.id(), KEY) as *mut u32;
+            if let Some(count) = count.as_mut() {
+                let index = *count;
+                *count = index.wrapping_add(1);
+                return index;
+            }
+            let count = sys::wmem_alloc(pool, std::mem::size_of::<u32>()) as *mut u32;
+            if count.is_null() {
+                return 0;
+            }
+            count.write(1);
+            sys::p_add_proto_data(pool, self.raw, proto.id(), KEY, count as *mut c_void);
+            0
         }
     }
 

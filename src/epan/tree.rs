@@ -9,23 +9,13 @@ use crate::common::At;
 use std::ffi::{CStr, CString, c_int, c_void};
 use std::marker::PhantomData;
 use std::ptr;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use wireshark_sys as sys;
 
 use super::output;
 use super::packet::Packet;
 use super::tables::{ExpertTable, FieldId, FieldTable, SubtreeTable};
-
-/// What `Tree::items_wanted` last found for one protocol: whether one of its fields was
-/// primed, at which frame and pass that was asked, and at which frame it was looked up.
-#[derive(Clone, Copy)]
-struct PrimedCache {
-    protocol: i32,
-    frame: u32,
-    visited: bool,
-    looked_up_at: u32,
-    primed: bool,
-}
 
 /// Frames after which the primed fields are looked up again even in a sequential pass.
 const PRIMED_RECHECK_FRAMES: u32 = 4096;
@@ -35,9 +25,23 @@ const PRIMED_RECHECK_FRAMES: u32 = 4096;
 /// two that do. A step back, or a longer one, is taken for a new pass.
 const PRIMED_MAX_STEP: u32 = 64;
 
-thread_local! {
-    static PRIMED: std::cell::RefCell<Vec<PrimedCache>> = const { std::cell::RefCell::new(Vec::new()) };
-}
+/// What `Tree::items_wanted` last found, for up to four protocols: [protocol id (or
+/// `NO_PROTOCOL`), the frame it was asked at, the frame it was looked up at, flags
+/// (`WANTED_*`)]. Asked for every PDU, so kept in plain atomics rather than a thread-local
+/// (whose access from a shared library is a call): Wireshark dissects on one thread, and
+/// a torn read could only give an answer of the same pass.
+static WANTED: [[AtomicU32; 4]; 4] = [const {
+    [
+        AtomicU32::new(NO_PROTOCOL),
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+    ]
+}; 4];
+const NO_PROTOCOL: u32 = u32::MAX;
+const WANTED_VISITED: u32 = 1;
+const WANTED_PRIMED: u32 = 2;
+const WANTED_EXPERTS: u32 = 4;
 
 /// Byte order and string encoding for `Tree::add`.
 #[derive(Clone, Copy, Debug)]
@@ -166,7 +170,7 @@ impl<'a> Tree<'a> {
     /// keep only what has effects beyond the tree (the protocol item, hand-offs to other
     /// dissectors, taps, columns where they are filled).
     ///
-    /// The fields are looked up once in a while, not per PDU (see `fields_primed`).
+    /// The fields are looked up once in a while, not per PDU (see `wanted`).
     pub fn items_wanted<F: FieldTable, E: ExpertTable>(
         &self,
         pkt: &Packet<'_>,
@@ -177,72 +181,65 @@ impl<'a> Tree<'a> {
         }
         // Without a tree nothing reads items, but an expert info still reaches the expert
         // tap (`tshark -q -z expert`).
-        // SAFETY: reads tap state and one registration.
-        if unsafe { sys::zkh2_experts_wanted() } != 0
-            || output::fields_only().is_some_and(|p| p.experts)
-        {
-            return true;
-        }
-        !self.raw.is_null() && Self::fields_primed::<F, E>(pkt, protocol)
+        let (experts, primed) = Self::wanted::<F, E>(pkt, protocol);
+        experts || !self.raw.is_null() && primed
     }
 
-    /// Whether a field of `F` other than `protocol`, or the field of one of its expert
-    /// infos `E`, is primed. Looking through every field
-    /// costs a few thousand instructions (ZooKeeper has hundreds), so the answer is kept
-    /// while frames follow one another in one pass: what a filter, column, colouring rule or
-    /// `-e` references only changes between passes (tshark) or with a new scan of the file
-    /// from its first frame (the GUI), and it is looked up again every
-    /// `PRIMED_RECHECK_FRAMES` frames all the same.
-    fn fields_primed<F: FieldTable, E: ExpertTable>(pkt: &Packet<'_>, protocol: F) -> bool {
-        let (proto, frame, visited) = (protocol.id(), pkt.frame(), pkt.visited());
-        let cached = PRIMED.with(|c| {
-            c.borrow()
-                .iter()
-                .find(|e| e.protocol == proto)
-                .and_then(|e| {
-                    let sequential = e.visited == visited
-                        && frame.wrapping_sub(e.frame) <= PRIMED_MAX_STEP
-                        && frame.wrapping_sub(e.looked_up_at) < PRIMED_RECHECK_FRAMES;
-                    sequential.then_some((e.primed, e.looked_up_at))
-                })
-        });
-        let (primed, looked_up_at) = match cached {
-            Some(hit) => hit,
-            None => {
-                // An expert info's own field (a filter on `zookeeper.connect.short_length`)
-                // counts too: epan registers it under the protocol on 4.4, under
-                // `_ws.expert` on 4.0.
-                let ids: Vec<c_int> = F::ALL
+    /// Whether expert infos are collected (an `expert` tap listener, `_ws.expert` named by a
+    /// filter or `-e`), and whether a field of `F` other than `protocol`, or the field of one
+    /// of its expert infos `E`, is primed. Looking through every field costs a few thousand
+    /// instructions (ZooKeeper has hundreds), so the answer is kept while frames follow one
+    /// another in one pass: what a filter, column, colouring rule or `-e` references, and
+    /// which taps listen, only change between passes (tshark) or with a new scan of the
+    /// file from its first frame (the GUI, also when a dialog adds a tap), and it is looked
+    /// up again every `PRIMED_RECHECK_FRAMES` frames all the same.
+    fn wanted<F: FieldTable, E: ExpertTable>(pkt: &Packet<'_>, protocol: F) -> (bool, bool) {
+        let (proto, frame, visited) = (protocol.id() as u32, pkt.frame(), pkt.visited());
+        let visited_flag = if visited { WANTED_VISITED } else { 0 };
+        let slot = WANTED
+            .iter()
+            .find(|s| s[0].load(Ordering::Relaxed) == proto)
+            .or_else(|| {
+                WANTED
                     .iter()
-                    .map(|f| f.id())
-                    .chain(
-                        E::ALL
-                            .iter()
-                            .map(|e| e.cells()[1].load(std::sync::atomic::Ordering::Relaxed)),
-                    )
-                    .collect();
-                let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
-                // SAFETY: `ids` is readable for `len` ints; only registrations are read.
-                let primed = unsafe { sys::zkh2_any_field_primed(ids.as_ptr(), len, proto) } != 0
-                    || output::fields_only().is_some_and(|p| p.names_any(&ids));
-                (primed, frame)
-            }
+                    .find(|s| s[0].load(Ordering::Relaxed) == NO_PROTOCOL)
+            })
+            .unwrap_or(&WANTED[0]);
+        let flags = slot[3].load(Ordering::Relaxed);
+        let looked_up_at = slot[2].load(Ordering::Relaxed);
+        let sequential = slot[0].load(Ordering::Relaxed) == proto
+            && flags & WANTED_VISITED == visited_flag
+            && frame.wrapping_sub(slot[1].load(Ordering::Relaxed)) <= PRIMED_MAX_STEP
+            && frame.wrapping_sub(looked_up_at) < PRIMED_RECHECK_FRAMES;
+        let flags = if sequential {
+            flags
+        } else {
+            let printed = output::fields_only();
+            // SAFETY: reads tap state and one registration.
+            let experts =
+                unsafe { sys::zkh2_experts_wanted() } != 0 || printed.is_some_and(|p| p.experts);
+            // An expert info's own field (a filter on `zookeeper.connect.short_length`)
+            // counts too: epan registers it under the protocol on 4.4, under
+            // `_ws.expert` on 4.0.
+            let ids: Vec<c_int> = F::ALL
+                .iter()
+                .map(|f| f.id())
+                .chain(E::ALL.iter().map(|e| e.cells()[1].load(Ordering::Relaxed)))
+                .collect();
+            let len = c_int::try_from(ids.len()).unwrap_or(c_int::MAX);
+            // SAFETY: `ids` is readable for `len` ints; only registrations are read.
+            let primed = unsafe { sys::zkh2_any_field_primed(ids.as_ptr(), len, proto as c_int) }
+                != 0
+                || printed.is_some_and(|p| p.names_any(&ids));
+            slot[0].store(proto, Ordering::Relaxed);
+            slot[2].store(frame, Ordering::Relaxed);
+            visited_flag
+                | if experts { WANTED_EXPERTS } else { 0 }
+                | if primed { WANTED_PRIMED } else { 0 }
         };
-        PRIMED.with(|c| {
-            let mut c = c.borrow_mut();
-            let entry = PrimedCache {
-                protocol: proto,
-                frame,
-                visited,
-                looked_up_at,
-                primed,
-            };
-            match c.iter_mut().find(|e| e.protocol == proto) {
-                Some(e) => *e = entry,
-                None => c.push(entry),
-            }
-        });
-        primed
+        slot[1].store(frame, Ordering::Relaxed);
+        slot[3].store(flags, Ordering::Relaxed);
+        (flags & WANTED_EXPERTS != 0, flags & WANTED_PRIMED != 0)
     }
 
     /// Whether the tree is built to be shown or printed (else only for a filter or a tap).
