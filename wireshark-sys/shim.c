@@ -561,7 +561,7 @@ int zkh2_has_columns(packet_info *pinfo) { return pinfo->cinfo != NULL; }
  * zkh2_conversation_cache_clear() then (its per-conversation state is freed at the same
  * moment), so a pointer from an earlier file is never returned. */
 #define ZKH2_CONV_ADDR_MAX 16
-#define ZKH2_CONV_SLOTS 64
+#define ZKH2_CONV_SLOTS 256
 struct zkh2_conv_entry {
     conversation_t *conv;
     guint32 num;
@@ -575,7 +575,15 @@ static struct zkh2_conv_entry zkh2_conv_cache[ZKH2_CONV_SLOTS];
 
 static gboolean zkh2_conv_addr_is(const address *a, int type, int len, const guint8 *data)
 {
-    return (int)a->type == type && a->len == len && (len == 0 || memcmp(a->data, data, len) == 0);
+    guint32 x, y;
+    if ((int)a->type != type || a->len != len)
+        return FALSE;
+    if (len == 4) { /* IPv4: one word, not a call to memcmp */
+        memcpy(&x, a->data, 4);
+        memcpy(&y, data, 4);
+        return x == y;
+    }
+    return len == 0 || memcmp(a->data, data, len) == 0;
 }
 
 /* Whether `e` was asked with this packet's addresses and ports, either way round. */
@@ -603,8 +611,10 @@ static gboolean zkh2_conv_entry_current(const struct zkh2_conv_entry *e, const p
 
 conversation_t *zkh2_conversation(packet_info *pinfo)
 {
-    struct zkh2_conv_entry *e =
-        &zkh2_conv_cache[(pinfo->srcport ^ pinfo->destport ^ (guint32)pinfo->ptype) % ZKH2_CONV_SLOTS];
+    /* The same slot either way round; the multiply spreads client ports that differ in
+     * their low bits only. */
+    guint32 h = (pinfo->srcport ^ pinfo->destport ^ ((guint32)pinfo->ptype << 16)) * 2654435761u;
+    struct zkh2_conv_entry *e = &zkh2_conv_cache[(h >> 24) % ZKH2_CONV_SLOTS];
     conversation_t *conv;
     if (zkh2_conv_entry_matches(e, pinfo) && zkh2_conv_entry_current(e, pinfo)) {
         e->num = pinfo->num;
