@@ -138,8 +138,12 @@ impl<V> PduMap<V> {
                 .entries
                 .get_mut(i)
                 .map(|(_, v)| std::mem::replace(v, value)),
+            Err(i) if i == self.entries.len() => {
+                self.entries.push((key, value));
+                None
+            }
             Err(i) => {
-                // Appending, but for a PDU first decided on a later pass (out of order).
+                // A PDU first decided on a later pass (out of order).
                 self.entries.insert(i, (key, value));
                 None
             }

@@ -564,6 +564,9 @@ int zkh2_has_columns(packet_info *pinfo) { return pinfo->cinfo != NULL; }
 #define ZKH2_CONV_SLOTS 256
 struct zkh2_conv_entry {
     conversation_t *conv;
+    /* The data that protocol `data_proto` attached to it (remembered once not NULL). */
+    int data_proto;
+    void *data;
     guint32 num;
     int ptype;
     guint32 srcport, destport;
@@ -584,6 +587,14 @@ static gboolean zkh2_conv_addr_is(const address *a, int type, int len, const gui
         return x == y;
     }
     return len == 0 || memcmp(a->data, data, len) == 0;
+}
+
+/* The entry of this packet's connection: the same slot either way round; the multiply
+ * spreads client ports that differ in their low bits only. */
+static struct zkh2_conv_entry *zkh2_conv_slot(const packet_info *pinfo)
+{
+    guint32 h = (pinfo->srcport ^ pinfo->destport ^ ((guint32)pinfo->ptype << 16)) * 2654435761u;
+    return &zkh2_conv_cache[(h >> 24) % ZKH2_CONV_SLOTS];
 }
 
 /* Whether `e` was asked with this packet's addresses and ports, either way round. */
@@ -611,10 +622,7 @@ static gboolean zkh2_conv_entry_current(const struct zkh2_conv_entry *e, const p
 
 conversation_t *zkh2_conversation(packet_info *pinfo)
 {
-    /* The same slot either way round; the multiply spreads client ports that differ in
-     * their low bits only. */
-    guint32 h = (pinfo->srcport ^ pinfo->destport ^ ((guint32)pinfo->ptype << 16)) * 2654435761u;
-    struct zkh2_conv_entry *e = &zkh2_conv_cache[(h >> 24) % ZKH2_CONV_SLOTS];
+    struct zkh2_conv_entry *e = zkh2_conv_slot(pinfo);
     conversation_t *conv;
     if (zkh2_conv_entry_matches(e, pinfo) && zkh2_conv_entry_current(e, pinfo)) {
         e->num = pinfo->num;
@@ -638,7 +646,27 @@ conversation_t *zkh2_conversation(packet_info *pinfo)
     if (pinfo->dst.len > 0)
         memcpy(e->dst, pinfo->dst.data, pinfo->dst.len);
     e->conv = conv;
+    e->data_proto = -1;
+    e->data = NULL;
     return conv;
+}
+
+/* The data `proto` attached to the packet's conversation (NULL if none yet), with the
+ * conversation in *conv: zkh2_conversation and conversation_get_proto_data in one call, the
+ * data remembered with the conversation's cache entry. */
+void *zkh2_conversation_data(packet_info *pinfo, int proto, conversation_t **conv)
+{
+    struct zkh2_conv_entry *e = zkh2_conv_slot(pinfo);
+    void *data;
+    *conv = zkh2_conversation(pinfo);
+    if (e->conv == *conv && e->data_proto == proto && e->data != NULL)
+        return e->data;
+    data = *conv != NULL ? conversation_get_proto_data(*conv, proto) : NULL;
+    if (e->conv == *conv && data != NULL) {
+        e->data_proto = proto;
+        e->data = data;
+    }
+    return data;
 }
 
 void zkh2_conversation_cache_clear(void)

@@ -143,6 +143,7 @@ void zkh2_col_append_info_raw(packet_info *pinfo, const char *text);
  * way to forget it when the file scope ends. */
 conversation_t *zkh2_conversation(packet_info *pinfo);
 void zkh2_conversation_cache_clear(void);
+void *zkh2_conversation_data(packet_info *pinfo, int proto, conversation_t **conv);
 /* Whether this dissection fills columns at all (tshark -q and -V pass none). */
 int zkh2_has_columns(packet_info *pinfo);
 void zkh2_col_set_fence_protocol(packet_info *pinfo);

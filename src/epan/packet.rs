@@ -222,9 +222,12 @@ impl<'a> Packet<'a> {
         // ends, which is after every dissection of this file; the free callback is
         // registered once per slot.
         let slot: &'a RefCell<Box<dyn Any>> = unsafe {
-            let conv = sys::zkh2_conversation(self.raw);
-            let mut ptr =
-                sys::conversation_get_proto_data(conv, proto.id()) as *const RefCell<Box<dyn Any>>;
+            let mut conv = std::ptr::null_mut();
+            let mut ptr = sys::zkh2_conversation_data(self.raw, proto.id(), &mut conv)
+                as *const RefCell<Box<dyn Any>>;
+            if conv.is_null() {
+                return None;
+            }
             if ptr.is_null() {
                 let boxed: Box<RefCell<Box<dyn Any>>> =
                     Box::new(RefCell::new(Box::new(T::default())));
