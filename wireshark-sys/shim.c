@@ -620,10 +620,13 @@ static gboolean zkh2_conv_entry_current(const struct zkh2_conv_entry *e, const p
            !pinfo->use_conv_addr_port_endpoints && pinfo->conv_elements == NULL;
 }
 
-conversation_t *zkh2_conversation(packet_info *pinfo)
+/* The conversation, from the cache or from epan (then remembered); `*entry` is its cache
+ * entry, or NULL when it could not be remembered. */
+static conversation_t *zkh2_conv_lookup(packet_info *pinfo, struct zkh2_conv_entry **entry)
 {
     struct zkh2_conv_entry *e = zkh2_conv_slot(pinfo);
     conversation_t *conv;
+    *entry = e;
     if (zkh2_conv_entry_matches(e, pinfo) && zkh2_conv_entry_current(e, pinfo)) {
         e->num = pinfo->num;
         return e->conv;
@@ -631,8 +634,10 @@ conversation_t *zkh2_conversation(packet_info *pinfo)
     conv = find_or_create_conversation(pinfo);
     e->conv = NULL;
     if (conv == NULL || pinfo->src.len < 0 || pinfo->src.len > ZKH2_CONV_ADDR_MAX ||
-        pinfo->dst.len < 0 || pinfo->dst.len > ZKH2_CONV_ADDR_MAX)
+        pinfo->dst.len < 0 || pinfo->dst.len > ZKH2_CONV_ADDR_MAX) {
+        *entry = NULL;
         return conv;
+    }
     e->num = pinfo->num;
     e->ptype = (int)pinfo->ptype;
     e->srcport = pinfo->srcport;
@@ -651,18 +656,24 @@ conversation_t *zkh2_conversation(packet_info *pinfo)
     return conv;
 }
 
+conversation_t *zkh2_conversation(packet_info *pinfo)
+{
+    struct zkh2_conv_entry *e;
+    return zkh2_conv_lookup(pinfo, &e);
+}
+
 /* The data `proto` attached to the packet's conversation (NULL if none yet), with the
  * conversation in *conv: zkh2_conversation and conversation_get_proto_data in one call, the
  * data remembered with the conversation's cache entry. */
 void *zkh2_conversation_data(packet_info *pinfo, int proto, conversation_t **conv)
 {
-    struct zkh2_conv_entry *e = zkh2_conv_slot(pinfo);
+    struct zkh2_conv_entry *e;
     void *data;
-    *conv = zkh2_conversation(pinfo);
-    if (e->conv == *conv && e->data_proto == proto && e->data != NULL)
+    *conv = zkh2_conv_lookup(pinfo, &e);
+    if (e != NULL && e->data_proto == proto && e->data != NULL)
         return e->data;
     data = *conv != NULL ? conversation_get_proto_data(*conv, proto) : NULL;
-    if (e->conv == *conv && data != NULL) {
+    if (e != NULL && data != NULL) {
         e->data_proto = proto;
         e->data = data;
     }
