@@ -9,6 +9,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -41,19 +42,24 @@ fn cases() -> Vec<(PathBuf, Vec<&'static str>)> {
 
 /// Every field registered under `PROTOCOLS` (`tshark -G fields`: F, name, abbreviation,
 /// type, parent protocol, ...), except text-only and protocol items, whose labels the two
-/// outputs print differently.
-fn our_fields(t: &Tshark) -> Vec<String> {
+/// outputs print differently; and the booleans among them.
+fn our_fields(t: &Tshark) -> (Vec<String>, BTreeSet<String>) {
     let listing = t.ok(&["-G", "fields"]);
-    let mut fields: Vec<String> = listing
+    let rows: Vec<Vec<&str>> = listing
         .lines()
         .map(|l| l.split('\t').collect::<Vec<_>>())
         .filter(|c| c.len() > 4 && c[0] == "F" && PROTOCOLS.contains(&c[4]))
         .filter(|c| c[3] != "FT_NONE" && c[3] != "FT_PROTOCOL")
-        .map(|c| c[2].to_string())
         .collect();
+    let mut fields: Vec<String> = rows.iter().map(|c| c[2].to_string()).collect();
     fields.sort();
     fields.dedup();
-    fields
+    let booleans = rows
+        .iter()
+        .filter(|c| c[3] == "FT_BOOLEAN")
+        .map(|c| c[2].to_string())
+        .collect();
+    (fields, booleans)
 }
 
 /// Per packet, per field: the values joined, from `-T fields`.
@@ -70,8 +76,15 @@ fn from_fields(t: &Tshark, capture: &Path, rules: &[&str], fields: &[String]) ->
         .collect()
 }
 
-/// Per packet, per field: the values joined, from `-T json` (the full tree).
-fn from_json(t: &Tshark, capture: &Path, rules: &[&str], fields: &[String]) -> Vec<Vec<String>> {
+/// Per packet, per field: the values joined, from `-T json` (the full tree). Booleans are
+/// written as `-T fields` writes them (1 and 0; JSON has True and False from 4.2 on).
+fn from_json(
+    t: &Tshark,
+    capture: &Path,
+    rules: &[&str],
+    fields: &[String],
+    booleans: &BTreeSet<String>,
+) -> Vec<Vec<String>> {
     let mut args = vec!["-n", "-r", capture.to_str().expect("utf-8 path")];
     args.extend_from_slice(rules);
     args.extend_from_slice(&["-T", "json"]);
@@ -91,7 +104,11 @@ fn from_json(t: &Tshark, capture: &Path, rules: &[&str], fields: &[String]) -> V
                 .map(|f| match &layers[f.as_str()] {
                     Value::Array(vs) => vs
                         .iter()
-                        .map(|v| v.as_str().unwrap_or_default().to_string())
+                        .map(|v| match v.as_str().unwrap_or_default() {
+                            "True" if booleans.contains(f) => "1".to_string(),
+                            "False" if booleans.contains(f) => "0".to_string(),
+                            v => v.to_string(),
+                        })
                         .collect::<Vec<_>>()
                         .join(JOIN),
                     _ => String::new(),
@@ -115,14 +132,14 @@ fn unescaped(cell: &str) -> String {
 #[test]
 fn fields_output_matches_the_full_tree() {
     let t = Tshark::new();
-    let fields = our_fields(&t);
+    let (fields, booleans) = our_fields(&t);
     assert!(fields.len() > 300, "too few fields found: {}", fields.len());
     let mut failures = Vec::new();
     let mut compared = 0usize;
     for (capture, rules) in cases() {
         for batch in fields.chunks(BATCH) {
             let printed = from_fields(&t, &capture, &rules, batch);
-            let full = from_json(&t, &capture, &rules, batch);
+            let full = from_json(&t, &capture, &rules, batch, &booleans);
             assert_eq!(
                 printed.len(),
                 full.len(),
