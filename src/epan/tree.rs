@@ -281,15 +281,13 @@ impl<'a> Tree<'a> {
         len: usize,
         data: &[u8],
     ) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
+        let (hf, off, l) = match self.target(field, offset, len) {
+            Ok(target) => target,
+            Err(instead) => return instead,
         };
         let Ok(dlen) = c_int::try_from(data.len()) else {
             return Item::null();
         };
-        if self.fakes(hf) {
-            return self.faked_item();
-        }
         // SAFETY: span checked; epan copies `data`, which lives across the call.
         self.item(unsafe {
             sys::zkh2_tree_add_bytes_value(self.raw, hf, self.tvb, off, l, data.as_ptr(), dlen)
@@ -305,12 +303,10 @@ impl<'a> Tree<'a> {
         value: u32,
         text: &str,
     ) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
+        let (hf, off, l) = match self.target(field, offset, len) {
+            Ok(target) => target,
+            Err(instead) => return instead,
         };
-        if self.fakes(hf) {
-            return self.faked_item();
-        }
         // SAFETY: span checked; the label is copied by epan.
         self.item(with_c_str(text, |c| unsafe {
             sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c)
@@ -378,20 +374,24 @@ impl<'a> Tree<'a> {
         Some((c_int::try_from(offset).ok()?, c_int::try_from(len).ok()?))
     }
 
-    /// The field id and span of an item, or None when the field is not registered in this
-    /// Wireshark (a foreign field's id is -1 then) or the span lies outside the bytes.
+    /// The field id and span of an item, or the item to return instead: null when the
+    /// field is not registered in this Wireshark (a foreign field's id is -1 then) or the
+    /// span lies outside the bytes, the stand-in of `fakes` when nothing can read it.
     fn target<F: FieldId>(
         &self,
         field: F,
         offset: usize,
         len: usize,
-    ) -> Option<(c_int, c_int, c_int)> {
+    ) -> Result<(c_int, c_int, c_int), Item<'a>> {
         let hf = field.id();
         if hf < 0 {
-            return None;
+            return Err(Item::null());
         }
-        let (off, l) = self.span(offset, len)?;
-        Some((hf, off, l))
+        let (off, l) = self.span(offset, len).ok_or_else(Item::null)?;
+        if self.fakes(hf) {
+            return Err(self.faked_item());
+        }
+        Ok((hf, off, l))
     }
 
     /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
@@ -411,26 +411,22 @@ impl<'a> Tree<'a> {
             c_int,
         ) -> *mut sys::proto_item,
     ) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
+        let (hf, off, l) = match self.target(field, offset, len) {
+            Ok(target) => target,
+            Err(instead) => return instead,
         };
-        if self.fakes(hf) {
-            return self.faked_item();
-        }
         self.item(add(self.raw, hf, self.tvb, off, l))
     }
 
     pub fn add<F: FieldId>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
+        let (hf, off, l) = match self.target(field, offset, len) {
+            Ok(target) => target,
+            Err(instead) => return instead,
         };
         if l == 0 && len > 0 {
             // None of the field's bytes were captured: epan would read an integer of length 0,
             // and throw (a longjmp through our frames).
             return Item::null();
-        }
-        if self.fakes(hf) {
-            return self.faked_item();
         }
         // SAFETY: span checked against the captured length of this tvb.
         self.item(unsafe { sys::proto_tree_add_item(self.raw, hf, self.tvb, off, l, enc.raw()) })
@@ -569,12 +565,10 @@ impl<'a> Tree<'a> {
         if self.raw.is_null() {
             return Item::null();
         }
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
+        let (hf, off, l) = match self.target(field, offset, len) {
+            Ok(target) => target,
+            Err(instead) => return instead,
         };
-        if self.fakes(hf) {
-            return self.faked_item();
-        }
         let add = |ptr| {
             // SAFETY: span checked; epan copies the string, which lives across the call.
             self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
@@ -600,12 +594,10 @@ impl<'a> Tree<'a> {
         len: usize,
         nanos: i64,
     ) -> Item<'a> {
-        let Some((hf, off, l)) = self.target(field, offset, len) else {
-            return Item::null();
+        let (hf, off, l) = match self.target(field, offset, len) {
+            Ok(target) => target,
+            Err(instead) => return instead,
         };
-        if self.fakes(hf) {
-            return self.faked_item();
-        }
         let ts = sys::nstime_t {
             secs: nanos.div_euclid(1_000_000_000) as _,
             nsecs: nanos.rem_euclid(1_000_000_000) as _,
