@@ -1087,11 +1087,10 @@ int zkh2_tree_keeps_protocols(proto_tree *tree)
     return tree != NULL && PTREE_DATA(tree) != NULL && !PTREE_DATA(tree)->fake_protocols;
 }
 
-/* The preference that shows hidden items in the GUI and in tshark -V. */
 /* The ids of every field registered under the filter name `name` (a name can be
- * registered more than once, with different types), up to `max` of them, into `out`; the
- * number found. `*labelled` is set when one of them prints its label rather than a value
- * in `tshark -T fields` (a protocol or a text-only field). */
+ * registered more than once, with different types) into `out`; the number found, or -1
+ * when there are more than `max`. `*labelled` is set when one of them prints its label
+ * rather than a value in `tshark -T fields` (a protocol or a text-only field). */
 int zkh2_field_ids_by_name(const char *name, int *out, int max, int *labelled)
 {
     header_field_info *hfinfo = proto_registrar_get_byname(name);
@@ -1110,9 +1109,10 @@ int zkh2_field_ids_by_name(const char *name, int *out, int max, int *labelled)
         if (hfinfo->type == FT_PROTOCOL || hfinfo->type == FT_NONE)
             *labelled = 1;
     }
-    return n;
+    return hfinfo == NULL ? n : -1;
 }
 
+/* The preference that shows hidden items in the GUI and in tshark -V. */
 int zkh2_display_hidden_items(void)
 {
     return prefs.display_hidden_proto_items ? 1 : 0;
