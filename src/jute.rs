@@ -113,6 +113,14 @@ pub type PResult<'a, O> = IResult<Input<'a>, O>;
 /// length prefix and the data.
 pub type Counted<'a> = At<Option<&'a [u8]>>;
 
+/// A `ustring`'s bytes as text for labels: lossy UTF-8, "(null)" for the null string.
+pub fn text_or_null(b: Option<&[u8]>) -> String {
+    b.map_or_else(
+        || "(null)".to_string(),
+        |b| crate::common::lossy(b).into_owned(),
+    )
+}
+
 /// Wraps a parser so that its output carries its span.
 pub fn at<'a, O>(
     mut p: impl FnMut(Input<'a>) -> PResult<'a, O>,

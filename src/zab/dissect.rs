@@ -10,7 +10,7 @@ use super::parse::{
 };
 use crate::common::{At, Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Packet, PduLen, Protocol, Tree};
-use crate::jute::{Acl, Counted, Input, failure, input};
+use crate::jute::{Acl, Counted, Input, failure, input, text_or_null};
 use crate::zookeeper::parse::request_body;
 use crate::zookeeper::{ErrorCode, Opcode};
 
@@ -233,20 +233,13 @@ fn auth(t: &Tree<'_>, qp: &QuorumPacket<'_>) {
     for a in &qp.authinfo.val {
         let label = format!(
             "Auth info: {}:{}",
-            lossy(a.val.scheme.val),
-            lossy(a.val.id.val)
+            text_or_null(a.val.scheme.val),
+            text_or_null(a.val.id.val)
         );
         let (_, sub) = t.add_group(Hf::Auth, a.off, a.len, Ett::Auth, &label);
         string(&sub, Hf::AuthScheme, &a.val.scheme);
         string(&sub, Hf::AuthId, &a.val.id);
     }
-}
-
-fn lossy(b: Option<&[u8]>) -> String {
-    b.map_or_else(
-        || "(null)".to_string(),
-        |b| String::from_utf8_lossy(b).into_owned(),
-    )
 }
 
 fn counted(t: &Tree<'_>, hf: Hf, c: &Counted<'_>, utf8: bool) {
@@ -556,8 +549,8 @@ fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
     for a in &list.val {
         let label = format!(
             "{}:{} perms 0x{:x}",
-            lossy(a.val.id.val.scheme.val),
-            lossy(a.val.id.val.id.val),
+            text_or_null(a.val.id.val.scheme.val),
+            text_or_null(a.val.id.val.id.val),
             a.val.perms.val
         );
         let (_, e) = sub.add_group(Hf::TxnAcl, a.off, a.len, Ett::Acl, &label);

@@ -12,7 +12,7 @@ use super::stats::{self, Event};
 use super::{ErrorCode, Opcode, REGISTRATION, opcode, xid};
 use crate::common::{At, Direction, PduKey};
 use crate::epan::{Enc, FramedDissector, Item, Packet, PduLen, Protocol, Tree};
-use crate::jute::{Acl, Counted};
+use crate::jute::{Acl, Counted, text_or_null};
 
 mod quorum;
 mod records;
@@ -440,13 +440,6 @@ fn pdu_body(bytes: &[u8]) -> Option<&[u8]> {
 fn undecoded(t: &Tree<'_>, off: usize, end: usize) {
     if end > off {
         t.add(Hf::Undecoded, off, end - off, Enc::Na);
-    }
-}
-
-fn lossy(b: Option<&[u8]>) -> String {
-    match b {
-        Some(b) => String::from_utf8_lossy(b).into_owned(),
-        None => "(null)".to_string(),
     }
 }
 

@@ -88,8 +88,8 @@ pub(super) fn acl_list(t: &Tree<'_>, list: &At<Vec<At<Acl<'_>>>>) {
                 .collect();
             format!(
                 "{}:{} [{}]",
-                lossy(a.val.id.val.scheme.val),
-                lossy(a.val.id.val.id.val),
+                text_or_null(a.val.id.val.scheme.val),
+                text_or_null(a.val.id.val.id.val),
                 perms.join(",")
             )
         } else {

@@ -260,8 +260,8 @@ pub(super) fn reply_body(pkt: &Packet<'_>, t: &Tree<'_>, body: &ReplyBody<'_>, i
                 let label = if t.is_shown() {
                     format!(
                         "Client info: {}:{}",
-                        lossy(c.val.scheme.val),
-                        lossy(c.val.id.val)
+                        text_or_null(c.val.scheme.val),
+                        text_or_null(c.val.id.val)
                     )
                 } else {
                     String::new()
@@ -339,7 +339,7 @@ pub(super) fn notification(
                 .map_or_else(|| format!("event {}", ev.event_type.val), str::to_string);
             let _ = write!(info, " {ty}");
             if info.on && ev.path.val.is_some_and(|p| !p.is_empty()) {
-                let _ = write!(info, " {}", lossy(ev.path.val));
+                let _ = write!(info, " {}", text_or_null(ev.path.val));
             }
             trailing(pkt, t, rest.location_offset(), end);
         }

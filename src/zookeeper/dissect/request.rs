@@ -136,7 +136,7 @@ pub(super) fn request(
 pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Info) {
     let path_info = |info: &mut Info, p: &Counted<'_>| {
         if info.on {
-            let _ = write!(info, " {}", lossy(p.val));
+            let _ = write!(info, " {}", text_or_null(p.val));
         }
     };
     match body {
@@ -208,7 +208,7 @@ pub(super) fn request_body(t: &Tree<'_>, body: &RequestBody<'_>, info: &mut Info
             t.add_at(Hf::AuthType, auth_type);
             string(t, Hf::AuthScheme, scheme, "Scheme");
             bytes_field(t, Hf::AuthData, auth, "Credentials");
-            let _ = write!(info, " {}", lossy(scheme.val));
+            let _ = write!(info, " {}", text_or_null(scheme.val));
         }
         RequestBody::SetWatches {
             relative_zxid,
