@@ -5,7 +5,9 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use support::{Tshark, captures, repo};
 
@@ -999,4 +1001,105 @@ fn clickhouse_keeper_opcodes_xid64_and_compression() {
     assert_eq!(frames("zookeeper.connect.protocol_version.unsupported"), 1);
     assert_eq!(frames("zookeeper.compressed.method == 0x82"), 2);
     assert_eq!(frames("zookeeper.compressed.not_decoded"), 2);
+}
+
+/// `capture` (a pcap of Ethernet/IPv4/TCP frames) followed by a copy of itself on the same
+/// addresses and ports, 10 s later, with every sequence and acknowledgment number moved by
+/// the same amount: the client opens a new connection on a port it used before, and TCP
+/// starts a new conversation at the second SYN ("TCP Port numbers reused").
+fn with_port_reused(capture: &[u8]) -> Vec<u8> {
+    const SHIFT: u32 = 7_777_777;
+    let (header, mut rest) = capture.split_at(24);
+    let mut frames = Vec::new();
+    while rest.len() >= 16 {
+        let incl = u32::from_le_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+        frames.push((rest[..16].to_vec(), rest[16..16 + incl].to_vec()));
+        rest = &rest[16 + incl..];
+    }
+    let first_secs = u32::from_le_bytes(frames[0].0[..4].try_into().expect("4 bytes"));
+    let last_secs = u32::from_le_bytes(frames[frames.len() - 1].0[..4].try_into().expect("4"));
+    let mut out = capture.to_vec();
+    for (record, frame) in &frames {
+        let mut record = record.clone();
+        let secs = u32::from_le_bytes(record[..4].try_into().expect("4 bytes"));
+        record[..4].copy_from_slice(&(secs - first_secs + last_secs + 10).to_le_bytes());
+        let mut frame = frame.clone();
+        let tcp = 14 + usize::from(frame[14] & 0x0f) * 4;
+        let field = |f: &[u8], at: usize| u32::from_be_bytes(f[at..at + 4].try_into().expect("4"));
+        let seq = field(&frame, tcp + 4).wrapping_add(SHIFT);
+        frame[tcp + 4..tcp + 8].copy_from_slice(&seq.to_be_bytes());
+        if frame[tcp + 13] & 0x10 != 0 {
+            let ack = field(&frame, tcp + 8).wrapping_add(SHIFT);
+            frame[tcp + 8..tcp + 12].copy_from_slice(&ack.to_be_bytes());
+        }
+        out.extend_from_slice(&record);
+        out.extend_from_slice(&frame);
+    }
+    assert_eq!(&out[..24], header);
+    out
+}
+
+/// A connection on a reused port is a new conversation: it gets its own handshake and its
+/// own pairing, although its addresses and ports are those of the earlier one (the
+/// dissector remembers each connection's conversation across frames only while epan would
+/// find the same one).
+#[test]
+fn a_reused_port_starts_a_new_connection() {
+    let t = Tshark::new();
+    let dir = support::TempDir::new("port-reuse");
+    let pcap = dir.0.join("kazoo-basic.pcap");
+    let source = repo().join("tests/captures/zookeeper/kazoo-basic.pcapng");
+    let status = Command::new("editcap")
+        .args(["-F", "pcap", path_str(&source), path_str(&pcap)])
+        .status()
+        .expect("editcap runs");
+    assert!(status.success());
+    let reused = dir.0.join("port-reused.pcap");
+    let original = std::fs::read(&pcap).expect("read the pcap");
+    std::fs::write(&reused, with_port_reused(&original)).expect("write the pcap");
+    let fields = |capture: &Path, filter: &str| {
+        t.ok(&[
+            "-r",
+            path_str(capture),
+            "-2",
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "frame.number",
+            "-e",
+            "zookeeper.request_in",
+        ])
+    };
+    let once = fields(&pcap, "zookeeper.connect.timeout").lines().count();
+    let twice = fields(&reused, "zookeeper.connect.timeout");
+    assert_eq!(
+        twice.lines().count(),
+        2 * once,
+        "one handshake per connection:\n{twice}"
+    );
+    let streams: BTreeSet<&str> = twice.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert_eq!(streams.len(), 2, "two TCP streams:\n{twice}");
+    // Every reply of the second connection answers a request of the second connection.
+    let replies = fields(&reused, "zookeeper.request_in && tcp.stream == 1");
+    assert!(
+        !replies.is_empty(),
+        "the second connection has paired replies"
+    );
+    let first_of_second = fields(&reused, "tcp.stream == 1")
+        .lines()
+        .filter_map(|l| l.split('\t').nth(1)?.parse::<u32>().ok())
+        .min()
+        .expect("frames of the second connection");
+    for line in replies.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let request: u32 = cols[2].parse().expect("a frame number");
+        assert!(
+            request >= first_of_second,
+            "{line}: paired with a request of the first connection"
+        );
+    }
 }
