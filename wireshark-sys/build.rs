@@ -65,7 +65,7 @@ fn main() {
             "WIRESHARK_VERSION_(MAJOR|MINOR|MICRO)|ENC_.*|DESEGMENT_.*|COL_.*|PI_.*|\
              BASE_.*|FT_.*|WS_PLUGIN_DESC_.*|HFILL_.*|ZKH2_START_.*",
         )
-        .allowlist_type("val64_string|_val64_string|ft_framenum_type|ftenum|field_display_e|hf_register_info|ei_register_info|proto_plugin|heur_dissector_t|dissector_t|heuristic_enable_e|hf_ref_type|value_string|true_false_string|range_string|nstime_t")
+        .allowlist_type("zkh2_framed_call|val64_string|_val64_string|ft_framenum_type|ftenum|field_display_e|hf_register_info|ei_register_info|proto_plugin|heur_dissector_t|dissector_t|heuristic_enable_e|hf_ref_type|value_string|true_false_string|range_string|nstime_t")
         .opaque_type("_packet_info|frame_data|tvbuff|_proto_node|_GHashTable|_GSList|_GList|_GPtrArray|_GArray|address|_wmem_allocator_t|conversation|_column_info|epan_range|range_admin_t")
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(true)

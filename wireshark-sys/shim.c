@@ -135,6 +135,7 @@ struct zkh2_pref_bool {
 
 #define ZKH2_FRAMED_SLOTS 8
 struct zkh2_framed {
+    int proto;
     unsigned fixed_len;
     zkh2_pdu_len_fn get_pdu_len;
     dissector_t dissect_pdu;
@@ -203,6 +204,7 @@ dissector_handle_t zkh2_create_framed_handle(const char *name, int proto, unsign
     if (zkh2_framed_used >= ZKH2_FRAMED_SLOTS)
         return NULL;
     int i = zkh2_framed_used++;
+    zkh2_framed_slots[i].proto = proto;
     zkh2_framed_slots[i].fixed_len = fixed_len;
     zkh2_framed_slots[i].get_pdu_len = get_pdu_len;
     zkh2_framed_slots[i].dissect_pdu = dissect_pdu;
@@ -990,10 +992,11 @@ static void zkh2_framed_run(const struct zkh2_framed *f, tvbuff_t *tvb, packet_i
                             proto_tree *tree, void *data)
 {
     const struct zkh2_framed *volatile saved = zkh2_framed_current;
+    zkh2_framed_call call = {data, f->proto, NULL, NULL};
     zkh2_framed_current = f;
     TRY {
         tcp_dissect_pdus(tvb, pinfo, tree, f->desegment->value, f->fixed_len, f->get_pdu_len,
-                         f->dissect_pdu, data);
+                         f->dissect_pdu, &call);
     }
     FINALLY {
         zkh2_framed_current = saved;

@@ -55,6 +55,17 @@ int zkh2_heur_dissector_add(const char *table, zkh2_heur_fn fn, dissector_handle
  * on that path. `desegment` is read on every call, so a preference can point at it.
  * Returns NULL when the fixed table of slots is full. */
 typedef unsigned (*zkh2_pdu_len_fn)(packet_info *pinfo, tvbuff_t *tvb, int offset, void *data);
+/* The `data` that both callbacks receive: one per run of tcp_dissect_pdus (one call of the
+ * handle), on the C stack. `data` is what the handle itself was called with (TCP's struct
+ * tcpinfo); `state` and `pdu_count` are for the Rust side, which looks up the
+ * conversation's state and the frame's PDU counter of `proto` once per run instead of once
+ * per callback (both are the same for every PDU of the run). NULL until then. */
+typedef struct zkh2_framed_call {
+    void *data;
+    int proto;
+    void *state;
+    void *pdu_count;
+} zkh2_framed_call;
 /* With a non-NULL name the handle is registered under it (register_dissector). */
 dissector_handle_t zkh2_create_framed_handle(const char *name, int proto, unsigned fixed_len,
                                              zkh2_pdu_len_fn get_pdu_len,

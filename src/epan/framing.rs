@@ -102,8 +102,9 @@ unsafe extern "C" fn pdu_len_trampoline<D: FramedDissector>(
     let bytes = unsafe { tvb_bytes(tvb, offset.max(0) as usize) };
     let rest = (bytes.len() as u32).max(D::HEADER_LEN);
     guard(pinfo, std::ptr::null_mut(), tvb, rest, || {
-        // SAFETY: as above; `data` is the dissector data that tcp_dissect_pdus passes on.
-        let pkt = unsafe { Packet::in_stream(pinfo, data, offset, D::protocol()) };
+        // SAFETY: as above; `data` is the shim's `zkh2_framed_call` for this run of
+        // tcp_dissect_pdus (zkh2_framed_run), which outlives the callback.
+        let pkt = unsafe { Packet::in_stream(pinfo, data.cast(), offset) };
         match D::pdu_len(&pkt, bytes) {
             // tcp_dissect_pdus rejects lengths below its fixed length as malformed.
             PduLen::Exactly(n) => n.max(D::HEADER_LEN),
@@ -119,15 +120,15 @@ unsafe extern "C" fn pdu_trampoline<D: FramedDissector>(
     tvb: *mut sys::tvbuff_t,
     pinfo: *mut sys::packet_info,
     tree: *mut sys::proto_tree,
-    _data: *mut c_void,
+    data: *mut c_void,
 ) -> c_int {
     // SAFETY: epan passes valid pointers for the duration of the call.
     let bytes = unsafe { tvb_bytes(tvb, 0) };
     guard(pinfo, tree, tvb, bytes.len() as c_int, || {
-        // SAFETY: as above.
+        // SAFETY: as above; `data` is the run's `zkh2_framed_call`, as in pdu_len_trampoline.
         let (pkt, tree) = unsafe {
             (
-                Packet::from_raw(pinfo),
+                Packet::in_framed_call(pinfo, data.cast()),
                 Tree::from_raw(tree, tvb, bytes.len()),
             )
         };

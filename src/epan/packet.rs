@@ -17,6 +17,10 @@ pub struct Packet<'a> {
     raw: *mut sys::packet_info,
     /// Set in the framing callback: where the PDU lies in what TCP handed over.
     stream: Option<StreamCtx>,
+    /// In a framed dissector's callbacks: the shim's record of this run of
+    /// tcp_dissect_pdus, where the conversation's state and the PDU counter are kept once
+    /// looked up (null elsewhere).
+    call: *mut sys::zkh2_framed_call,
     _life: PhantomData<&'a mut ()>,
 }
 
@@ -27,29 +31,60 @@ impl<'a> Packet<'a> {
         Packet {
             raw,
             stream: None,
+            call: std::ptr::null_mut(),
+            _life: PhantomData,
+        }
+    }
+
+    /// The packet seen from a framed dissector's PDU callback; `call` is the `data` that
+    /// tcp_dissect_pdus passed to it.
+    ///
+    /// # Safety
+    /// As `from_raw`; `call` is null or the shim's `zkh2_framed_call` of the running
+    /// tcp_dissect_pdus, valid for `'a`.
+    pub(crate) unsafe fn in_framed_call(
+        raw: *mut sys::packet_info,
+        call: *mut sys::zkh2_framed_call,
+    ) -> Self {
+        Packet {
+            raw,
+            stream: None,
+            call,
             _life: PhantomData,
         }
     }
 
     /// The packet seen from the framing callback, which knows the dissector's `data` (TCP's
-    /// struct tcpinfo when TCP called it) and the PDU's offset in the tvb.
+    /// struct tcpinfo when TCP called it, kept in `call`) and the PDU's offset in the tvb.
     ///
     /// # Safety
-    /// As `from_raw`; `data` is the dissector data epan passed to the running dissection.
+    /// As `in_framed_call`.
     pub(crate) unsafe fn in_stream(
         raw: *mut sys::packet_info,
-        data: *const c_void,
+        call: *mut sys::zkh2_framed_call,
         offset: std::ffi::c_int,
-        proto: Protocol,
     ) -> Self {
+        // SAFETY: `call` is null or valid (the caller's contract).
+        let stream = unsafe { call.as_ref() }.map(|c| StreamCtx {
+            data: c.data,
+            offset,
+            proto: c.proto,
+        });
         Packet {
             raw,
-            stream: Some(StreamCtx {
-                data,
-                offset,
-                proto: proto.id(),
-            }),
+            stream,
+            call,
             _life: PhantomData,
+        }
+    }
+
+    /// The run's record when `proto` is the framed protocol of this run, else null. It
+    /// stays valid for `'a` and is only touched by this Packet's methods, one at a time.
+    fn framed_call(&self, proto: Protocol) -> *mut sys::zkh2_framed_call {
+        // SAFETY: `call` is null or valid for 'a (the constructors' contract).
+        match unsafe { self.call.as_ref() } {
+            Some(c) if c.proto == proto.id() => self.call,
+            _ => std::ptr::null_mut(),
         }
     }
 
@@ -161,24 +196,33 @@ impl<'a> Packet<'a> {
     /// would grow epan's list of the packet's data).
     pub fn next_pdu_index(&self, proto: Protocol) -> u32 {
         const KEY: u32 = 0x7a6b_0001;
+        let call = self.framed_call(proto);
         // SAFETY: valid pinfo. The count is a u32 allocated in the packet's pool, which
         // lives as long as the packet-scoped proto data that points to it (both end with
-        // this dissection of the frame); only this function reads or writes it.
+        // this dissection of the frame, after the run that keeps the pointer in `call`);
+        // only this function reads or writes it.
         unsafe {
-            let pool = sys::zkh2_pinfo_pool(self.raw);
-            let count = sys::p_get_proto_data(pool, self.raw, proto.id(), KEY) as *mut u32;
-            if let Some(count) = count.as_mut() {
-                let index = *count;
-                *count = index.wrapping_add(1);
-                return index;
-            }
-            let count = sys::wmem_alloc(pool, std::mem::size_of::<u32>()) as *mut u32;
+            let mut count = call
+                .as_ref()
+                .map_or(std::ptr::null_mut(), |c| c.pdu_count as *mut u32);
             if count.is_null() {
-                return 0;
+                let pool = sys::zkh2_pinfo_pool(self.raw);
+                count = sys::p_get_proto_data(pool, self.raw, proto.id(), KEY) as *mut u32;
+                if count.is_null() {
+                    count = sys::wmem_alloc(pool, std::mem::size_of::<u32>()) as *mut u32;
+                    if count.is_null() {
+                        return 0;
+                    }
+                    count.write(0);
+                    sys::p_add_proto_data(pool, self.raw, proto.id(), KEY, count as *mut c_void);
+                }
+                if let Some(c) = call.as_mut() {
+                    c.pdu_count = count as *mut c_void;
+                }
             }
-            count.write(1);
-            sys::p_add_proto_data(pool, self.raw, proto.id(), KEY, count as *mut c_void);
-            0
+            let index = *count;
+            *count = index.wrapping_add(1);
+            index
         }
     }
 
@@ -218,23 +262,33 @@ impl<'a> Packet<'a> {
     /// The state is a `RefCell`: a re-entrant call for the same conversation gets `None`
     /// rather than aliased mutable state.
     pub fn conversation<T: Any + Default>(&self, proto: Protocol) -> Option<RefMut<'a, T>> {
-        // SAFETY: valid pinfo. The slot is a leaked Box that lives until the file scope
-        // ends, which is after every dissection of this file; the free callback is
-        // registered once per slot.
+        // In a framed dissector's callbacks the run's record keeps the slot: every PDU of
+        // one run of tcp_dissect_pdus belongs to the same connection.
+        let call = self.framed_call(proto);
+        // SAFETY: valid pinfo; `call` is null or the run's record. The slot is a leaked Box
+        // that lives until the file scope ends, which is after every dissection of this
+        // file; the free callback is registered once per slot.
         let slot: &'a RefCell<Box<dyn Any>> = unsafe {
-            let mut conv = std::ptr::null_mut();
-            let mut ptr = sys::zkh2_conversation_data(self.raw, proto.id(), &mut conv)
-                as *const RefCell<Box<dyn Any>>;
-            if conv.is_null() {
-                return None;
-            }
+            let mut ptr = call
+                .as_ref()
+                .map_or(std::ptr::null(), |c| c.state as *const Slot);
             if ptr.is_null() {
-                let boxed: Box<RefCell<Box<dyn Any>>> =
-                    Box::new(RefCell::new(Box::new(T::default())));
-                let raw = Box::into_raw(boxed);
-                sys::conversation_add_proto_data(conv, proto.id(), raw as *mut c_void);
-                sys::zkh2_free_with_file_scope(Some(free_slot), raw as *mut c_void);
-                ptr = raw;
+                let mut conv = std::ptr::null_mut();
+                ptr = sys::zkh2_conversation_data(self.raw, proto.id(), &mut conv) as *const Slot;
+                if conv.is_null() {
+                    return None;
+                }
+                if ptr.is_null() {
+                    let raw = Box::into_raw(Box::new(RefCell::new(
+                        Box::new(T::default()) as Box<dyn Any>
+                    )));
+                    sys::conversation_add_proto_data(conv, proto.id(), raw as *mut c_void);
+                    sys::zkh2_free_with_file_scope(Some(free_slot), raw as *mut c_void);
+                    ptr = raw;
+                }
+                if let Some(c) = call.as_mut() {
+                    c.state = ptr as *mut c_void;
+                }
             }
             &*ptr
         };
