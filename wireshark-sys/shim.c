@@ -3,8 +3,23 @@
 #include <epan/column-utils.h>
 #include <epan/conversation.h>
 
-int zkh2_pinfo_visited(const packet_info *pinfo) { return PINFO_FD_VISITED(pinfo) ? 1 : 0; }
-uint32_t zkh2_pinfo_num(const packet_info *pinfo) { return pinfo->num; }
+uint32_t zkh2_pinfo_num_visited(const packet_info *pinfo, int *visited)
+{
+    *visited = PINFO_FD_VISITED(pinfo) ? 1 : 0;
+    return pinfo->num;
+}
+
+const uint8_t *zkh2_tvb_captured_bytes(tvbuff_t *tvb, int offset, int *len)
+{
+    /* tvb_captured_length never throws; tvb_get_ptr over exactly the captured bytes
+     * never throws either, and returns memory that lives as long as the tvb. */
+    int n = (int)tvb_captured_length(tvb);
+    *len = 0;
+    if (offset < 0 || offset >= n)
+        return NULL;
+    *len = n - offset;
+    return tvb_get_ptr(tvb, offset, n - offset);
+}
 wmem_allocator_t *zkh2_pinfo_pool(const packet_info *pinfo) { return pinfo->pool; }
 void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs)
 {

@@ -11,8 +11,12 @@
 
 typedef struct zkh2_pref_bool zkh2_pref_bool;
 
-int zkh2_pinfo_visited(const packet_info *pinfo);
-uint32_t zkh2_pinfo_num(const packet_info *pinfo);
+/* The frame number, with whether this frame was dissected before (PINFO_FD_VISITED) in
+ * *visited: both stay the same for a whole dissection. */
+uint32_t zkh2_pinfo_num_visited(const packet_info *pinfo, int *visited);
+/* The captured bytes of `tvb` from `offset` on, their number in *len (0 and NULL when
+ * `offset` is past them). Never throws. */
+const uint8_t *zkh2_tvb_captured_bytes(tvbuff_t *tvb, int offset, int *len);
 wmem_allocator_t *zkh2_pinfo_pool(const packet_info *pinfo);
 /* Absolute capture time of the frame, split into seconds and nanoseconds. */
 void zkh2_pinfo_abs_ts(const packet_info *pinfo, int64_t *secs, int32_t *nsecs);

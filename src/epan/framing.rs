@@ -75,19 +75,18 @@ pub unsafe extern "C" fn heuristic_trampoline<D: FramedDissector>(
 /// # Safety
 /// `tvb` must be a valid tvb for the lifetime `'a`.
 pub(crate) unsafe fn tvb_bytes<'a>(tvb: *mut sys::tvbuff_t, offset: usize) -> &'a [u8] {
-    // SAFETY: tvb_captured_length never throws; tvb_get_ptr over exactly the captured
-    // bytes never throws and returns memory that lives as long as the tvb.
+    let Ok(offset) = c_int::try_from(offset) else {
+        return &[];
+    };
+    let mut len: c_int = 0;
+    // SAFETY: a valid tvb (the caller's contract); the shim never throws and returns null
+    // or `len` bytes that live as long as the tvb.
     unsafe {
-        let len = sys::tvb_captured_length(tvb) as usize;
-        if offset >= len {
-            return &[];
-        }
-        let n = (len - offset) as c_int;
-        let p = sys::tvb_get_ptr(tvb, offset as c_int, n);
-        if p.is_null() {
+        let p = sys::zkh2_tvb_captured_bytes(tvb, offset, &mut len);
+        if p.is_null() || len <= 0 {
             &[]
         } else {
-            std::slice::from_raw_parts(p, n as usize)
+            std::slice::from_raw_parts(p, len as usize)
         }
     }
 }

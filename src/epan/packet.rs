@@ -21,6 +21,10 @@ pub struct Packet<'a> {
     /// tcp_dissect_pdus, where the conversation's state and the PDU counter are kept once
     /// looked up (null elsewhere).
     call: *mut sys::zkh2_framed_call,
+    /// The frame number and whether the frame was dissected before: read once, as every
+    /// dissector asks for them several times and they do not change during a dissection.
+    frame: u32,
+    visited: bool,
     _life: PhantomData<&'a mut ()>,
 }
 
@@ -28,10 +32,15 @@ impl<'a> Packet<'a> {
     /// # Safety
     /// `raw` must be the valid `packet_info` of the running dissection, for `'a`.
     pub(crate) unsafe fn from_raw(raw: *mut sys::packet_info) -> Self {
+        let mut visited = 0;
+        // SAFETY: valid pinfo (the caller's contract), valid out-pointer.
+        let frame = unsafe { sys::zkh2_pinfo_num_visited(raw, &mut visited) };
         Packet {
             raw,
             stream: None,
             call: std::ptr::null_mut(),
+            frame,
+            visited: visited != 0,
             _life: PhantomData,
         }
     }
@@ -46,10 +55,15 @@ impl<'a> Packet<'a> {
         raw: *mut sys::packet_info,
         call: *mut sys::zkh2_framed_call,
     ) -> Self {
+        let mut visited = 0;
+        // SAFETY: valid pinfo (the caller's contract), valid out-pointer.
+        let frame = unsafe { sys::zkh2_pinfo_num_visited(raw, &mut visited) };
         Packet {
             raw,
             stream: None,
             call,
+            frame,
+            visited: visited != 0,
             _life: PhantomData,
         }
     }
@@ -70,10 +84,15 @@ impl<'a> Packet<'a> {
             offset,
             proto: c.proto,
         });
+        let mut visited = 0;
+        // SAFETY: valid pinfo (the caller's contract), valid out-pointer.
+        let frame = unsafe { sys::zkh2_pinfo_num_visited(raw, &mut visited) };
         Packet {
             raw,
             stream,
             call,
+            frame,
+            visited: visited != 0,
             _life: PhantomData,
         }
     }
@@ -98,14 +117,12 @@ impl<'a> Packet<'a> {
 
     /// The frame number (1-based).
     pub fn frame(&self) -> u32 {
-        // SAFETY: valid pinfo.
-        unsafe { sys::zkh2_pinfo_num(self.raw) }
+        self.frame
     }
 
     /// True on every pass but the first one over this frame.
     pub fn visited(&self) -> bool {
-        // SAFETY: valid pinfo.
-        unsafe { sys::zkh2_pinfo_visited(self.raw) != 0 }
+        self.visited
     }
 
     /// Capture time of this frame.

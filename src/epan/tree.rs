@@ -324,6 +324,12 @@ impl<'a> Tree<'a> {
         }
     }
 
+    /// The item to use instead of adding one that nothing reads, as `items_wanted` told
+    /// for the protocol's fields: what epan's fake would return, without asking epan.
+    pub fn unread_item(&self) -> Item<'a> {
+        self.faked_item()
+    }
+
     /// What epan returns for an item it fakes: this tree itself, standing in for the item.
     fn faked_item(&self) -> Item<'a> {
         Item {

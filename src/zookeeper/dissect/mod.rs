@@ -123,7 +123,11 @@ impl FramedDissector for ZooKeeper {
             return;
         }
         let declared = parse::length_prefix(bytes);
-        let len_item = t.add(Hf::Len, 0, 4, Enc::BigEndian);
+        let len_item = if items_wanted {
+            t.add(Hf::Len, 0, 4, Enc::BigEndian)
+        } else {
+            t.unread_item()
+        };
         // ClickHouse's client writes 45 for a ConnectRequest one byte longer (framing.rs).
         let extra = usize::from(conn.is_extended_connect(key.frame, bytes.len()));
         if extra == 1 {
