@@ -32,17 +32,8 @@ impl<'a> Packet<'a> {
     /// # Safety
     /// `raw` must be the valid `packet_info` of the running dissection, for `'a`.
     pub(crate) unsafe fn from_raw(raw: *mut sys::packet_info) -> Self {
-        let mut visited = 0;
-        // SAFETY: valid pinfo (the caller's contract), valid out-pointer.
-        let frame = unsafe { sys::zkh2_pinfo_num_visited(raw, &mut visited) };
-        Packet {
-            raw,
-            stream: None,
-            call: std::ptr::null_mut(),
-            frame,
-            visited: visited != 0,
-            _life: PhantomData,
-        }
+        // SAFETY: the caller's contract.
+        unsafe { Self::new(raw, None, std::ptr::null_mut()) }
     }
 
     /// The packet seen from a framed dissector's PDU callback; `call` is the `data` that
@@ -55,17 +46,8 @@ impl<'a> Packet<'a> {
         raw: *mut sys::packet_info,
         call: *mut sys::zkh2_framed_call,
     ) -> Self {
-        let mut visited = 0;
-        // SAFETY: valid pinfo (the caller's contract), valid out-pointer.
-        let frame = unsafe { sys::zkh2_pinfo_num_visited(raw, &mut visited) };
-        Packet {
-            raw,
-            stream: None,
-            call,
-            frame,
-            visited: visited != 0,
-            _life: PhantomData,
-        }
+        // SAFETY: the caller's contract.
+        unsafe { Self::new(raw, None, call) }
     }
 
     /// The packet seen from the framing callback, which knows the dissector's `data` (TCP's
@@ -84,6 +66,17 @@ impl<'a> Packet<'a> {
             offset,
             proto: c.proto,
         });
+        // SAFETY: the caller's contract.
+        unsafe { Self::new(raw, stream, call) }
+    }
+
+    /// # Safety
+    /// As `in_framed_call`.
+    unsafe fn new(
+        raw: *mut sys::packet_info,
+        stream: Option<StreamCtx>,
+        call: *mut sys::zkh2_framed_call,
+    ) -> Self {
         let mut visited = 0;
         // SAFETY: valid pinfo (the caller's contract), valid out-pointer.
         let frame = unsafe { sys::zkh2_pinfo_num_visited(raw, &mut visited) };
