@@ -350,23 +350,16 @@ fn capture_starting_mid_stream() {
 
 /// (frame, xids, request_in, set_in) of every PDU row sent by the server.
 fn reply_rows(t: &Tshark, c: &Path) -> Vec<[String; 4]> {
-    t.ok(&[
-        "-r",
-        path_str(c),
-        "-2",
-        "-Y",
+    t.fields(
+        c,
         "zookeeper.response == 1 && !zookeeper.continuation && !zookeeper.connect.timeout",
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "zookeeper.xid",
-        "-e",
-        "zookeeper.request_in",
-        "-e",
-        "zookeeper.watch.set_in",
-    ])
+        &[
+            "frame.number",
+            "zookeeper.xid",
+            "zookeeper.request_in",
+            "zookeeper.watch.set_in",
+        ],
+    )
     .lines()
     .map(|l| {
         let mut it = l.split('\t').map(str::to_string);
@@ -475,23 +468,16 @@ fn watches_link_notifications_and_the_requests_that_set_them() {
         0
     );
     let fields = |filter: &str| {
-        t.ok(&[
-            "-r",
-            path_str(&c),
-            "-2",
-            "-Y",
+        t.fields(
+            &c,
             filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-            "-e",
-            "zookeeper.opcode",
-            "-e",
-            "zookeeper.path",
-            "-e",
-            "zookeeper.watch.fired_in",
-        ])
+            &[
+                "frame.number",
+                "zookeeper.opcode",
+                "zookeeper.path",
+                "zookeeper.watch.fired_in",
+            ],
+        )
     };
     // One-shot: getData fired once (consumed), exists on a missing node fired on create,
     // getChildren fired on a child create.
@@ -879,17 +865,11 @@ fn sasl_digest_md5_login_and_refusal() {
     assert_eq!(t.count(&c, "zookeeper.opcode == 102 && zookeeper.err"), 4);
     // The challenge, the response and the server's rspauth read as text.
     let texts: Vec<String> = t
-        .ok(&[
-            "-r",
-            path_str(&c),
-            "-2",
-            "-Y",
+        .fields(
+            &c,
             "zookeeper.sasl.token_text",
-            "-T",
-            "fields",
-            "-e",
-            "zookeeper.sasl.token_text",
-        ])
+            &["zookeeper.sasl.token_text"],
+        )
         .lines()
         .map(str::to_string)
         .collect();
@@ -1058,21 +1038,11 @@ fn a_reused_port_starts_a_new_connection() {
     let original = std::fs::read(&pcap).expect("read the pcap");
     std::fs::write(&reused, with_port_reused(&original)).expect("write the pcap");
     let fields = |capture: &Path, filter: &str| {
-        t.ok(&[
-            "-r",
-            path_str(capture),
-            "-2",
-            "-Y",
+        t.fields(
+            capture,
             filter,
-            "-T",
-            "fields",
-            "-e",
-            "tcp.stream",
-            "-e",
-            "frame.number",
-            "-e",
-            "zookeeper.request_in",
-        ])
+            &["tcp.stream", "frame.number", "zookeeper.request_in"],
+        )
     };
     let once = fields(&pcap, "zookeeper.connect.timeout").lines().count();
     let twice = fields(&reused, "zookeeper.connect.timeout");

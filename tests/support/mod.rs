@@ -204,6 +204,24 @@ impl Tshark {
         out.stdout
     }
 
+    /// `-T fields` output of a two-pass run: one line per frame matching `filter`, the
+    /// `fields` tab-separated.
+    pub fn fields(&self, capture: &Path, filter: &str, fields: &[&str]) -> String {
+        let mut args = vec![
+            "-r",
+            capture.to_str().unwrap(),
+            "-2",
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+        ];
+        for f in fields {
+            args.extend_from_slice(&["-e", f]);
+        }
+        self.ok(&args)
+    }
+
     /// Every value of `field` (one per PDU, in order) in the frames matching `filter`.
     pub fn values(&self, capture: &Path, filter: &str, field: &str) -> Vec<String> {
         self.values_with(capture, &[], filter, field)
