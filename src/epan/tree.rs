@@ -281,16 +281,13 @@ impl<'a> Tree<'a> {
         len: usize,
         data: &[u8],
     ) -> Item<'a> {
-        let (hf, off, l) = match self.target(field, offset, len) {
-            Ok(target) => target,
-            Err(instead) => return instead,
-        };
         let Ok(dlen) = c_int::try_from(data.len()) else {
             return Item::null();
         };
-        // SAFETY: span checked; epan copies `data`, which lives across the call.
-        self.item(unsafe {
-            sys::zkh2_tree_add_bytes_value(self.raw, hf, self.tvb, off, l, data.as_ptr(), dlen)
+        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked
+        // span; epan copies `data`, which lives across the call.
+        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
+            sys::zkh2_tree_add_bytes_value(t, hf, tvb, off, l, data.as_ptr(), dlen)
         })
     }
 
@@ -303,14 +300,13 @@ impl<'a> Tree<'a> {
         value: u32,
         text: &str,
     ) -> Item<'a> {
-        let (hf, off, l) = match self.target(field, offset, len) {
-            Ok(target) => target,
-            Err(instead) => return instead,
-        };
-        // SAFETY: span checked; the label is copied by epan.
-        self.item(with_c_str(text, |c| unsafe {
-            sys::zkh2_tree_add_uint_text(self.raw, hf, self.tvb, off, l, value, c)
-        }))
+        self.add_checked(field, offset, len, |t, hf, tvb, off, l| {
+            // SAFETY: add_checked passes our tree and tvb, a registered field and a checked
+            // span; the label is copied by epan.
+            with_c_str(text, |c| unsafe {
+                sys::zkh2_tree_add_uint_text(t, hf, tvb, off, l, value, c)
+            })
+        })
     }
 
     fn item(&self, raw: *mut sys::proto_item) -> Item<'a> {
@@ -400,10 +396,10 @@ impl<'a> Tree<'a> {
         Ok((hf, off, l))
     }
 
-    /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
     /// An item of `field` over the span, added by `add` (an epan `proto_tree_add_*`, given
-    /// this tree, the field id, this tvb and the checked span); null when the field is not
-    /// registered or the span lies outside the data.
+    /// this tree, the field id, this tvb and the checked span); instead, null when the field
+    /// is not registered or the span lies outside the data, and the stand-in of `fakes`
+    /// when nothing can read the item (`add` is not called then).
     fn add_checked<F: FieldId>(
         &self,
         field: F,
@@ -424,6 +420,7 @@ impl<'a> Tree<'a> {
         self.item(add(self.raw, hf, self.tvb, off, l))
     }
 
+    /// `proto_tree_add_item`: the value is read from the packet bytes by epan.
     pub fn add<F: FieldId>(&self, field: F, offset: usize, len: usize, enc: Enc) -> Item<'a> {
         let (hf, off, l) = match self.target(field, offset, len) {
             Ok(target) => target,
@@ -571,24 +568,21 @@ impl<'a> Tree<'a> {
         if self.raw.is_null() {
             return Item::null();
         }
-        let (hf, off, l) = match self.target(field, offset, len) {
-            Ok(target) => target,
-            Err(instead) => return instead,
-        };
-        let add = |ptr| {
-            // SAFETY: span checked; epan copies the string, which lives across the call.
-            self.item(unsafe { sys::proto_tree_add_string(self.raw, hf, self.tvb, off, l, ptr) })
-        };
-        C_STR.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) if parts.iter().all(|p| !p.as_bytes().contains(&0)) => {
-                buf.clear();
-                for p in parts {
-                    buf.extend_from_slice(p.as_bytes());
+        self.add_checked(field, offset, len, |t, hf, tvb, off, l| {
+            // SAFETY: add_checked passes our tree and tvb, a registered field and a checked
+            // span; epan copies the string, which lives across the call.
+            let add = |ptr| unsafe { sys::proto_tree_add_string(t, hf, tvb, off, l, ptr) };
+            C_STR.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut buf) if parts.iter().all(|p| !p.as_bytes().contains(&0)) => {
+                    buf.clear();
+                    for p in parts {
+                        buf.extend_from_slice(p.as_bytes());
+                    }
+                    buf.push(0);
+                    add(buf.as_ptr().cast())
                 }
-                buf.push(0);
-                add(buf.as_ptr().cast())
-            }
-            _ => with_c_str(&parts.concat(), add),
+                _ => with_c_str(&parts.concat(), add),
+            })
         })
     }
 
@@ -600,16 +594,15 @@ impl<'a> Tree<'a> {
         len: usize,
         nanos: i64,
     ) -> Item<'a> {
-        let (hf, off, l) = match self.target(field, offset, len) {
-            Ok(target) => target,
-            Err(instead) => return instead,
-        };
         let ts = sys::nstime_t {
             secs: nanos.div_euclid(1_000_000_000) as _,
             nsecs: nanos.rem_euclid(1_000_000_000) as _,
         };
-        // SAFETY: span checked; epan copies the time.
-        self.item(unsafe { sys::proto_tree_add_time(self.raw, hf, self.tvb, off, l, &ts) })
+        // SAFETY: add_checked passes our tree and tvb, a registered field and a checked
+        // span; epan copies the time.
+        self.add_checked(field, offset, len, |t, hf, tvb, off, l| unsafe {
+            sys::proto_tree_add_time(t, hf, tvb, off, l, &ts)
+        })
     }
 
     /// An absolute time given in milliseconds since the Unix epoch (FT_ABSOLUTE_TIME).
