@@ -673,15 +673,9 @@ static conversation_t *zkh2_conv_lookup(packet_info *pinfo, struct zkh2_conv_ent
     return conv;
 }
 
-conversation_t *zkh2_conversation(packet_info *pinfo)
-{
-    struct zkh2_conv_entry *e;
-    return zkh2_conv_lookup(pinfo, &e);
-}
-
 /* The data `proto` attached to the packet's conversation (NULL if none yet), with the
- * conversation in *conv: zkh2_conversation and conversation_get_proto_data in one call, the
- * data remembered with the conversation's cache entry. */
+ * conversation in *conv: the lookup and conversation_get_proto_data in one call, the data
+ * remembered with the conversation's cache entry. */
 void *zkh2_conversation_data(packet_info *pinfo, int proto, conversation_t **conv)
 {
     struct zkh2_conv_entry *e;

@@ -154,11 +154,11 @@ void *zkh2_find_bool_pref(const char *module, const char *name);
 int zkh2_pref_bool_current(void *pref, int fallback);
 /* col_append_str on the Info column without a separator, and col_set_fence on Protocol. */
 void zkh2_col_append_info_raw(packet_info *pinfo, const char *text);
-/* find_or_create_conversation, remembered for the rest of the frame (see shim.c), and the
- * way to forget it when the file scope ends. */
-conversation_t *zkh2_conversation(packet_info *pinfo);
-void zkh2_conversation_cache_clear(void);
+/* find_or_create_conversation (in *conv) and the data `proto` attached to it, remembered per
+ * TCP connection across frames while epan would answer the same (see shim.c); and the way
+ * to forget them when the file scope ends. */
 void *zkh2_conversation_data(packet_info *pinfo, int proto, conversation_t **conv);
+void zkh2_conversation_cache_clear(void);
 /* Whether this dissection fills columns at all (tshark -q and -V pass none). */
 int zkh2_has_columns(packet_info *pinfo);
 void zkh2_col_set_fence_protocol(packet_info *pinfo);
